@@ -1,0 +1,289 @@
+// Bytes quoted here were written by a real etcd 3.4.23 (etcd-data-dir.md §11.1-§11.4): encoding
+// our decoded values must give back exactly those bytes, and decoding must give the documented
+// values.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Reader } from 'protobufjs';
+import {
+  ProtoDecodeError,
+  decodeConfChange,
+  decodeConfState,
+  decodeEntry,
+  decodeHardState,
+  decodeMessage,
+  decodeMetadata,
+  decodeRaftSnapshot,
+  decodeRecord,
+  decodeSnapFile,
+  decodeWalSnapshot,
+  encodeConfChange,
+  encodeConfState,
+  encodeEntry,
+  encodeHardState,
+  encodeMetadata,
+  encodeRaftSnapshot,
+  encodeRecord,
+  encodeSnapFile,
+  encodeWalSnapshot,
+} from '../../../src/format/proto/messages.js';
+
+function hex(s: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+}
+function toHex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+const MEMBER = 0xac7c97ef0ec193b0n;
+const CLUSTER = 0x8cc9da78b36d1115n;
+const MEMBER_VARINT = 'b0a786f6f0fda5beac01';
+const MEMBER_CONTEXT = '{"id":12428976124636271536,"peerURLs":["http://127.0.0.1:23791"],"name":"default"}';
+
+// walpb.Record bytes of the fresh 3.4.23 WAL in §11.1 and the write in §11.3 (frame payloads).
+const REC = {
+  crc0: '08041000',
+  metadata: `080110fe8fbdbc06 1a16 08${MEMBER_VARINT} 1095a2b49b8bcff6e48c01`,
+  snapshot0: '080510e7f08df406 1a04 08001000',
+  confChangeEntry:
+    `08021091b287b005 1a6b 0801 1001 1801 2263 0800 1000 18${MEMBER_VARINT} 2252` +
+    Buffer.from(MEMBER_CONTEXT).toString('hex'),
+  state1: '080310f997ad4a 1a06 080110001801',
+  noop: '080210abe9ea9601 1a06 080010021802',
+  state2: `08031095c3dcf50c 1a0f 0802 10${MEMBER_VARINT} 1802`,
+  putFoo:
+    '080210b29c94bd08 1a22 0800 1002 1805 221a 220a0a03666f6f120362617 2 a2060b0885fed6e6a2c2a8d89301',
+  state5: `080310caa8a29605 1a0f 0802 10${MEMBER_VARINT} 1805`,
+  // first two records of segment 0000000000000001-0000000000000054.wal (§11.2)
+  crcSeg1: '080410e7fcadcb06',
+  stateSeg1: `08031093fdacf50d 1a0f 0803 10${MEMBER_VARINT} 1853`,
+};
+
+describe('walpb.Record from a real 3.4.23 WAL', () => {
+  it('decodes type, crc and data of every record and re-encodes them byte for byte', () => {
+    const expected: Record<keyof typeof REC, [number, number]> = {
+      crc0: [4, 0],
+      metadata: [1, 0x678f47fe],
+      snapshot0: [5, 0x6e837867],
+      confChangeEntry: [2, 0x5601d911],
+      state1: [3, 0x094b4bf9],
+      noop: [2, 0x12dab4ab],
+      state2: [3, 0xceb72195],
+      putFoo: [2, 0x87a50e32],
+      state5: [3, 0x52c8944a],
+      crcSeg1: [4, 0x696b7e67],
+      stateSeg1: [3, 0xdeab3e93],
+    };
+    for (const [name, h] of Object.entries(REC) as [keyof typeof REC, string][]) {
+      const bytes = hex(h);
+      const rec = decodeRecord(bytes);
+      assert.deepEqual([rec.type, rec.crc], expected[name], name);
+      assert.equal(rec.data === undefined, rec.type === 4, `${name}: only crc records lack data`);
+      assert.equal(toHex(encodeRecord(rec)), toHex(bytes), name);
+    }
+  });
+
+  it('metadata: NodeID and ClusterID as exact bigints, re-encoded identically', () => {
+    const data = decodeRecord(hex(REC.metadata)).data!;
+    assert.equal(data.length, 22);
+    const md = decodeMetadata(data);
+    assert.deepEqual(md, { nodeId: MEMBER, clusterId: CLUSTER });
+    assert.equal(toHex(encodeMetadata(md)), toHex(data));
+  });
+
+  it('initial snapshot record {0,0} has no conf_state and encodes zeros (08 00 10 00)', () => {
+    const data = decodeRecord(hex(REC.snapshot0)).data!;
+    const s = decodeWalSnapshot(data);
+    assert.deepEqual(s, { index: 0n, term: 0n });
+    assert.equal(toHex(encodeWalSnapshot(s)), '08001000');
+  });
+
+  it('hard states: all three fields always written, zero vote included', () => {
+    const cases: [keyof typeof REC, [bigint, bigint, bigint]][] = [
+      ['state1', [1n, 0n, 1n]],
+      ['state2', [2n, MEMBER, 2n]],
+      ['state5', [2n, MEMBER, 5n]],
+      ['stateSeg1', [3n, MEMBER, 83n]],
+    ];
+    for (const [name, [term, vote, commit]] of cases) {
+      const data = decodeRecord(hex(REC[name])).data!;
+      const hs = decodeHardState(data);
+      assert.deepEqual(hs, { term, vote, commit }, name);
+      assert.equal(toHex(encodeHardState(hs)), toHex(data), name);
+    }
+    assert.equal(toHex(encodeHardState({ term: 0n, vote: 0n, commit: 0n })), '080010001800');
+  });
+
+  it('entries: conf change, leader no-op (no data) and put foo=bar re-encode identically', () => {
+    const cc = decodeEntry(decodeRecord(hex(REC.confChangeEntry)).data!);
+    assert.deepEqual([cc.type, cc.term, cc.index], [1, 1n, 1n]);
+    const change = decodeConfChange(cc.data!);
+    assert.deepEqual(
+      { ...change, context: Buffer.from(change.context!).toString() },
+      { id: 0n, type: 0, nodeId: MEMBER, context: MEMBER_CONTEXT },
+    );
+    assert.equal(toHex(encodeConfChange(change)), toHex(cc.data!));
+
+    const noop = decodeEntry(decodeRecord(hex(REC.noop)).data!);
+    assert.deepEqual(noop, { type: 0, term: 2n, index: 2n });
+    assert.equal(toHex(encodeEntry(noop)), '080010021802');
+
+    const putData = decodeRecord(hex(REC.putFoo)).data!;
+    const put = decodeEntry(putData);
+    assert.deepEqual([put.type, put.term, put.index, put.data?.length], [0, 2n, 5n, 26]);
+    assert.equal(toHex(encodeEntry(put)), toHex(putData));
+    for (const name of ['confChangeEntry', 'noop'] as const) {
+      const d = decodeRecord(hex(REC[name])).data!;
+      assert.equal(toHex(encodeEntry(decodeEntry(d))), toHex(d), name);
+    }
+  });
+
+  it('the put entry payload is an InternalRaftRequest with the documented request ID', () => {
+    const irr = decodeMessage('etcdserverpb.InternalRaftRequest', decodeEntry(decodeRecord(hex(REC.putFoo)).data!).data!);
+    const put = irr['put'] as { key: Uint8Array; value: Uint8Array };
+    assert.equal(Buffer.from(put.key).toString(), 'foo');
+    assert.equal(Buffer.from(put.value).toString(), 'bar');
+    assert.deepEqual(irr['header'], { id: 0x93b0a2122cd5bf05n });
+  });
+});
+
+describe('.snap file and raftpb.Snapshot', () => {
+  it('decodes and re-encodes the metadata tail of a real 3.4.23 .snap (§11.4)', () => {
+    const snapNoData = hex(`1213 0a0d 08${MEMBER_VARINT} 2800 100b 1802`);
+    const s = decodeRaftSnapshot(snapNoData);
+    assert.equal(s.data, undefined);
+    assert.deepEqual(s.metadata, {
+      confState: { voters: [MEMBER], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+      index: 11n,
+      term: 2n,
+    });
+    assert.equal(toHex(encodeRaftSnapshot(s)), toHex(snapNoData));
+  });
+
+  it('snappb.snapshot: crc and data, re-encoded with the data length prefix', () => {
+    const body = hex('0a027b7d 1213 0a0d 0883fb94a3f4ca84f7c501 2800 1001 1801');
+    const file = encodeSnapFile({ crc: 0x6f5a3f9a, data: body });
+    assert.equal(toHex(file.subarray(0, 6)), '089aff e8fa06'.replace(/ /g, ''));
+    const back = decodeSnapFile(file);
+    assert.equal(back.crc, 0x6f5a3f9a);
+    assert.equal(toHex(back.data!), toHex(body));
+  });
+
+  it('conf state with voters needing 10-byte varints, unpacked, auto_leave always written', () => {
+    const cs = { voters: [0xc5ee125744653d83n, 1n], learners: [0xffffffffffffffffn], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    const b = encodeConfState(cs);
+    assert.equal(toHex(b).slice(0, 2), '08');
+    assert.ok(toHex(b).endsWith('2800'));
+    assert.deepEqual(decodeConfState(b), cs);
+    // a packed list (not written by etcd, accepted for robustness) decodes to the same values
+    assert.deepEqual(decodeConfState(hex('0a020102 2801')).voters, [1n, 2n]);
+  });
+});
+
+describe('round trips with extreme uint64 values', () => {
+  it('entries, hard states, metadata and WAL snapshots', () => {
+    const max = 0xffffffffffffffffn;
+    for (const v of [0n, 1n, 127n, 128n, 2n ** 53n + 1n, 2n ** 63n, max]) {
+      const e = { type: 2, term: v, index: max - v, data: Uint8Array.of(1, 2, 3) };
+      assert.deepEqual(decodeEntry(encodeEntry(e)), e);
+      const hs = { term: v, vote: max, commit: v };
+      assert.deepEqual(decodeHardState(encodeHardState(hs)), hs);
+      const md = { nodeId: v, clusterId: max - v };
+      assert.deepEqual(decodeMetadata(encodeMetadata(md)), md);
+      const ws = {
+        index: v,
+        term: 3n,
+        confState: { voters: [v], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: true },
+      };
+      assert.deepEqual(decodeWalSnapshot(encodeWalSnapshot(ws)), ws);
+    }
+    const emptyData = { type: 0, term: 1n, index: 1n, data: new Uint8Array(0) };
+    assert.equal(toHex(encodeEntry(emptyData)), '0800100118012200');
+    assert.deepEqual(decodeRecord(encodeRecord({ type: 4, crc: 0xffffffff })), { type: 4, crc: 0xffffffff });
+  });
+
+  it('decoders accept fields in any order, skip unknown fields and read missing ones as zero', () => {
+    assert.deepEqual(decodeEntry(hex('1805 1002 0800')), { type: 0, term: 2n, index: 5n });
+    assert.deepEqual(decodeHardState(hex('')), { term: 0n, vote: 0n, commit: 0n });
+    // unknown field 9 (varint), 10 (bytes), 11 (fixed64), 12 (fixed32) skipped
+    assert.deepEqual(decodeHardState(hex('4801 5201ff 5900000000000000 00 6500000000 1807')), {
+      term: 0n,
+      vote: 0n,
+      commit: 7n,
+    });
+  });
+});
+
+describe('malformed input throws ProtoDecodeError with a byte offset', () => {
+  function fails(fn: () => unknown, pattern: RegExp, offset: number): void {
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof ProtoDecodeError, `not a ProtoDecodeError: ${String(e)}`);
+      assert.match(e.message, pattern);
+      assert.equal(e.offset, offset);
+      return true;
+    });
+  }
+
+  it('length prefix larger than the buffer, and a 2^63 length, are refused before slicing', () => {
+    fails(() => decodeRecord(hex('0802 1000 1a7f 00')), /^length 127 at byte 5 exceeds the 1 bytes left$/, 5);
+    fails(() => decodeEntry(hex('0800 22ffffffffffffffff7f')), /^length 9223372036854775807 at byte 3 exceeds the 0 bytes left$/, 3);
+    // an embedded message whose length runs past its parent's end
+    fails(() => decodeWalSnapshot(hex('0800 1000 1a05 0801')), /exceeds the 2 bytes left/, 5);
+  });
+
+  it('a varint cut mid-way', () => {
+    fails(() => decodeRecord(hex('0802 10b29c')), /^truncated varint at byte 3$/, 3);
+    fails(() => decodeEntry(hex('0800 10')), /^truncated varint at byte 3$/, 3);
+    fails(() => decodeEntry(hex('0800 22')), /^truncated length at byte 3$/, 3);
+    fails(() => decodeMetadata(hex('08ffffffffffffffffffff01')), /longer than 10 bytes at byte 1/, 1);
+  });
+
+  it('invalid wire types, field 0, stray end-group, wrong wire type for a known field', () => {
+    fails(() => decodeRecord(hex('0802 1000 1e')), /^invalid wire type 6 at byte 4$/, 4);
+    fails(() => decodeRecord(hex('0802 1000 1f')), /^invalid wire type 7 at byte 4$/, 4);
+    fails(() => decodeHardState(hex('0001')), /^invalid field number 0 at byte 0$/, 0);
+    fails(() => decodeHardState(hex('0c')), /^unexpected end-group at byte 0$/, 0);
+    fails(() => decodeEntry(hex('0800 2001')), /^field 4 \(data\) has wire type 0 \(varint\) at byte 2, expected 2/, 2);
+    fails(() => decodeEntry(hex('0a00')), /^field 1 \(type\) has wire type 2/, 0);
+  });
+
+  it('nested errors name the inner message and keep absolute offsets', () => {
+    // IRR.put (field 4) whose key (field 1) is a varint
+    assert.throws(
+      () => decodeMessage('etcdserverpb.InternalRaftRequest', hex('2202 0801')),
+      (e: unknown) => e instanceof ProtoDecodeError && e.messageType === 'etcdserverpb.PutRequest' && e.offset === 2,
+    );
+  });
+
+  it('every truncated prefix and every flipped bit of a real record decodes or throws ProtoDecodeError', () => {
+    const full = hex(REC.putFoo);
+    const decodeAll = (b: Uint8Array): void => {
+      const rec = decodeRecord(b);
+      if (rec.data !== undefined) {
+        const e = decodeEntry(rec.data);
+        if (e.data !== undefined) decodeMessage('etcdserverpb.InternalRaftRequest', e.data);
+      }
+    };
+    let refused = 0;
+    const attempt = (b: Uint8Array): void => {
+      try {
+        decodeAll(b);
+      } catch (e) {
+        assert.ok(e instanceof ProtoDecodeError, `unexpected ${String(e)} for ${toHex(b)}`);
+        refused++;
+      }
+    };
+    for (let n = 0; n < full.length; n++) attempt(full.subarray(0, n));
+    for (let i = 0; i < full.length * 8; i++) {
+      const b = Uint8Array.from(full);
+      b[i >> 3]! ^= 1 << (i & 7);
+      attempt(b);
+    }
+    assert.ok(refused > full.length, `only ${refused} refusals`);
+  });
+
+  it('protobufjs Reader itself checks lengths against the buffer (verified, not assumed)', () => {
+    assert.throws(() => Reader.create(hex('7f00')).bytes(), RangeError);
+    assert.throws(() => Reader.create(hex('80')).uint64(), RangeError);
+    assert.throws(() => Reader.create(hex('0000')).skip(3), RangeError);
+  });
+});
