@@ -1,0 +1,440 @@
+/**
+ * Read-only bbolt reader over a PageSource.
+ *
+ * It never trusts the freelist (etcd does not persist one, and a damaged file may list live pages
+ * as free): trees are walked from the chosen meta. Walks are generators that yield leaf items in
+ * key order and hold at most one page per tree level, so memory does not grow with the file.
+ * Anything wrong with the bytes becomes a finding (see findings.ts) and the walk goes on with what
+ * is still readable: a page is entered at most once per walk, the depth is capped, and every
+ * length is checked against the page (plus its overflow) before it is used.
+ */
+import { FindingLog } from './findings.js';
+import type { BboltFinding, MetaSlot, ReportFinding } from './findings.js';
+import {
+  BRANCH_PAGE,
+  BUCKET_HEADER_SIZE,
+  BUCKET_LEAF_FLAG,
+  ELEMENT_SIZE,
+  LEAF_PAGE,
+  MAGIC,
+  META_SIZE,
+  PAGE_HEADER_SIZE,
+  VERSION,
+  compareBytes,
+  decodeMeta,
+  decodePageHeader,
+  plausiblePageSize,
+} from './page.js';
+import type { Meta, PageHeader, PageSource } from './page.js';
+
+/** One leaf element: a key/value pair, or (flags & 1) a nested bucket whose value is a bucket header. */
+export interface LeafItem {
+  key: Uint8Array;
+  value: Uint8Array;
+  flags: number;
+  /** Page holding the element; 0 for an inline bucket page. */
+  pgid: number;
+  /** Element index within its page. */
+  index: number;
+  /** Absolute file offset of the element (for inline pages: inside the parent's value). */
+  offset: number;
+  /** Absolute file offset of the value bytes. */
+  valueOffset: number;
+}
+
+/** A bucket as found in its parent: either a tree rooted at `root`, or an inline leaf page. */
+export interface BucketRef {
+  name: Uint8Array;
+  root: bigint;
+  sequence: bigint;
+  /** The inline page image (value[16:]) when root == 0. */
+  inline?: Uint8Array;
+  /** Absolute file offset of the bucket value (its 16-byte header). */
+  offset: number;
+}
+
+/** A page visit, for callers that track reachability (check). */
+export interface PageVisit {
+  pgid: number;
+  header: PageHeader;
+  offset: number;
+  depth: number;
+  /** Page that referenced this one (undefined for a tree root). */
+  from: number | undefined;
+}
+
+export interface WalkOptions {
+  /** Where findings go; defaults to the db's log. */
+  report?: ReportFinding;
+  /** Pages already entered; shared across walks to detect pages referenced from two trees. */
+  visited?: Set<number>;
+  /** Called for every page entered, before its elements are read. */
+  onPage?: (visit: PageVisit) => void;
+}
+
+export interface OpenOptions {
+  /** Use this meta page instead of the newest valid one (forensics: the previous commit). */
+  meta?: MetaSlot;
+  /** Deepest tree level followed (a real bbolt tree is < 10 deep). Default 64. */
+  maxDepth?: number;
+  /** Cap on recorded findings. Default 10,000. */
+  findingLimit?: number;
+}
+
+const MAX_DEPTH = 64;
+const MIN_PROBE = 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const textEncoder = new TextEncoder();
+
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16)) + (bytes[at + 3] as number) * 0x1000000;
+}
+
+function u64(bytes: Uint8Array, at: number): bigint {
+  return BigInt(u32(bytes, at)) | (BigInt(u32(bytes, at + 4)) << 32n);
+}
+
+/** Meta validity as bbolt sees it: magic, version and checksum. */
+function metaProblems(m: Meta, offset: number): BboltFinding[] {
+  const out: BboltFinding[] = [];
+  if (m.magic !== MAGIC) out.push({ code: 'bbolt-bad-magic', meta: m.slot, offset: offset + 16, expected: MAGIC, found: m.magic });
+  else if (m.version !== VERSION) out.push({ code: 'bbolt-bad-version', meta: m.slot, offset: offset + 20, expected: VERSION, found: m.version });
+  if (m.checksum !== m.computedChecksum)
+    out.push({ code: 'bbolt-meta-checksum', meta: m.slot, offset: offset + 72, expected: m.computedChecksum, found: m.checksum });
+  if (m.magic === MAGIC && !plausiblePageSize(m.pageSize))
+    out.push({ code: 'bbolt-bad-page-size', meta: m.slot, offset: offset + 24, found: m.pageSize });
+  return out;
+}
+
+function readMetaAt(source: PageSource, offset: number, slot: MetaSlot): Meta | undefined {
+  if (offset + META_SIZE > source.size) return undefined;
+  const bytes = source.read(offset, META_SIZE);
+  if (bytes.length < META_SIZE) return undefined;
+  return decodeMeta(bytes, slot);
+}
+
+export function bucketName(name: Uint8Array | string): Uint8Array {
+  return typeof name === 'string' ? textEncoder.encode(name) : name;
+}
+
+export function nameText(name: Uint8Array): string {
+  return utf8.decode(name);
+}
+
+/** An opened bbolt image. Construct with openBolt(). */
+export class BoltDb {
+  /** Both meta pages as decoded (undefined when unreadable), and which were valid. */
+  readonly metas: readonly [Meta | undefined, Meta | undefined];
+  readonly metaValid: readonly [boolean, boolean];
+  /** The meta in use; undefined when neither is usable. */
+  readonly meta: Meta | undefined;
+  readonly pageSize: number;
+  /** Pages with id >= highWater are out of bounds. 0 when there is no usable meta. */
+  readonly highWater: number;
+  private readonly log: FindingLog;
+  private readonly maxDepth: number;
+
+  constructor(
+    readonly source: PageSource,
+    options: OpenOptions = {},
+  ) {
+    this.log = new FindingLog(options.findingLimit);
+    this.maxDepth = options.maxDepth ?? MAX_DEPTH;
+    const report = this.log.report;
+
+    // Learn the page size: meta 0's if it validates, else probe for a valid meta 1.
+    const m0 = readMetaAt(source, 0, 0);
+    let pageSize = 4096;
+    const m0ok = m0 !== undefined && metaProblems(m0, 0).length === 0;
+    if (m0ok) pageSize = m0.pageSize;
+    else {
+      for (let p = MIN_PROBE; p <= 1 << 20; p *= 2) {
+        const m = readMetaAt(source, p, 1);
+        if (m && m.pageSize === p && metaProblems(m, p).length === 0) {
+          pageSize = p;
+          break;
+        }
+      }
+    }
+    this.pageSize = pageSize;
+    const m1 = readMetaAt(source, pageSize, 1);
+    if (source.size < 2 * pageSize) report({ code: 'bbolt-file-too-small', offset: 0, expected: 2 * pageSize, found: source.size });
+
+    const valid: [boolean, boolean] = [false, false];
+    const metas: [Meta | undefined, Meta | undefined] = [m0, m1];
+    metas.forEach((m, slot) => {
+      if (!m) return;
+      const problems = metaProblems(m, slot * pageSize);
+      problems.forEach(report);
+      valid[slot] = problems.length === 0;
+    });
+    this.metas = metas;
+    this.metaValid = valid;
+    if (m0 && m1 && valid[0] && valid[1] && m0.pageSize !== m1.pageSize)
+      report({ code: 'bbolt-meta-page-size-mismatch', offset: pageSize + 24, expected: m0.pageSize, found: m1.pageSize });
+
+    let chosen: Meta | undefined;
+    if (options.meta !== undefined) {
+      const m = metas[options.meta];
+      if (m && m.magic === MAGIC && plausiblePageSize(m.pageSize)) chosen = m;
+    } else if (valid[0] && valid[1] && m0 && m1) chosen = m1.txid > m0.txid ? m1 : m0;
+    else if (valid[0] || valid[1]) {
+      const used: MetaSlot = valid[0] ? 0 : 1;
+      const rejected: MetaSlot = used === 0 ? 1 : 0;
+      chosen = metas[used];
+      if (chosen) report({ code: 'bbolt-meta-fallback', offset: rejected * pageSize, used, rejected, usedTxid: chosen.txid });
+    }
+    if (!chosen) report({ code: 'bbolt-no-valid-meta', offset: 0 });
+    this.meta = chosen;
+
+    let highWater = 0;
+    if (chosen) {
+      highWater = chosen.pgid > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(chosen.pgid);
+      const logical = highWater * pageSize;
+      if (logical > source.size) report({ code: 'bbolt-truncated', offset: source.size, expected: logical, found: source.size, pgid: highWater });
+    }
+    this.highWater = highWater;
+  }
+
+  /** Findings so far (opening, and every walk done through this object). */
+  get findings(): readonly BboltFinding[] {
+    return this.log.findings;
+  }
+
+  /** `tx.Size()`: the logical size of the database, pgid × P. */
+  get logicalSize(): number {
+    return this.highWater * this.pageSize;
+  }
+
+  /** Last page id covered by the file's bytes (pages from here on are past EOF). */
+  get pagesInFile(): number {
+    return Math.floor(this.source.size / this.pageSize);
+  }
+
+  report(finding: BboltFinding): void {
+    this.log.report(finding);
+  }
+
+  /**
+   * Read one page (with its overflow) for a tree walk. Returns undefined, with a finding, when the
+   * id is out of bounds or the page is not in the file; a page whose overflow runs past the end is
+   * returned cut to what exists (its elements are then bounds-checked).
+   */
+  readPage(pgid: bigint | number, from: number | undefined, report: ReportFinding = this.log.report): { header: PageHeader; bytes: Uint8Array; offset: number; pgid: number } | undefined {
+    const id = typeof pgid === 'bigint' ? pgid : BigInt(pgid);
+    if (id >= BigInt(this.highWater) || id < 0n) {
+      report({ code: 'bbolt-page-out-of-bounds', pgid: id, offset: from === undefined ? 0 : from * this.pageSize, highWater: this.highWater, ...(from === undefined ? {} : { from }) });
+      return undefined;
+    }
+    const n = Number(id);
+    const P = this.pageSize;
+    const offset = n * P;
+    if (offset + P > this.source.size) {
+      report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
+      return undefined;
+    }
+    const first = this.source.read(offset, PAGE_HEADER_SIZE);
+    if (first.length < PAGE_HEADER_SIZE) {
+      report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
+      return undefined;
+    }
+    const header = decodePageHeader(first);
+    if (header.id !== id) report({ code: 'bbolt-page-id-mismatch', pgid: n, offset, expected: id, found: header.id });
+    let pages = 1;
+    if (header.overflow > 0) {
+      // Check the overflow against the high-water mark and the file before allocating.
+      const maxPages = Math.min(this.highWater - n, Math.floor((this.source.size - offset) / P));
+      if (header.overflow + 1 > maxPages) {
+        report({ code: 'bbolt-page-overflow-out-of-bounds', pgid: n, offset, overflow: header.overflow, highWater: this.highWater });
+        pages = Math.max(1, maxPages);
+      } else pages = header.overflow + 1;
+    }
+    const bytes = this.source.read(offset, pages * P);
+    return { header, bytes, offset, pgid: n };
+  }
+
+  /**
+   * Walk the tree rooted at `root`, yielding leaf elements in key order (nested-bucket elements
+   * included, flagged). Damage becomes findings; the walk skips what it cannot read.
+   */
+  *walkTree(root: bigint, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    const ctx: WalkCtx = {
+      report: options.report ?? this.log.report,
+      visited: options.visited ?? new Set<number>(),
+      onPage: options.onPage,
+      lastKey: undefined,
+    };
+    yield* this.walkPage(root, 0, undefined, ctx);
+  }
+
+  private *walkPage(pgid: bigint, depth: number, from: number | undefined, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+    const page = this.readPage(pgid, from, ctx.report);
+    if (!page) return;
+    const { header, bytes, offset } = page;
+    const n = page.pgid;
+    if (ctx.visited.has(n)) {
+      ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+      return;
+    }
+    ctx.visited.add(n);
+    ctx.onPage?.({ pgid: n, header, offset, depth, from });
+    if (depth >= this.maxDepth) {
+      ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
+      return;
+    }
+    if (header.flags & BRANCH_PAGE) {
+      const count = elementCount(header, bytes, n, offset, ctx.report);
+      if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+      let prev: Uint8Array | undefined;
+      for (let i = 0; i < count; i++) {
+        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+        const pos = u32(bytes, e);
+        const ksize = u32(bytes, e + 4);
+        const child = u64(bytes, e + 8);
+        const end = e + pos + ksize;
+        if (end > bytes.length) {
+          ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
+        } else {
+          const key = bytes.subarray(e + pos, end);
+          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+          prev = key;
+        }
+        yield* this.walkPage(child, depth + 1, n, ctx);
+      }
+      return;
+    }
+    if (header.flags & LEAF_PAGE) {
+      yield* leafItems(bytes, n, offset, header, ctx);
+      return;
+    }
+    ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+  }
+
+  /** Items of an inline bucket page image. */
+  *walkInline(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    const report = options.report ?? this.log.report;
+    const img = ref.inline;
+    if (!img) return;
+    const at = ref.offset + BUCKET_HEADER_SIZE;
+    const name = nameText(ref.name);
+    if (img.length < PAGE_HEADER_SIZE) {
+      report({ code: 'bbolt-bad-bucket-value', offset: ref.offset, bucket: name, expected: BUCKET_HEADER_SIZE + PAGE_HEADER_SIZE, found: BUCKET_HEADER_SIZE + img.length });
+      return;
+    }
+    const header = decodePageHeader(img);
+    if (!(header.flags & LEAF_PAGE) || header.overflow !== 0) {
+      report({ code: 'bbolt-bad-inline-page', offset: at, bucket: name, flags: header.flags, overflow: header.overflow });
+      if (!(header.flags & LEAF_PAGE)) return;
+    }
+    yield* leafItems(img, 0, at, header, { report, visited: new Set(), onPage: undefined, lastKey: undefined });
+  }
+
+  /** Items of a bucket, whichever way it is stored. */
+  *bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    if (ref.inline) yield* this.walkInline(ref, options);
+    else yield* this.walkTree(ref.root, options);
+  }
+
+  /** Decode a bucket value (16-byte header + optional inline page). */
+  decodeBucket(item: LeafItem, report: ReportFinding = this.log.report): BucketRef | undefined {
+    const v = item.value;
+    const valueOffset = item.valueOffset;
+    if (v.length < BUCKET_HEADER_SIZE) {
+      report({ code: 'bbolt-bad-bucket-value', offset: valueOffset, bucket: nameText(item.key), expected: BUCKET_HEADER_SIZE, found: v.length });
+      return undefined;
+    }
+    const root = u64(v, 0);
+    const ref: BucketRef = { name: item.key, root, sequence: u64(v, 8), offset: valueOffset };
+    if (root === 0n) ref.inline = v.subarray(BUCKET_HEADER_SIZE);
+    return ref;
+  }
+
+  /** Top-level buckets in name order. Non-bucket elements of the root tree become findings. */
+  *bucketRefs(options: WalkOptions = {}): Generator<BucketRef, void, undefined> {
+    if (!this.meta) return;
+    const report = options.report ?? this.log.report;
+    for (const item of this.walkTree(this.meta.root, options)) {
+      if (!(item.flags & BUCKET_LEAF_FLAG)) {
+        report({ code: 'bbolt-root-item-not-bucket', pgid: item.pgid, offset: item.offset, index: item.index, found: item.flags });
+        continue;
+      }
+      const ref = this.decodeBucket(item, report);
+      if (ref) yield ref;
+    }
+  }
+
+  /** Names of the top-level buckets, in order. */
+  buckets(): string[] {
+    return [...this.bucketRefs()].map((b) => nameText(b.name));
+  }
+
+  /** Find a top-level bucket by name. */
+  bucket(name: string | Uint8Array): BucketRef | undefined {
+    const want = bucketName(name);
+    for (const ref of this.bucketRefs()) {
+      const c = compareBytes(ref.name, want);
+      if (c === 0) return ref;
+    }
+    return undefined;
+  }
+
+  /** Items of a top-level bucket in key order (nothing if the bucket does not exist). */
+  *items(bucket: string | Uint8Array | BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    const ref = bucket instanceof Uint8Array || typeof bucket === 'string' ? this.bucket(bucket) : bucket;
+    if (ref) yield* this.bucketItems(ref, options);
+  }
+
+  /** The value of one key in a top-level bucket (a scan: fine for etcd's small meta buckets). */
+  get(bucket: string | Uint8Array | BucketRef, key: string | Uint8Array): Uint8Array | undefined {
+    const k = bucketName(key);
+    for (const item of this.items(bucket)) {
+      const c = compareBytes(item.key, k);
+      if (c === 0) return item.value;
+      if (c > 0) break;
+    }
+    return undefined;
+  }
+}
+
+interface WalkCtx {
+  report: ReportFinding;
+  visited: Set<number>;
+  onPage: ((visit: PageVisit) => void) | undefined;
+  lastKey: Uint8Array | undefined;
+}
+
+/** Number of elements whose 16-byte headers fit in the page; a finding when some do not. */
+function elementCount(header: PageHeader, bytes: Uint8Array, pgid: number, offset: number, report: ReportFinding): number {
+  const need = PAGE_HEADER_SIZE + header.count * ELEMENT_SIZE;
+  if (need <= bytes.length) return header.count;
+  report({ code: 'bbolt-element-array-overflow', pgid, offset, count: header.count, expected: need, found: bytes.length });
+  return Math.max(0, Math.floor((bytes.length - PAGE_HEADER_SIZE) / ELEMENT_SIZE));
+}
+
+function* leafItems(bytes: Uint8Array, pgid: number, offset: number, header: PageHeader, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+  const count = elementCount(header, bytes, pgid, offset, ctx.report);
+  for (let i = 0; i < count; i++) {
+    const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const flags = u32(bytes, e);
+    const pos = u32(bytes, e + 4);
+    const ksize = u32(bytes, e + 8);
+    const vsize = u32(bytes, e + 12);
+    const kstart = e + pos;
+    const end = kstart + ksize + vsize;
+    if (end > bytes.length) {
+      ctx.report({ code: 'bbolt-element-out-of-bounds', pgid, offset: offset + e, index: i, expected: end, found: bytes.length });
+      continue;
+    }
+    const key = bytes.subarray(kstart, kstart + ksize);
+    if (ksize === 0) ctx.report({ code: 'bbolt-empty-key', pgid, offset: offset + e, index: i });
+    if (ctx.lastKey && compareBytes(ctx.lastKey, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid, offset: offset + e, index: i });
+    ctx.lastKey = key;
+    yield { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
+  }
+}
+
+/** Open a bbolt image. Never throws on bad bytes: look at `db.findings` and `db.meta`. */
+export function openBolt(source: PageSource, options: OpenOptions = {}): BoltDb {
+  return new BoltDb(source, options);
+}

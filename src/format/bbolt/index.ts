@@ -1,0 +1,14 @@
+export type { PageSource, PageHeader, Meta } from './page.js';
+export { bytesSource, decodePageHeader, decodeMeta, encodeMeta, fnv1a64, compareBytes, pageTypeName, NO_FREELIST } from './page.js';
+export type { BboltFinding, BboltFindingCode, MetaSlot, ReportFinding } from './findings.js';
+export { FindingLog } from './findings.js';
+export type { LeafItem, BucketRef, PageVisit, WalkOptions, OpenOptions } from './db.js';
+export { BoltDb, openBolt, nameText } from './db.js';
+export type { CheckResult } from './check.js';
+export { check } from './check.js';
+export type { EtcdMeta, ConfState, Downgrade, Member, Members, Revision, KeySummary, WriterGuess, VersionEvidence, SnapshotStatus, EtcdBackendFinding } from './etcd-meta.js';
+export { readEtcdMeta, readMembers, summarizeKeys, lastRevision, guessWriter, snapshotStatus, decodeRevision, encodeRevision, ETCD_BUCKETS } from './etcd-meta.js';
+export type { TrailerCheck, Sha256 } from './snapshot-file.js';
+export { hasSnapshotTrailer, verifySnapshotTrailer, withoutTrailer, imageChunks, TRAILER_SIZE } from './snapshot-file.js';
+export type { JsonValue, JsonResult } from './json-bigint.js';
+export { parseJsonBigInt } from './json-bigint.js';

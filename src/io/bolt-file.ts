@@ -1,0 +1,160 @@
+/**
+ * A bbolt file on disk as a PageSource: positioned reads (fs.readSync) through a small cache of
+ * aligned blocks, so walking a tree rereads branch pages from memory while a multi-GB db never is
+ * loaded whole. Read-only: the file is opened with 'r' and never written.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { openBolt } from '../format/bbolt/db.js';
+import type { BoltDb, OpenOptions } from '../format/bbolt/db.js';
+import type { PageSource } from '../format/bbolt/page.js';
+import { verifySnapshotTrailer, withoutTrailer } from '../format/bbolt/snapshot-file.js';
+import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
+
+/** An I/O failure on a bbolt file; carries the path and the OS error code. */
+export class BoltFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly op: string,
+    readonly cause: unknown,
+  ) {
+    const code = (cause as { code?: string } | undefined)?.code;
+    super(`${op} ${path}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
+    this.name = 'BoltFileError';
+  }
+}
+
+export interface BoltFileOptions {
+  /** Cache block size in bytes (power of two). Default 64 KiB. */
+  blockSize?: number;
+  /** Blocks kept. Default 64 (4 MiB with the default block size). */
+  cacheBlocks?: number;
+}
+
+/** A read-only, file-backed PageSource with a bounded LRU block cache. Call close() when done. */
+export class BoltFile implements PageSource {
+  readonly size: number;
+  private fd: number | undefined;
+  private readonly blockSize: number;
+  private readonly cacheBlocks: number;
+  // Map keeps insertion order: re-inserting on hit makes it an LRU.
+  private readonly cache = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly path: string,
+    options: BoltFileOptions = {},
+  ) {
+    this.blockSize = options.blockSize ?? 64 * 1024;
+    this.cacheBlocks = Math.max(1, options.cacheBlocks ?? 64);
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (e) {
+      throw new BoltFileError(path, 'open', e);
+    }
+    try {
+      this.size = fstatSync(this.fd).size;
+    } catch (e) {
+      this.close();
+      throw new BoltFileError(path, 'stat', e);
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    const start = Math.max(0, offset);
+    const end = Math.min(this.size, start + Math.max(0, length));
+    if (end <= start) return new Uint8Array(0);
+    const bs = this.blockSize;
+    const first = Math.floor(start / bs);
+    const last = Math.floor((end - 1) / bs);
+    if (first === last) {
+      const block = this.block(first);
+      return block.subarray(start - first * bs, end - first * bs);
+    }
+    // Spans blocks (overflow pages, big chunks): read straight into a fresh buffer, bypassing the cache.
+    const out = new Uint8Array(end - start);
+    this.readInto(out, start);
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.fd = undefined;
+      this.cache.clear();
+      try {
+        closeSync(fd);
+      } catch (e) {
+        throw new BoltFileError(this.path, 'close', e);
+      }
+    }
+  }
+
+  private block(n: number): Uint8Array {
+    const hit = this.cache.get(n);
+    if (hit) {
+      this.cache.delete(n);
+      this.cache.set(n, hit);
+      return hit;
+    }
+    const start = n * this.blockSize;
+    // A fresh buffer per block: callers keep subarrays of it, so blocks are never reused.
+    const block = new Uint8Array(Math.min(this.blockSize, this.size - start));
+    this.readInto(block, start);
+    this.cache.set(n, block);
+    if (this.cache.size > this.cacheBlocks) {
+      const oldest = this.cache.keys().next().value as number;
+      this.cache.delete(oldest);
+    }
+    return block;
+  }
+
+  private readInto(buf: Uint8Array, position: number): void {
+    if (this.fd === undefined) throw new BoltFileError(this.path, 'read', new Error('file is closed'));
+    let done = 0;
+    while (done < buf.length) {
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, done, buf.length - done, position + done);
+      } catch (e) {
+        throw new BoltFileError(this.path, 'read', e);
+      }
+      if (n === 0) break; // the file shrank under us: the rest stays zero, and lengths were checked against size
+      done += n;
+    }
+  }
+}
+
+/** SHA-256 over chunks, with node:crypto. */
+export function sha256Chunks(chunks: Iterable<Uint8Array>): Uint8Array {
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  return new Uint8Array(h.digest());
+}
+
+export interface OpenedBoltFile {
+  file: BoltFile;
+  db: BoltDb;
+  /** Present when the file has a `snapshot save` trailer (size % 512 == 32). */
+  trailer?: TrailerCheck;
+  close(): void;
+}
+
+/**
+ * Open a bbolt file (member/snap/db, a `.snap.db`, or `etcdctl snapshot save` output) read-only.
+ * A snapshot-save trailer is verified (SHA-256) and hidden from the reader. Throws BoltFileError on
+ * I/O errors only; damage is in `db.findings` and `trailer.findings`.
+ */
+export function openBoltFile(path: string, options: OpenOptions & BoltFileOptions & { verifyTrailer?: boolean } = {}): OpenedBoltFile {
+  const file = new BoltFile(path, options);
+  try {
+    let trailer: TrailerCheck | undefined;
+    if (file.size % 512 === 32 && options.verifyTrailer !== false) trailer = verifySnapshotTrailer(file, sha256Chunks);
+    const db = openBolt(withoutTrailer(file), options);
+    const opened: OpenedBoltFile = { file, db, close: () => file.close() };
+    if (trailer) opened.trailer = trailer;
+    return opened;
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
