@@ -1,0 +1,66 @@
+// Shared by the bbolt tests: locating real files read in place, and byte edits on in-memory copies.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { bytesSource, openBolt } from '../../../src/format/bbolt/index.js';
+import type { BboltFinding, BoltDb } from '../../../src/format/bbolt/index.js';
+
+/** Repository root (tests run from dist/test/..., sources live in test/...). */
+export const REPO = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+})();
+
+/** ../shared/external next to the repository (real files from other projects; never copied here). */
+export const EXTERNAL = process.env['WAL_DOCTOR_EXTERNAL'] ?? resolve(REPO, '..', 'shared', 'external');
+
+/**
+ * Path of a file under shared/external, or undefined after marking the test skipped. With CI=true a
+ * missing file fails the test instead: CI must not pass by skipping.
+ */
+export function externalFile(t: TestContext, rel: string): string | undefined {
+  const p = join(EXTERNAL, rel);
+  if (existsSync(p)) return p;
+  if (process.env['CI'] === 'true') assert.fail(`${p} is missing (CI=true): this test needs shared/external`);
+  t.skip(`NOT RUN: ${p} is missing (shared/external not available here)`);
+  return undefined;
+}
+
+/** A writable in-memory copy of a real file, for damaging. */
+export function copyOf(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}
+
+export function open(bytes: Uint8Array): BoltDb {
+  return openBolt(bytesSource(bytes));
+}
+
+export function codes(findings: readonly BboltFinding[]): string[] {
+  return findings.map((f) => f.code);
+}
+
+export function le32(b: Uint8Array, at: number, v: number): void {
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, v, true);
+}
+
+export function le16(b: Uint8Array, at: number, v: number): void {
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint16(at, v, true);
+}
+
+export function le64(b: Uint8Array, at: number, v: bigint): void {
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setBigUint64(at, v, true);
+}
+
+export function rd64(b: Uint8Array, at: number): bigint {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(at, true);
+}
+
+export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
