@@ -1,0 +1,142 @@
+/**
+ * Human renderings of a Report: the full one for `inspect`, a few lines for `verify`.
+ * Text only; colour is optional and off when NO_COLOR is set or stdout is not a TTY.
+ */
+import type { Report } from '../../inspect/report.js';
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+const ROLE_LABEL: Record<string, string> = {
+  segment: 'WAL segment',
+  'wal-tmp': 'preallocated next segment (.tmp)',
+  'wal-broken': "etcd's .broken copy",
+  'wal-tmp-dir': 'leftover wal.tmp dir',
+  'wal-broken-dir': 'WAL dir set aside by etcd',
+  snap: 'raft snapshot',
+  'snap-broken': 'broken .snap set aside by etcd',
+  'snap-db': 'received backend snapshot',
+  db: 'bbolt backend',
+  'db-tmp': 'leftover defrag temp file',
+  'snap-tmp': 'leftover incoming snapshot temp file',
+  touch: 'writability probe',
+  unknown: 'unknown',
+};
+
+function painter(color: boolean) {
+  const wrap = (code: string) => (s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { bold: wrap('1'), red: wrap('31'), yellow: wrap('33'), green: wrap('32'), dim: wrap('2') };
+}
+
+function table(rows: string[][], indent = '  '): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function fmtBytes(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function renderReport(r: Report, o: RenderOptions): string {
+  const p = painter(o.color);
+  let out = '';
+  out += `${p.bold('wal-doctor inspect')} ${r.path}  (${r.kind})\n`;
+  out += `written by etcd ${r.writtenBy.version}${r.writtenBy.evidence.length ? ` — ${r.writtenBy.evidence.join('; ')}` : ''}\n\n`;
+
+  out += p.bold('Layout') + '\n';
+  out += table(r.layout.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? '' : fmtBytes(f.size), ROLE_LABEL[f.role] ?? f.role]));
+  out += '\n';
+
+  if (r.wal) {
+    const w = r.wal;
+    out += `${p.bold('WAL')}  member ${w.memberId ?? '?'}  cluster ${w.clusterId ?? '?'}\n`;
+    const rows = [['seq', 'start', 'size', 'records ent/state/snap/meta/crc', 'entries (term)', 'crc chain', 'ends']];
+    for (const s of w.segments) {
+      const c = s.records;
+      const extra = c.unknown + c.undecodable > 0 ? ` +${c.unknown + c.undecodable}?` : '';
+      const ents = s.firstEntry && s.lastEntry ? `${s.firstEntry.index}..${s.lastEntry.index} (${s.firstEntry.term === s.lastEntry.term ? s.lastEntry.term : `${s.firstEntry.term}-${s.lastEntry.term}`})` : '-';
+      const ending = s.ending === 'zero-filled' ? `zero-filled after byte ${fmtBytes(s.goodBytes)}` : s.ending === 'exact' ? `at its last record (${fmtBytes(s.goodBytes)})` : `${s.ending} at byte ${fmtBytes(s.goodBytes)}`;
+      const bad = !['zero-filled', 'exact', 'garbage-after-end'].includes(s.ending);
+      rows.push([s.seq ?? '?', s.startIndex ?? '?', fmtBytes(s.size), `${c.entry}/${c.state}/${c.snapshot}/${c.metadata}/${c.crc}${extra}`, ents, s.crcChain, bad ? p.red(ending) : ending]);
+      if (s.salvage.records > 0) {
+        rows.push(['', '', '', `  past that: ${s.salvage.records} record(s) found, ${s.salvage.chained} with a valid CRC chain${s.salvage.entries ? `, ${s.salvage.entries} entries ${s.salvage.firstIndex}..${s.salvage.lastIndex}` : ''}`, '', '', '']);
+      }
+    }
+    out += table(rows);
+    out += w.hardState
+      ? `  last HardState: term ${w.hardState.term}, vote ${w.hardState.vote === '0' ? 'none' : w.hardState.vote_hex}, commit ${w.hardState.commit} (${w.hardState.segment} at byte ${fmtBytes(w.hardState.offset)})\n`
+      : '  no HardState record\n';
+    out += `  entries: ${w.entries.count}${w.entries.firstIndex ? `, index ${w.entries.firstIndex}..${w.entries.lastIndex}, last term ${w.entries.lastTerm}` : ''}${w.goodUntil ? ` (good data ends in ${w.goodUntil.segment} at byte ${fmtBytes(w.goodUntil.offset)})` : ''}\n`;
+    const snaps = w.snapshotRecords;
+    if (snaps.length > 0) {
+      const last = snaps[snaps.length - 1]!;
+      out += `  snapshot records: ${snaps.length}, newest index ${last.index} term ${last.term}${last.confState ? ' with conf_state' : ''}\n`;
+    }
+    out += '\n';
+  }
+
+  if (r.snapFiles.length > 0) {
+    out += p.bold('Snapshots (.snap)') + '\n';
+    out += table(
+      r.snapFiles.map((s) => [s.name, `term ${s.term} index ${s.index}`, fmtBytes(s.size), s.status === 'ok' ? 'ok' : p.red(s.error ?? s.status), s.matchesWalRecord ? 'matches a WAL record' : 'no WAL record']),
+    );
+    out += '\n';
+  }
+
+  if (r.db) {
+    const d = r.db;
+    out += `${p.bold('DB')}  ${d.path}  ${fmtBytes(d.size)} bytes\n`;
+    out += `  consistent index ${d.consistentIndex ?? '-'}, term ${d.term ?? '- (3.4 does not record it)'}, revision ${d.revision ?? '-'}, compacted at ${d.compactRevision ?? '-'}\n`;
+    out += `  cluster version ${d.clusterVersion ?? '-'}${d.storageVersion ? `, storage version ${d.storageVersion}` : ''}${d.voters.length ? `, voters ${d.voters.join(', ')}` : ''}\n`;
+    if (d.snapshotSave !== 'none') out += `  etcdctl snapshot save file: SHA-256 trailer ${d.snapshotSave === 'sha256-ok' ? 'matches' : p.red('DOES NOT MATCH')}\n`;
+    if (d.problems > 0) out += `  ${p.red(`${d.problems} structural problem(s)`)}\n`;
+    out += '\n';
+  }
+
+  if (r.etcd.length > 0) {
+    out += p.bold('What etcd will do at boot') + '\n';
+    for (const e of r.etcd) {
+      const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : p.red('fails');
+      out += `  etcd ${e.version}: ${head}${e.error ? ` — ${e.error}` : ''}\n`;
+      out += p.dim(`    ${e.detail}`) + '\n';
+      if (e.repair) {
+        out += `    truncates ${e.repair.segment} at byte ${fmtBytes(e.repair.truncateAt)}, copies it to ${e.repair.brokenCopy}`;
+        out += e.repair.validRecordsDropped ? p.red(`; throws away ${e.repair.validRecordsDropped} valid record(s)`) : '';
+        out += '\n';
+      }
+      if (e.outcome !== 'fails' && e.lastIndex !== null) out += `    raft restarts at last index ${e.lastIndex}, commit ${e.commit}${e.snapshot ? `, from snapshot ${e.snapshot.name}` : ''}\n`;
+      if (e.snapsRenamedBroken.length) out += `    renames ${e.snapsRenamedBroken.join(', ')} to .broken\n`;
+    }
+    out += '\n';
+  }
+
+  out += p.bold('Findings') + '\n';
+  if (r.findings.length === 0) out += '  none\n';
+  for (const f of r.findings) {
+    const sev = f.severity === 'error' ? p.red('ERROR  ') : f.severity === 'warning' ? p.yellow('WARNING') : p.dim('info   ');
+    out += `  ${sev} ${f.message}\n`;
+  }
+  out += '\n';
+  out += renderVerdict(r, o);
+  return out;
+}
+
+function renderVerdict(r: Report, o: RenderOptions): string {
+  const p = painter(o.color);
+  const v = r.verdict;
+  const label = v.status === 'healthy' ? p.green('HEALTHY') : v.status === 'repairable' ? p.yellow('REPAIRABLE') : p.red('NEEDS REBUILD');
+  return `${p.bold('Verdict:')} ${label} (exit ${v.exitCode}) — ${v.headline}\n${p.bold('Next step:')} ${v.nextStep}\n`;
+}
+
+/** verify: the verdict, the first errors, and what etcd will do. */
+export function renderVerify(r: Report): string {
+  const errors = r.findings.filter((f) => f.severity === 'error');
+  let out = `${r.verdict.status} (exit ${r.verdict.exitCode}): ${r.verdict.headline}\n`;
+  for (const f of errors.slice(0, 5)) out += `  ${f.message}\n`;
+  if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
+  for (const e of r.etcd) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
+  out += `next: ${r.verdict.nextStep}\n`;
+  return out;
+}

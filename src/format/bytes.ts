@@ -1,0 +1,70 @@
+/**
+ * Random-access bytes for the decoders. The io layer implements it over a file (pg_waldump's
+ * page-read callback is the model): decoders never see a path, and a test can hand them a
+ * Uint8Array. `read` may return fewer bytes than asked only at the end of the source.
+ */
+export interface ByteSource {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A ByteSource over bytes already in memory (tests, small files). */
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    read: (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length)),
+  };
+}
+
+/**
+ * Read-ahead window over a ByteSource, so that a decoder asking for many small records costs one
+ * read per window rather than one per record. Memory is bounded by the window size, or by the
+ * largest single read asked for.
+ */
+export class ReadWindow {
+  private start = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly windowBytes = 4 << 20,
+  ) {}
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** Bytes [offset, offset+length) clipped to the end of the source. */
+  bytes(offset: number, length: number): Uint8Array {
+    const end = Math.min(offset + length, this.source.size);
+    if (offset >= this.start && end <= this.start + this.buf.length) {
+      return this.buf.subarray(offset - this.start, end - this.start);
+    }
+    const want = Math.max(end - offset, Math.min(this.windowBytes, this.source.size - offset));
+    this.buf = this.source.read(offset, want);
+    this.start = offset;
+    return this.buf.subarray(0, Math.min(this.buf.length, end - offset));
+  }
+}
+
+/** Index of the first non-zero byte in `b` at or after `from`, or -1. */
+export function firstNonZero(b: Uint8Array, from = 0): number {
+  let i = from;
+  // Byte steps up to 8-byte alignment, then 32-bit words, then the tail.
+  while (i < b.length && (b.byteOffset + i) % 4 !== 0) {
+    if (b[i] !== 0) return i;
+    i++;
+  }
+  const words = Math.floor((b.length - i) / 4);
+  if (words > 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      if (w[k] !== 0) {
+        for (let j = i + k * 4; j < i + k * 4 + 4; j++) if (b[j] !== 0) return j;
+      }
+    }
+    i += words * 4;
+  }
+  for (; i < b.length; i++) if (b[i] !== 0) return i;
+  return -1;
+}

@@ -1,0 +1,196 @@
+/**
+ * The report every read-only command shares, as a zod schema: `--json` prints it, `wal-doctor
+ * schema` prints it as JSON Schema, and the TypeScript type comes from it. uint64 values (indexes,
+ * terms, IDs, revisions) are decimal strings; member and cluster IDs also appear as 16-digit hex.
+ */
+import { z } from 'zod';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+const U64 = z.string().regex(/^\d+$/).describe('unsigned 64-bit integer as a decimal string');
+const Hex16 = z.string().regex(/^[0-9a-f]{16}$/).describe('64-bit ID as 16 lower-case hex digits, as etcd prints it');
+
+export const FINDING_CODES = [
+  // how a segment's good data ends
+  'torn-tail',
+  'crc-mismatch',
+  'record-decode-error',
+  'oversized-length',
+  'truncated-length-word',
+  'crc-chain-broken',
+  'garbage-after-end',
+  'records-hidden-after-zero-length',
+  'valid-records-after-damage',
+  'empty-segment',
+  // the log as a whole
+  'no-wal',
+  'segment-seq-gap',
+  'segment-name-index-mismatch',
+  'entry-index-gap',
+  'log-overwrite',
+  'term-regression',
+  'metadata-conflict',
+  'no-metadata',
+  'unknown-record-type',
+  'undecodable-payload',
+  // files beside the log
+  'leftover-tmp',
+  'broken-copy',
+  'unknown-file',
+  'snap-file-broken',
+  'snap-without-wal-record',
+  'snap-name-mismatch',
+  // the db and the invariants between the stores
+  'db-missing',
+  'db-damaged',
+  'db-ahead-of-wal',
+  'db-index-above-commit',
+  'db-term-ahead',
+  'db-behind-snapshot',
+  'commit-beyond-last-index',
+  'snap-db-needed',
+  'etcd-repair-drops-valid-records',
+  'etcd-will-fail',
+] as const;
+
+export const Finding = z
+  .object({
+    code: z.enum(FINDING_CODES),
+    severity: z.enum(['error', 'warning', 'info']),
+    message: z.string().describe('one line: file, offset, what was expected and what was found'),
+    file: z.string().optional().describe('path relative to the inspected root'),
+    offset: z.number().int().nonnegative().optional().describe('byte offset in the file'),
+    recordNo: z.number().int().nonnegative().optional().describe('0-based record number in the segment'),
+    expected: z.string().optional(),
+    found: z.string().optional(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .describe('one problem or notable fact');
+export type Finding = z.infer<typeof Finding>;
+
+const EntryRef = z.object({ index: U64, term: U64 });
+
+export const SegmentEndKind = z.enum([
+  'eof',
+  'zero-length',
+  'short-length-word',
+  'oversized',
+  'decode-error',
+  'crc-mismatch',
+  'crc-link-mismatch',
+]);
+
+export const Segment = z.object({
+  name: z.string(),
+  seq: U64.nullable(),
+  startIndex: U64.nullable().describe('the raft index in the name: the first entry expected in it'),
+  size: z.number().int(),
+  records: z.object({
+    metadata: z.number().int(),
+    entry: z.number().int(),
+    state: z.number().int(),
+    crc: z.number().int(),
+    snapshot: z.number().int(),
+    unknown: z.number().int(),
+    undecodable: z.number().int(),
+  }),
+  firstEntry: EntryRef.nullable(),
+  lastEntry: EntryRef.nullable(),
+  crcChain: z.enum(['ok', 'unchecked', 'broken', 'not-reached']).describe('whether the first crc record continued the chain from the previous segment'),
+  goodBytes: z.number().int().describe('offset just after the last good record'),
+  end: SegmentEndKind,
+  ending: z
+    .enum(['zero-filled', 'exact', 'garbage-after-end', 'torn-write', 'crc-mismatch', 'garbage', 'truncated-record', 'oversized-length', 'crc-chain-broken'])
+    .describe('how the file ends, in words'),
+  salvage: z.object({ records: z.number().int(), chained: z.number().int(), entries: z.number().int(), firstIndex: U64.nullable(), lastIndex: U64.nullable() }),
+});
+export type Segment = z.infer<typeof Segment>;
+
+export const BootPrediction = z.object({
+  version: z.enum(['3.4', '3.5', '3.6']),
+  detail: z.string(),
+  outcome: z.enum(['starts', 'self-repairs', 'fails']),
+  error: z.string().nullable().describe('the error etcd ends with or repairs'),
+  log: z.string().nullable(),
+  repair: z
+    .object({
+      segment: z.string(),
+      truncateAt: z.number().int(),
+      brokenCopy: z.string(),
+      validRecordsDropped: z.number().int(),
+      entriesDropped: z.number().int(),
+      firstDroppedIndex: U64.nullable(),
+      lastDroppedIndex: U64.nullable(),
+    })
+    .nullable(),
+  snapshot: z.object({ term: U64, index: U64, name: z.string() }).nullable(),
+  snapsRenamedBroken: z.array(z.string()),
+  lastIndex: U64.nullable(),
+  commit: U64.nullable(),
+});
+
+export const Report = z
+  .object({
+    schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+    tool: z.object({ name: z.literal('wal-doctor'), version: z.string() }),
+    path: z.string(),
+    kind: z.enum(['data-dir', 'member-dir', 'wal-dir', 'wal-file', 'snap-file', 'db-file']),
+    layout: z.array(z.object({ path: z.string(), role: z.string(), size: z.number().int(), isDir: z.boolean() })),
+    writtenBy: z.object({ version: z.string(), evidence: z.array(z.string()) }),
+    wal: z
+      .object({
+        segments: z.array(Segment),
+        memberId: Hex16.nullable(),
+        clusterId: Hex16.nullable(),
+        hardState: z.object({ term: U64, vote: U64, vote_hex: Hex16, commit: U64, segment: z.string(), offset: z.number().int() }).nullable(),
+        entries: z.object({ count: z.number().int(), firstIndex: U64.nullable(), lastIndex: U64.nullable(), lastTerm: U64.nullable() }),
+        snapshotRecords: z.array(z.object({ index: U64, term: U64, confState: z.boolean(), segment: z.string(), offset: z.number().int() })),
+        goodUntil: z
+          .object({ segment: z.string(), offset: z.number().int() })
+          .nullable()
+          .describe('where the valid log ends, if it ends in damage'),
+      })
+      .nullable(),
+    snapFiles: z.array(
+      z.object({
+        name: z.string(),
+        term: U64,
+        index: U64,
+        size: z.number().int(),
+        status: z.enum(['ok', 'snap-empty', 'snap-decode-error', 'snap-crc-mismatch', 'snap-raft-decode-error', 'too-large']),
+        error: z.string().nullable(),
+        matchesWalRecord: z.boolean(),
+        voters: z.array(Hex16),
+      }),
+    ),
+    db: z
+      .object({
+        path: z.string(),
+        size: z.number().int(),
+        consistentIndex: U64.nullable(),
+        term: U64.nullable(),
+        revision: U64.nullable(),
+        compactRevision: U64.nullable(),
+        clusterVersion: z.string().nullable(),
+        storageVersion: z.string().nullable(),
+        voters: z.array(Hex16),
+        snapshotSave: z.enum(['none', 'sha256-ok', 'sha256-mismatch']).describe('an `etcdctl snapshot save` file carries a 32-byte SHA-256 trailer'),
+        problems: z.number().int(),
+      })
+      .nullable(),
+    etcd: z.array(BootPrediction).describe('what each etcd release line would do at boot'),
+    findings: z.array(Finding),
+    verdict: z.object({
+      status: z.enum(['healthy', 'repairable', 'needs-rebuild']),
+      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+      headline: z.string(),
+      nextStep: z.string(),
+    }),
+  })
+  .describe('wal-doctor inspect/verify report');
+export type Report = z.infer<typeof Report>;
+
+/** The report schema as JSON Schema (draft 2020-12). */
+export function reportJsonSchema(): unknown {
+  return z.toJSONSchema(Report, { target: 'draft-2020-12' });
+}

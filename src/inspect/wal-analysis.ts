@@ -1,0 +1,234 @@
+/**
+ * One pass over the WAL that keeps what the report and the boot prediction need, in bounded
+ * memory: per-segment counts, first/last entries, how each segment ends, the HardState and
+ * snapshot records, index gaps and overwrites, and what could still be found past damage.
+ */
+import type { SegmentEnd } from '../format/wal/decoder.js';
+import type { WalName } from '../format/wal/names.js';
+import { type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, walkWal } from '../format/wal/walk.js';
+
+export interface EntryRef {
+  index: bigint;
+  term: bigint;
+}
+
+export interface Located {
+  segment: number;
+  offset: number;
+}
+
+export interface WalSnapshotRecord extends Located {
+  index: bigint;
+  term: bigint;
+  hasConfState: boolean;
+}
+
+export interface RecordCounts {
+  metadata: number;
+  entry: number;
+  state: number;
+  crc: number;
+  snapshot: number;
+  unknown: number;
+  undecodable: number;
+}
+
+export interface SalvageSummary {
+  records: number;
+  /** Records whose CRC follows from the one before: proof of valid data after the damage. */
+  chained: number;
+  entries: number;
+  firstIndex: bigint | undefined;
+  lastIndex: bigint | undefined;
+  /** Offset of the first salvaged record. */
+  firstOffset: number | undefined;
+}
+
+export interface SegmentInfo {
+  index: number;
+  name: string;
+  path: string;
+  parsed: WalName | undefined;
+  size: number;
+  crcIn: number;
+  chainedIn: boolean;
+  counts: RecordCounts;
+  records: number;
+  firstEntry: EntryRef | undefined;
+  lastEntry: EntryRef | undefined;
+  /** The first record's type and, if it is a crc record, the value it carries. */
+  first: { type: number; crc: number; link: 'ok' | 'unchecked' | undefined } | undefined;
+  lastHardState: (HardState & Located) | undefined;
+  end: SegmentEnd;
+  crcOut: number;
+  salvage: SalvageSummary;
+}
+
+export interface GapEvent extends Located {
+  prevIndex: bigint;
+  index: bigint;
+}
+
+export interface OverwriteEvent extends Located {
+  /** Index of the entry that replaced earlier ones (a new leader's log overwrote the tail). */
+  index: bigint;
+  term: bigint;
+  prevLastIndex: bigint;
+  prevLastTerm: bigint;
+}
+
+export interface TermRegression extends Located {
+  index: bigint;
+  term: bigint;
+  prevTerm: bigint;
+}
+
+export interface WalAnalysis {
+  segments: SegmentInfo[];
+  metadata: (Metadata & Located) | undefined;
+  metadataConflicts: (Metadata & Located)[];
+  snapshots: WalSnapshotRecord[];
+  snapshotsDropped: number;
+  gaps: GapEvent[];
+  overwrites: OverwriteEvent[];
+  termRegressions: TermRegression[];
+  unknownTypes: (Located & { type: number })[];
+  undecodable: (Located & { type: number; error: string })[];
+}
+
+const MAX_EVENTS = 10_000;
+
+function emptyCounts(): RecordCounts {
+  return { metadata: 0, entry: 0, state: 0, crc: 0, snapshot: 0, unknown: 0, undecodable: 0 };
+}
+
+export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAnalysis {
+  const out: WalAnalysis = {
+    segments: [],
+    metadata: undefined,
+    metadataConflicts: [],
+    snapshots: [],
+    snapshotsDropped: 0,
+    gaps: [],
+    overwrites: [],
+    termRegressions: [],
+    unknownTypes: [],
+    undecodable: [],
+  };
+  let cur: SegmentInfo | undefined;
+  let prev: EntryRef | undefined;
+  const push = <T>(list: T[], v: T) => {
+    if (list.length < MAX_EVENTS) list.push(v);
+  };
+
+  for (const ev of walkWal(segments, { salvage: true }) as Generator<WalkEvent>) {
+    if (ev.kind === 'segment-start') {
+      cur = {
+        index: ev.segment,
+        name: ev.name,
+        path: segments[ev.segment]!.path,
+        parsed: ev.parsed,
+        size: ev.size,
+        crcIn: ev.crcIn,
+        chainedIn: ev.chained,
+        counts: emptyCounts(),
+        records: 0,
+        firstEntry: undefined,
+        lastEntry: undefined,
+        first: undefined,
+        lastHardState: undefined,
+        end: { kind: 'eof', offset: 0 },
+        crcOut: 0,
+        salvage: { records: 0, chained: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, firstOffset: undefined },
+      };
+      out.segments.push(cur);
+      continue;
+    }
+    if (cur === undefined) continue;
+    if (ev.kind === 'segment-end') {
+      cur.end = ev.end;
+      cur.crcOut = ev.crcOut;
+      cur.records = ev.records;
+      continue;
+    }
+    const at: Located = { segment: ev.segment, offset: ev.offset };
+    const p = ev.payload;
+    if (ev.salvaged) {
+      const s = cur.salvage;
+      s.records++;
+      if (ev.salvaged.chained) s.chained++;
+      if (s.firstOffset === undefined) s.firstOffset = ev.offset;
+      if (p.type === 'entry') {
+        s.entries++;
+        if (s.firstIndex === undefined) s.firstIndex = p.entry.index;
+        s.lastIndex = p.entry.index;
+      }
+      continue;
+    }
+    if (cur.first === undefined) cur.first = { type: recordTypeOf(p), crc: ev.crc, link: ev.link };
+    switch (p.type) {
+      case 'metadata':
+        cur.counts.metadata++;
+        if (out.metadata === undefined) out.metadata = { ...p.metadata, ...at };
+        else if (p.metadata.nodeId !== out.metadata.nodeId || p.metadata.clusterId !== out.metadata.clusterId) {
+          push(out.metadataConflicts, { ...p.metadata, ...at });
+        }
+        break;
+      case 'entry': {
+        cur.counts.entry++;
+        const e = p.entry;
+        const ref = { index: e.index, term: e.term };
+        if (cur.firstEntry === undefined) cur.firstEntry = ref;
+        cur.lastEntry = ref;
+        if (prev !== undefined) {
+          if (e.index > prev.index + 1n) push(out.gaps, { ...at, prevIndex: prev.index, index: e.index });
+          else if (e.index <= prev.index) {
+            push(out.overwrites, { ...at, index: e.index, term: e.term, prevLastIndex: prev.index, prevLastTerm: prev.term });
+            if (e.term <= prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
+          } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
+        }
+        prev = ref;
+        break;
+      }
+      case 'state':
+        cur.counts.state++;
+        cur.lastHardState = { ...p.state, ...at };
+        break;
+      case 'crc':
+        cur.counts.crc++;
+        break;
+      case 'snapshot':
+        cur.counts.snapshot++;
+        if (out.snapshots.length < MAX_EVENTS) {
+          out.snapshots.push({ ...at, index: p.snapshot.index, term: p.snapshot.term, hasConfState: p.snapshot.confState !== undefined });
+        } else out.snapshotsDropped++;
+        break;
+      case 'unknown':
+        cur.counts.unknown++;
+        push(out.unknownTypes, { ...at, type: p.recordType });
+        break;
+      case 'undecodable':
+        cur.counts.undecodable++;
+        push(out.undecodable, { ...at, type: p.recordType, error: p.error });
+        break;
+    }
+  }
+  return out;
+}
+
+function recordTypeOf(p: Payload): number {
+  switch (p.type) {
+    case 'metadata':
+      return 1;
+    case 'entry':
+      return 2;
+    case 'state':
+      return 3;
+    case 'crc':
+      return 4;
+    case 'snapshot':
+      return 5;
+    default:
+      return p.type === 'unknown' || p.type === 'undecodable' ? p.recordType : 0;
+  }
+}

@@ -1,0 +1,43 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { ByteSource } from '../format/bytes.js';
+import { fsError } from '../errors.js';
+
+/**
+ * A read-only ByteSource over a file, read with positioned reads (no whole-file buffering).
+ * The caller closes it.
+ */
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, 'r');
+      this.size = fstatSync(this.fd).size;
+    } catch (e) {
+      throw fsError(e, path, 'opening');
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
+    const want = Math.max(0, Math.min(length, this.size - offset));
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    try {
+      while (got < want) {
+        const n = readSync(this.fd, buf, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (e) {
+      throw fsError(e, this.path, `reading ${want} bytes at offset ${offset}`);
+    }
+    return got === want ? buf : buf.subarray(0, got);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
