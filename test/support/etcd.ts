@@ -1,0 +1,266 @@
+// Test helpers that run REAL etcd (Debian 3.4.23 / 3.5.30 via scripts/etcd-bin.sh) on 127.0.0.1.
+// Tests needing etcd: `const bin = await etcdBin('3.5'); if (!bin) return t.skip('etcd 3.5 binary not
+// available: this test was NOT run');` — with CI=true etcdBin throws instead, so CI fails loudly.
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './fixtures.js';
+import type { EtcdSeries, FixtureManifest, ManifestKey } from './fixtures.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const PORT_LO = 25000;
+const PORT_HI = 25999;
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^ETCD(CTL)?_/.test(k)) env[k] = v;
+  env['ETCDCTL_API'] = '3';
+  return env;
+}
+
+const binCache = new Map<EtcdSeries, Promise<string | undefined>>();
+/**
+ * Directory holding etcd/etcdctl for `version` (runs scripts/etcd-bin.sh, which downloads once).
+ * Not available: throws when CI=true, else resolves undefined so the caller can t.skip(...).
+ */
+export function etcdBin(version: EtcdSeries): Promise<string | undefined> {
+  let p = binCache.get(version);
+  if (!p) {
+    p = run(join(REPO_ROOT, 'scripts', 'etcd-bin.sh'), [version], { encoding: 'utf8' }).then(
+      (r) => r.stdout.trim(),
+      (err: { stderr?: string; message: string }) => {
+        const why = (err.stderr ?? err.message).trim();
+        if (process.env['CI'] === 'true') throw new Error(`etcd ${version} binary not available in CI (scripts/etcd-bin.sh ${version} failed): ${why}`);
+        return undefined;
+      },
+    );
+    binCache.set(version, p);
+  }
+  return p;
+}
+
+async function mustBin(version: EtcdSeries): Promise<string> {
+  const b = await etcdBin(version);
+  if (!b) throw new Error(`etcd ${version} binary not available (scripts/etcd-bin.sh ${version} failed)`);
+  return b;
+}
+
+const portFree = (port: number) => new Promise<boolean>((res) => {
+  const s = createServer();
+  s.once('error', () => res(false));
+  s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+});
+
+async function pickPorts(): Promise<number> {
+  const n = (PORT_HI - PORT_LO + 1) >> 1;
+  const start = Math.floor(Math.random() * n);
+  for (let i = 0; i < n; i++) {
+    const p = PORT_LO + ((start + i) % n) * 2;
+    if ((await portFree(p)) && (await portFree(p + 1))) return p;
+  }
+  throw new Error(`no free port pair in ${PORT_LO}-${PORT_HI}`);
+}
+
+export interface LogVerdict {
+  /** first fatal/panic entry: its msg and its error field (Go "panic: ..." lines too) */
+  fatal: { message: string; error: string | null } | null;
+  /** "repaired WAL" entries */
+  repaired: { message: string; error: string | null }[];
+}
+
+/** read etcd's zap JSON log (3.4 is started with --logger=zap) */
+export function parseEtcdLog(text: string): LogVerdict {
+  let fatal: LogVerdict['fatal'] = null;
+  const repaired: LogVerdict['repaired'] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('{')) {
+      let j: { level?: string; msg?: string; error?: string };
+      try { j = JSON.parse(line) as typeof j; } catch { continue; }
+      const e = { message: j.msg ?? '', error: j.error ?? null };
+      if (!fatal && ['fatal', 'panic', 'dpanic'].includes(j.level ?? '')) fatal = e;
+      if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
+    } else if (!fatal && line.startsWith('panic: ')) {
+      fatal = { message: 'panic', error: line.slice(7).trim() };
+    }
+  }
+  return { fatal, repaired };
+}
+
+export interface EtcdInstance {
+  ok: boolean;
+  /** why it did not become healthy: the fatal entry's error (or msg), or "not healthy within Ns..." */
+  error?: string;
+  fatal?: LogVerdict['fatal'];
+  logTail: string;
+  logFile: string;
+  endpoint: string;
+  pid: number;
+  stop(kill?: boolean): Promise<void>;
+}
+
+export interface BootOptions {
+  timeoutMs?: number;
+  args?: string[];
+  name?: string;
+  logFile?: string;
+}
+
+/** start etcd `version` on dataDir (ports 25000-25999 on 127.0.0.1); resolves when healthy or failed */
+export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootOptions = {}): Promise<EtcdInstance> {
+  const bin = await mustBin(version);
+  const timeoutMs = opts.timeoutMs ?? 20000;
+  const name = opts.name ?? 'default';
+  const logFile = opts.logFile ?? join(mkdtempSync(join(tmpdir(), 'wal-doctor-etcd-log-')), 'etcd.log');
+  for (let attempt = 0; ; attempt++) {
+    const port = await pickPorts();
+    const endpoint = `http://127.0.0.1:${port}`;
+    const peer = `http://127.0.0.1:${port + 1}`;
+    const fd = openSync(logFile, 'a');
+    const zap = version === '3.4' ? ['--logger=zap', '--log-outputs=stderr'] : [];
+    const child = spawn(join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], { env: cleanEnv(), stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    let exited = false;
+    const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
+    const stop = async (kill = false): Promise<void> => {
+      if (exited) return;
+      child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await done;
+      clearTimeout(t);
+    };
+    const log = () => readFileSync(logFile, 'utf8');
+    const tail = () => log().split('\n').slice(-30).join('\n');
+    const deadline = Date.now() + timeoutMs;
+    while (!exited && Date.now() < deadline) {
+      try {
+        const r = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+        if (((await r.json()) as { health?: string }).health === 'true') {
+          return { ok: true, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+        }
+      } catch { /* not up yet */ }
+      await sleep(150);
+    }
+    if (exited && attempt < 2 && /address already in use/.test(log())) continue;
+    if (exited) {
+      const { fatal } = parseEtcdLog(log());
+      return { ok: false, error: fatal?.error ?? fatal?.message ?? 'etcd exited', fatal, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+    }
+    await stop();
+    return { ok: false, error: `not healthy within ${timeoutMs / 1000}s`, fatal: null, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+  }
+}
+
+async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
+  const bin = await mustBin(version);
+  const p = run(join(bin, 'etcdctl'), [`--endpoints=${endpoint}`, '--command-timeout=60s', ...args],
+    { env: cleanEnv(), maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (input !== undefined) { p.child.stdin?.end(input); }
+  return (await p).stdout;
+}
+
+export interface ServedKey {
+  value: Buffer;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+  lease: string | null;
+}
+
+/** every key/value etcd serves (`etcdctl get "" --prefix -w json`, decoded) */
+export async function getAll(endpoint: string, version: EtcdSeries = '3.5'): Promise<{ revision: number; kvs: Map<string, ServedKey> }> {
+  const text = await etcdctl(endpoint, ['get', '', '--prefix', '-w', 'json'], version);
+  // etcdctl prints 64-bit ids as bare numbers: keep long ones as strings
+  const j = JSON.parse(text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"$2"')) as {
+    header: { revision: string | number };
+    kvs?: { key: string; value?: string; create_revision: number; mod_revision: number; version: number; lease?: string | number }[];
+  };
+  const kvs = new Map<string, ServedKey>();
+  for (const kv of j.kvs ?? []) {
+    kvs.set(Buffer.from(kv.key, 'base64').toString('utf8'), {
+      value: Buffer.from(kv.value ?? '', 'base64'),
+      create_revision: Number(kv.create_revision), mod_revision: Number(kv.mod_revision), version: Number(kv.version),
+      lease: kv.lease ? BigInt(kv.lease).toString(16).padStart(16, '0') : null,
+    });
+  }
+  return { revision: Number(j.header.revision), kvs };
+}
+
+export async function put(endpoint: string, key: string, value: string, version: EtcdSeries = '3.5'): Promise<void> {
+  await etcdctl(endpoint, ['put', key], version, value);
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** compare served keys with manifest keys (value, revisions, version; present:false must be absent) */
+export function compareKeys(kvs: Map<string, ServedKey>, keys: ManifestKey[]): { served: number; missing: string[]; wrong: string[]; extra: string[] } {
+  const res = { served: kvs.size, missing: [] as string[], wrong: [] as string[], extra: [] as string[] };
+  const known = new Set(keys.map((k) => k.key));
+  for (const k of keys) {
+    const g = kvs.get(k.key);
+    if (!k.present) { if (g) res.wrong.push(k.key); continue; }
+    if (!g) { res.missing.push(k.key); continue; }
+    const same = k.value !== undefined ? g.value.equals(Buffer.from(k.value, 'utf8')) : sha256(g.value) === k.value_sha256;
+    if (!same || g.mod_revision !== k.mod_revision || g.create_revision !== k.create_revision || g.version !== k.version) res.wrong.push(k.key);
+  }
+  for (const key of kvs.keys()) if (!known.has(key)) res.extra.push(key);
+  return res;
+}
+
+function fileList(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p); else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export interface BootCheck {
+  boot: 'ok' | 'failed';
+  error: string | null;
+  logMessage: string | null;
+  served: number;
+  missing: string[];
+  wrong: string[];
+  extra: string[];
+  /** files etcd created (e.g. *.wal.broken, *.snap.broken) / removed (0.tmp, renamed .snap, db.tmp.*) */
+  newFiles: string[];
+  removedFiles: string[];
+  repairLogged: boolean;
+  repairError: string | null;
+  logTail: string;
+}
+
+/** boot `version` on a COPY of dataDir (never the original), dump keys, compare with the manifest, stop */
+export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: Pick<FixtureManifest, 'keys'>, opts: BootOptions = {}): Promise<BootCheck> {
+  const work = mkdtempSync(join(tmpdir(), 'wal-doctor-bootcheck-'));
+  try {
+    const copy = join(work, 'data');
+    await run('cp', ['-a', dataDir, copy]);
+    const before = fileList(copy);
+    const e = await bootEtcd(version, copy, { ...opts, logFile: join(work, 'etcd.log') });
+    let cmp = { served: 0, missing: [] as string[], wrong: [] as string[], extra: [] as string[] };
+    if (e.ok) {
+      try { cmp = compareKeys((await getAll(e.endpoint, version)).kvs, manifest.keys); } finally { await e.stop(); }
+    }
+    const after = fileList(copy);
+    const { repaired } = parseEtcdLog(readFileSync(e.logFile, 'utf8'));
+    return {
+      boot: e.ok ? 'ok' : 'failed', error: e.ok ? null : (e.error ?? null), logMessage: e.fatal?.message ?? null, ...cmp,
+      newFiles: after.filter((f) => !before.includes(f)), removedFiles: before.filter((f) => !after.includes(f)),
+      repairLogged: repaired.length > 0, repairError: repaired[0]?.error ?? null, logTail: e.logTail,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
