@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { DoctorError, ExitCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSchema } from './commands/schema.js';
 import { registerVerify } from './commands/verify.js';
@@ -20,6 +21,7 @@ program
 
 registerInspect(program);
 registerVerify(program);
+registerExport(program);
 registerSchema(program);
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.
