@@ -82,6 +82,8 @@ export interface OpenOptions {
 }
 
 const MAX_DEPTH = 64;
+/** The magic as it reads from a file written on a big-endian host. */
+const MAGIC_SWAPPED = 0xedda0ced;
 const MIN_PROBE = 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -98,7 +100,8 @@ function u64(bytes: Uint8Array, at: number): bigint {
 /** Meta validity as bbolt sees it: magic, version and checksum. */
 function metaProblems(m: Meta, offset: number): BboltFinding[] {
   const out: BboltFinding[] = [];
-  if (m.magic !== MAGIC) out.push({ code: 'bbolt-bad-magic', meta: m.slot, offset: offset + 16, expected: MAGIC, found: m.magic });
+  if (m.magic === MAGIC_SWAPPED) out.push({ code: 'bbolt-big-endian', meta: m.slot, offset: offset + 16 });
+  else if (m.magic !== MAGIC) out.push({ code: 'bbolt-bad-magic', meta: m.slot, offset: offset + 16, expected: MAGIC, found: m.magic });
   else if (m.version !== VERSION) out.push({ code: 'bbolt-bad-version', meta: m.slot, offset: offset + 20, expected: VERSION, found: m.version });
   if (m.checksum !== m.computedChecksum)
     out.push({ code: 'bbolt-meta-checksum', meta: m.slot, offset: offset + 72, expected: m.computedChecksum, found: m.checksum });
@@ -219,12 +222,17 @@ export class BoltDb {
   /**
    * Read one page (with its overflow) for a tree walk. Returns undefined, with a finding, when the
    * id is out of bounds or the page is not in the file; a page whose overflow runs past the end is
-   * returned cut to what exists (its elements are then bounds-checked).
+   * returned cut to what exists (its elements are then bounds-checked). `ref` says who pointed here:
+   * the referencing page (if any) and the file offset of the pointer, for the out-of-bounds finding.
    */
-  readPage(pgid: bigint | number, from: number | undefined, report: ReportFinding = this.log.report): { header: PageHeader; bytes: Uint8Array; offset: number; pgid: number } | undefined {
+  readPage(
+    pgid: bigint | number,
+    ref: { from?: number | undefined; at: number } = { at: 0 },
+    report: ReportFinding = this.log.report,
+  ): { header: PageHeader; bytes: Uint8Array; offset: number; pgid: number } | undefined {
     const id = typeof pgid === 'bigint' ? pgid : BigInt(pgid);
     if (id >= BigInt(this.highWater) || id < 0n) {
-      report({ code: 'bbolt-page-out-of-bounds', pgid: id, offset: from === undefined ? 0 : from * this.pageSize, highWater: this.highWater, ...(from === undefined ? {} : { from }) });
+      report({ code: 'bbolt-page-out-of-bounds', pgid: id, offset: ref.at, highWater: this.highWater, ...(ref.from === undefined ? {} : { from: ref.from }) });
       return undefined;
     }
     const n = Number(id);
@@ -258,18 +266,18 @@ export class BoltDb {
    * Walk the tree rooted at `root`, yielding leaf elements in key order (nested-bucket elements
    * included, flagged). Damage becomes findings; the walk skips what it cannot read.
    */
-  *walkTree(root: bigint, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+  *walkTree(root: bigint, options: WalkOptions = {}, refOffset = 0): Generator<LeafItem, void, undefined> {
     const ctx: WalkCtx = {
       report: options.report ?? this.log.report,
       visited: options.visited ?? new Set<number>(),
       onPage: options.onPage,
       lastKey: undefined,
     };
-    yield* this.walkPage(root, 0, undefined, ctx);
+    yield* this.walkPage(root, 0, undefined, refOffset, ctx);
   }
 
-  private *walkPage(pgid: bigint, depth: number, from: number | undefined, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
-    const page = this.readPage(pgid, from, ctx.report);
+  private *walkPage(pgid: bigint, depth: number, from: number | undefined, refOffset: number, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+    const page = this.readPage(pgid, { from, at: refOffset }, ctx.report);
     if (!page) return;
     const { header, bytes, offset } = page;
     const n = page.pgid;
@@ -300,7 +308,7 @@ export class BoltDb {
           if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
           prev = key;
         }
-        yield* this.walkPage(child, depth + 1, n, ctx);
+        yield* this.walkPage(child, depth + 1, n, offset + e + 8, ctx);
       }
       return;
     }
@@ -333,7 +341,7 @@ export class BoltDb {
   /** Items of a bucket, whichever way it is stored. */
   *bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
     if (ref.inline) yield* this.walkInline(ref, options);
-    else yield* this.walkTree(ref.root, options);
+    else yield* this.walkTree(ref.root, options, ref.offset);
   }
 
   /** Decode a bucket value (16-byte header + optional inline page). */
@@ -354,7 +362,7 @@ export class BoltDb {
   *bucketRefs(options: WalkOptions = {}): Generator<BucketRef, void, undefined> {
     if (!this.meta) return;
     const report = options.report ?? this.log.report;
-    for (const item of this.walkTree(this.meta.root, options)) {
+    for (const item of this.walkTree(this.meta.root, options, this.meta.slot * this.pageSize + 32)) {
       if (!(item.flags & BUCKET_LEAF_FLAG)) {
         report({ code: 'bbolt-root-item-not-bucket', pgid: item.pgid, offset: item.offset, index: item.index, found: item.flags });
         continue;

@@ -125,6 +125,8 @@ export function readEtcdMeta(db: BoltDb): EtcdMeta {
   const findings: EtcdBackendFinding[] = [];
   const result: EtcdMeta = { findings };
   const buckets = topBuckets(db);
+  // etcd's MVCC store creates these at first open in every version; others came later or are optional.
+  if (db.meta) for (const name of ['key', 'meta'] as const) if (!buckets.has(name)) findings.push({ code: 'etcd-missing-bucket', bucket: name, offset: db.meta.slot * db.pageSize + 32 });
   const meta = smallBucket(db, buckets.get('meta'));
   const u64 = (bucket: string, key: string, m: Map<string, { value: Uint8Array; offset: number }>): bigint | undefined => {
     const e = m.get(key);
@@ -360,6 +362,7 @@ function isIntegrityError(f: BboltFinding): boolean {
     case 'bbolt-bad-magic':
     case 'bbolt-bad-version':
     case 'bbolt-bad-page-size':
+    case 'bbolt-big-endian':
       // bbolt opens with one bad meta as long as the other is valid.
       return false;
     default:

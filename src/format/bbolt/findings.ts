@@ -14,6 +14,8 @@ export type BboltFinding =
   | { code: 'bbolt-file-too-small'; offset: number; expected: number; found: number }
   /** Meta page magic is not 0xED0CDAED (bbolt: `invalid database`). */
   | { code: 'bbolt-bad-magic'; meta: MetaSlot; offset: number; expected: number; found: number }
+  /** The meta magic is byte-swapped: the file was written on a big-endian host (s390x); not read. */
+  | { code: 'bbolt-big-endian'; meta: MetaSlot; offset: number }
   /** Meta page version is not 2 (bbolt: `version mismatch`). */
   | { code: 'bbolt-bad-version'; meta: MetaSlot; offset: number; expected: number; found: number }
   /** FNV-1a checksum of the meta does not match (bbolt: `checksum error`). */

@@ -87,7 +87,7 @@ describe('page ids out of bounds', () => {
     le64(b, at, 999n);
     let db = open(b);
     assert.deepEqual([...db.items('key')], []);
-    assert.deepEqual(db.findings, [{ code: 'bbolt-page-out-of-bounds', pgid: 999n, offset: 0, highWater: 5 }]);
+    assert.deepEqual(db.findings, [{ code: 'bbolt-page-out-of-bounds', pgid: 999n, offset: at, highWater: 5 }]); // offset: where the pointer is
     le64(b, at, 0xfedcba9876543210n);
     db = open(b);
     assert.equal(exercise(db).items, 6);
@@ -243,6 +243,21 @@ describe('meta pages', () => {
     assert.equal(db.pageSize, P);
     assert.equal(db.meta?.slot, 1);
     assert.deepEqual(codes(db.findings), ['bbolt-bad-magic', 'bbolt-meta-checksum', 'bbolt-meta-fallback']);
+  });
+
+  it('a byte-swapped magic is named as a big-endian file, not just a bad one', (t) => {
+    const b = auger(t);
+    if (!b) return;
+    for (const at of [16, P + 16]) b.set([0xed, 0x0c, 0xda, 0xed], at);
+    const db = open(b);
+    assert.equal(db.meta, undefined);
+    assert.deepEqual(
+      db.findings.filter((f) => f.code === 'bbolt-big-endian'),
+      [
+        { code: 'bbolt-big-endian', meta: 0, offset: 16 },
+        { code: 'bbolt-big-endian', meta: 1, offset: P + 16 },
+      ],
+    );
   });
 
   it('a field changed without updating the checksum is caught', (t) => {
