@@ -4,61 +4,45 @@
 // have no auth traffic, hence a fresh data dir here. Skips (fails under CI=true) without etcd.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeEntry, summarizeEntry } from '../../src/export/payload.js';
 import { entryPayloadJson } from '../../src/export/payload-schema.js';
 import type { EntryPayloadJson } from '../../src/export/payload-schema.js';
-import { decodeEntry, decodeRecord } from '../../src/format/proto/messages.js';
+import { bytesSource } from '../../src/format/bytes.js';
 import type { Entry } from '../../src/format/proto/messages.js';
+import { walkWal } from '../../src/format/wal/walk.js';
+import { bootEtcd, etcdBin } from '../support/etcd.js';
+import type { EtcdSeries } from '../support/fixtures.js';
 
-const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-
-interface EtcdHandle {
-  ok: boolean;
-  endpoint: string;
-  error?: string;
-  stop(kill?: boolean): Promise<unknown>;
-}
-interface EtcdLib {
-  binDir(series: string): { dir: string; version: string };
-  start(series: string, dataDir: string): Promise<EtcdHandle>;
-  ctl(series: string, endpoint: string, args: string[], input?: string): string;
-}
-
-/** Test-only WAL frame walker; see payload-fixtures.test.ts. */
+/** Every entry record of the WAL (read with src/format/wal), plus the raw segment bytes. */
 function walEntries(dataDir: string): { entries: Entry[]; raw: Buffer } {
   const walDir = join(dataDir, 'member', 'wal');
+  const files = readdirSync(walDir).filter((n) => n.endsWith('.wal')).sort();
+  const bytes = files.map((f) => readFileSync(join(walDir, f)));
   const entries: Entry[] = [];
-  const raws: Buffer[] = [];
-  for (const f of readdirSync(walDir).filter((n) => n.endsWith('.wal')).sort()) {
-    const b = readFileSync(join(walDir, f));
-    raws.push(b);
-    let off = 0;
-    while (off + 8 <= b.length) {
-      const word = b.readBigUInt64LE(off);
-      if (word === 0n) break;
-      const n = Number(word & 0xff_ffff_ffff_ffffn);
-      const pad = word >> 63n === 1n ? Number((word >> 56n) & 7n) : 0;
-      const rec = decodeRecord(b.subarray(off + 8, off + 8 + n));
-      if (rec.type === 2 && rec.data !== undefined) entries.push(decodeEntry(rec.data));
-      off += 8 + n + pad;
-    }
+  for (const ev of walkWal(files.map((name, i) => ({ name, source: bytesSource(bytes[i]!) })))) {
+    if (ev.kind === 'record' && ev.payload.type === 'entry') entries.push(ev.payload.entry);
   }
-  return { entries, raw: Buffer.concat(raws) };
+  return { entries, raw: Buffer.concat(bytes) };
 }
 
 const ROOT_PW = 'Root-Pw-4711';
 const ALICE_PW = 'alice-first-secret';
 const ALICE_PW2 = 'alice-second-secret';
 
-async function authWorkload(lib: EtcdLib, series: string, dir: string): Promise<void> {
-  const etcd = await lib.start(series, dir);
+async function authWorkload(series: EtcdSeries, bin: string, dir: string): Promise<void> {
+  const etcd = await bootEtcd(series, dir);
   assert.ok(etcd.ok, `etcd ${series} did not start: ${etcd.error ?? ''}`);
   try {
-    const ctl = (args: string[], input?: string): string => lib.ctl(series, etcd.endpoint, args, input);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^ETCD(CTL)?_/.test(k)));
+    env['ETCDCTL_API'] = '3';
+    const ctl = (args: string[], input = ''): void => {
+      const r = spawnSync(join(bin, 'etcdctl'), [`--endpoints=${etcd.endpoint}`, ...args], { input, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, `etcdctl ${args.join(' ')}: ${r.stderr}`);
+    };
     const asRoot = `--user=root:${ROOT_PW}`;
     ctl(['user', 'add', `root:${ROOT_PW}`]);
     ctl(['user', 'add', `alice:${ALICE_PW}`]);
@@ -75,20 +59,16 @@ async function authWorkload(lib: EtcdLib, series: string, dir: string): Promise<
 }
 
 describe('passwords and tokens in real WALs are masked', () => {
-  for (const series of ['3.4', '3.5']) {
+  for (const series of ['3.4', '3.5'] as const) {
     it(`etcd ${series}`, async (t) => {
-      let lib: EtcdLib;
-      try {
-        lib = (await import(pathToFileURL(join(REPO, 'fixtures', 'lib', 'etcd.mjs')).href)) as EtcdLib;
-        lib.binDir(series);
-      } catch (e) {
-        if (process.env['CI'] === 'true') throw e;
+      const bin = await etcdBin(series); // throws under CI=true when missing
+      if (bin === undefined) {
         t.skip(`etcd ${series} binaries not available (scripts/etcd-bin.sh ${series}): not run`);
         return;
       }
       const dir = mkdtempSync(join(tmpdir(), `payload-auth-${series}-`));
       try {
-        await authWorkload(lib, series, join(dir, 'data'));
+        await authWorkload(series, bin, join(dir, 'data'));
         const { entries, raw } = walEntries(join(dir, 'data'));
         const payloads: EntryPayloadJson[] = entries.map((e) => describeEntry(e));
         for (const p of payloads) entryPayloadJson.parse(p);

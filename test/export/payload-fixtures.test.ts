@@ -2,87 +2,43 @@
 // fixtures/generate.sh with etcd 3.4.23 / 3.5.30): nothing is undecodable, everything fits the
 // schema, and replaying the JSON (puts, deletes, txns with their compares, lease revokes) gives
 // exactly the keys, values, revisions and leases the fixture's manifest says etcd serves.
-import { describe, it, before, after } from 'node:test';
+// Fixtures are unpacked with test/support's loadFixture and read with src/format/wal's walker.
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describeEntry, summarizeEntry } from '../../src/export/payload.js';
 import { entryPayloadJson } from '../../src/export/payload-schema.js';
 import type { BytesJson, CompareJson, EntryPayloadJson, KvOpJson } from '../../src/export/payload-schema.js';
-import { decodeEntry, decodeRecord } from '../../src/format/proto/messages.js';
+import { bytesSource } from '../../src/format/bytes.js';
 import type { Entry } from '../../src/format/proto/messages.js';
-
-const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const FIXTURES = join(REPO, 'fixtures');
-
-interface ManifestKey {
-  key: string;
-  present: boolean;
-  value?: string;
-  value_sha256?: string;
-  value_bytes?: number;
-  create_revision?: number;
-  mod_revision?: number;
-  version?: number;
-  lease?: string | null;
-}
-interface Manifest {
-  name: string;
-  member_id: string;
-  last_revision: number;
-  etcd_version: string;
-  keys: ManifestKey[];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixture data dirs: unpacked once into a scratch dir (read-only use).
-
-let scratch = '';
-function fixtureDir(name: string): string {
-  const dir = join(scratch, name);
-  if (!existsSync(dir)) {
-    execFileSync('mkdir', ['-p', dir]);
-    execFileSync('tar', ['-xzf', join(FIXTURES, `${name}.tar.gz`), '-C', dir]);
-  }
-  return dir;
-}
-function manifest(name: string): Manifest {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.manifest.json`), 'utf8')) as Manifest;
-}
+import { endsCleanly, walkWal } from '../../src/format/wal/walk.js';
+import { FIXTURES_DIR, loadFixture } from '../support/fixtures.js';
 
 /**
- * Test-only WAL frame walker (the real one lives in src/format/wal): 8-byte LE length word, low
- * 56 bits N, padding in bits 56..58 when bit 63 is set; a zero word ends the data. Yields the
- * entries of every segment in name order, later entries replacing earlier ones with the same or
- * a higher index (raft truncates the log on conflict).
+ * Every entry of the data dir's WAL, read with the project's WAL walker (CRC chain checked),
+ * later entries replacing earlier ones with the same or a higher index (raft truncates the log
+ * on conflict). Fails on any record or segment end that is not clean.
  */
 function walEntries(dataDir: string): Entry[] {
   const walDir = join(dataDir, 'member', 'wal');
+  const segments = readdirSync(walDir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .map((name) => ({ name, source: bytesSource(readFileSync(join(walDir, name))) }));
   const byIndex: Entry[] = [];
   let first: bigint | undefined;
-  for (const f of readdirSync(walDir).filter((n) => n.endsWith('.wal')).sort()) {
-    const b = readFileSync(join(walDir, f));
-    let off = 0;
-    while (off + 8 <= b.length) {
-      const word = b.readBigUInt64LE(off);
-      if (word === 0n) break;
-      const n = Number(word & 0xff_ffff_ffff_ffffn);
-      const pad = word >> 63n === 1n ? Number((word >> 56n) & 7n) : 0;
-      assert.ok(off + 8 + n + pad <= b.length, `${f}: frame at ${off} runs past the file`);
-      const rec = decodeRecord(b.subarray(off + 8, off + 8 + n));
-      if (rec.type === 2 && rec.data !== undefined) {
-        const e = decodeEntry(rec.data);
-        first ??= e.index;
-        const at = Number(e.index - first);
-        byIndex.length = Math.min(byIndex.length, at);
-        byIndex[at] = e;
-      }
-      off += 8 + n + pad;
-    }
+  for (const ev of walkWal(segments)) {
+    if (ev.kind === 'segment-end' && !endsCleanly(ev.end)) assert.fail(`segment ${ev.segment} ends in ${ev.end.kind}`);
+    if (ev.kind !== 'record') continue;
+    if (ev.payload.type === 'undecodable') assert.fail(`record at ${ev.offset}: ${ev.payload.error}`);
+    if (ev.payload.type !== 'entry') continue;
+    const e = ev.payload.entry;
+    first ??= e.index;
+    const at = Number(e.index - first);
+    byIndex.length = Math.min(byIndex.length, at);
+    byIndex[at] = e;
   }
   return byIndex;
 }
@@ -193,89 +149,71 @@ class Store {
 
 // ---------------------------------------------------------------------------------------------
 
-const HEALTHY = ['v34-workload', 'v35-workload', 'v35-crash', 'v34-then-v35', 'v35-snapshots', 'v35-segments', 'v35-fresh'];
+// Healthy fixtures whose WAL holds the whole history: replaying it must give the served keys.
+const REPLAY = ['v34-workload', 'v35-workload', 'v35-crash', 'v34-then-v35', 'v35-snapshots', 'v35-segments', 'v35-fresh'];
 // The torn tail etcd repaired lost WAL records whose writes the db already had; its WAL alone
 // does not give the served keys, so it is only decoded, not replayed.
 const DECODE_ONLY = ['v35-etcd-repaired'];
 
 describe('entry payloads of the committed real-etcd fixtures', () => {
-  before(() => {
-    scratch = mkdtempSync(join(tmpdir(), 'payload-fixtures-'));
-  });
-  after(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  for (const name of [...HEALTHY, ...DECODE_ONLY]) {
-    it(`${name}: every entry decodes, fits the schema and summarizes`, (t) => {
-      if (!existsSync(join(FIXTURES, `${name}.tar.gz`))) {
+  for (const name of [...REPLAY, ...DECODE_ONLY]) {
+    it(name, async (t) => {
+      if (!existsSync(join(FIXTURES_DIR, `${name}.tar.gz`))) {
         if (process.env['CI'] === 'true') assert.fail(`fixture ${name} missing`);
-        t.skip(`fixture ${name}.tar.gz not present (run fixtures/generate.sh ${name})`);
+        t.skip(`fixture ${name}.tar.gz not present (run fixtures/generate.sh ${name}): not run`);
         return;
       }
-      const entries = walEntries(fixtureDir(name));
-      assert.ok(entries.length > 0);
-      const kinds = new Map<string, number>();
-      for (const e of entries) {
-        const p = describeEntry(e);
-        entryPayloadJson.parse(p);
-        assert.notEqual(p.kind, 'undecodable', `index ${e.index}: ${JSON.stringify(p)}`);
-        const kind = p.kind === 'v3' ? `v3:${p.request.op}` : p.kind;
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        assert.ok(summarizeEntry(e).length > 0);
-      }
-      t.diagnostic(`${entries.length} entries: ${[...kinds].map(([k, n]) => `${k}=${n}`).join(' ')}`);
-      assert.ok((kinds.get('conf_change') ?? 0) >= 1 || name === 'v35-snapshots', 'bootstrap conf change');
-    });
-  }
+      const fx = await loadFixture(name);
+      try {
+        const m = fx.manifest;
+        const entries = walEntries(fx.dir);
+        assert.ok(entries.length > 0);
 
-  for (const name of HEALTHY) {
-    it(`${name}: replaying the JSON gives exactly the manifest's keys, values and revisions`, (t) => {
-      if (!existsSync(join(FIXTURES, `${name}.tar.gz`))) {
-        if (process.env['CI'] === 'true') assert.fail(`fixture ${name} missing`);
-        t.skip(`fixture ${name}.tar.gz not present`);
-        return;
-      }
-      const m = manifest(name);
-      const store = new Store();
-      for (const e of walEntries(fixtureDir(name))) store.entry(describeEntry(e));
-      assert.equal(store.rev, m.last_revision, 'revision after replay');
-      const want = m.keys.filter((k) => k.present);
-      assert.deepEqual(
-        [...store.kvs.keys()].map((k) => Buffer.from(k, 'latin1').toString('utf8')).sort(),
-        want.map((k) => k.key).sort(),
-      );
-      for (const k of want) {
-        const kv = store.kvs.get(Buffer.from(k.key, 'utf8').toString('latin1'))!;
-        if (k.value !== undefined) assert.equal(kv.value.toString('utf8'), k.value, k.key);
-        else assert.equal(createHash('sha256').update(kv.value).digest('hex'), k.value_sha256, k.key);
+        // Every entry decodes, fits the schema and has a summary line.
+        const kinds = new Map<string, number>();
+        const payloads = entries.map((e) => {
+          const p = describeEntry(e);
+          entryPayloadJson.parse(p);
+          assert.notEqual(p.kind, 'undecodable', `index ${e.index}: ${JSON.stringify(p)}`);
+          const kind = p.kind === 'v3' ? `v3:${p.request.op}` : p.kind;
+          kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+          return p;
+        });
+        const lines = entries.map((e) => summarizeEntry(e));
+        t.diagnostic(`${entries.length} entries: ${[...kinds].map(([k, n]) => `${k}=${n}`).join(' ')}`);
+
+        // Bootstrap: the member's conf change, the leader no-op, then the bare v2 requests that
+        // publish the member attributes and the cluster version. etcd names the member path with
+        // types.ID.String(), hex without leading zeros.
+        assert.ok(lines.some((l) => l === `CONF_CHANGE AddNode ${m.member_id}`), lines.slice(0, 4).join('\n'));
+        assert.ok(lines.includes('NOOP'));
+        const idPath = BigInt(`0x${m.member_id}`).toString(16);
+        assert.ok(lines.some((l) => l.startsWith(`V2 PUT /0/members/${idPath}/attributes = {`)), lines.slice(0, 6).join('\n'));
+        assert.ok(lines.includes(`V2 PUT /0/version = ${m.made_by[0]!.startsWith('3.4') ? '3.4.0' : '3.5.0'}`));
+
+        if (DECODE_ONLY.includes(name)) return;
+        const store = new Store();
+        for (const p of payloads) store.entry(p);
+        assert.equal(store.rev, m.last_revision, 'revision after replay');
+        const want = m.keys.filter((k) => k.present);
         assert.deepEqual(
-          [kv.create, kv.mod, kv.version, kv.lease],
-          [k.create_revision, k.mod_revision, k.version, k.lease ?? null],
-          k.key,
+          [...store.kvs.keys()].map((k) => Buffer.from(k, 'latin1').toString('utf8')).sort(),
+          want.map((k) => k.key).sort(),
         );
+        for (const k of want) {
+          const kv = store.kvs.get(Buffer.from(k.key, 'utf8').toString('latin1'))!;
+          if (k.value !== undefined) assert.equal(kv.value.toString('utf8'), k.value, k.key);
+          else assert.equal(createHash('sha256').update(kv.value).digest('hex'), k.value_sha256, k.key);
+          assert.deepEqual(
+            [kv.create, kv.mod, kv.version, kv.lease],
+            [k.create_revision, k.mod_revision, k.version, k.lease ?? null],
+            k.key,
+          );
+        }
+        t.diagnostic(`replay: ${want.length} keys at revision ${store.rev}, as the manifest says`);
+      } finally {
+        fx.cleanup();
       }
-      t.diagnostic(`${want.length} keys at revision ${store.rev}`);
-    });
-  }
-
-  for (const name of ['v34-workload', 'v35-workload']) {
-    it(`${name}: bare v2 requests publish the member attributes and the cluster version`, (t) => {
-      if (!existsSync(join(FIXTURES, `${name}.tar.gz`))) {
-        if (process.env['CI'] === 'true') assert.fail(`fixture ${name} missing`);
-        t.skip(`fixture ${name}.tar.gz not present`);
-        return;
-      }
-      const m = manifest(name);
-      const lines = walEntries(fixtureDir(name)).map((e) => summarizeEntry(e));
-      const series = m.etcd_version.startsWith('3.4') ? '3.4.0' : '3.5.0';
-      assert.ok(lines.includes(`V2 PUT /0/version = ${series}`), lines.slice(0, 6).join('\n'));
-      // etcd names the member path with types.ID.String(): hex without leading zeros.
-      const idPath = BigInt(`0x${m.member_id}`).toString(16);
-      const attrs = lines.find((l) => l.startsWith(`V2 PUT /0/members/${idPath}/attributes = {`));
-      assert.ok(attrs !== undefined, lines.slice(0, 6).join('\n'));
-      assert.ok(lines.includes('NOOP'));
-      assert.ok(lines.some((l) => l.startsWith(`CONF_CHANGE AddNode ${m.member_id}`)));
     });
   }
 });
