@@ -123,7 +123,7 @@ export function check(db: BoltDb): CheckResult {
   };
   const walk: WalkOptions = {
     report,
-    visited: new Set<number>(),
+    visited: db.newPageSet(),
     onPage: (v) => {
       for (let i = 0; i <= v.header.overflow; i++) mark(v.pgid + i, (v.pgid + i) * db.pageSize);
     },

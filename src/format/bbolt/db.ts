@@ -67,7 +67,7 @@ export interface WalkOptions {
   /** Where findings go; defaults to the db's log. */
   report?: ReportFinding;
   /** Pages already entered; shared across walks to detect pages referenced from two trees. */
-  visited?: Set<number>;
+  visited?: PageSet;
   /** Called for every page entered, before its elements are read. */
   onPage?: (visit: PageVisit) => void;
 }
@@ -123,6 +123,23 @@ export function bucketName(name: Uint8Array | string): Uint8Array {
 
 export function nameText(name: Uint8Array): string {
   return utf8.decode(name);
+}
+
+/**
+ * A set of page ids as a bitmap: one bit per page of the file (an 8 GiB db costs 256 KiB), where a
+ * Set<number> would cost tens of bytes per page. Ids outside the range are never members.
+ */
+export class PageSet {
+  private readonly bits: Uint8Array;
+  constructor(readonly capacity: number) {
+    this.bits = new Uint8Array(Math.ceil(Math.max(0, capacity) / 8));
+  }
+  has(id: number): boolean {
+    return id >= 0 && id < this.capacity && ((this.bits[id >> 3] as number) & (1 << (id & 7))) !== 0;
+  }
+  add(id: number): void {
+    if (id >= 0 && id < this.capacity) this.bits[id >> 3] = (this.bits[id >> 3] as number) | (1 << (id & 7));
+  }
 }
 
 /** An opened bbolt image. Construct with openBolt(). */
@@ -205,6 +222,11 @@ export class BoltDb {
     return this.log.findings;
   }
 
+  /** An empty set able to hold every page id a walk can enter. */
+  newPageSet(): PageSet {
+    return new PageSet(Math.min(this.highWater, this.pagesInFile));
+  }
+
   /** `tx.Size()`: the logical size of the database, pgid × P. */
   get logicalSize(): number {
     return this.highWater * this.pageSize;
@@ -269,7 +291,7 @@ export class BoltDb {
   *walkTree(root: bigint, options: WalkOptions = {}, refOffset = 0): Generator<LeafItem, void, undefined> {
     const ctx: WalkCtx = {
       report: options.report ?? this.log.report,
-      visited: options.visited ?? new Set<number>(),
+      visited: options.visited ?? this.newPageSet(),
       onPage: options.onPage,
       lastKey: undefined,
     };
@@ -281,11 +303,11 @@ export class BoltDb {
     if (!page) return;
     const { header, bytes, offset } = page;
     const n = page.pgid;
-    if (ctx.visited.has(n)) {
+    if (ctx.visited?.has(n)) {
       ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
       return;
     }
-    ctx.visited.add(n);
+    ctx.visited?.add(n);
     ctx.onPage?.({ pgid: n, header, offset, depth, from });
     if (depth >= this.maxDepth) {
       ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
@@ -335,7 +357,7 @@ export class BoltDb {
       report({ code: 'bbolt-bad-inline-page', offset: at, bucket: name, flags: header.flags, overflow: header.overflow });
       if (!(header.flags & LEAF_PAGE)) return;
     }
-    yield* leafItems(img, 0, at, header, { report, visited: new Set(), onPage: undefined, lastKey: undefined });
+    yield* leafItems(img, 0, at, header, { report, visited: undefined, onPage: undefined, lastKey: undefined });
   }
 
   /** Items of a bucket, whichever way it is stored. */
@@ -407,7 +429,7 @@ export class BoltDb {
 
 interface WalkCtx {
   report: ReportFinding;
-  visited: Set<number>;
+  visited: PageSet | undefined;
   onPage: ((visit: PageVisit) => void) | undefined;
   lastKey: Uint8Array | undefined;
 }

@@ -3,7 +3,7 @@ export { bytesSource, decodePageHeader, decodeMeta, encodeMeta, fnv1a64, compare
 export type { BboltFinding, BboltFindingCode, MetaSlot, ReportFinding } from './findings.js';
 export { FindingLog } from './findings.js';
 export type { LeafItem, BucketRef, PageVisit, WalkOptions, OpenOptions } from './db.js';
-export { BoltDb, openBolt, nameText, bucketName } from './db.js';
+export { BoltDb, PageSet, openBolt, nameText, bucketName } from './db.js';
 export type { CheckResult } from './check.js';
 export { check } from './check.js';
 export type { EtcdMeta, ConfState, Downgrade, Member, Members, Revision, KeySummary, WriterGuess, VersionEvidence, SnapshotStatus, EtcdBackendFinding } from './etcd-meta.js';
