@@ -365,9 +365,17 @@ function endFinding(seg: SegmentInfo, isLast: boolean, file: string): Finding | 
       return { code: 'garbage-after-end', severity: isLast ? 'info' : 'warning', file, offset: e.nonZeroAfter, recordNo: seg.records, message: `${file}: non-zero bytes at byte ${e.nonZeroAfter}, after the end of the log at byte ${e.offset}; etcd ignores them${isLast ? ' and zero-fills them on its next start' : ''}`, expected: '0x00', found: 'non-zero bytes' };
     case 'short-length-word':
       return { code: 'truncated-length-word', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): file ends ${e.available} byte(s) into an 8-byte length word`, expected: '8 bytes', found: `${e.available} bytes` };
-    case 'oversized':
-      return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): length word 0x${e.frame.word.toString(16).padStart(16, '0')} claims ${e.frame.recBytes} bytes + ${e.frame.padBytes} padding but only ${e.available} bytes remain`, expected: `<= ${e.available} bytes`, found: `${e.frame.recBytes} bytes` };
+    case 'oversized': {
+      const word = `0x${e.frame.word.toString(16).padStart(16, '0')}`;
+      if (e.frame.wellFormed && e.frame.recBytes < LEGACY_MAX_RECORD_BYTES) {
+        return { code: isLast ? 'torn-tail' : 'truncated-record', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): the file ends inside this record: it needs ${e.frame.recBytes} bytes + ${e.frame.padBytes} padding, only ${e.available} remain${isLast ? ' (a write cut short, as by a power loss)' : ''}`, expected: `${e.frame.recBytes + e.frame.padBytes} bytes`, found: `${e.available} bytes` };
+      }
+      return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): length word ${word} claims ${e.frame.recBytes} bytes + ${e.frame.padBytes} padding but only ${e.available} bytes remain${e.frame.wellFormed ? '' : ' (not a length etcd writes: garbage)'}`, expected: `<= ${e.available} bytes`, found: `${e.frame.recBytes} bytes` };
+    }
     case 'decode-error':
+      if (e.frame.recBytes >= LEGACY_MAX_RECORD_BYTES) {
+        return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): length word claims ${e.frame.recBytes} bytes, over the 10 MiB etcd 3.4 accepts, and what follows does not decode${e.zeroSector ? ' (zeros: a torn write)' : ''}`, expected: `< ${LEGACY_MAX_RECORD_BYTES} bytes`, found: `${e.frame.recBytes} bytes` };
+      }
       if (isLast && e.zeroSector) {
         return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write — the record does not decode and a 512-byte sector of it is all zeros`, expected: 'a walpb.Record', found: 'a partly written record' };
       }

@@ -16,6 +16,7 @@ export const FINDING_CODES = [
   'crc-mismatch',
   'record-decode-error',
   'oversized-length',
+  'truncated-record',
   'truncated-length-word',
   'crc-chain-broken',
   'garbage-after-end',

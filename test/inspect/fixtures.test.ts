@@ -1,0 +1,116 @@
+// The analysis on every committed fixture (data dirs written by real etcd 3.4.23 / 3.5.30 and
+// damaged by fixtures/damage.mjs), checked two ways:
+//  - against what real etcd did when it booted on that fixture (manifest.etcd_boot, recorded by
+//    fixtures/generate.sh and re-checked against live etcd by test/e2e/etcd-harness.test.ts):
+//    our prediction for that release line must have the same outcome and the same error text;
+//  - against the verdicts below, reviewed by hand (a new fixture fails here until it is added).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspectPath } from '../../src/inspect/analyze.js';
+import { Report } from '../../src/inspect/report.js';
+import { listFixtures, loadFixture } from '../support/fixtures.js';
+
+interface Golden {
+  exit: 0 | 1 | 2;
+  /** Code of the first error finding (undefined: no error finding). */
+  firstError?: string;
+}
+
+const GOLDEN: Record<string, Golden> = {
+  'v34-garbage-tail': { exit: 1, firstError: 'crc-mismatch' },
+  'v34-oversized-length': { exit: 1, firstError: 'oversized-length' },
+  'v34-then-v35': { exit: 0 },
+  'v34-torn-tail': { exit: 1, firstError: 'torn-tail' },
+  'v34-workload': { exit: 0 },
+  'v35-bitflip-mid': { exit: 2, firstError: 'crc-mismatch' },
+  'v35-broken-snap': { exit: 1 },
+  'v35-crash': { exit: 0 },
+  'v35-crc-link': { exit: 2, firstError: 'crc-chain-broken' },
+  // etcd repairs the torn tail and boots, but the db is ahead of what is left of the log.
+  'v35-db-ahead': { exit: 2, firstError: 'torn-tail' },
+  'v35-etcd-repaired': { exit: 0 },
+  'v35-fresh': { exit: 0 },
+  'v35-garbage-tail': { exit: 1, firstError: 'crc-mismatch' },
+  'v35-leftover-tmp': { exit: 0 },
+  'v35-missing-segment': { exit: 2, firstError: 'etcd-will-fail' },
+  'v35-oversized-length': { exit: 1, firstError: 'oversized-length' },
+  'v35-segments': { exit: 0 },
+  'v35-snapshots': { exit: 0 },
+  'v35-torn-tail': { exit: 1, firstError: 'torn-tail' },
+  'v35-torn-zero-sector': { exit: 1, firstError: 'torn-tail' },
+  'v35-truncated-segment': { exit: 2, firstError: 'truncated-record' },
+  'v35-workload': { exit: 0 },
+  // etcd boots, but its db has applied entries the WAL no longer holds: new writes would vanish.
+  'v35-zero-length-segment': { exit: 2, firstError: 'empty-segment' },
+  'v35-zeroed-sector-mid': { exit: 2, firstError: 'torn-tail' },
+};
+
+/** sha256 of every file under dir: the analysis must not change a byte. */
+function treeHashes(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(p, createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('inspect on every real-etcd fixture', () => {
+  for (const name of listFixtures()) {
+    it(name, async () => {
+      const golden = GOLDEN[name];
+      assert.ok(golden, `fixture ${name} has no reviewed verdict in test/inspect/fixtures.test.ts`);
+      const fx = await loadFixture(name);
+      try {
+        const before = treeHashes(fx.dir);
+        const { report } = inspectPath(fx.dir);
+        const parsed = Report.safeParse(report);
+        assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3)));
+
+        assert.equal(report.verdict.exitCode, golden.exit, `${name}: ${report.verdict.headline}`);
+        const firstError = report.findings.find((f) => f.severity === 'error');
+        assert.equal(firstError?.code, golden.firstError, firstError?.message);
+        assert.equal(report.wal?.memberId, fx.manifest.member_id);
+        assert.equal(report.wal?.clusterId, fx.manifest.cluster_id);
+
+        // The prediction for each release line real etcd was booted with.
+        for (const [series, rec] of Object.entries(fx.manifest.etcd_boot)) {
+          if (!rec) continue;
+          const p = report.etcd.find((e) => e.version === series);
+          assert.ok(p, `no prediction for ${series}`);
+          if (rec.boot === 'failed') {
+            assert.equal(p.outcome, 'fails', `${series}: real etcd failed with ${rec.error}`);
+            assert.ok(rec.error && p.error && rec.error.includes(p.error), `${series}: etcd said "${rec.error}", we predicted "${p.error}"`);
+          } else {
+            assert.notEqual(p.outcome, 'fails', `${series}: real etcd booted; we predicted: ${p.error}`);
+            // `repaired` is any new *.broken file; a WAL repair also leaves a *.wal.broken.
+            const walRepaired = rec.new_files.some((f) => f.endsWith('.wal.broken'));
+            assert.equal(p.outcome === 'self-repairs', walRepaired, `${series}: etcd ${walRepaired ? 'did' : 'did not'} repair the WAL`);
+            if (walRepaired && rec.repair_error) assert.equal(p.error, rec.repair_error);
+            const snapsBroken = rec.new_files.filter((f) => f.endsWith('.snap.broken')).map((f) => f.slice(f.lastIndexOf('/') + 1, -'.broken'.length));
+            assert.deepEqual(p.snapsRenamedBroken, snapsBroken);
+          }
+        }
+
+        // Where the good data ends: the byte the damage script recorded.
+        const d = fx.manifest.damage;
+        if (d && typeof d.last_good_offset === 'number' && report.wal?.goodUntil) {
+          assert.equal(report.wal.goodUntil.offset, d.last_good_offset);
+          assert.equal(report.wal.goodUntil.segment, d.file);
+        }
+        if (fx.manifest.category === 'healthy') assert.equal(report.wal?.goodUntil, null);
+
+        assert.deepEqual(treeHashes(fx.dir), before, 'inspect changed the data dir');
+      } finally {
+        fx.cleanup();
+      }
+    });
+  }
+});
