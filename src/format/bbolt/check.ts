@@ -29,27 +29,30 @@ export interface CheckResult {
   freelistPersisted: boolean;
 }
 
-/** Free page ids listed in the freelist page, with findings for what does not fit. */
-function readFreelist(db: BoltDb, report: (f: BboltFinding) => void, reachable: Uint8Array): number[] | undefined {
+/**
+ * Mark the page ids listed in the persisted freelist in `freed` (and the freelist page itself in
+ * `reachable`), with findings for what does not fit. Returns false when no freelist is persisted.
+ */
+function readFreelist(db: BoltDb, report: (f: BboltFinding) => void, reachable: Uint8Array, freed: Uint8Array): boolean {
   const meta = db.meta;
-  if (!meta || meta.freelist === NO_FREELIST) return undefined;
+  if (!meta || meta.freelist === NO_FREELIST) return false;
   const P = db.pageSize;
   const fl = meta.freelist;
   if (fl >= BigInt(db.highWater) || fl < 2n) {
     report({ code: 'bbolt-bad-freelist', pgid: Number(fl > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : fl), offset: meta.slot * P + 48, reason: 'bounds', found: Number(fl & 0xffff_ffffn) });
-    return [];
+    return true;
   }
   const n = Number(fl);
   const offset = n * P;
   if (offset + PAGE_HEADER_SIZE > db.source.size) {
     report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: db.source.size });
-    return [];
+    return true;
   }
   const header = decodePageHeader(db.source.read(offset, PAGE_HEADER_SIZE));
   if (!(header.flags & FREELIST_PAGE)) {
     report({ code: 'bbolt-bad-freelist', pgid: n, offset: offset + 8, reason: 'type', found: header.flags });
     reachable[n] = 1;
-    return [];
+    return true;
   }
   const maxPages = Math.min(db.highWater - n, Math.floor((db.source.size - offset) / P));
   let pages = header.overflow + 1;
@@ -63,7 +66,7 @@ function readFreelist(db: BoltDb, report: (f: BboltFinding) => void, reachable: 
   let count = header.count;
   let start = PAGE_HEADER_SIZE;
   if (count === 0xffff) {
-    if (bytes.length < PAGE_HEADER_SIZE + 8) return [];
+    if (bytes.length < PAGE_HEADER_SIZE + 8) return true;
     const real = dv.getBigUint64(PAGE_HEADER_SIZE, true);
     start += 8;
     count = real > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(real);
@@ -73,16 +76,18 @@ function readFreelist(db: BoltDb, report: (f: BboltFinding) => void, reachable: 
     report({ code: 'bbolt-bad-freelist', pgid: n, offset: offset + 10, reason: 'count', found: count });
     count = fits;
   }
-  const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     const id = dv.getBigUint64(start + i * 8, true);
     if (id >= BigInt(db.highWater)) {
       report({ code: 'bbolt-freelist-out-of-bounds', pgid: id, offset: offset + start + i * 8, highWater: db.highWater });
       continue;
     }
-    ids.push(Number(id));
+    const k = Number(id);
+    if (k >= freed.length) continue; // past the end of the file: reported by open (bbolt-truncated)
+    if (freed[k]) report({ code: 'bbolt-page-already-freed', pgid: k, offset: k * P });
+    freed[k] = 1;
   }
-  return ids;
+  return true;
 }
 
 /**
@@ -103,14 +108,7 @@ export function check(db: BoltDb): CheckResult {
   // reachable[i]: 0 = not reached, 1 = meta or freelist page, 2 = page of a bucket tree.
   reachable[0] = 1;
   reachable[1] = 1;
-  const freeIds = readFreelist(db, report, reachable);
-  if (freeIds) {
-    for (const id of freeIds) {
-      if (id >= limit) continue;
-      if (freed[id]) report({ code: 'bbolt-page-already-freed', pgid: id, offset: id * db.pageSize });
-      freed[id] = 1;
-    }
-  }
+  const freelistPersisted = readFreelist(db, report, reachable, freed);
 
   // The walker enters each page once (the shared visited set) and reports re-entries itself; here a
   // page is marked with its overflow, and a clash with a meta, the freelist or another page's
@@ -125,7 +123,9 @@ export function check(db: BoltDb): CheckResult {
     report,
     visited: db.newPageSet(),
     onPage: (v) => {
-      for (let i = 0; i <= v.header.overflow; i++) mark(v.pgid + i, (v.pgid + i) * db.pageSize);
+      // The overflow count is the file's word: clamp it before looping (0xffffffff must not spin).
+      const last = Math.min(v.pgid + v.header.overflow, limit - 1);
+      for (let id = v.pgid; id <= last; id++) mark(id, id * db.pageSize);
     },
   };
 
@@ -136,7 +136,7 @@ export function check(db: BoltDb): CheckResult {
     for (const item of db.bucketItems(ref, walk)) {
       if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
       const nested = db.decodeBucket(item, report);
-      // An inline bucket cannot hold nested tree buckets' pages twice: the shared visited set stops cycles.
+      // Nested buckets are walked in turn; a nested root seen before stops at the shared visited set.
       if (nested) pending.push(nested);
     }
   }
@@ -145,10 +145,10 @@ export function check(db: BoltDb): CheckResult {
   let reachablePages = 0;
   for (let i = 0; i < limit; i++) {
     if (reachable[i]) reachablePages++;
-    if (freeIds) {
+    if (freelistPersisted) {
       if (freed[i]) freePages++;
       else if (!reachable[i]) report({ code: 'bbolt-page-unreachable-unfreed', pgid: i, offset: i * db.pageSize });
     } else if (!reachable[i]) freePages++;
   }
-  return { findings: log.findings, reachablePages, freePages, highWater: db.highWater, freelistPersisted: freeIds !== undefined };
+  return { findings: log.findings, reachablePages, freePages, highWater: db.highWater, freelistPersisted: freelistPersisted };
 }

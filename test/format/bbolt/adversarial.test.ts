@@ -102,6 +102,11 @@ describe('page ids out of bounds', () => {
     const items = [...db.items('key')];
     assert.equal(items.length, 4); // the page is read as one page; its elements fit
     assert.deepEqual(db.findings, [{ code: 'bbolt-page-overflow-out-of-bounds', pgid: 2, offset: 2 * P, overflow: 0xffffffff, highWater: 5 }]);
+    // check() marks a page's overflow pages as reachable: the count is clamped, not looped over.
+    const started = Date.now();
+    const r = check(db);
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(codes(r.findings).includes('bbolt-page-overflow-out-of-bounds'));
   });
 });
 
@@ -290,6 +295,47 @@ describe('meta pages', () => {
     const forced = openBolt(bytesSource(b), { meta: 0 });
     assert.equal(forced.meta?.txid, 2n);
     assert.equal([...forced.items('key')].length, 4);
+  });
+});
+
+describe('persisted freelist (etcd corrupted_backup.db, read in place from shared/external)', () => {
+  function backup(t: TestContext): Uint8Array | undefined {
+    const path = externalFile(t, 'etcd/corrupted_backup.db');
+    return path ? copyOf(path) : undefined;
+  }
+
+  it('the count = 0xffff form (real count in the first u64) is read', (t) => {
+    const b = backup(t);
+    if (!b) return;
+    // Freelist page 3 lists [3, 3]; rewrite it as the long form listing [3, 4]: now every page
+    // below the high-water mark is accounted for once, and check finds nothing.
+    le16(b, 3 * P + 10, 0xffff);
+    le64(b, 3 * P + 16, 2n);
+    le64(b, 3 * P + 24, 3n);
+    le64(b, 3 * P + 32, 4n);
+    const r = check(open(b));
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.freelistPersisted, true);
+    assert.equal(r.freePages, 2);
+  });
+
+  it('freelist ids past the high-water mark, a count larger than the page, a freed tree page', (t) => {
+    const b = backup(t);
+    if (!b) return;
+    le64(b, 3 * P + 24, 77n); // second id: beyond pgid 5
+    let r = check(open(b));
+    assert.deepEqual(
+      r.findings.map((f) => f.code),
+      ['bbolt-freelist-out-of-bounds', 'bbolt-page-unreachable-unfreed'],
+    );
+    le16(b, 3 * P + 10, 5000); // 5000 ids do not fit in one 4096-byte page
+    r = check(open(b));
+    assert.ok(r.findings.some((f) => f.code === 'bbolt-bad-freelist' && f.reason === 'count'));
+    const c = backup(t);
+    if (!c) return;
+    le64(c, 3 * P + 24, 2n); // free the root page (page 2)
+    r = check(open(c));
+    assert.ok(r.findings.some((f) => f.code === 'bbolt-page-reachable-freed' && f.pgid === 2));
   });
 });
 
