@@ -84,13 +84,21 @@ export const compareJson = z.object({
 });
 export type CompareJson = z.infer<typeof compareJson>;
 
+/** A RequestOp with nothing set. etcdctl cannot send one, but the wire allows it. */
+export const emptyOp = z.object({ op: z.literal('none') });
+
 export interface TxnOpJson {
   op: 'txn';
   compare: CompareJson[];
   success: KvOpJson[];
   failure: KvOpJson[];
 }
-export type KvOpJson = z.infer<typeof rangeOp> | z.infer<typeof putOp> | z.infer<typeof deleteRangeOp> | TxnOpJson;
+export type KvOpJson =
+  | z.infer<typeof rangeOp>
+  | z.infer<typeof putOp>
+  | z.infer<typeof deleteRangeOp>
+  | TxnOpJson
+  | z.infer<typeof emptyOp>;
 
 export const txnOp: z.ZodType<TxnOpJson> = z.object({
   op: z.literal('txn'),
@@ -104,8 +112,7 @@ export const txnOp: z.ZodType<TxnOpJson> = z.object({
 });
 
 /** An operation inside a txn (RequestOp); an empty RequestOp reads as `{op: 'none'}`. */
-export const kvOp: z.ZodType<KvOpJson> = z.union([rangeOp, putOp, deleteRangeOp, txnOp]);
-export const emptyOp = z.object({ op: z.literal('none') });
+export const kvOp: z.ZodType<KvOpJson> = z.union([rangeOp, putOp, deleteRangeOp, txnOp, emptyOp]);
 
 /** etcdserverpb.Request (v2 store). Only non-default fields besides id/method/path. */
 export const v2Request = z.object({

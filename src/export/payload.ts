@@ -201,7 +201,7 @@ function compareJson(o: ProtoObject, opts: DescribeOptions): CompareJson {
   return out;
 }
 
-function requestOpJson(o: ProtoObject, opts: DescribeOptions): KvOpJson | { op: 'none' } {
+function requestOpJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
   if (get.has(o, 'requestRange')) return rangeJson(get.msg(o, 'requestRange'));
   if (get.has(o, 'requestPut')) return putJson(get.msg(o, 'requestPut'), opts);
   if (get.has(o, 'requestDeleteRange')) return deleteRangeJson(get.msg(o, 'requestDeleteRange'));
@@ -210,8 +210,8 @@ function requestOpJson(o: ProtoObject, opts: DescribeOptions): KvOpJson | { op: 
 }
 
 function txnJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
-  // An empty RequestOp (nothing set) cannot be expressed by etcdctl; keep it visible as 'none'.
-  const ops = (k: string): KvOpJson[] => get.list(o, k).map((x) => requestOpJson(x, opts) as KvOpJson);
+  // An empty RequestOp (nothing set) cannot be sent by etcdctl; it stays visible as 'none'.
+  const ops = (k: string): KvOpJson[] => get.list(o, k).map((x) => requestOpJson(x, opts));
   return {
     op: 'txn',
     compare: get.list(o, 'compare').map((c) => compareJson(c, opts)),
@@ -502,7 +502,7 @@ function rangeText(key: BytesJson, end: BytesJson | undefined): string {
   return `${shortBytes(key)} .. ${shortBytes(end)}`;
 }
 
-function kvOpText(r: KvOpJson | { op: 'none' }): string {
+function kvOpText(r: KvOpJson): string {
   switch (r.op) {
     case 'put':
       return `PUT ${shortBytes(r.key)} (${formatBytes(r.value.bytes)})${r.lease !== undefined ? ` lease=${r.leaseHex}` : ''}`;
