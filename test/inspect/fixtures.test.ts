@@ -105,6 +105,11 @@ describe('inspect on every real-etcd fixture', () => {
           assert.equal(report.wal.goodUntil.offset, d.last_good_offset);
           assert.equal(report.wal.goodUntil.segment, d.file);
         }
+        if (d && typeof d.records_after_damage === 'number' && d.records_after_damage > 0 && report.wal?.goodUntil) {
+          // Records after the damage that still validate: what etcd's own repair would throw away.
+          const seg = report.wal.segments.find((s) => d.file.endsWith(s.name));
+          assert.equal(seg?.salvage.chained, d.records_after_damage);
+        }
         if (fx.manifest.category === 'healthy') assert.equal(report.wal?.goodUntil, null);
 
         assert.deepEqual(treeHashes(fx.dir), before, 'inspect changed the data dir');

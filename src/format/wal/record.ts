@@ -98,7 +98,7 @@ export function decodeRecord(b: Uint8Array): RecordDecodeResult {
         const v = readVarint32(r);
         // crc is a uint32: gogoproto keeps the low 32 bits, as does uint32(). type is an int64:
         // a value with higher bits set is no record type at all.
-        if (field === 1) type = r.pos - start > 5 && highBitsSet(b, start, r.pos) ? -1 : v;
+        if (field === 1) type = r.pos - start >= 5 && highBitsSet(b, start, r.pos) ? -1 : v;
         else crc = v;
       } else if (field === 3) {
         if (wireType !== 2) {
@@ -106,7 +106,7 @@ export function decodeRecord(b: Uint8Array): RecordDecodeResult {
         }
         const start = r.pos;
         const len = readVarint32(r);
-        if ((r.pos - start > 5 && highBitsSet(b, start, r.pos)) || len > r.len - r.pos) return { ok: false, failure: { kind: 'unexpected-eof', at } };
+        if ((r.pos - start >= 5 && highBitsSet(b, start, r.pos)) || len > r.len - r.pos) return { ok: false, failure: { kind: 'unexpected-eof', at } };
         data = b.subarray(r.pos, r.pos + len);
         r.pos += len;
       } else {
