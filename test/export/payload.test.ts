@@ -277,3 +277,13 @@ describe('robustness on real payload bytes', () => {
     }
   });
 });
+
+describe('oneof members on the wire are kept even when zero', () => {
+  it('synthetic: Compare.version = 0 (written as 20 00) is a create-if-absent guard', () => {
+    const d = describe1(normal('3211 0a05 1a016b 2000 1208 1206 0a016b 120176'));
+    assert.ok(d.kind === 'v3' && d.request.op === 'txn');
+    assert.deepEqual(d.request.compare, [
+      { result: 'EQUAL', target: 'VERSION', key: { encoding: 'utf8', text: 'k', bytes: 1 }, version: '0' },
+    ]);
+  });
+});

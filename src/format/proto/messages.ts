@@ -382,7 +382,6 @@ export interface ConfChangeV2 {
   context?: Uint8Array;
 }
 
-export const RecordType = { metadata: 1, entry: 2, state: 3, crc: 4, snapshot: 5 } as const;
 export const EntryType = { EntryNormal: 0, EntryConfChange: 1, EntryConfChangeV2: 2 } as const;
 export const ConfChangeType = {
   ConfChangeAddNode: 0,
