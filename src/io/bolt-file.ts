@@ -10,17 +10,22 @@ import type { BoltDb, OpenOptions } from '../format/bbolt/db.js';
 import type { PageSource } from '../format/bbolt/page.js';
 import { verifySnapshotTrailer, withoutTrailer } from '../format/bbolt/snapshot-file.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
+import { IoError } from '../errors.js';
 
-/** An I/O failure on a bbolt file; carries the path and the OS error code. */
-export class BoltFileError extends Error {
+/**
+ * An I/O failure on a bbolt file: an IoError (src/errors.ts, exit code "io") that also carries the
+ * path, the operation and the OS error code for callers that want to tell them apart.
+ */
+export class BoltFileError extends IoError {
+  readonly code: string | undefined;
   constructor(
     readonly path: string,
     readonly op: string,
-    readonly cause: unknown,
+    cause: unknown,
   ) {
     const code = (cause as { code?: string } | undefined)?.code;
-    super(`${op} ${path}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
-    this.name = 'BoltFileError';
+    super(`${path}: ${op} failed: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
+    this.code = code;
   }
 }
 
@@ -116,7 +121,7 @@ export class BoltFile implements PageSource {
       try {
         n = readSync(this.fd, buf, done, buf.length - done, position + done);
       } catch (e) {
-        throw new BoltFileError(this.path, 'read', e);
+        throw new BoltFileError(this.path, `read of ${buf.length - done} bytes at offset ${position + done}`, e);
       }
       if (n === 0) break; // the file shrank under us: the rest stays zero, and lengths were checked against size
       done += n;

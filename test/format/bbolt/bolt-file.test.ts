@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BoltFile, BoltFileError, openBoltFile } from '../../../src/io/bolt-file.js';
+import { IoError } from '../../../src/errors.js';
 import { snapshotStatus } from '../../../src/format/bbolt/index.js';
 import { externalFile } from './helpers.js';
 
@@ -50,13 +51,13 @@ describe('BoltFile', () => {
     }
   });
 
-  it('OS errors are thrown as BoltFileError naming the path and the OS code', () => {
+  it('OS errors are thrown as BoltFileError (an IoError) naming the path and the OS code', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wal-doctor-boltfile-'));
     try {
       const missing = join(dir, 'nope.db');
       assert.throws(
         () => openBoltFile(missing),
-        (e: unknown) => e instanceof BoltFileError && e.path === missing && e.op === 'open' && /ENOENT/.test(e.message) && e.message.includes(missing),
+        (e: unknown) => e instanceof BoltFileError && e instanceof IoError && e.code === 'ENOENT' && e.path === missing && e.op === 'open' && e.message.includes(missing),
       );
       // A directory opens on Linux but cannot be read.
       assert.throws(
@@ -68,7 +69,7 @@ describe('BoltFile', () => {
             f.close();
           }
         },
-        (e: unknown) => e instanceof BoltFileError && e.path === dir && /EISDIR/.test(e.message),
+        (e: unknown) => e instanceof BoltFileError && e.code === 'EISDIR' && e.path === dir && /EISDIR/.test(e.message),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
