@@ -73,7 +73,7 @@ export interface LogVerdict {
   repaired: { message: string; error: string | null }[];
 }
 
-/** read etcd's zap JSON log (3.4 is started with --logger=zap) */
+/** read etcd's log: zap JSON (3.5; 3.4 with --logger=zap) or 3.4's capnslog text */
 export function parseEtcdLog(text: string): LogVerdict {
   let fatal: LogVerdict['fatal'] = null;
   const repaired: LogVerdict['repaired'] = [];
@@ -86,6 +86,12 @@ export function parseEtcdLog(text: string): LogVerdict {
       if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
     } else if (!fatal && line.startsWith('panic: ')) {
       fatal = { message: 'panic', error: line.slice(7).trim() };
+    } else {
+      // 3.4's default capnslog text: `2026-11-25 10:12:33.651695 C | etcdmain: walpb: crc mismatch`
+      const c = /^\d{4}-\d\d-\d\d \S+ ([CFIN]) \| (?:([\w.-]+): )?(.*)$/.exec(line);
+      if (c?.[1] && (c[1] === 'C' || c[1] === 'F') && !fatal) fatal = { message: c[2] ?? '', error: c[3] ?? null };
+      const rep = c?.[3] ? /^repaired WAL error \((.*)\)$/.exec(c[3]) : null;
+      if (rep) repaired.push({ message: 'repaired WAL', error: rep[1] ?? null });
     }
   }
   return { fatal, repaired };
@@ -105,6 +111,8 @@ export interface EtcdInstance {
 
 export interface BootOptions {
   timeoutMs?: number;
+  /** 3.4 only: keep its default capnslog text log instead of --logger=zap (error strings then come from `C | pkg: error` lines) */
+  capnslog?: boolean;
   args?: string[];
   name?: string;
   logFile?: string;
@@ -121,7 +129,7 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     const endpoint = `http://127.0.0.1:${port}`;
     const peer = `http://127.0.0.1:${port + 1}`;
     const fd = openSync(logFile, 'a');
-    const zap = version === '3.4' ? ['--logger=zap', '--log-outputs=stderr'] : [];
+    const zap = version === '3.4' && !opts.capnslog ? ['--logger=zap', '--log-outputs=stderr'] : [];
     const child = spawn(join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], { env: cleanEnv(), stdio: ['ignore', fd, fd] });
