@@ -214,6 +214,29 @@ describe('elements', () => {
     assert.deepEqual(db.findings, [{ code: 'bbolt-keys-out-of-order', pgid: 2, offset: e0 + 16, index: 1 }]);
   });
 
+  it('an empty key', (t) => {
+    const b = auger(t);
+    if (!b) return;
+    le32(b, 2 * P + 16 + 8, 0); // element 0: ksize 0 (its value now starts where the key was)
+    const db = open(b);
+    assert.equal([...db.items('key')].length, 4);
+    assert.deepEqual(db.findings, [{ code: 'bbolt-empty-key', pgid: 2, offset: 2 * P + 16, index: 0 }]);
+  });
+
+  it('a root-tree element without the bucket flag, and a bucket value shorter than its header', (t) => {
+    const b = auger(t);
+    if (!b) return;
+    const e0 = 4 * P + 16; // root leaf, element 0 = "alarm"
+    le32(b, e0, 0); // flags: plain value
+    le32(b, e0 + 16 + 12, 8); // element 1 ("auth"): vsize 8 < 16
+    const db = open(b);
+    assert.deepEqual(db.buckets(), ['authRoles', 'authUsers', 'cluster', 'key', 'lease', 'members', 'members_removed', 'meta']);
+    assert.deepEqual(db.findings[0], { code: 'bbolt-root-item-not-bucket', pgid: 4, offset: e0, index: 0, found: 0 });
+    const f = db.findings[1];
+    assert.equal(f?.code, 'bbolt-bad-bucket-value');
+    if (f?.code === 'bbolt-bad-bucket-value') assert.deepEqual([f.bucket, f.expected, f.found], ['auth', 16, 8]);
+  });
+
   it('an inline bucket page without the leaf flag', (t) => {
     const b = auger(t);
     if (!b) return;

@@ -178,6 +178,27 @@ describe('fixture v35-workload (etcd 3.5.30)', () => {
   });
 });
 
+describe('fixture v35-workload: depth limit and an empty branch', () => {
+  it('a depth limit below the real depth stops the walk with a finding', async (t) => {
+    const f = await fixture(t, 'v35-workload');
+    const bytes = new Uint8Array(readFileSync(dbPath(f)));
+    const db = openBolt(bytesSource(bytes), { maxDepth: 1 });
+    assert.deepEqual([...db.items('key')], []); // every leaf of `key` is at depth 1
+    assert.ok(db.findings.length > 0 && db.findings.every((x) => x.code === 'bbolt-tree-too-deep'));
+  });
+
+  it('a branch page with count 0', async (t) => {
+    const f = await fixture(t, 'v35-workload');
+    const bytes = new Uint8Array(readFileSync(dbPath(f)));
+    const db0 = openBolt(bytesSource(bytes));
+    const root = Number(db0.bucket('key')?.root);
+    new DataView(bytes.buffer).setUint16(root * db0.pageSize + 10, 0, true);
+    const db = openBolt(bytesSource(bytes));
+    assert.deepEqual([...db.items('key')], []);
+    assert.deepEqual(db.findings, [{ code: 'bbolt-branch-empty', pgid: root, offset: root * db0.pageSize }]);
+  });
+});
+
 describe('fixture v35-workload under random damage', () => {
   it('300 deterministic cases of byte flips in headers and elements of a real multi-level db never throw', async (t) => {
     const f = await fixture(t, 'v35-workload');
