@@ -209,7 +209,8 @@ export function readMembers(db: BoltDb): Members {
       const v = parsed.ok ? parsed.value : undefined;
       const id = isJsonObject(v) ? jsonBigInt(v['id']) : undefined;
       if (!parsed.ok || !isJsonObject(v) || id === undefined) {
-        findings.push({ code: 'etcd-bad-json', bucket: 'members', key, offset: item.valueOffset + (parsed.ok ? 0 : parsed.offset), reason: parsed.ok ? 'no numeric id' : parsed.reason });
+        // A damaged tree can make anything look like this bucket: keep the report bounded.
+        if (findings.length < 100) findings.push({ code: 'etcd-bad-json', bucket: 'members', key, offset: item.valueOffset + (parsed.ok ? 0 : parsed.offset), reason: parsed.ok ? 'no numeric id' : parsed.reason });
         continue;
       }
       const m: Member = { id, key, peerURLs: jsonStringArray(v['peerURLs']), clientURLs: jsonStringArray(v['clientURLs']), isLearner: v['isLearner'] === true };
@@ -223,7 +224,7 @@ export function readMembers(db: BoltDb): Members {
     for (const item of db.bucketItems(rref)) {
       const key = nameText(item.key);
       if (/^[0-9a-f]{1,16}$/.test(key)) removed.push(BigInt('0x' + key));
-      else findings.push({ code: 'etcd-bad-json', bucket: 'members_removed', key, offset: item.offset, reason: 'key is not a hex member id' });
+      else if (findings.length < 100) findings.push({ code: 'etcd-bad-json', bucket: 'members_removed', key, offset: item.offset, reason: 'key is not a hex member id' });
     }
   }
   return { members, removed, findings };
