@@ -5,7 +5,7 @@
  */
 import { basename, relative } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { BoltFileError, openBoltFile } from '../io/bolt-file.js';
+import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { IoError, fsError } from '../errors.js';
@@ -105,13 +105,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   let dbTerm: bigint | undefined;
   let dbWriter: string | undefined;
   if (layout.db !== undefined) {
-    let opened;
-    try {
-      opened = openBoltFile(layout.db);
-    } catch (e) {
-      if (e instanceof BoltFileError) throw new IoError(e.message);
-      throw e;
-    }
+    const opened = openBoltFile(layout.db);
     try {
       const db = opened.db;
       if (db.meta === undefined) {
