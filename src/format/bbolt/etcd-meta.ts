@@ -13,6 +13,7 @@ import { nameText } from './db.js';
 import { check } from './check.js';
 import type { BboltFinding } from './findings.js';
 import { isJsonObject, jsonBigInt, jsonBigIntArray, jsonStringArray, parseJsonBigInt } from './json-bigint.js';
+import type { JsonValue } from './json-bigint.js';
 
 /** Problems in etcd's use of the buckets (the bbolt layer itself may be fine). */
 export type EtcdBackendFinding =
@@ -147,7 +148,7 @@ export function readEtcdMeta(db: BoltDb): EtcdMeta {
     }
     return r.main;
   };
-  const json = (bucket: string, key: string, e: { value: Uint8Array; offset: number } | undefined): { [k: string]: import('./json-bigint.js').JsonValue } | undefined => {
+  const json = (bucket: string, key: string, e: { value: Uint8Array; offset: number } | undefined): { [k: string]: JsonValue } | undefined => {
     if (!e) return undefined;
     const parsed = parseJsonBigInt(text.decode(e.value));
     if (!parsed.ok) {
