@@ -287,7 +287,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
       segment: last.name,
       truncateAt: last.end.offset,
       brokenCopy: `${last.name}.broken`,
-      validRecordsDropped: last.salvage.chained,
+      validRecordsDropped: last.salvage.chained > 0 ? last.salvage.records : 0,
       entriesDropped: last.salvage.entries,
       firstDroppedIndex: last.salvage.firstIndex,
       lastDroppedIndex: last.salvage.lastIndex,
@@ -295,7 +295,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
     if (last.salvage.chained > 0) {
       hazards.push({
         code: 'etcd-repair-drops-valid-records',
-        records: last.salvage.chained,
+        records: last.salvage.records,
         entries: last.salvage.entries,
         first: last.salvage.firstIndex,
         last: last.salvage.lastIndex,
