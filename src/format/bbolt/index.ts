@@ -12,3 +12,5 @@ export type { TrailerCheck, Sha256 } from './snapshot-file.js';
 export { hasSnapshotTrailer, verifySnapshotTrailer, withoutTrailer, imageChunks, TRAILER_SIZE } from './snapshot-file.js';
 export type { JsonValue, JsonResult } from './json-bigint.js';
 export { parseJsonBigInt } from './json-bigint.js';
+export type { HashKVOptions, HashKVResult } from './hashkv.js';
+export { hashKV } from './hashkv.js';
