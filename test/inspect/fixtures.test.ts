@@ -36,6 +36,8 @@ const GOLDEN: Record<string, Golden> = {
   'v35-garbage-tail': { exit: 1, firstError: 'crc-mismatch' },
   'v35-leftover-tmp': { exit: 0 },
   'v35-missing-segment': { exit: 2, firstError: 'etcd-will-fail' },
+  // segment 1 of 3 deleted: the chain from segment 0 does not lead into segment 2.
+  'v35-missing-middle-segment': { exit: 2, firstError: 'crc-chain-broken' },
   'v35-oversized-length': { exit: 1, firstError: 'oversized-length' },
   'v35-segments': { exit: 0 },
   'v35-snapshots': { exit: 0 },
