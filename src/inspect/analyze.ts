@@ -458,7 +458,8 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
     return { status: 'needs-rebuild', exitCode: 2, headline: `etcd ${main.version} will not start: ${main.error}`, nextStep: `rebuild a data dir from the db: wal-doctor rebuild --from ${dir} --out <new-dir> (see wal-doctor rebuild --help)` };
   }
   if (dbAhead || truncBelowDb) {
-    return { status: 'needs-rebuild', exitCode: 2, headline: `the db is ahead of the usable WAL (consistent index ${db?.consistentIndex}, log ends at ${truncLast ?? main?.lastIndex})`, nextStep: `single-member: wal-doctor repair --bridge ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>` };
+    const where = firstDamaged ? `WAL damaged at ${relative(layout.root, firstDamaged.path)} byte ${firstDamaged.end.offset}; ` : '';
+    return { status: 'needs-rebuild', exitCode: 2, headline: `${where}the usable log ends at index ${truncLast ?? main?.lastIndex} but the db has applied up to ${db?.consistentIndex}: truncating alone would lose writes`, nextStep: `single-member: wal-doctor repair --bridge ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>` };
   }
   if (firstDamaged) {
     const isLast = firstDamaged === lastSeg;

@@ -98,6 +98,10 @@ export function renderReport(r: Report, o: RenderOptions): string {
   if (r.etcd.length > 0) {
     out += p.bold('What etcd will do at boot') + '\n';
     for (const e of r.etcd) {
+      if (isDowngrade(e)) {
+        out += p.dim(`  etcd ${e.version}: cannot run this dir (its cluster version ${r.db?.clusterVersion ?? ''} is newer)`) + '\n';
+        continue;
+      }
       const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : p.red('fails');
       out += `  etcd ${e.version}: ${head}${e.error ? ` — ${e.error}` : ''}\n`;
       out += p.dim(`    ${e.detail}`) + '\n';
@@ -136,7 +140,12 @@ export function renderVerify(r: Report): string {
   let out = `${r.verdict.status} (exit ${r.verdict.exitCode}): ${r.verdict.headline}\n`;
   for (const f of errors.slice(0, 5)) out += `  ${f.message}\n`;
   if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
-  for (const e of r.etcd) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
+  for (const e of r.etcd.filter((x) => !isDowngrade(x))) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
   out += `next: ${r.verdict.nextStep}\n`;
   return out;
+}
+
+/** etcd older than the dir's cluster version refuses any dir; not a finding about damage. */
+function isDowngrade(e: Report['etcd'][number]): boolean {
+  return e.outcome === 'fails' && (e.error ?? '').startsWith('invalid downgrade');
 }
