@@ -226,6 +226,12 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     }
   }
 
+  if (wal && dbFacts.consistentIndex !== undefined && !findings.some((f) => f.code === 'db-ahead-of-wal')) {
+    const cut = truncationPoint(wal);
+    if (cut.damaged && cut.lastIndex !== undefined && dbFacts.consistentIndex > cut.lastIndex) {
+      add({ code: 'db-ahead-of-wal', severity: 'error', file: dbReport?.path ?? 'member/snap/db', message: `the db has applied up to raft index ${dbFacts.consistentIndex} but the WAL is good only up to index ${cut.lastIndex}: cut there, etcd would start and then silently skip new writes until their index passes ${dbFacts.consistentIndex}`, expected: `consistent index <= ${cut.lastIndex}`, found: `${dbFacts.consistentIndex}` });
+    }
+  }
   const verdict = decideVerdict(layout, wal, main, findings, dbReport);
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -440,24 +446,16 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
     if (errors.length === 0) return { status: 'healthy', exitCode: 0, headline: 'no damage found', nextStep: 'nothing to do' };
     return { status: 'repairable', exitCode: 1, headline: `${errors.length} problem(s) found in this file`, nextStep: `inspect the whole data dir: wal-doctor inspect <data-dir>` };
   }
-  const hazards = new Set(findings.map((f) => f.code));
-  const dbAhead = hazards.has('db-ahead-of-wal');
-  const damagedSegs = wal.segments.filter((s) => s.end.kind !== 'eof' && s.end.kind !== 'zero-length');
-  const firstDamaged = damagedSegs[0];
+  const dbAhead = findings.some((f) => f.code === 'db-ahead-of-wal');
+  const cut = truncationPoint(wal);
+  const firstDamaged = cut.damaged;
+  const truncLast = cut.lastIndex;
   const lastSeg = wal.segments[wal.segments.length - 1]!;
-  // Where a truncation would leave the log: the first damage point.
-  let truncLast: bigint | undefined;
-  for (const s of wal.segments) {
-    if (s.lastEntry) truncLast = s.lastEntry.index;
-    if (s === firstDamaged) break;
-  }
-  const ci = db?.consistentIndex ? BigInt(db.consistentIndex) : undefined;
-  const truncBelowDb = ci !== undefined && truncLast !== undefined && ci > truncLast;
 
   if (main?.outcome === 'fails' && main.error && /file not found|snapshot not found|snapshot mismatch|out of range|missing|invalid database|failed to open database|downgrade/.test(main.error) && !firstDamaged) {
     return { status: 'needs-rebuild', exitCode: 2, headline: `etcd ${main.version} will not start: ${main.error}`, nextStep: `rebuild a data dir from the db: wal-doctor rebuild --from ${dir} --out <new-dir> (see wal-doctor rebuild --help)` };
   }
-  if (dbAhead || truncBelowDb) {
+  if (dbAhead) {
     const where = firstDamaged ? `WAL damaged at ${relative(layout.root, firstDamaged.path)} byte ${firstDamaged.end.offset}; ` : '';
     return { status: 'needs-rebuild', exitCode: 2, headline: `${where}the usable log ends at index ${truncLast ?? main?.lastIndex} but the db has applied up to ${db?.consistentIndex}: truncating alone would lose writes`, nextStep: `single-member: wal-doctor repair --bridge ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>` };
   }
@@ -490,4 +488,14 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
     return { status: 'repairable', exitCode: 1, headline: first.message, nextStep: `wal-doctor repair --dry-run ${dir}` };
   }
   return { status: 'healthy', exitCode: 0, headline: `etcd ${main?.version ?? ''} will start as is`.replace('  ', ' '), nextStep: 'nothing to do' };
+}
+
+/** Where truncating at the first damage would leave the log: the damaged segment and the last entry before it. */
+export function truncationPoint(wal: WalAnalysis): { damaged: SegmentInfo | undefined; lastIndex: bigint | undefined } {
+  let lastIndex: bigint | undefined;
+  for (const s of wal.segments) {
+    if (s.lastEntry) lastIndex = s.lastEntry.index;
+    if (s.end.kind !== 'eof' && s.end.kind !== 'zero-length') return { damaged: s, lastIndex };
+  }
+  return { damaged: undefined, lastIndex };
 }

@@ -53,6 +53,7 @@ export function renderReport(r: Report, o: RenderOptions): string {
     const w = r.wal;
     out += `${p.bold('WAL')}  member ${w.memberId ?? '?'}  cluster ${w.clusterId ?? '?'}\n`;
     const rows = [['seq', 'start', 'size', 'records ent/state/snap/meta/crc', 'entries (term)', 'crc chain', 'ends']];
+    const past: string[] = [];
     for (const s of w.segments) {
       const c = s.records;
       const extra = c.unknown + c.undecodable > 0 ? ` +${c.unknown + c.undecodable}?` : '';
@@ -61,10 +62,11 @@ export function renderReport(r: Report, o: RenderOptions): string {
       const bad = !['zero-filled', 'exact', 'garbage-after-end'].includes(s.ending);
       rows.push([s.seq ?? '?', s.startIndex ?? '?', fmtBytes(s.size), `${c.entry}/${c.state}/${c.snapshot}/${c.metadata}/${c.crc}${extra}`, ents, s.crcChain, bad ? p.red(ending) : ending]);
       if (s.salvage.records > 0) {
-        rows.push(['', '', '', `  past that: ${s.salvage.records} record(s) found, ${s.salvage.chained} with a valid CRC chain${s.salvage.entries ? `, ${s.salvage.entries} entries ${s.salvage.firstIndex}..${s.salvage.lastIndex}` : ''}`, '', '', '']);
+        past.push(`  segment ${s.seq ?? s.name}: past byte ${fmtBytes(s.goodBytes)}, ${s.salvage.records} record(s) found, ${s.salvage.chained} with a valid CRC chain${s.salvage.entries ? `, ${s.salvage.entries} entries ${s.salvage.firstIndex}..${s.salvage.lastIndex}` : ''}\n`);
       }
     }
     out += table(rows);
+    out += past.join('');
     out += w.hardState
       ? `  last HardState: term ${w.hardState.term}, vote ${w.hardState.vote === '0' ? 'none' : w.hardState.vote_hex}, commit ${w.hardState.commit} (${w.hardState.segment} at byte ${fmtBytes(w.hardState.offset)})\n`
       : '  no HardState record\n';
