@@ -295,10 +295,22 @@ export class BoltDb {
       onPage: options.onPage,
       lastKey: undefined,
     };
-    yield* this.walkPage(root, 0, undefined, refOffset, ctx);
+    yield* this.walkPage(root, 0, undefined, refOffset, ctx, undefined, undefined);
   }
 
-  private *walkPage(pgid: bigint, depth: number, from: number | undefined, refOffset: number, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+  /**
+   * `lo`/`hi`: the key range the parent branch gives this subtree, [its element's key, the next
+   * element's key); as bbolt's check, the first key must be >= lo and every key < hi.
+   */
+  private *walkPage(
+    pgid: bigint,
+    depth: number,
+    from: number | undefined,
+    refOffset: number,
+    ctx: WalkCtx,
+    lo: Uint8Array | undefined,
+    hi: Uint8Array | undefined,
+  ): Generator<LeafItem, void, undefined> {
     const page = this.readPage(pgid, { from, at: refOffset }, ctx.report);
     if (!page) return;
     const { header, bytes, offset } = page;
@@ -316,26 +328,38 @@ export class BoltDb {
     if (header.flags & BRANCH_PAGE) {
       const count = elementCount(header, bytes, n, offset, ctx.report);
       if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+      // Keys first (all in this page, already read), so each child knows its range.
+      const keys: (Uint8Array | undefined)[] = [];
       let prev: Uint8Array | undefined;
       for (let i = 0; i < count; i++) {
         const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        const pos = u32(bytes, e);
-        const ksize = u32(bytes, e + 4);
-        const child = u64(bytes, e + 8);
-        const end = e + pos + ksize;
+        const end = e + u32(bytes, e) + u32(bytes, e + 4);
         if (end > bytes.length) {
           ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
-        } else {
-          const key = bytes.subarray(e + pos, end);
-          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
-          prev = key;
+          keys.push(undefined);
+          continue;
         }
-        yield* this.walkPage(child, depth + 1, n, offset + e + 8, ctx);
+        const key = bytes.subarray(e + u32(bytes, e), end);
+        if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+        checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
+        keys.push(key);
+        prev = key;
+      }
+      // upper[i]: the next readable key after element i, or the parent's bound.
+      const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+      let bound = hi;
+      for (let i = count - 1; i >= 0; i--) {
+        upper[i] = bound;
+        bound = keys[i] ?? bound;
+      }
+      for (let i = 0; i < count; i++) {
+        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+        yield* this.walkPage(u64(bytes, e + 8), depth + 1, n, offset + e + 8, ctx, keys[i] ?? (i === 0 ? lo : undefined), upper[i]);
       }
       return;
     }
     if (header.flags & LEAF_PAGE) {
-      yield* leafItems(bytes, n, offset, header, ctx);
+      yield* leafItems(bytes, n, offset, header, ctx, lo, hi);
       return;
     }
     ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
@@ -442,7 +466,20 @@ function elementCount(header: PageHeader, bytes: Uint8Array, pgid: number, offse
   return Math.max(0, Math.floor((bytes.length - PAGE_HEADER_SIZE) / ELEMENT_SIZE));
 }
 
-function* leafItems(bytes: Uint8Array, pgid: number, offset: number, header: PageHeader, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+/** A key outside the range its parent branch gives the subtree. */
+function checkRange(key: Uint8Array, index: number, lo: Uint8Array | undefined, hi: Uint8Array | undefined, pgid: number, offset: number, report: ReportFinding): void {
+  if ((lo && compareBytes(lo, key) > 0) || (hi && compareBytes(key, hi) >= 0)) report({ code: 'bbolt-key-outside-parent-range', pgid, offset, index });
+}
+
+function* leafItems(
+  bytes: Uint8Array,
+  pgid: number,
+  offset: number,
+  header: PageHeader,
+  ctx: WalkCtx,
+  lo?: Uint8Array,
+  hi?: Uint8Array,
+): Generator<LeafItem, void, undefined> {
   const count = elementCount(header, bytes, pgid, offset, ctx.report);
   for (let i = 0; i < count; i++) {
     const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
@@ -459,6 +496,7 @@ function* leafItems(bytes: Uint8Array, pgid: number, offset: number, header: Pag
     const key = bytes.subarray(kstart, kstart + ksize);
     if (ksize === 0) ctx.report({ code: 'bbolt-empty-key', pgid, offset: offset + e, index: i });
     if (ctx.lastKey && compareBytes(ctx.lastKey, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid, offset: offset + e, index: i });
+    checkRange(key, i, i === 0 ? lo : undefined, hi, pgid, offset + e, ctx.report);
     ctx.lastKey = key;
     yield { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
   }

@@ -353,9 +353,17 @@ export function snapshotStatus(db: BoltDb): SnapshotStatus {
   return status;
 }
 
-/** Findings that bbolt's own check (or open) would fail on; others are ours only. */
+/**
+ * Findings that make etcd's status command fail (bbolt's check reports them, or reading panics).
+ * Ours only: a header id that differs from the page's position (bbolt never compares them), empty
+ * keys and empty branch pages (legal to read), metas disagreeing on the page size.
+ */
 function isIntegrityError(f: BboltFinding): boolean {
   switch (f.code) {
+    case 'bbolt-page-id-mismatch':
+    case 'bbolt-empty-key':
+    case 'bbolt-branch-empty':
+    case 'bbolt-meta-page-size-mismatch':
     case 'bbolt-meta-fallback':
     case 'bbolt-snapshot-no-trailer':
     case 'bbolt-snapshot-hash-mismatch':

@@ -54,6 +54,8 @@ export type BboltFinding =
   | { code: 'bbolt-empty-key'; pgid: number; offset: number; index: number }
   /** Keys are not strictly ascending (within a page or across pages of one tree). */
   | { code: 'bbolt-keys-out-of-order'; pgid: number; offset: number; index: number }
+  /** A key outside the range its parent branch assigns (below the branch key, or not below the next one). */
+  | { code: 'bbolt-key-outside-parent-range'; pgid: number; offset: number; index: number }
   /** An element of the root bucket tree lacks the bucket flag. */
   | { code: 'bbolt-root-item-not-bucket'; pgid: number; offset: number; index: number; found: number }
   /** A bucket value is shorter than its 16-byte header, or its inline page is malformed. */

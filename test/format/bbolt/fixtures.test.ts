@@ -187,6 +187,31 @@ describe('fixture v35-workload: depth limit and an empty branch', () => {
     assert.ok(db.findings.length > 0 && db.findings.every((x) => x.code === 'bbolt-tree-too-deep'));
   });
 
+  it('a branch key that no longer bounds its children: keys outside the parent range', async (t) => {
+    const f = await fixture(t, 'v35-workload');
+    const bytes = new Uint8Array(readFileSync(dbPath(f)));
+    const db0 = openBolt(bytesSource(bytes));
+    const P = db0.pageSize;
+    const root = Number(db0.bucket('key')?.root);
+    const dv = new DataView(bytes.buffer);
+    const e0 = root * P + 16;
+    const e1 = e0 + 16;
+    // Make key[1] = key[0] + 1 in its last byte: still ascending in the branch, but child 0's later
+    // keys are now >= key[1], outside the range [key[0], key[1]) the branch gives child 0.
+    const k0 = bytes.slice(e0 + dv.getUint32(e0, true), e0 + dv.getUint32(e0, true) + dv.getUint32(e0 + 4, true));
+    assert.equal(dv.getUint32(e1 + 4, true), k0.length);
+    k0[k0.length - 1] = (k0[k0.length - 1] as number) + 1;
+    bytes.set(k0, e1 + dv.getUint32(e1, true));
+    const child0 = Number(rd64(bytes, e0 + 8));
+    const db = openBolt(bytesSource(bytes));
+    const before = [...db0.items('key')].length;
+    assert.equal([...db.items('key')].length, before); // nothing lost: the range check only reports
+    const out = db.findings.filter((x) => x.code === 'bbolt-key-outside-parent-range');
+    assert.ok(out.length > 0);
+    assert.ok(out.every((x) => 'pgid' in x && x.pgid === child0));
+    assert.deepEqual(new Set(db.findings.map((x) => x.code)), new Set(['bbolt-key-outside-parent-range']));
+  });
+
   it('a branch page with count 0', async (t) => {
     const f = await fixture(t, 'v35-workload');
     const bytes = new Uint8Array(readFileSync(dbPath(f)));
