@@ -1,9 +1,7 @@
 // Shared by the bbolt tests: locating real files read in place, and byte edits on in-memory copies.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
-import assert from 'node:assert/strict';
 import { bytesSource, openBolt } from '../../../src/format/bbolt/index.js';
 import type { BboltFinding, BoltDb } from '../../../src/format/bbolt/index.js';
 
@@ -18,20 +16,7 @@ export const REPO = (() => {
   return dir;
 })();
 
-/** ../shared/external next to the repository (real files from other projects; never copied here). */
-export const EXTERNAL = process.env['WAL_DOCTOR_EXTERNAL'] ?? resolve(REPO, '..', 'shared', 'external');
-
-/**
- * Path of a file under shared/external, or undefined after marking the test skipped. With CI=true a
- * missing file fails the test instead: CI must not pass by skipping.
- */
-export function externalFile(t: TestContext, rel: string): string | undefined {
-  const p = join(EXTERNAL, rel);
-  if (existsSync(p)) return p;
-  if (process.env['CI'] === 'true') assert.fail(`${p} is missing (CI=true): this test needs shared/external`);
-  t.skip(`NOT RUN: ${p} is missing (shared/external not available here)`);
-  return undefined;
-}
+export { EXTERNAL, externalFile } from '../../support/external.js';
 
 /** A writable in-memory copy of a real file, for damaging. */
 export function copyOf(path: string): Uint8Array {
