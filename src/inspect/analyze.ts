@@ -377,12 +377,14 @@ function endFinding(seg: SegmentInfo, isLast: boolean, file: string): Finding | 
         return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): length word claims ${e.frame.recBytes} bytes, over the 10 MiB etcd 3.4 accepts, and what follows does not decode${e.zeroSector ? ' (zeros: a torn write)' : ''}`, expected: `< ${LEGACY_MAX_RECORD_BYTES} bytes`, found: `${e.frame.recBytes} bytes` };
       }
       if (isLast && e.zeroSector) {
-        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write — the record does not decode and a 512-byte sector of it is all zeros`, expected: 'a walpb.Record', found: 'a partly written record' };
+        const inside = seg.salvage.chained > 0 ? `; but valid records follow, so this is zeroed data inside the log, not a write cut short` : '';
+        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write by etcd's rule — the record does not decode and a 512-byte sector of it is all zeros${inside}`, expected: 'a walpb.Record', found: 'a partly written record' };
       }
       return { code: 'record-decode-error', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): ${e.frame.recBytes}-byte record does not decode (${e.failure.kind} at byte ${e.failure.at} of the record)`, expected: 'a walpb.Record', found: e.failure.kind };
     case 'crc-mismatch':
       if (isLast && e.zeroSector) {
-        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write — crc ${hexCrc(e.computed)} computed, ${hexCrc(e.stored)} stored, and a 512-byte sector of the record is all zeros`, expected: hexCrc(e.stored), found: hexCrc(e.computed) };
+        const inside = seg.salvage.chained > 0 ? `; but valid records follow, so this is zeroed data inside the log, not a write cut short` : '';
+        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write by etcd's rule — crc ${hexCrc(e.computed)} computed, ${hexCrc(e.stored)} stored, and a 512-byte sector of the record is all zeros${inside}`, expected: hexCrc(e.stored), found: hexCrc(e.computed) };
       }
       return { code: 'crc-mismatch', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): crc mismatch, expected ${hexCrc(e.stored)} computed ${hexCrc(e.computed)}`, expected: hexCrc(e.stored), found: hexCrc(e.computed) };
     case 'crc-link-mismatch':
