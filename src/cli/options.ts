@@ -20,3 +20,15 @@ export function parseU64(name: string, v: string | undefined): bigint | undefine
   if (!r.success) throw new UsageError(`${name} must be a non-negative integer, got '${v}'`);
   return r.data;
 }
+
+/** The options inspect and verify share, and the analysis they both run. */
+export interface AnalysisFlags {
+  json?: boolean;
+  walDir?: string;
+  etcdVersion?: string;
+}
+
+export function analysisOptions(o: AnalysisFlags): { walDir?: string; etcdVersion?: EtcdVersion } {
+  const v = parseEtcdVersion(o.etcdVersion);
+  return { ...(o.walDir ? { walDir: o.walDir } : {}), ...(v ? { etcdVersion: v } : {}) };
+}

@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { bootCheck, etcdBin } from '../support/etcd.js';
+import { createReadStream, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootCheck, etcdBin, fileList } from '../support/etcd.js';
 import { listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
 import type { EtcdSeries } from '../support/fixtures.js';
 
@@ -22,17 +22,6 @@ const sha256File = (p: string) => new Promise<string>((res, rej) => {
   createReadStream(p).on('data', (c) => h.update(c)).on('end', () => res(h.digest('hex'))).on('error', rej);
 });
 
-function filesIn(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p); else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 test('the fixture set is complete', () => {
   const healthy = ['v35-fresh', 'v35-workload', 'v34-workload', 'v35-snapshots', 'v35-segments', 'v34-then-v35', 'v35-crash', 'v35-etcd-repaired'];
@@ -56,7 +45,7 @@ for (const name of fixtures) {
     const fx = await loadFixture(name);
     try {
       // 1. the unpacked data dir is exactly the manifest's file list
-      assert.deepEqual(filesIn(fx.dir), m.files.map((f) => f.path), 'files in the tarball differ from manifest.files');
+      assert.deepEqual(fileList(fx.dir), m.files.map((f) => f.path), 'files in the tarball differ from manifest.files');
       for (const f of m.files) {
         const p = join(fx.dir, f.path);
         assert.equal(statSync(p).size, f.size, `size of ${f.path}`);

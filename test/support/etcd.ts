@@ -221,7 +221,8 @@ export function compareKeys(kvs: Map<string, ServedKey>, keys: ManifestKey[]): {
   return res;
 }
 
-function fileList(dir: string): string[] {
+/** Every file under dir, relative to it, sorted. */
+export function fileList(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { inspectPath } from '../../inspect/analyze.js';
-import { parseEtcdVersion } from '../options.js';
+import { type AnalysisFlags, analysisOptions } from '../options.js';
 import { renderReport } from '../render/report.js';
 import { writeJson } from '../render/json.js';
 
@@ -12,9 +12,8 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print the report as one JSON object (see `wal-doctor schema`)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
-    .action((path: string, o: { json?: boolean; walDir?: string; etcdVersion?: string }) => {
-      const v = parseEtcdVersion(o.etcdVersion);
-      const { report } = inspectPath(path, { ...(o.walDir ? { walDir: o.walDir } : {}), ...(v ? { etcdVersion: v } : {}) });
+    .action((path: string, o: AnalysisFlags) => {
+      const { report } = inspectPath(path, analysisOptions(o));
       if (o.json) writeJson(report);
       else process.stdout.write(renderReport(report, { color: useColor() }));
       process.exitCode = report.verdict.exitCode;

@@ -26,13 +26,9 @@ export type EtcdBackendFinding =
   /** A bucket etcd always creates is missing. */
   | { code: 'etcd-missing-bucket'; bucket: string; offset: number };
 
-export interface ConfState {
-  voters: bigint[];
-  learners: bigint[];
-  votersOutgoing: bigint[];
-  learnersNext: bigint[];
-  autoLeave: boolean;
-}
+/** The db's meta/confState is the JSON form of raftpb.ConfState: the same fields. */
+export type { ConfState } from '../proto/messages.js';
+import type { ConfState } from '../proto/messages.js';
 
 export interface Downgrade {
   targetVersion: string;
