@@ -445,8 +445,9 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
   const dir = layout.root;
   const errors = findings.filter((f) => f.severity === 'error');
   if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {
-    if (errors.length === 0) return { status: 'healthy', exitCode: 0, headline: 'no damage found', nextStep: 'nothing to do' };
-    return { status: 'repairable', exitCode: 1, headline: `${errors.length} problem(s) found in this file`, nextStep: `inspect the whole data dir: wal-doctor inspect <data-dir>` };
+    const problems = findings.filter((f) => f.severity !== 'info');
+    if (problems.length === 0) return { status: 'healthy', exitCode: 0, headline: 'no damage found in this file', nextStep: 'nothing to do' };
+    return { status: 'repairable', exitCode: 1, headline: problems[0]!.message + (problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''), nextStep: `judge the whole data dir: wal-doctor inspect <data-dir>` };
   }
   const dbAhead = findings.some((f) => f.code === 'db-ahead-of-wal');
   const cut = truncationPoint(wal);

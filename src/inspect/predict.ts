@@ -17,7 +17,7 @@ import type { SegmentEnd } from '../format/wal/decoder.js';
 import { LEGACY_MAX_RECORD_BYTES } from '../format/wal/frame.js';
 import { hex16 } from '../format/wal/names.js';
 import { recordFailureText } from '../format/wal/record.js';
-import type { SegmentInfo, WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
+import type { WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
 
 export const ETCD_VERSIONS = ['3.4', '3.5', '3.6'] as const;
 export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
@@ -325,11 +325,9 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   if (snapRecs.some((r) => r.term !== start.term)) return readFail('wal: snapshot mismatch', { repair });
 
   // 4. raft.
-  let lastIndex = start.index;
-  for (const s of scope) if (s.lastEntry && s.lastEntry.index > lastIndex) lastIndex = s.lastEntry.index;
-  // With overwrites the last entry record decides; the scope's final entry is it.
+  // The last entry record read decides the log's end (a lower index overwrites what follows it).
   const lastSegWithEntry = [...scope].reverse().find((s) => s.lastEntry !== undefined);
-  if (lastSegWithEntry?.lastEntry && lastSegWithEntry.lastEntry.index > start.index) lastIndex = lastSegWithEntry.lastEntry.index;
+  const lastIndex = lastSegWithEntry?.lastEntry && lastSegWithEntry.lastEntry.index > start.index ? lastSegWithEntry.lastEntry.index : start.index;
   const state = hsBefore(stop);
   const finalCommit = state?.commit ?? 0n;
   const outcome: Outcome = repair ? 'self-repairs' : 'starts';
@@ -359,4 +357,3 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   };
 }
 
-export type { SegmentInfo };

@@ -146,6 +146,20 @@ describe('wal-doctor CLI', () => {
     assert.notEqual(r.code, 0);
   });
 
+  it('one .snap file: intact exits 0, the one damage.mjs flipped exits 1 naming the CRC', async () => {
+    const fxs = await loadFixture('v35-broken-snap');
+    try {
+      const broken = join(fxs.dir, fxs.manifest.damage!.file);
+      const r = cli(['verify', broken]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stdout, /snap: crc mismatch/);
+      const intact = fxs.manifest.files.map((f) => f.path).filter((p) => p.endsWith('.snap') && !broken.endsWith(p))[0]!;
+      assert.equal(cli(['verify', join(fxs.dir, intact)]).code, 0);
+    } finally {
+      fxs.cleanup();
+    }
+  });
+
   it('export: one line per record, in log order, filters narrow it', () => {
     const all = cli(['export', fx.dir]);
     assert.equal(all.code, 0, all.stderr);

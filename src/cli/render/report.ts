@@ -82,7 +82,7 @@ export function renderReport(r: Report, o: RenderOptions): string {
   if (r.snapFiles.length > 0) {
     out += p.bold('Snapshots (.snap)') + '\n';
     out += table(
-      r.snapFiles.map((s) => [s.name, `term ${s.term} index ${s.index}`, fmtBytes(s.size), s.status === 'ok' ? 'ok' : p.red(s.error ?? s.status), s.matchesWalRecord ? 'matches a WAL record' : 'no WAL record']),
+      r.snapFiles.map((s) => [s.name, `term ${s.term} index ${s.index}`, fmtBytes(s.size), s.status === 'ok' ? 'ok' : p.red(s.error ?? s.status), r.wal === null ? '' : s.matchesWalRecord ? 'matches a WAL record' : 'no WAL record']),
     );
     out += '\n';
   }
