@@ -4,6 +4,7 @@
  * snapshot records, index gaps and overwrites, and what could still be found past damage.
  */
 import type { SegmentEnd } from '../format/wal/decoder.js';
+import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
 import { type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, walkWal } from '../format/wal/walk.js';
 
@@ -83,8 +84,19 @@ export interface TermRegression extends Located {
   prevTerm: bigint;
 }
 
+export interface ConfChangeRef extends Located {
+  index: bigint;
+  /** 0 AddNode, 1 RemoveNode, 2 UpdateNode, 3 AddLearnerNode; -1 for ConfChangeV2. */
+  type: number;
+  nodeId: bigint;
+}
+
 export interface WalAnalysis {
   segments: SegmentInfo[];
+  /** Membership changes in the log, in order (bounded). */
+  confChanges: ConfChangeRef[];
+  /** Highest HardState commit in any record found, good or past damage: what etcd had acknowledged. */
+  maxCommitSeen: bigint;
   metadata: (Metadata & Located) | undefined;
   metadataConflicts: (Metadata & Located)[];
   snapshots: WalSnapshotRecord[];
@@ -105,6 +117,8 @@ function emptyCounts(): RecordCounts {
 export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAnalysis {
   const out: WalAnalysis = {
     segments: [],
+    confChanges: [],
+    maxCommitSeen: 0n,
     metadata: undefined,
     metadataConflicts: [],
     snapshots: [],
@@ -153,6 +167,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAn
     }
     const at: Located = { segment: ev.segment, offset: ev.offset };
     const p = ev.payload;
+    if (p.type === 'state' && p.state.commit > out.maxCommitSeen) out.maxCommitSeen = p.state.commit;
     if (ev.salvaged) {
       const s = cur.salvage;
       s.records++;
@@ -188,6 +203,15 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAn
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
         prev = ref;
+        if (e.type === 1 || e.type === 2) {
+          let cc: { type: number; nodeId: bigint } = { type: -1, nodeId: 0n };
+          try {
+            if (e.type === 1 && e.data) cc = decodeConfChange(e.data);
+          } catch {
+            // an undecodable conf change is left for the payload decoder to report
+          }
+          push(out.confChanges, { ...at, index: e.index, type: cc.type, nodeId: cc.nodeId });
+        }
         break;
       }
       case 'state':
