@@ -7,6 +7,8 @@ import { DoctorError, ExitCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerRepair } from './commands/repair.js';
+import { registerUndo } from './commands/undo.js';
 import { registerSchema } from './commands/schema.js';
 import { registerVerify } from './commands/verify.js';
 
@@ -22,6 +24,8 @@ program
 registerInspect(program);
 registerVerify(program);
 registerExport(program);
+registerRepair(program);
+registerUndo(program);
 registerSchema(program);
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.

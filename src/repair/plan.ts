@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import type { Analysis } from '../inspect/analyze.js';
 import { hex16 } from '../format/wal/names.js';
 import type { RepairFacts } from './facts.js';
+import { MAX_BRIDGE_ENTRIES } from './records.js';
 
 export interface RepairOptions {
   allowEntryLoss: boolean;
@@ -121,20 +122,28 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   let endOffset = endSeg.end.offset;
   if (cut) {
     const seg = segs[cut.segmentIndex]!;
-    endSeg = seg;
-    endOffset = cut.offset;
-    crcAtEnd = seg.crcOut;
     lastIndex = cut.lastIndex;
     const isLast = cut.segmentIndex === segs.length - 1;
     const size = seg.size;
-    actions.push({
-      kind: 'truncate-segment',
-      file: rel(seg.path),
-      keepBytes: cut.offset,
-      originalSize: size,
-      zeroFillTo: Math.max(size, cut.offset + 8),
-      reason: `the data after byte ${cut.offset} is not a valid record (${report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind}); everything before it is intact`,
-    });
+    const why = `the data after byte ${cut.offset} is not a valid record (${report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind}); everything before it is intact`;
+    if (cut.offset === 0) {
+      // Nothing good in it, not even the crc record that carries the chain: the segment goes, and
+      // the log ends where the previous one ends.
+      const prev = segs[cut.segmentIndex - 1];
+      if (!prev) {
+        refuse('the first segment has no valid record: no log is left to keep; rebuild from the db (wal-doctor rebuild)', 2);
+        return plan;
+      }
+      actions.push({ kind: 'set-aside', file: rel(seg.path), reason: why });
+      endSeg = prev;
+      endOffset = prev.end.offset;
+      crcAtEnd = prev.crcOut;
+    } else {
+      endSeg = seg;
+      endOffset = cut.offset;
+      crcAtEnd = seg.crcOut;
+      actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: cut.offset, originalSize: size, zeroFillTo: Math.max(size, cut.offset + 8), reason: why });
+    }
     for (const later of segs.slice(cut.segmentIndex + 1)) {
       actions.push({ kind: 'set-aside', file: rel(later.path), reason: `segment after the damage in ${seg.name}: its records cannot follow a broken chain` });
     }
@@ -151,6 +160,14 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       else warnings.push(`dropping ${what}`);
     }
   } else {
+    // Trailing segments without a single record (a 0-byte file) carry no chain to append to.
+    let k = segs.length - 1;
+    while (k > 0 && segs[k]!.records === 0) {
+      actions.push({ kind: 'set-aside', file: rel(segs[k]!.path), reason: 'segment without a single record (not even the crc record that carries the chain)' });
+      k--;
+    }
+    endSeg = segs[k]!;
+    endOffset = endSeg.end.offset;
     lastIndex = lastEntryIndex(a);
     crcAtEnd = endSeg.crcOut;
   }
@@ -184,6 +201,8 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
             : `Single member: wal-doctor repair --bridge bridges the gap with empty entries; or rebuild from the db with wal-doctor rebuild.`),
         2,
       );
+    } else if (dbCi - lastIndex > MAX_BRIDGE_ENTRIES) {
+      refuse(`the gap between the log (index ${lastIndex}) and the db (${dbCi}) is over ${MAX_BRIDGE_ENTRIES} entries: rebuild from the db instead (wal-doctor rebuild)`, 2);
     } else if (facts.members.length > 1) {
       refuse(`--bridge is only safe on a single-member cluster; this one has ${facts.members.length} members (${facts.members.map(hex16).join(', ')}, from ${facts.memberSources.join(', ')}): remove this member and add it back instead`, 2);
     } else {

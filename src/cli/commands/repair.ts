@@ -1,0 +1,86 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { inspectPath } from '../../inspect/analyze.js';
+import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
+import { applyPlan } from '../../repair/apply.js';
+import { gatherRepairFacts } from '../../repair/facts.js';
+import { describePlan, planRepair } from '../../repair/plan.js';
+import { writeJson } from '../render/json.js';
+
+interface RepairFlags {
+  dryRun?: boolean;
+  yes?: boolean;
+  auto?: boolean;
+  allowEntryLoss?: boolean;
+  bridge?: boolean;
+  backupDir?: string;
+  json?: boolean;
+}
+
+export function registerRepair(program: Command): void {
+  program
+    .command('repair')
+    .description('cut the WAL after its last good record so etcd starts again; backs up first, undo with `wal-doctor undo`')
+    .argument('<data-dir>', 'the etcd data dir (or its member/ dir); etcd must not be running on it')
+    .option('-n, --dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .option('--auto', 'for ExecStartPre / init containers: apply only repairs that lose nothing etcd acknowledged, else change nothing and fail')
+    .option('--allow-entry-loss', 'accept dropping valid entries that follow the damage (later segments are moved to the backup)')
+    .option('--bridge', 'single member: append empty entries up to the db consistent index so new writes are not skipped')
+    .option('--backup-dir <dir>', 'where to put the backup (default: beside the data dir, named with a timestamp)')
+    .option('--json', 'print the plan and the outcome as JSON')
+    .action(async (dataDir: string, o: RepairFlags) => {
+      if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
+      if (!o.dryRun) assertNotHeld(dataDir);
+      const lock = o.dryRun ? undefined : acquireRepairLock(dataDir);
+      try {
+        const analysis = inspectPath(dataDir);
+        const plan = planRepair(analysis, gatherRepairFacts(analysis), {
+          allowEntryLoss: o.allowEntryLoss ?? false,
+          bridge: o.bridge ?? false,
+          auto: o.auto ?? false,
+        });
+        const say = (extra: Record<string, unknown>) => {
+          if (o.json) writeJson({ plan, ...extra });
+        };
+        if (!o.json) process.stdout.write(describePlan(plan));
+        if (plan.noop) {
+          say({ outcome: 'nothing-to-do' });
+          process.exitCode = 0;
+          return;
+        }
+        if (plan.refusal) {
+          say({ outcome: 'refused' });
+          process.exitCode = plan.refusal.exitCode;
+          return;
+        }
+        if (o.dryRun) {
+          say({ outcome: 'dry-run' });
+          return;
+        }
+        if (!o.yes && !o.auto) {
+          if (!process.stdin.isTTY) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          const answer = await rl.question('apply this plan? a backup is made first [y/N] ');
+          rl.close();
+          if (!/^y(es)?$/i.test(answer.trim())) {
+            process.stderr.write('nothing changed\n');
+            process.exitCode = 1;
+            return;
+          }
+        }
+        const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
+        const after = inspectPath(dataDir).report;
+        if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict });
+        else {
+          process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
+          process.stdout.write(`undo with: wal-doctor undo ${result.backupDir}\n`);
+          process.stdout.write(`now: ${after.verdict.status} — ${after.verdict.headline}\n`);
+        }
+        process.exitCode = after.verdict.exitCode;
+      } finally {
+        lock?.release();
+      }
+    });
+}

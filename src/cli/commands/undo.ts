@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { readBackupManifest, undo } from '../../io/backup.js';
+import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
+import { writeJson } from '../render/json.js';
+
+export function registerUndo(program: Command): void {
+  program
+    .command('undo')
+    .description('put back, byte for byte, every file a repair changed, from its backup dir')
+    .argument('<backup-dir>', 'the backup dir a repair printed')
+    .option('--json', 'print what was restored as JSON')
+    .action((backupDir: string, o: { json?: boolean }) => {
+      const m = readBackupManifest(backupDir);
+      assertNotHeld(m.dataDir);
+      const lock = acquireRepairLock(m.dataDir);
+      try {
+        const r = undo(backupDir);
+        if (o.json) writeJson({ dataDir: m.dataDir, ...r });
+        else {
+          process.stdout.write(`restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${m.dataDir}\n`);
+          for (const f of r.restored) process.stdout.write(`  restored ${f}\n`);
+          for (const f of r.removed) process.stdout.write(`  removed  ${f}\n`);
+        }
+      } finally {
+        lock.release();
+      }
+    });
+}

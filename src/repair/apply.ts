@@ -1,0 +1,91 @@
+/**
+ * The only writer. Carries out a RepairPlan in an order that survives a crash at any point:
+ *   1. back up every file the plan touches (byte-exact copies + manifest), then commit the backup;
+ *   2. apply each action atomically (temp file, fsync, rename, fsync dir), journaling each step.
+ * Killed before step 1 ends: the data dir is untouched and the unfinished backup is ignored.
+ * Killed during step 2: every file is either old or new, never half written; `undo` restores
+ * the originals, and a rerun of `repair` plans only what is left.
+ */
+import { readdirSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { appendAtomic, crashPoint, fsyncDir, removeFile, replaceWithTruncated } from '../io/atomic.js';
+import { createBackup } from '../io/backup.js';
+import { fsError } from '../errors.js';
+import type { RepairPlan } from './plan.js';
+import { appendBytes } from './records.js';
+
+export interface ApplyResult {
+  backupDir: string;
+  applied: string[];
+}
+
+/** Files under a path, depth first (a set-aside may name a leftover directory such as wal.tmp/). */
+function filesUnder(root: string, rel: string): { files: string[]; dirs: string[] } {
+  const abs = join(root, rel);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (e) {
+    throw fsError(e, abs, 'reading what to set aside');
+  }
+  if (!st.isDirectory()) return { files: [rel], dirs: [] };
+  const out = { files: [] as string[], dirs: [] as string[] };
+  for (const n of readdirSync(abs).sort()) {
+    const sub = filesUnder(root, join(rel, n));
+    out.files.push(...sub.files);
+    out.dirs.push(...sub.dirs);
+  }
+  out.dirs.push(rel);
+  return out;
+}
+
+export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): ApplyResult {
+  if (plan.refusal) throw new Error('applyPlan: the plan was refused'); // a bug in the caller
+  const root = plan.dataDir;
+  const backup = createBackup(root, { plan, ...(opts.backupDir !== undefined ? { backupDir: opts.backupDir } : {}) });
+
+  // 1. Everything the plan touches is saved before the first byte changes.
+  const saved = new Set<string>();
+  const targets = plan.actions.map((a) => (a.kind === 'set-aside' ? filesUnder(root, a.file) : { files: [a.file], dirs: [] }));
+  plan.actions.forEach((a, i) => {
+    for (const f of targets[i]!.files) {
+      if (saved.has(f)) continue;
+      saved.add(f);
+      backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'append-records' ? 'rewritten' : 'removed');
+    }
+  });
+  backup.commit();
+
+  // 2. The changes, each atomic and journaled.
+  const applied: string[] = [];
+  plan.actions.forEach((a, i) => {
+    const abs = join(root, a.file);
+    switch (a.kind) {
+      case 'truncate-segment':
+        replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo });
+        break;
+      case 'append-records':
+        appendAtomic(abs, appendBytes(a), a.atOffset);
+        break;
+      case 'set-aside': {
+        const t = targets[i]!;
+        for (const f of t.files) removeFile(join(root, f));
+        for (const d of t.dirs) {
+          try {
+            rmdirSync(join(root, d));
+          } catch (e) {
+            throw fsError(e, join(root, d), 'removing the emptied directory');
+          }
+          fsyncDir(dirname(join(root, d)));
+        }
+        break;
+      }
+    }
+    const step = `${i + 1}:${a.kind}:${a.file}`;
+    backup.markApplied(step);
+    applied.push(step);
+    crashPoint('repair:step-applied');
+  });
+  backup.finish();
+  return { backupDir: backup.dir, applied };
+}
