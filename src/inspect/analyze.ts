@@ -232,7 +232,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       add({ code: 'db-ahead-of-wal', severity: 'error', file: dbReport?.path ?? 'member/snap/db', message: `the db has applied up to raft index ${dbFacts.consistentIndex} but the WAL is good only up to index ${cut.lastIndex}: cut there, etcd would start and then silently skip new writes until their index passes ${dbFacts.consistentIndex}`, expected: `consistent index <= ${cut.lastIndex}`, found: `${dbFacts.consistentIndex}` });
     }
   }
-  const verdict = decideVerdict(layout, wal, main, findings, dbReport);
+  const verdict = { etcdVersion: decidingVersion, ...decideVerdict(layout, wal, main, findings, dbReport) };
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'wal-doctor', version: TOOL_VERSION },
@@ -441,7 +441,7 @@ function walFindings(wal: WalAnalysis, rel: (abs: string) => string, add: (f: Fi
   }
 }
 
-function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootPrediction | undefined, findings: Finding[], db: Report['db']): Report['verdict'] {
+function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootPrediction | undefined, findings: Finding[], db: Report['db']): Omit<Report['verdict'], 'etcdVersion'> {
   const dir = layout.root;
   const errors = findings.filter((f) => f.severity === 'error');
   if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {

@@ -182,6 +182,7 @@ export const Report = z
     etcd: z.array(BootPrediction).describe('what each etcd release line would do at boot'),
     findings: z.array(Finding),
     verdict: z.object({
+      etcdVersion: z.enum(['3.4', '3.5', '3.6']).describe('the release line whose behaviour decided the verdict'),
       status: z.enum(['healthy', 'repairable', 'needs-rebuild']),
       exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
       headline: z.string(),

@@ -47,10 +47,13 @@ export const CRASH_POINTS = [
   'backup:file-recorded', //      manifest.json lists the copy
   'backup:renamed', //            commit(): `<backup>.tmp` renamed to `<backup>`, parent not yet fsynced
   'backup:committed', //          commit() done: manifest says committed; the data dir may change from here
+  'truncate:prefix-written', //   replaceWithTruncated: the kept prefix is in the temp file, zero fill not yet written
   'truncate:tmp-synced', //       replaceWithTruncated: temp file complete and fsynced, not renamed
   'truncate:renamed', //          replaceWithTruncated: renamed over the segment, dir not yet fsynced
+  'append:copied', //             appendAtomic: the temp copy holds the old bytes, the new ones not yet written
   'append:tmp-synced', //         appendAtomic: temp copy with the new bytes fsynced, not renamed
   'append:renamed', //            appendAtomic: renamed in, dir not yet fsynced
+  'write:first-chunk', //         writeFileAtomic: the first chunk is in the temp file, the rest not yet
   'write:tmp-synced', //          writeFileAtomic: temp fsynced, not renamed
   'write:renamed', //             writeFileAtomic: renamed in, dir not yet fsynced
   'move:renamed', //              moveFile, same file system: renamed, dirs not yet fsynced
@@ -350,9 +353,12 @@ export function writeAtomicAs(
 ): void {
   replaceVia(path, mode, pointPrefix, (fd, tmp) => {
     let pos = 0;
+    let first = true;
     const write = (b: Uint8Array): void => {
       writeAll(fd, b, pos, tmp);
       pos += b.length;
+      if (first && pointPrefix === 'write') crashPoint('write:first-chunk');
+      first = false;
     };
     if (typeof chunks === 'function') chunks(write);
     else for (const c of chunks) write(c);
@@ -380,6 +386,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
       'truncate',
       (fd, tmp) => {
         copyRange(srcFd, path, fd, tmp, keepBytes);
+        crashPoint('truncate:prefix-written');
         const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(end - keepBytes, 1)));
         for (let pos = keepBytes; pos < end; ) {
           const n = Math.min(zeros.length, end - pos);
@@ -407,6 +414,7 @@ export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number):
       'append',
       (fd, tmp) => {
         copyRange(srcFd, path, fd, tmp, orig.size);
+        crashPoint('append:copied');
         writeAll(fd, bytes, atOffset, tmp);
       },
       orig,

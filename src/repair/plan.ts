@@ -238,12 +238,19 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     commit = lastIndex;
   }
 
+  // What cutting and setting aside cannot fix: etcd would still refuse the dir.
+  const decider = report.etcd.find((e) => e.version === report.verdict.etcdVersion);
+  const handledBySnapQuarantine = decider?.error !== undefined && decider.error !== null && /database snapshot file/.test(decider.error);
+  if (!cut && decider?.outcome === 'fails' && !handledBySnapQuarantine && !actions.some((x) => x.kind === 'append-records')) {
+    refuse(`etcd ${decider.version} would still not start (${decider.error}) and cutting the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
+  }
+
   if (opts.auto && !plan.lossless) refuse('--auto applies only repairs that lose nothing etcd acknowledged as committed; this one would', 1);
   if (opts.auto && plan.refusal === null && actions.some((x) => x.kind === 'append-records' && x.entries !== null)) {
     refuse('--auto never bridges: run wal-doctor repair --bridge by hand after reading its plan', 2);
   }
 
-  plan.noop = actions.length === 0;
+  plan.noop = actions.length === 0 && plan.refusal === null;
   plan.after = { lastIndex: lastIndex === undefined ? null : `${lastIndex}`, commit: commit === undefined ? null : `${commit}`, term: `${term}` };
   return plan;
 }
@@ -277,6 +284,7 @@ function maxBig(a: bigint | undefined, b: bigint): bigint {
 export function describePlan(p: RepairPlan): string {
   let out = '';
   if (p.noop) return `nothing to repair in ${p.dataDir}: etcd will start as is\n`;
+  if (p.actions.length === 0 && p.refusal) return `repair plan for ${p.dataDir}: none\n  REFUSED: ${p.refusal.reason}\n`;
   out += `repair plan for ${p.dataDir}\n`;
   for (const [i, a] of p.actions.entries()) {
     const n = `${i + 1}.`;
