@@ -164,7 +164,8 @@ export function findHolders(dataDir: string, opts: FindHoldersOptions = {}): Hol
     }
     for (const f of open) {
       const t = byKey.get(f.key);
-      if (!t || !f.writable || holders.some((h) => h.path === t.path && h.pid === f.pid)) continue;
+      // our own fds are not a holder: the caller may well have the dir's files open
+      if (!t || !f.writable || f.pid === process.pid || holders.some((h) => h.path === t.path && h.pid === f.pid)) continue;
       holders.push({ path: t.path, kind: 'open-fd', pid: f.pid, access: 'WRITE' });
     }
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LockedError } from '../../src/errors.js';
-import { acquireRepairLock, repairLockPath } from '../../src/io/lock-file.js';
+import { acquireRepairLock, repairLockPath, takeOverIfUnchanged } from '../../src/io/lock-file.js';
 
 const run = promisify(execFile);
 const LOCK_MODULE = fileURLToPath(new URL('../../src/io/lock-file.js', import.meta.url));
@@ -140,6 +140,27 @@ test('several wal-doctors at once: exactly one gets the lock, on a free dir and 
       assert.ok(!existsSync(s.lockPath));
       assert.deepEqual(readdirSync(s.parent), ['etcd-data'], 'no takeover files left behind');
     }
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('a taker that acted on an old reading puts back the live lock it moved, and the owner can tell when its lock is gone', () => {
+  const s = scratch();
+  try {
+    const lock = acquireRepairLock(s.dataDir);
+    const live = readFileSync(s.lockPath, 'utf8');
+    // B read a stale lock earlier; meanwhile A (here: us) took it over. B's takeover must not remove A's lock.
+    assert.equal(takeOverIfUnchanged(s.lockPath, '{"pid":1,"nonce":"old"}\n', 'b0b0b0b0'), false);
+    assert.equal(readFileSync(s.lockPath, 'utf8'), live, 'the live lock is back, byte for byte');
+    assert.deepEqual(readdirSync(s.parent).sort(), ['.etcd-data.wal-doctor.lock', 'etcd-data']);
+    lock.assertHeld();
+
+    // the lock file replaced behind our back: assertHeld refuses, release leaves the other one alone
+    writeFileSync(s.lockPath, JSON.stringify({ tool: 'wal-doctor', pid: 4242, host: 'elsewhere', startedAt: '2026-01-01T00:00:00.000Z', nonce: 'n' }));
+    assert.throws(() => lock.assertHeld(), isLocked(/no longer ours/));
+    lock.release();
+    assert.ok(existsSync(s.lockPath), 'release never removes a lock that is not ours');
   } finally {
     s.cleanup();
   }

@@ -7,8 +7,11 @@
 // is skipped and says that it was NOT run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LockedError } from '../../src/errors.js';
@@ -118,3 +121,70 @@ async function otherPidNamespace(dir: string): Promise<{ holders: Holder[]; limi
     return `unshare failed: ${(e as Error).message.split('\n')[0]}`;
   }
 }
+
+test('etcd 3.5 with --wal-dir: the WAL outside the data dir is found and named by its absolute path', { skip: !linux && 'Linux only: /proc/locks' }, async (t) => {
+  if (!(await etcdBin('3.5'))) { t.skip('etcd 3.5 binary not available: this test was NOT run'); return; }
+  const fx = await loadFixture('v35-workload');
+  try {
+    const walDir = `${fx.dir}-wal`;
+    renameSync(join(fx.dir, 'member', 'wal'), walDir);
+    const etcd = await bootEtcd('3.5', fx.dir, { args: ['--wal-dir', walDir] });
+    assert.ok(etcd.ok, `etcd did not start: ${etcd.error}\n${etcd.logTail}`);
+    try {
+      const holders = findHolders(fx.dir, { walDir });
+      const seg = holders.filter((h) => h.kind === 'OFDLCK' && h.path.startsWith(`${walDir}/`) && h.path.endsWith('.wal'));
+      assert.equal(seg.length, 1, JSON.stringify(holders));
+      assert.equal(seg[0]?.pid, etcd.pid);
+      assert.ok(holders.some((h) => h.kind === 'FLOCK' && h.path === 'member/snap/db' && h.pid === etcd.pid));
+      assert.throws(() => assertNotHeld(fx.dir, { walDir }), new RegExp(`^LockedError: ${walDir}/[0-9a-f-]+\\.wal is locked by etcd \\(pid ${etcd.pid}\\)`));
+      // without walDir only the db is seen, and that still refuses
+      assert.deepEqual(findHolders(fx.dir).map((h) => h.path), ['member/snap/db']);
+    } finally {
+      await etcd.stop();
+      rmSync(walDir, { recursive: true, force: true });
+    }
+  } finally {
+    fx.cleanup();
+  }
+});
+
+test('not only etcd: a process with a WAL open for writing (no lock) and one waiting for the db lock are holders too', { skip: !linux && 'Linux only: /proc' }, async (t) => {
+  if (spawnSync('flock', ['--version']).error) {
+    if (process.env['CI'] === 'true') assert.fail('util-linux flock(1) is missing in CI');
+    t.skip('util-linux flock(1) not installed: this test was NOT run');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'wal-doctor-holders-'));
+  const wal = join(dir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
+  const db = join(dir, 'member', 'snap', 'db');
+  mkdirSync(dirname(wal), { recursive: true });
+  mkdirSync(dirname(db), { recursive: true });
+  writeFileSync(wal, 'x');
+  writeFileSync(db, 'x');
+  const children: ChildProcess[] = [];
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    assert.deepEqual(findHolders(dir), []);
+    // a reader is harmless; a writer without a lock is not
+    children.push(spawn('sh', ['-c', `exec 3<"${wal}"; exec sleep 30`], { stdio: 'ignore' }));
+    const writer = spawn('sh', ['-c', `exec 3>>"${wal}"; exec sleep 30`], { stdio: 'ignore' });
+    children.push(writer);
+    const holder = spawn('flock', ['--exclusive', db, 'sleep', '30'], { stdio: 'ignore' });
+    children.push(holder);
+    await sleep(300);
+    const waiter = spawn('flock', ['--exclusive', db, 'true'], { stdio: 'ignore' });
+    children.push(waiter);
+    let h = findHolders(dir);
+    for (let i = 0; i < 50 && !h.some((x) => x.waiting); i++) { await sleep(50); h = findHolders(dir); }
+    assert.deepEqual(h.map((x) => [x.path, x.kind, x.pid, x.command, x.waiting ?? false]), [
+      ['member/wal/0000000000000000-0000000000000000.wal', 'open-fd', writer.pid, 'sleep', false],
+      ['member/snap/db', 'FLOCK', holder.pid, 'flock', false],
+      ['member/snap/db', 'FLOCK', waiter.pid, 'flock', true],
+    ]);
+    assert.throws(() => assertNotHeld(dir), new RegExp(`^LockedError: member/snap/db is locked by flock \\(pid ${holder.pid}\\): stop flock \\(pid ${holder.pid}\\) before repairing \\(also held: member/wal/`));
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await sleep(100);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
