@@ -52,7 +52,7 @@ function timeIt(fn, runs, warm = 1) {
   for (let i = 0; i < warm; i++) fn();
   const all = [];
   for (let i = 0; i < runs; i++) { const t = performance.now(); fn(); all.push(performance.now() - t); }
-  return { ms: median(all), all: all.map((x) => +x.toFixed(2)) };
+  return { ms: median(all), min: Math.min(...all), all: all.map((x) => +x.toFixed(2)) };
 }
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
 const r1 = (x) => Math.round(x * 10) / 10;
@@ -133,6 +133,8 @@ result.verify = {
   crc32cMs: r1(raw.ms), crc32cRuns: raw.all, crc32cMBps: r1(mbps(walData, raw.ms)),
 };
 result.verify.ratio = +(result.verify.verifyMBps / result.verify.crc32cMBps).toFixed(3);
+// fastest run of each: the better estimate of the uncontended cost when others share the machine
+result.verify.ratioOfFastest = +(raw.min / ver.min).toFixed(3);
 result.verify.pass = result.verify.ratio >= result.targets.verifyVsCrc;
 
 // ---- 5. crc-32 vs native per record size ------------------------------------------------------
@@ -245,7 +247,7 @@ for (let i = 0; i < 3; i++) {
 }
 result.export = {
   dir: 'small', lines: counts.lines, entries: counts.entries, jsonBytes: counts.bytes,
-  apiMs: r1(exp.ms), apiRuns: exp.all, entriesPerSec: Math.round(counts.entries / (exp.ms / 1000)), linesPerSec: Math.round(counts.lines / (exp.ms / 1000)),
+  apiMs: r1(exp.ms), apiRuns: exp.all, entriesPerSecFastest: Math.round(counts.entries / (exp.min / 1000)), entriesPerSec: Math.round(counts.entries / (exp.ms / 1000)), linesPerSec: Math.round(counts.lines / (exp.ms / 1000)),
   cliMs: r1(median(cliTimes)), cliRuns: cliTimes.map(r1), cliEntriesPerSec: Math.round(counts.entries / (median(cliTimes) / 1000)),
 };
 result.export.pass = result.export.entriesPerSec >= result.targets.exportEntriesPerSec;
@@ -301,7 +303,7 @@ if (missing.length) {
       const get = (n) => res.find((x) => x.command === n);
       for (const [k, n] of [['go', 'go'], ['verify', 'verify'], ['nodeStartup', 'node -e 0']]) {
         const x = get(n);
-        result.go[k] = { medianMs: r1(x.median * 1000), meanMs: r1(x.mean * 1000), stddevMs: r1(x.stddev * 1000), runs: x.times.length };
+        result.go[k] = { medianMs: r1(x.median * 1000), meanMs: r1(x.mean * 1000), stddevMs: r1(x.stddev * 1000), minMs: r1(x.min * 1000), runs: x.times.length };
       }
     } else {
       result.go.timer = `own timing, median of ${RUNS} (hyperfine not installed: apt-get install -y hyperfine)`;
@@ -309,10 +311,11 @@ if (missing.length) {
         const [exe, ...args] = c.split(' ');
         const ts = [];
         for (let i = 0; i < RUNS + 3; i++) { const t = performance.now(); spawnSync(exe, args, { stdio: 'ignore' }); if (i >= 3) ts.push(performance.now() - t); }
-        result.go[k] = { medianMs: r1(median(ts)), runs: ts.length };
+        result.go[k] = { medianMs: r1(median(ts)), minMs: r1(Math.min(...ts)), runs: ts.length };
       }
     }
     result.go.ratio = +(result.go.verify.medianMs / result.go.go.medianMs).toFixed(2);
+    result.go.ratioOfFastest = +(result.go.verify.minMs / result.go.go.minMs).toFixed(2);
     result.go.pass = result.go.ratio <= result.targets.goRatio;
   }
 }
@@ -356,9 +359,9 @@ const rows = [];
 const v = result.verify;
 rows.push(['verify throughput (seg3, in process)', `${fmt(v.verifyMBps)} MB/s`, `${v.verifyMs} ms for ${fmt(v.walDataBytes)} B of records (${v.segments} segments)`, '']);
 rows.push(['raw CRC-32C, crc-32 (same bytes)', `${fmt(v.crc32cMBps)} MB/s`, `${v.crc32cMs} ms`, '']);
-rows.push(['verify / raw crc', `${(v.ratio * 100).toFixed(1)} %`, 'target >= 70 %', ok(v.pass)]);
+rows.push(['verify / raw crc', `${(v.ratio * 100).toFixed(1)} %`, `target >= 70 % (fastest run of each: ${(v.ratioOfFastest * 100).toFixed(1)} %)`, ok(v.pass)]);
 const e = result.export;
-rows.push(['export (small, exportLines+stringify)', `${fmt(e.entriesPerSec)} entries/s`, `${fmt(e.entries)} entries, ${fmt(e.lines)} lines in ${e.apiMs} ms; target >= 300,000`, ok(e.pass)]);
+rows.push(['export (small, exportLines+stringify)', `${fmt(e.entriesPerSec)} entries/s`, `${fmt(e.entries)} entries, ${fmt(e.lines)} lines in ${e.apiMs} ms (fastest run: ${fmt(e.entriesPerSecFastest)}/s); target >= 300,000`, ok(e.pass)]);
 rows.push(['export CLI > /dev/null (whole process)', `${fmt(e.cliEntriesPerSec)} entries/s`, `${e.cliMs} ms`, '']);
 const r = result.rss;
 rows.push(['peak RSS verify (seg3, child)', `${r.verifyMB} MB`, `maxRSS (VmHWM ${r.verifyVmHwmMB} MB); node + modules alone: ${r.baselineMB} MB; target < 200`, ok(r.verifyMB < 200)]);
@@ -368,7 +371,7 @@ if (g.skipped) rows.push(['verify vs etcd Go reader (seg2)', 'not run', g.skippe
 else {
   rows.push(['etcd Go reader, whole process (seg2)', `${g.go.medianMs} ms`, `median of ${g.go.runs}; ${g.goSays}`, '']);
   rows.push(['wal-doctor verify, whole process (seg2)', `${g.verify.medianMs} ms`, `median of ${g.verify.runs}; ${g.verifySays}; \`node -e 0\` alone ${g.nodeStartup.medianMs} ms`, '']);
-  rows.push(['verify / Go', `${g.ratio}x`, 'aim <= 1.5x', ok(g.pass)]);
+  rows.push(['verify / Go', `${g.ratio}x`, `aim <= 1.5x (fastest run of each: ${g.ratioOfFastest}x)`, ok(g.pass)]);
 }
 const w = [0, 1, 2].map((i) => Math.max(...rows.map((x) => x[i].length)));
 const line = (x) => `${x[0].padEnd(w[0])}  ${x[1].padStart(w[1])}  ${x[3].padEnd(4)}  ${x[2]}`;
