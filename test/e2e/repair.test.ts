@@ -148,6 +148,28 @@ describe('repair, then real etcd', () => {
     }
   });
 
+  it('refuses (exit 75, naming the pid) while etcd runs on the dir, and changes nothing', async (t) => {
+    const fx = await loadFixture('v35-torn-tail');
+    try {
+      if (!(await needEtcd(t, '3.5'))) return;
+      // Let etcd repair and hold the dir; then ask wal-doctor to repair it under etcd's feet.
+      const e = await bootEtcd('3.5', fx.dir);
+      assert.ok(e.ok, e.error);
+      try {
+        const before = treeHashes(fx.dir);
+        const r = cli(['repair', '--yes', fx.dir]);
+        assert.equal(r.code, 75, r.stdout + r.stderr);
+        assert.match(r.stderr, new RegExp(`locked by .*pid ${e.pid}`));
+        assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+        assert.deepEqual(Object.keys(treeHashes(fx.dir)), Object.keys(before), 'no file added or removed');
+      } finally {
+        await e.stop();
+      }
+    } finally {
+      fx.cleanup();
+    }
+  });
+
   it("cuts a torn tail at the same offset as etcd's own repair", async (t) => {
     const fx = await loadFixture('v35-torn-tail');
     try {

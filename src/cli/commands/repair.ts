@@ -32,9 +32,11 @@ export function registerRepair(program: Command): void {
     .option('--json', 'print the plan and the outcome as JSON')
     .action(async (dataDir: string, o: RepairFlags) => {
       if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
-      if (!o.dryRun) assertNotHeld(dataDir);
+      // Our lock first, then the check for etcd: etcd starting between the two is caught again
+      // right before the first write.
       const lock = o.dryRun ? undefined : acquireRepairLock(dataDir);
       try {
+        if (!o.dryRun) assertNotHeld(dataDir);
         const analysis = inspectPath(dataDir);
         const plan = planRepair(analysis, gatherRepairFacts(analysis), {
           allowEntryLoss: o.allowEntryLoss ?? false,
@@ -70,6 +72,8 @@ export function registerRepair(program: Command): void {
             return;
           }
         }
+        assertNotHeld(dataDir);
+        lock?.assertHeld();
         const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
         const after = inspectPath(dataDir).report;
         if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict });

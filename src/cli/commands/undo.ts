@@ -11,9 +11,10 @@ export function registerUndo(program: Command): void {
     .option('--json', 'print what was restored as JSON')
     .action((backupDir: string, o: { json?: boolean }) => {
       const m = readBackupManifest(backupDir);
-      assertNotHeld(m.dataDir);
       const lock = acquireRepairLock(m.dataDir);
       try {
+        assertNotHeld(m.dataDir);
+        lock.assertHeld();
         const r = undo(backupDir);
         if (o.json) writeJson({ dataDir: m.dataDir, ...r });
         else {
