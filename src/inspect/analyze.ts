@@ -455,7 +455,10 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
   const truncLast = cut.lastIndex;
   const lastSeg = wal.segments[wal.segments.length - 1]!;
 
-  if (main?.outcome === 'fails' && main.error && /file not found|snapshot not found|snapshot mismatch|out of range|missing|invalid database|failed to open database|downgrade/.test(main.error) && !firstDamaged) {
+  if (main?.outcome === 'fails' && main.error && /state\.commit \d+ is out of range/.test(main.error) && !firstDamaged) {
+    return { status: 'repairable', exitCode: 1, headline: `etcd ${main.version} will not start: ${main.error}`, nextStep: `wal-doctor repair ${dir}  (appends a HardState that commits only what the log holds)` };
+  }
+  if (main?.outcome === 'fails' && main.error && /file not found|snapshot not found|snapshot mismatch|slice bounds out of range|missing|invalid database|failed to open database|downgrade/.test(main.error) && !firstDamaged) {
     return { status: 'needs-rebuild', exitCode: 2, headline: `etcd ${main.version} will not start: ${main.error}`, nextStep: `rebuild a data dir from the db: wal-doctor rebuild --from ${dir} --out <new-dir> (see wal-doctor rebuild --help)` };
   }
   if (dbAhead) {

@@ -29,7 +29,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, fsError } from '../errors.js';
 
 /** Bytes per read/write when streaming a copy: bounds memory whatever the file size. */
@@ -445,6 +445,7 @@ function withOriginal<T>(path: string, f: (fd: number, orig: Original) => T): T 
 export function moveFile(src: string, dstDir: string): string {
   const dst = join(dstDir, basename(src));
   const srcDir = dirname(src);
+  if (resolve(dst) === resolve(src)) throw new Error(`moveFile(${src}, ${dstDir}): the file is already in that directory`);
   let dstExists: boolean;
   try {
     dstExists = lstatSync(dst, { throwIfNoEntry: false }) !== undefined;

@@ -31,7 +31,7 @@ import {
   rmSync,
   unlinkSync,
 } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IoError, NotEtcdError, UsageError, fsError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import {
@@ -114,7 +114,7 @@ function modeString(mode: number): string {
 
 function isInside(child: string, parent: string): boolean {
   const r = relative(parent, child);
-  return r === '' || (!r.startsWith('..') && !r.startsWith(sep) && r !== '..');
+  return r === '' || !(r === '..' || r.startsWith('..' + sep) || isAbsolute(r));
 }
 
 /** The real path of `p`, or of its nearest existing ancestor with the rest appended. */
@@ -351,7 +351,7 @@ class BackupSession implements Backup {
     const copyRel = `${FILES}/${relPath}`;
     const dst = join(this.where, copyRel);
     ensureDir(dirname(dst));
-    if (exists(dst)) unlinkSync(dst); // a copy a crash left before it was recorded
+    if (exists(dst)) removeOrThrow(dst); // a copy a crash left before it was recorded
 
     let srcFd: number;
     try {
@@ -507,6 +507,9 @@ export function undo(backupDir: string): UndoResult {
       if (exists(target)) toRemove.push(target);
       continue;
     }
+    if (exists(target) && !lstatSync(target).isFile()) {
+      throw new IoError(`${target}: is not a regular file now; move it away and run undo again (nothing was changed)`);
+    }
     const cur = exists(target) ? currentState(target) : undefined;
     if (cur && cur.sha256 === f.sha256 && cur.mode === f.mode) unchanged.push(f.path);
     else toRestore.push(f);
@@ -540,6 +543,14 @@ export function undo(backupDir: string): UndoResult {
   m.undoneAt = isoNow();
   writeManifest(dir, m);
   return { restored, removed, unchanged };
+}
+
+function removeOrThrow(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch (e) {
+    throw fsError(e, p, 'removing');
+  }
 }
 
 function currentState(p: string): { sha256: string; mode: string } | undefined {
