@@ -303,7 +303,7 @@ export function describePlan(p: RepairPlan): string {
   const d = p.dropped;
   if (d.records > 0 || d.entries > 0) {
     out += `  entries dropped: ${d.entries}${d.firstIndex ? ` (index ${d.firstIndex}..${d.lastIndex})` : ''}, in ${d.records} record(s) after the damage\n`;
-    if (d.keys.length) out += `  keys they touched (${d.keysTotal}): ${d.keys.slice(0, 20).join(', ')}${d.keysTotal > 20 ? ', ...' : ''}\n`;
+    if (d.keys.length) out += `  keys they touched (${d.keysTotal}): ${d.keys.slice(0, 8).join(', ')}${d.keysTotal > 8 ? ', ...' : ''}\n`;
   }
   out += `  afterwards: last index ${p.after.lastIndex ?? '-'}, commit ${p.after.commit ?? '-'}, term ${p.after.term ?? '-'}\n`;
   for (const w of p.warnings) out += `  note: ${w}\n`;
