@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { undo } from '../../io/backup.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
 import { applyPlan } from '../../repair/apply.js';
@@ -76,6 +77,16 @@ export function registerRepair(program: Command): void {
         lock?.assertHeld();
         const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
         const after = inspectPath(dataDir).report;
+        const decider = after.etcd.find((e) => e.version === after.verdict.etcdVersion);
+        if (decider?.outcome === 'fails') {
+          // The plan was sound by every rule we know, yet etcd would still refuse the result: put
+          // everything back rather than leave a dir worse off than we found it.
+          undo(result.backupDir);
+          if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: after.verdict });
+          else process.stdout.write(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
+          process.exitCode = 2;
+          return;
+        }
         if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict });
         else {
           process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
