@@ -205,6 +205,8 @@ describe('atomic writes on a real data dir (v35-workload)', () => {
       assert.equal(moved, join(q, 'db'));
       assert.equal(existsSync(db), false);
       assert.equal(sha256File(moved).sha256, dbSha);
+      assert.throws(() => moveFile(moved, q), /already in that directory/);
+      assert.equal(sha256File(moved).sha256, dbSha);
       // back, for the next checks
       assert.equal(moveFile(moved, join(fx.dir, 'member/snap')), db);
       // an existing destination with other bytes: refused, nothing moved
