@@ -1,0 +1,97 @@
+/**
+ * Writing a bbolt file built by src/format/bbolt/writer.ts, crash-safely: the pages go into a temp
+ * file in the destination's directory at their offsets (data pages first, the two meta pages at
+ * offset 0 last, see the writer's contract), then the temp is fsynced, renamed over the
+ * destination and the directory fsynced — atomic.ts's `replaceVia`, the sequence every writer here
+ * shares. A crash leaves the old file (or none) or the complete new one, never a mix; an error
+ * removes the temp. The file gets mode 0600, as etcd creates `member/snap/db`.
+ *
+ * Crash points (WAL_DOCTOR_CRASH_AT): `bolt:tmp-synced`, `bolt:renamed`.
+ */
+import { fstatSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DoctorError, UsageError, fsError } from '../errors.js';
+import { copyDb } from '../format/bbolt/writer-copy.js';
+import type { CopyOptions, CopySummary } from '../format/bbolt/writer-copy.js';
+import type { BoltChunk, BoltWriteSummary, ChunkSink } from '../format/bbolt/writer.js';
+import { openBoltFile } from './bolt-file.js';
+import type { OpenedBoltFile } from './bolt-file.js';
+import { replaceVia } from './atomic.js';
+
+export interface BoltWriteFileOptions {
+  /** File mode. Default 0o600 (etcd's db mode). */
+  mode?: number;
+}
+
+/**
+ * Create or replace `path` with the file `produce` writes into the sink it is given (typically
+ * `sink => writeBolt(buckets, sink)` or `sink => copyDb(db, sink, opts)`), and return what
+ * `produce` returned. Every chunk is written at its offset; afterwards the file must be exactly
+ * `summary.fileSize` bytes, or this throws (a writer bug) and `path` is left untouched.
+ * The directory must exist. Throws IoError/NotEtcdError on I/O failures; anything `produce` throws
+ * (e.g. a RangeError for out-of-order keys) is rethrown as is, after the temp file is removed.
+ */
+export function writeBoltFile<T extends BoltWriteSummary>(path: string, produce: (sink: ChunkSink) => T, options: BoltWriteFileOptions = {}): T {
+  let result: T | undefined;
+  let thrown: { error: unknown } | undefined;
+  try {
+    replaceVia(path, options.mode ?? 0o600, 'bolt', (fd, tmp) => {
+      const sink = (c: BoltChunk): void => writeAt(fd, tmp, c.bytes, c.offset);
+      try {
+        result = produce(sink);
+      } catch (e) {
+        // replaceVia would relabel a non-I/O error as one; keep the original for the caller.
+        if (!(e instanceof DoctorError)) thrown = { error: e };
+        throw e;
+      }
+      let size: number;
+      try {
+        size = fstatSync(fd).size;
+      } catch (e) {
+        throw fsError(e, tmp, 'reading its size');
+      }
+      if (size !== result.fileSize) {
+        const bug = new Error(`${tmp}: the bbolt writer produced ${size} bytes, its summary says ${result.fileSize} (pgid ${result.pgid} × ${result.pageSize})`);
+        thrown = { error: bug };
+        throw bug;
+      }
+    });
+  } catch (e) {
+    throw thrown ? thrown.error : e;
+  }
+  return result as T;
+}
+
+/** Write all of `b` at `position` (writeSync may write less than asked). */
+function writeAt(fd: number, tmp: string, b: Uint8Array, position: number): void {
+  let done = 0;
+  try {
+    while (done < b.length) done += writeSync(fd, b, done, b.length - done, position + done);
+  } catch (e) {
+    throw fsError(e, tmp, `writing ${b.length} bytes at offset ${position}`);
+  }
+}
+
+export interface CopyDbFileResult {
+  summary: CopySummary;
+  /** The source as opened (its findings: `source.db.findings`; already closed). */
+  source: Pick<OpenedBoltFile, 'db' | 'trailer'>;
+}
+
+/**
+ * Rewrite the bbolt file at `srcPath` (a db, a `.snap.db` or `snapshot save` output; a trailer is
+ * verified and ignored) into a fresh compact file at `dstPath`, through copyDb's transform.
+ * `dstPath` must not be `srcPath` (a rebuild writes a new data dir; the source stays as found).
+ * A source without a usable meta yields a db with no buckets: look at `source.db.meta` and
+ * `summary.buckets` before using the result.
+ */
+export function copyDbFile(srcPath: string, dstPath: string, options: CopyOptions & BoltWriteFileOptions = {}): CopyDbFileResult {
+  if (resolve(srcPath) === resolve(dstPath)) throw new UsageError(`${dstPath}: refusing to rewrite a bbolt file in place (write the copy elsewhere)`);
+  const src = openBoltFile(srcPath);
+  try {
+    const summary = writeBoltFile(dstPath, (sink) => copyDb(src.db, sink, options), options);
+    return { summary, source: src.trailer ? { db: src.db, trailer: src.trailer } : { db: src.db } };
+  } finally {
+    src.close();
+  }
+}
