@@ -166,7 +166,7 @@ export function ensureDir(dir: string): void {
   }
   for (const m of missing.reverse()) {
     try {
-      mkdirSync(m);
+      mkdirSync(m, { mode: 0o700 }); // backups hold the cluster's data; etcd keeps its dirs 0700 too
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, m, 'creating the directory');
     }

@@ -8,8 +8,8 @@
  */
 import { readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendAtomic, crashPoint, fsyncDir, removeFile, replaceWithTruncated } from '../io/atomic.js';
-import { createBackup } from '../io/backup.js';
+import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated } from '../io/atomic.js';
+import { createBackup, removeIncompleteBackups } from '../io/backup.js';
 import { fsError } from '../errors.js';
 import type { RepairPlan } from './plan.js';
 import { appendBytes } from './records.js';
@@ -42,6 +42,10 @@ function filesUnder(root: string, rel: string): { files: string[]; dirs: string[
 export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): ApplyResult {
   if (plan.refusal) throw new Error('applyPlan: the plan was refused'); // a bug in the caller
   const root = plan.dataDir;
+  // Leftovers of an earlier run killed mid-way: temp files of ours (never referenced by anything)
+  // and backups that were never committed (the data dir was not touched by them).
+  for (const d of new Set([root, ...plan.actions.map((a) => dirname(join(root, a.file)))])) removeStaleTemps(d);
+  removeIncompleteBackups(root);
   const backup = createBackup(root, { plan, ...(opts.backupDir !== undefined ? { backupDir: opts.backupDir } : {}) });
 
   // 1. Everything the plan touches is saved before the first byte changes.
