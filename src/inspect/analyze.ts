@@ -9,7 +9,7 @@ import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { IoError, fsError } from '../errors.js';
-import { readEtcdMeta, summarizeKeys } from '../format/bbolt/etcd-meta.js';
+import { readEtcdMeta, readMembers, summarizeKeys } from '../format/bbolt/etcd-meta.js';
 import { checkSnapFile } from '../format/snap/snap.js';
 import { hex16, parseSnapDbName, parseSnapName } from '../format/wal/names.js';
 import { type SegmentEnd } from '../format/wal/decoder.js';
@@ -102,6 +102,8 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   // --- db -------------------------------------------------------------------------------
   let dbReport: Report['db'] = null;
   const dbFacts: DbFacts = { present: layout.db !== undefined, openError: undefined, consistentIndex: undefined, clusterVersion: undefined };
+  const members = new Set<bigint>();
+  const memberSources: string[] = [];
   let dbTerm: bigint | undefined;
   let dbWriter: string | undefined;
   if (layout.db !== undefined) {
@@ -115,6 +117,15 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       } else {
         const meta = readEtcdMeta(db);
         const keys = summarizeKeys(db);
+        if (meta.confState) {
+          for (const v of [...meta.confState.voters, ...meta.confState.learners]) members.add(v);
+          memberSources.push('db meta/confState');
+        }
+        const mb = readMembers(db);
+        if (mb.members.length > 0) {
+          for (const x of mb.members) if (!mb.removed.includes(x.id)) members.add(x.id);
+          memberSources.push('db members bucket');
+        }
         dbFacts.consistentIndex = meta.consistentIndex;
         dbFacts.clusterVersion = meta.clusterVersion;
         dbTerm = meta.term;
@@ -161,6 +172,16 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   if (wal) walFindings(wal, rel, add);
   else if (layout.kind === 'data-dir' || layout.kind === 'member-dir') {
     add({ code: 'no-wal', severity: 'error', file: 'member/wal', message: 'no *.wal segment: etcd would start a brand-new empty member on this dir' });
+  }
+
+  if (wal && wal.confChanges.length > 0) {
+    const fromWal = new Set<bigint>();
+    for (const c of wal.confChanges) {
+      if (c.type === 0 || c.type === 3) fromWal.add(c.nodeId);
+      else if (c.type === 1) fromWal.delete(c.nodeId);
+    }
+    for (const v of fromWal) members.add(v);
+    memberSources.push('WAL conf changes');
   }
 
   // --- predictions ---------------------------------------------------------------------------
@@ -232,7 +253,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       add({ code: 'db-ahead-of-wal', severity: 'error', file: dbReport?.path ?? 'member/snap/db', message: `the db has applied up to raft index ${dbFacts.consistentIndex} but the WAL is good only up to index ${cut.lastIndex}: cut there, etcd would start and then silently skip new writes until their index passes ${dbFacts.consistentIndex}`, expected: `consistent index <= ${cut.lastIndex}`, found: `${dbFacts.consistentIndex}` });
     }
   }
-  const verdict = { etcdVersion: decidingVersion, ...decideVerdict(layout, wal, main, findings, dbReport) };
+  const verdict = { etcdVersion: decidingVersion, ...decideVerdict(layout, wal, main, findings, dbReport, members.size) };
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'wal-doctor', version: TOOL_VERSION },
@@ -240,6 +261,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     kind: layout.kind,
     layout: layout.files,
     writtenBy: { version: writer, evidence },
+    cluster: { members: [...members].sort((x, y) => (x < y ? -1 : 1)).map(hex16), sources: memberSources },
     wal: wr,
     snapFiles: snapReports,
     db: dbReport,
@@ -441,7 +463,7 @@ function walFindings(wal: WalAnalysis, rel: (abs: string) => string, add: (f: Fi
   }
 }
 
-function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootPrediction | undefined, findings: Finding[], db: Report['db']): Omit<Report['verdict'], 'etcdVersion'> {
+function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootPrediction | undefined, findings: Finding[], db: Report['db'], memberCount: number): Omit<Report['verdict'], 'etcdVersion'> {
   const dir = layout.root;
   const errors = findings.filter((f) => f.severity === 'error');
   if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {
@@ -463,7 +485,10 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
   }
   if (dbAhead) {
     const where = firstDamaged ? `WAL damaged at ${relative(layout.root, firstDamaged.path)} byte ${firstDamaged.end.offset}; ` : '';
-    return { status: 'needs-rebuild', exitCode: 2, headline: `${where}the usable log ends at index ${truncLast ?? main?.lastIndex} but the db has applied up to ${db?.consistentIndex}: truncating alone would lose writes`, nextStep: `single-member: wal-doctor repair --bridge ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>` };
+    return { status: 'needs-rebuild', exitCode: 2, headline: `${where}the usable log ends at index ${truncLast ?? main?.lastIndex} but the db has applied up to ${db?.consistentIndex}: truncating alone would lose writes`, nextStep:
+        memberCount > 1
+          ? `this member is one of ${memberCount}: remove it from the cluster and add it back (etcdctl member remove/add) so it syncs from the leader; or rebuild: wal-doctor rebuild --from ${dir} --out <new-dir>`
+          : `wal-doctor repair --allow-entry-loss --bridge ${dir} (single member: keeps everything the db holds); or rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>` };
   }
   if (firstDamaged) {
     const isLast = firstDamaged === lastSeg;
@@ -493,7 +518,8 @@ function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootP
     const first = errors[0] ?? repairable[0]!;
     return { status: 'repairable', exitCode: 1, headline: first.message, nextStep: `wal-doctor repair --dry-run ${dir}` };
   }
-  return { status: 'healthy', exitCode: 0, headline: `etcd ${main?.version ?? ''} will start as is`.replace('  ', ' '), nextStep: 'nothing to do' };
+  const quorum = memberCount > 1 ? ` (as one of ${memberCount} members it serves once ${Math.floor(memberCount / 2) + 1} of them run)` : '';
+  return { status: 'healthy', exitCode: 0, headline: `etcd ${main?.version ?? ''} will start as is${quorum}`.replace('  ', ' '), nextStep: 'nothing to do' };
 }
 
 /** Where truncating at the first damage would leave the log: the damaged segment and the last entry before it. */

@@ -138,6 +138,12 @@ export const Report = z
     kind: z.enum(['data-dir', 'member-dir', 'wal-dir', 'wal-file', 'snap-file', 'db-file']),
     layout: z.array(z.object({ path: z.string(), role: z.string(), size: z.number().int(), isDir: z.boolean() })),
     writtenBy: z.object({ version: z.string(), evidence: z.array(z.string()) }),
+    cluster: z
+      .object({
+        members: z.array(Hex16).describe('voters and learners known from the db (meta/confState, members bucket) and the WAL conf changes'),
+        sources: z.array(z.string()),
+      })
+      .describe('who this member shares its cluster with: a bridge is only safe alone'),
     wal: z
       .object({
         segments: z.array(Segment),

@@ -4,9 +4,7 @@
  * cluster has (a bridge is only safe for one).
  */
 import { basename } from 'node:path';
-import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
-import { readEtcdMeta, readMembers } from '../format/bbolt/etcd-meta.js';
 import { walkWal } from '../format/wal/walk.js';
 import { describeEntry } from '../export/payload.js';
 import { keyRanges } from '../export/keys.js';
@@ -70,38 +68,15 @@ export function gatherRepairFacts(a: Analysis): RepairFacts {
       } finally {
         for (const s of segs) s.source.close();
       }
+      // The damaged record itself (unreadable) and any that cannot be found are lost too: count the
+      // whole range from the entry after the cut to the last one found.
+      if (t.lastIndex !== undefined && dropped.lastIndex !== undefined) {
+        dropped.firstIndex = t.lastIndex + 1n;
+        dropped.entries = Number(dropped.lastIndex - t.lastIndex);
+      }
     }
   }
 
-  const members = new Set<bigint>();
-  const sources: string[] = [];
-  if (a.layout.db) {
-    const opened = openBoltFile(a.layout.db);
-    try {
-      if (opened.db.meta) {
-        const meta = readEtcdMeta(opened.db);
-        if (meta.confState) {
-          for (const v of [...meta.confState.voters, ...meta.confState.learners]) members.add(v);
-          sources.push('db meta/confState');
-        }
-        const m = readMembers(opened.db);
-        if (m.members.length > 0) {
-          for (const x of m.members) if (!m.removed.includes(x.id)) members.add(x.id);
-          sources.push('db members bucket');
-        }
-      }
-    } finally {
-      opened.close();
-    }
-  }
-  if (wal && wal.confChanges.length > 0) {
-    const fromWal = new Set<bigint>();
-    for (const c of wal.confChanges) {
-      if (c.type === 0 || c.type === 3) fromWal.add(c.nodeId);
-      else if (c.type === 1) fromWal.delete(c.nodeId);
-    }
-    for (const v of fromWal) members.add(v);
-    sources.push('WAL conf changes');
-  }
-  return { cut, dropped, members: [...members], memberSources: sources };
+  const members = a.report.cluster.members.map((h) => BigInt('0x' + h));
+  return { cut, dropped, members, memberSources: a.report.cluster.sources };
 }

@@ -82,6 +82,8 @@ const CASES: Case[] = [
   { fixture: 'v35-broken-snap', flags: [], plainExit: 0 },
   { fixture: 'v35-leftover-tmp', flags: [], plainExit: 0 },
   { fixture: 'v35-crash', flags: [], plainExit: 0 },
+  // etcd 3.5.30: failed to find database snapshot file; the newer .snap files go into the backup.
+  { fixture: 'v35-db-behind-snap', flags: [], plainExit: 0 },
   // Damage inside the log, the db ahead of what is left: entry loss must be accepted and bridged.
   { fixture: 'v35-bitflip-mid', flags: ['--allow-entry-loss', '--bridge'], plainExit: 2 },
   { fixture: 'v35-zeroed-sector-mid', flags: ['--allow-entry-loss', '--bridge'], plainExit: 2 },
@@ -134,6 +136,22 @@ describe('repair, then real etcd', () => {
       }
     });
   }
+
+  it('v35-member-of-3-db-ahead: --bridge refuses on a member of a 3-member cluster, naming the members', async () => {
+    const fx = await loadFixture('v35-member-of-3-db-ahead');
+    try {
+      const before = treeHashes(fx.dir);
+      const r = cli(['repair', '--yes', '--allow-entry-loss', '--bridge', fx.dir]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /only safe on a single-member cluster; this one has 3 members/);
+      const ids = (fx.manifest.workload as { cluster: { members: { id: string }[] } }).cluster.members.map((m) => m.id);
+      for (const id of ids) assert.ok(r.stdout.includes(id), `member ${id} named`);
+      assert.deepEqual(treeHashes(fx.dir), before);
+      assert.match(cli(['verify', fx.dir]).stdout, /one of 3: remove it from the cluster and add it back/);
+    } finally {
+      fx.cleanup();
+    }
+  });
 
   it('v35-missing-segment (first segment gone): repair refuses, whatever the flags, and points to rebuild', async () => {
     const fx = await loadFixture('v35-missing-segment');
