@@ -72,7 +72,7 @@ export async function ensureData(root, log) {
     const tmp = join(dataRoot, 'big.tmp');
     rmSync(tmp, { recursive: true, force: true });
     for (const n of ['seg2', 'seg3']) { rmSync(join(dataRoot, n), { recursive: true, force: true }); rmSync(join(dataRoot, `${n}.json`), { force: true }); }
-    log(`generating seg2/seg3: 1 MB puts into real etcd ${SERIES} until 2, then 3 WAL segments (~1 min)`);
+    log(`generating seg2/seg3: 1 MB puts into real etcd ${SERIES} until 2, then 3 WAL segments (~10 s)`);
     const value = randomBytes(BIG_VALUE_BYTES);
     let puts = 0;
     const kv = (i) => { value.writeUInt32LE(puts + i, 0); return [`/bench/big/${String(puts + i).padStart(6, '0')}`, value]; };
@@ -98,7 +98,7 @@ export async function ensureData(root, log) {
     const tmp = join(dataRoot, 'small.tmp');
     rmSync(tmp, { recursive: true, force: true });
     rmSync(join(dataRoot, 'small'), { recursive: true, force: true });
-    log(`generating small: ${SMALL_PUTS} puts of ~100-byte values into real etcd ${SERIES} (JSON API, 64 in flight; ~1 min)`);
+    log(`generating small: ${SMALL_PUTS} puts of ~100-byte values into real etcd ${SERIES} (JSON API, 64 in flight; ~1.5 min)`);
     const e = await startOk(tmp, log);
     const filler = randomBytes(60).toString('hex').slice(0, 84);
     let last = Date.now();
