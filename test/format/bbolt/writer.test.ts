@@ -243,6 +243,36 @@ function generated(n: number, counter: { produced: number }): Iterable<BoltItem>
   };
 }
 
+describe('copyDb on a damaged db (fixture v35-workload, bytes edited in memory)', () => {
+  let fx: LoadedFixture;
+  before(async () => {
+    fx = await loadFixture('v35-workload');
+  });
+  after(() => fx.cleanup());
+
+  it('drops a key out of order and a stray nested-bucket flag, lists them, and writes a clean db', () => {
+    const bytes = new Uint8Array(readFileSync(join(fx.dir, 'member', 'snap', 'db')));
+    const db0 = openBolt(bytesSource(bytes));
+    const victim = [...db0.items('key')][5];
+    const metaItem = [...db0.items('meta')][0];
+    assert.ok(victim && metaItem);
+    const victimOffset = victim.offset;
+    victim.key.fill(0, 0, 8); // revision main 0: sorts before the keys already written
+    bytes[metaItem.offset] = 1; // flags: "nested bucket" on a plain meta value
+    const src = openBolt(bytesSource(bytes));
+    const { bytes: out, summary } = copyToBytes(src);
+    assert.equal(summary.skippedCount, 2);
+    assert.deepEqual(summary.skipped.map((x) => [x.bucket, x.reason]).sort(), [['key', 'out-of-order'], ['meta', 'nested-bucket']]);
+    assert.equal(summary.skipped.find((x) => x.bucket === 'key')?.offset, victimOffset);
+    assert.ok(src.findings.some((f) => f.code === 'bbolt-keys-out-of-order'), 'the reader saw the damage too');
+    const copy = openBolt(bytesSource(out));
+    assert.deepEqual(copy.findings, []);
+    assert.deepEqual(check(copy).findings, []);
+    assert.equal(snapshotStatus(copy).totalKey, snapshotStatus(db0).totalKey - 2);
+    assert.equal([...copy.items('key')].length, [...db0.items('key')].length - 1);
+  });
+});
+
 describe('writer: 20,000 keys in one bucket', () => {
   it('makes a 3-level tree our reader and check accept, with the writer holding a few pages at most', () => {
     const N = 20_000;
