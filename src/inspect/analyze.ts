@@ -9,7 +9,7 @@ import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { IoError, fsError } from '../errors.js';
-import { readEtcdMeta, readMembers, summarizeKeys } from '../format/bbolt/etcd-meta.js';
+import { readEtcdMeta, readMembers, snapshotStatus, summarizeKeys } from '../format/bbolt/etcd-meta.js';
 import { checkSnapFile } from '../format/snap/snap.js';
 import { hex16, parseSnapDbName, parseSnapName } from '../format/wal/names.js';
 import { type SegmentEnd } from '../format/wal/decoder.js';
@@ -113,7 +113,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       if (db.meta === undefined) {
         dbFacts.openError = 'invalid database';
         add({ code: 'db-damaged', severity: 'error', file: rel(layout.db), offset: 0, message: `${rel(layout.db)}: neither bbolt meta page is valid (etcd panics: failed to open database)` });
-        dbReport = { path: rel(layout.db), size: opened.file.size, consistentIndex: null, term: null, revision: null, compactRevision: null, clusterVersion: null, storageVersion: null, voters: [], snapshotSave: 'none', problems: db.findings.length };
+        dbReport = { path: rel(layout.db), size: opened.file.size, consistentIndex: null, term: null, revision: null, compactRevision: null, clusterVersion: null, storageVersion: null, voters: [], snapshotSave: 'none', status: null, problems: db.findings.length };
       } else {
         const meta = readEtcdMeta(db);
         const keys = summarizeKeys(db);
@@ -147,8 +147,22 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
           storageVersion: meta.storageVersion ?? null,
           voters: (meta.confState?.voters ?? []).map(hex16),
           snapshotSave: opened.trailer ? (opened.trailer.ok ? 'sha256-ok' : 'sha256-mismatch') : 'none',
+          status: null,
           problems,
         };
+        // The status hash reads every key: only for a db or snapshot inspected on its own.
+        if (layout.kind === 'db-file') {
+          const st = snapshotStatus(db);
+          dbReport.status = { hash: st.hash, revision: `${st.revision}`, totalKey: st.totalKey, totalSize: st.totalSize, integrityOk: st.integrityOk };
+          if (!st.integrityOk) {
+            const first = st.findings[0];
+            dbReport.problems += st.findings.length;
+            add({ code: 'db-damaged', severity: 'error', file: rel(layout.db), offset: first?.offset ?? 0, message: `${rel(layout.db)}: bbolt's integrity check finds ${st.findings.length} error(s) (etcdutl snapshot status would refuse this file), first: ${first?.code ?? '?'} at byte ${first?.offset ?? 0}`, found: first?.code ?? '' });
+          }
+        }
+        if (opened.trailer && !opened.trailer.ok) {
+          add({ code: 'db-damaged', severity: 'error', file: rel(layout.db), offset: opened.file.size - 32, message: `${rel(layout.db)}: the SHA-256 trailer of this snapshot file does not match its contents (stored ${opened.trailer.stored ?? '?'}, computed ${opened.trailer.computed ?? '?'})`, expected: opened.trailer.computed ?? '', found: opened.trailer.stored ?? '' });
+        }
       }
     } finally {
       opened.close();
@@ -531,3 +545,4 @@ export function truncationPoint(wal: WalAnalysis): { damaged: SegmentInfo | unde
   }
   return { damaged: undefined, lastIndex };
 }
+

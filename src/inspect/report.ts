@@ -182,6 +182,10 @@ export const Report = z
         storageVersion: z.string().nullable(),
         voters: z.array(Hex16),
         snapshotSave: z.enum(['none', 'sha256-ok', 'sha256-mismatch']).describe('an `etcdctl snapshot save` file carries a 32-byte SHA-256 trailer'),
+        status: z
+          .object({ hash: z.number().int(), revision: U64, totalKey: z.number().int(), totalSize: z.number().int(), integrityOk: z.boolean() })
+          .nullable()
+          .describe('what `etcdutl snapshot status` prints for this file (given for db and snapshot files)'),
         problems: z.number().int(),
       })
       .nullable(),

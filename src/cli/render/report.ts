@@ -93,6 +93,10 @@ export function renderReport(r: Report, o: RenderOptions): string {
     out += `  consistent index ${d.consistentIndex ?? '-'}, term ${d.term ?? '- (3.4 does not record it)'}, revision ${d.revision ?? '-'}, compacted at ${d.compactRevision ?? '-'}\n`;
     out += `  cluster version ${d.clusterVersion ?? '-'}${d.storageVersion ? `, storage version ${d.storageVersion}` : ''}${d.voters.length ? `, voters ${d.voters.join(', ')}` : ''}\n`;
     if (d.snapshotSave !== 'none') out += `  etcdctl snapshot save file: SHA-256 trailer ${d.snapshotSave === 'sha256-ok' ? 'matches' : p.red('DOES NOT MATCH')}\n`;
+    if (d.status) {
+      out += `  snapshot status: hash ${d.status.hash}, revision ${d.status.revision}, total keys ${d.status.totalKey}, total size ${fmtBytes(d.status.totalSize)}`;
+      out += d.status.integrityOk ? '\n' : p.red(' (bbolt integrity check fails: etcdutl would refuse it)') + '\n';
+    }
     if (d.problems > 0) out += `  ${p.red(`${d.problems} structural problem(s)`)}\n`;
     out += '\n';
   }
