@@ -1,22 +1,22 @@
-/** Flag validation shared by the commands (zod turns flag strings into typed values). */
-import { z } from 'zod';
+/**
+ * Flag validation shared by the commands. zod turns flag strings into typed values; it is loaded
+ * only when a flag needs checking, so a plain `verify` does not pay for it at start-up.
+ */
 import { UsageError } from '../errors.js';
 import { ETCD_VERSIONS, type EtcdVersion } from '../inspect/predict.js';
 
-export const EtcdVersionFlag = z.enum(ETCD_VERSIONS);
-
-export function parseEtcdVersion(v: string | undefined): EtcdVersion | undefined {
+export async function parseEtcdVersion(v: string | undefined): Promise<EtcdVersion | undefined> {
   if (v === undefined) return undefined;
-  const r = EtcdVersionFlag.safeParse(v);
+  const { z } = await import('zod');
+  const r = z.enum(ETCD_VERSIONS).safeParse(v);
   if (!r.success) throw new UsageError(`--etcd-version must be one of ${ETCD_VERSIONS.join(', ')}, got '${v}'`);
   return r.data;
 }
 
-export const U64Flag = z.string().regex(/^\d+$/, 'expected a non-negative integer').transform((s) => BigInt(s));
-
-export function parseU64(name: string, v: string | undefined): bigint | undefined {
+export async function parseU64(name: string, v: string | undefined): Promise<bigint | undefined> {
   if (v === undefined) return undefined;
-  const r = U64Flag.safeParse(v);
+  const { z } = await import('zod');
+  const r = z.string().regex(/^\d+$/, 'expected a non-negative integer').transform((s) => BigInt(s)).safeParse(v);
   if (!r.success) throw new UsageError(`${name} must be a non-negative integer, got '${v}'`);
   return r.data;
 }
@@ -28,7 +28,7 @@ export interface AnalysisFlags {
   etcdVersion?: string;
 }
 
-export function analysisOptions(o: AnalysisFlags): { walDir?: string; etcdVersion?: EtcdVersion } {
-  const v = parseEtcdVersion(o.etcdVersion);
+export async function analysisOptions(o: AnalysisFlags): Promise<{ walDir?: string; etcdVersion?: EtcdVersion }> {
+  const v = await parseEtcdVersion(o.etcdVersion);
   return { ...(o.walDir ? { walDir: o.walDir } : {}), ...(v ? { etcdVersion: v } : {}) };
 }

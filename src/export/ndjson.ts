@@ -3,49 +3,18 @@
  * (no second parser). Lines are produced lazily, so memory stays flat whatever the log's size.
  * uint64 values are decimal strings; IDs also come as 16-digit hex.
  */
-import { z } from 'zod';
 import { hex16 } from '../format/wal/names.js';
 import type { SegmentInput, WalkEvent } from '../format/wal/walk.js';
 import { walkWal, endsCleanly } from '../format/wal/walk.js';
 import { type DescribeOptions, describeEntry, summarizePayload } from './payload.js';
-import { entryPayloadJson } from './payload-schema.js';
+import type { ExportLine } from './ndjson-schema.js';
 import { keyRanges, rangeTouchesPrefix } from './keys.js';
 
 export const EXPORT_SCHEMA_VERSION = 1;
-
-const U64 = z.string().regex(/^\d+$/);
-const Hex16 = z.string().regex(/^[0-9a-f]{16}$/);
+export type { ExportLine };
 
 export const RECORD_TYPES = ['metadata', 'entry', 'state', 'crc', 'snapshot', 'unknown', 'undecodable'] as const;
 export const ENTRY_TYPES = ['EntryNormal', 'EntryConfChange', 'EntryConfChangeV2'] as const;
-
-export const ExportLine = z
-  .object({
-    segment: z.string().describe('segment file name'),
-    offset: z.number().int().describe('byte offset of the record frame (its length word)'),
-    recordNo: z.number().int().nullable().describe('0-based record number in the segment; null for records found past damage'),
-    recordType: z.enum(RECORD_TYPES),
-    crc: z.string().describe('the record crc field, 0x-prefixed hex'),
-    damaged: z.boolean().optional().describe('true for records after the first damage (only with --include-damaged)'),
-    chained: z.boolean().optional().describe('for damaged records: whether the CRC chain from the record before still validates'),
-    index: U64.optional(),
-    term: U64.optional(),
-    entryType: z.string().optional(),
-    dataBytes: z.number().int().optional(),
-    payload: entryPayloadJson.optional(),
-    summary: z.string().optional(),
-    hardState: z.object({ term: U64, vote: U64, voteHex: Hex16, commit: U64 }).optional(),
-    snapshot: z.object({ index: U64, term: U64, confState: z.object({ voters: z.array(Hex16), learners: z.array(Hex16) }).optional() }).optional(),
-    metadata: z.object({ memberId: Hex16, clusterId: Hex16 }).optional(),
-    recordTypeValue: z.number().int().optional().describe('for unknown/undecodable records: the raw type'),
-    error: z.string().optional(),
-  })
-  .describe('one line of wal-doctor export');
-export type ExportLine = z.infer<typeof ExportLine>;
-
-export function exportJsonSchema(): unknown {
-  return z.toJSONSchema(ExportLine, { target: 'draft-2020-12', io: 'output' });
-}
 
 export interface ExportFilter {
   fromIndex?: bigint;

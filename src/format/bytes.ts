@@ -6,6 +6,8 @@
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  /** Optional: fill `into` from `offset`; returns the bytes read. Lets a reader reuse one buffer. */
+  readInto?(into: Uint8Array, offset: number): number;
 }
 
 /** A ByteSource over bytes already in memory (tests, small files). */
@@ -19,11 +21,13 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 /**
  * Read-ahead window over a ByteSource, so that a decoder asking for many small records costs one
  * read per window rather than one per record. Memory is bounded by the window size, or by the
- * largest single read asked for.
+ * largest single read asked for. The bytes `bytes()` returns stay valid only until its next call
+ * (the window's buffer is reused): callers decode them, or copy what they keep.
  */
 export class ReadWindow {
   private start = 0;
   private buf: Uint8Array = new Uint8Array(0);
+  private store: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly source: ByteSource,
@@ -41,7 +45,14 @@ export class ReadWindow {
       return this.buf.subarray(offset - this.start, end - this.start);
     }
     const want = Math.max(end - offset, Math.min(this.windowBytes, this.source.size - offset));
-    this.buf = this.source.read(offset, want);
+    if (this.source.readInto) {
+      // One buffer for the whole walk: what a previous call returned is valid until the next call.
+      if (this.store.length < want) this.store = new Uint8Array(Math.max(want, this.windowBytes));
+      const got = this.source.readInto(this.store.subarray(0, want), offset);
+      this.buf = this.store.subarray(0, got);
+    } else {
+      this.buf = this.source.read(offset, want);
+    }
     this.start = offset;
     return this.buf.subarray(0, Math.min(this.buf.length, end - offset));
   }

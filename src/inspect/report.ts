@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-export const REPORT_SCHEMA_VERSION = 1;
+import { REPORT_SCHEMA_VERSION } from './schema-version.js';
+
+export { REPORT_SCHEMA_VERSION };
 
 const U64 = z.string().regex(/^\d+$/).describe('unsigned 64-bit integer as a decimal string');
 const Hex16 = z.string().regex(/^[0-9a-f]{16}$/).describe('64-bit ID as 16 lower-case hex digits, as etcd prints it');

@@ -36,6 +36,22 @@ export class FileSource implements ByteSource {
     return got === want ? buf : buf.subarray(0, got);
   }
 
+  readInto(into: Uint8Array, offset: number): number {
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
+    const want = Math.max(0, Math.min(into.length, this.size - offset));
+    let got = 0;
+    try {
+      while (got < want) {
+        const n = readSync(this.fd, into, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (e) {
+      throw fsError(e, this.path, `reading ${want} bytes at offset ${offset}`);
+    }
+    return got;
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -7,7 +7,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, trunca
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Report } from '../../src/inspect/report.js';
-import { ExportLine } from '../../src/export/ndjson.js';
+import { ExportLine } from '../../src/export/ndjson-schema.js';
 import { REPO_ROOT, loadFixture, type LoadedFixture } from '../support/fixtures.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');

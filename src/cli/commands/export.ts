@@ -48,9 +48,9 @@ export function registerExport(program: Command): void {
           throw new UsageError(`--type: unknown type '${t}' (record types: ${RECORD_TYPES.join(', ')}; request kinds: ${REQUEST_KINDS.join(', ')})`);
         }
       }
-      const fromIndex = parseU64('--from-index', o.fromIndex);
-      const toIndex = parseU64('--to-index', o.toIndex);
-      const maxValueBytes = parseU64('--max-value-bytes', o.maxValueBytes);
+      const fromIndex = await parseU64('--from-index', o.fromIndex);
+      const toIndex = await parseU64('--to-index', o.toIndex);
+      const maxValueBytes = await parseU64('--max-value-bytes', o.maxValueBytes);
       const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
       if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment to export (export reads *.wal files)`);
       const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));

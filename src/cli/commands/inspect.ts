@@ -12,8 +12,8 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print the report as one JSON object (see `wal-doctor schema`)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
-    .action((path: string, o: AnalysisFlags) => {
-      const { report } = inspectPath(path, analysisOptions(o));
+    .action(async (path: string, o: AnalysisFlags) => {
+      const { report } = inspectPath(path, await analysisOptions(o));
       if (o.json) writeJson(report);
       else process.stdout.write(renderReport(report, { color: useColor() }));
       process.exitCode = report.verdict.exitCode;

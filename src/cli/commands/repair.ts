@@ -1,10 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { undo } from '../../io/backup.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
-import { applyPlan } from '../../repair/apply.js';
 import { gatherRepairFacts } from '../../repair/facts.js';
 import { describePlan, planRepair } from '../../repair/plan.js';
 import { writeJson } from '../render/json.js';
@@ -75,6 +73,9 @@ export function registerRepair(program: Command): void {
         }
         assertNotHeld(dataDir);
         lock?.assertHeld();
+        // The writer (and its zod manifest schema) is loaded only when something is written.
+        const { applyPlan } = await import('../../repair/apply.js');
+        const { undo } = await import('../../io/backup.js');
         const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
         const after = inspectPath(dataDir).report;
         const decider = after.etcd.find((e) => e.version === after.verdict.etcdVersion);

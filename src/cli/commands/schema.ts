@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { exportJsonSchema } from '../../export/ndjson.js';
-import { reportJsonSchema } from '../../inspect/report.js';
 
 export function registerSchema(program: Command): void {
   program
     .command('schema')
     .description('print the JSON Schema of the --json report of inspect/verify (or of an export line)')
     .option('--export', 'the schema of one `wal-doctor export` line instead')
-    .action((o: { export?: boolean }) => {
-      process.stdout.write(JSON.stringify(o.export ? exportJsonSchema() : reportJsonSchema(), null, 2) + '\n');
+    .action(async (o: { export?: boolean }) => {
+      // zod is loaded only here (and for flags that need validating), not on every start.
+      const schema = o.export ? (await import('../../export/ndjson-schema.js')).exportJsonSchema() : (await import('../../inspect/report.js')).reportJsonSchema();
+      process.stdout.write(JSON.stringify(schema, null, 2) + '\n');
     });
 }

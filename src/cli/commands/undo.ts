@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { readBackupManifest, undo } from '../../io/backup.js';
 import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
 import { writeJson } from '../render/json.js';
 
@@ -9,7 +8,8 @@ export function registerUndo(program: Command): void {
     .description('put back, byte for byte, every file a repair changed, from its backup dir')
     .argument('<backup-dir>', 'the backup dir a repair printed')
     .option('--json', 'print what was restored as JSON')
-    .action((backupDir: string, o: { json?: boolean }) => {
+    .action(async (backupDir: string, o: { json?: boolean }) => {
+      const { readBackupManifest, undo } = await import('../../io/backup.js');
       const m = readBackupManifest(backupDir);
       const lock = acquireRepairLock(m.dataDir);
       try {

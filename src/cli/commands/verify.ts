@@ -12,8 +12,8 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
-    .action((path: string, o: AnalysisFlags) => {
-      const { report } = inspectPath(path, analysisOptions(o));
+    .action(async (path: string, o: AnalysisFlags) => {
+      const { report } = inspectPath(path, await analysisOptions(o));
       if (o.json) writeJson(report);
       else process.stdout.write(renderVerify(report));
       process.exitCode = report.verdict.exitCode;

@@ -13,7 +13,7 @@
  * This module only states what it found (`SegmentEnd`); `inspect/` decides what etcd makes of it
  * for each version.
  */
-import CRC32C from 'crc-32/crc32c.js';
+import { crc32cUpdate } from '../crc.js';
 import { type ReadWindow, firstNonZero } from '../bytes.js';
 import { type FrameSize, FRAME_HEADER_BYTES, decodeFrameSize, hasZeroSector } from './frame.js';
 import { type RecordDecodeFailure, type WalRecord, RecordType, decodeRecord } from './record.js';
@@ -144,7 +144,7 @@ export function* decodeSegment(win: ReadWindow, opts: DecodeSegmentOptions): Gen
       link = crc === 0 ? 'unchecked' : 'ok';
       crc = rec.crc;
     } else {
-      const next = rec.data === undefined ? crc : CRC32C.buf(rec.data, crc) >>> 0;
+      const next = rec.data === undefined ? crc : crc32cUpdate(rec.data, crc);
       if (next !== rec.crc) {
         end = {
           kind: 'crc-mismatch',
@@ -239,7 +239,7 @@ function* salvageScan(win: ReadWindow, from: number, seed: number, maxRecordByte
         const rec = decoded.record;
         let chained = false;
         if (rec.type === RecordType.crc) chained = prevCrc !== undefined && prevCrc === rec.crc;
-        else if (prevCrc !== undefined && rec.data !== undefined) chained = (CRC32C.buf(rec.data, prevCrc) >>> 0) === rec.crc;
+        else if (prevCrc !== undefined && rec.data !== undefined) chained = crc32cUpdate(rec.data, prevCrc) === rec.crc;
         yield { kind: 'salvaged', offset, recBytes: frame.recBytes, padBytes: frame.padBytes, record: rec, chained };
         prevCrc = rec.crc;
         offset += FRAME_HEADER_BYTES + bodyBytes;

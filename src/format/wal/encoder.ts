@@ -4,7 +4,7 @@
  * record is marshalled with fields 1, 2, 3, and framed with a length word and 0–7 bytes of padding.
  * The pair of this and decoder.ts is exercised by re-encoding real segments byte for byte.
  */
-import CRC32C from 'crc-32/crc32c.js';
+import { crc32cUpdate } from '../crc.js';
 import { encodeFrameSize } from './frame.js';
 import { RecordType, encodeRecord } from './record.js';
 
@@ -29,7 +29,7 @@ export class RecordEncoder {
 
   /** A record of `type` with `data`, continuing the chain. */
   record(type: number, data: Uint8Array): Uint8Array {
-    this.crc = CRC32C.buf(data, this.crc) >>> 0;
+    this.crc = crc32cUpdate(data, this.crc);
     return encodeFrame(type, this.crc, data);
   }
 }
