@@ -132,9 +132,16 @@ result.verify = {
   verifyMs: r1(ver.ms), verifyRuns: ver.all, verifyMBps: r1(mbps(walData, ver.ms)),
   crc32cMs: r1(raw.ms), crc32cRuns: raw.all, crc32cMBps: r1(mbps(walData, raw.ms)),
 };
-result.verify.ratio = +(result.verify.verifyMBps / result.verify.crc32cMBps).toFixed(3);
+// The verify target is against raw CRC-32C: with the native module that is the native speed, so the
+// ratio is taken against the faster of the two raw implementations (never flattering verify).
+if (native) {
+  const rawN = timeIt(() => crcAll((d, c) => native(d, c >>> 0)), 5);
+  Object.assign(result.verify, { nativeMs: r1(rawN.ms), nativeRuns: rawN.all, nativeMBps: r1(mbps(walData, rawN.ms)) });
+}
+result.verify.rawBestMBps = Math.max(result.verify.crc32cMBps, result.verify.nativeMBps ?? 0);
+result.verify.ratio = +(result.verify.verifyMBps / result.verify.rawBestMBps).toFixed(3);
 // fastest run of each: the better estimate of the uncontended cost when others share the machine
-result.verify.ratioOfFastest = +(raw.min / ver.min).toFixed(3);
+result.verify.ratioOfFastest = +(Math.min(raw.min, result.verify.nativeRuns ? Math.min(...result.verify.nativeRuns) : Infinity) / ver.min).toFixed(3);
 result.verify.pass = result.verify.ratio >= result.targets.verifyVsCrc;
 
 // ---- 5. crc-32 vs native per record size ------------------------------------------------------
@@ -183,34 +190,22 @@ if (native) {
   result.hybridThresholdBytes = cross.find((c) => c.nativeNs < c.jsNs)?.bytes ?? null;
 }
 
-// verify with the hybrid: the decoder's own CRC32C.buf swapped for the facade for one run
+// verify with and without the native binary: the decoder uses src/format/crc.ts; hiding the binary
+// (bench/no-native.cjs) makes it fall back to crc-32 for every record. Child processes, interleaved
+// run by run so both see the same machine.
 if (native) {
-  const thr = result.hybridThresholdBytes ?? Infinity;
-  const hybrid = facade?.crc32cUpdate ?? ((d, c) => (d.length > thr ? native(d, c >>> 0) : crc32Buf(d, c) >>> 0));
-  const which = facade?.crc32cUpdate ? 'src/format/crc.ts (crc32cUpdate)' : `bench-local hybrid (native above ${thr} B)`;
-  log(`   verify with ${which} in place of crc-32's buf`);
-  let calls = 0;
-  CRC32C.buf = (d, c) => { calls++; return hybrid(d, c); };
-  try {
-    const check = inspectPath(seg3).report;
-    if (calls === 0) throw new Error('the swap did not reach the decoder');
-    if (check.verdict.exitCode !== 0) throw new Error(`verify with the hybrid says exit ${check.verdict.exitCode}`);
-  } finally { CRC32C.buf = crc32Buf; }
-  // A/B interleaved run by run, so both see the same machine (others may be busy on it)
+  log('   verify in child processes: native CRC for large records (as shipped) vs crc-32 only');
   const ab = (dir, runs) => {
     const a = [], b = [];
-    for (let i = 0; i < runs + 1; i++) {
-      let t = performance.now(); inspectPath(dir); const ta = performance.now() - t;
-      CRC32C.buf = hybrid;
-      try { t = performance.now(); inspectPath(dir); } finally { CRC32C.buf = crc32Buf; }
-      const tb = performance.now() - t;
-      if (i > 0) { a.push(ta); b.push(tb); }   // first pair is warm-up
+    for (let i = 0; i < runs; i++) {
+      b.push(child('verify', dir).ms);
+      a.push(child('verify', dir, ['-r', join(REPO, 'bench/no-native.cjs')]).ms);
     }
     return { plain: median(a), hyb: median(b), a: a.map(r1), b: b.map(r1) };
   };
-  const big = ab(seg3, 7), sm = ab(data.small.dir, 5);
+  const big = ab(seg3, 5), sm = ab(data.small.dir, 3);
   result.hybrid = {
-    using: which, dir: 'seg3', crcCalls: calls,
+    using: 'src/format/crc.ts (crc32cUpdate), native above ' + (facade?.NATIVE_MIN_BYTES ?? '?') + ' B', dir: 'seg3',
     verifyMsCrc32: r1(big.plain), verifyMsHybrid: r1(big.hyb), runsCrc32: big.a, runsHybrid: big.b,
     verifyMBpsHybrid: r1(mbps(walData, big.hyb)), verifyVsCrcHybrid: +(mbps(walData, big.hyb) / result.verify.crc32cMBps).toFixed(3),
     speedup: +(big.plain / big.hyb).toFixed(3),
@@ -359,7 +354,8 @@ const rows = [];
 const v = result.verify;
 rows.push(['verify throughput (seg3, in process)', `${fmt(v.verifyMBps)} MB/s`, `${v.verifyMs} ms for ${fmt(v.walDataBytes)} B of records (${v.segments} segments)`, '']);
 rows.push(['raw CRC-32C, crc-32 (same bytes)', `${fmt(v.crc32cMBps)} MB/s`, `${v.crc32cMs} ms`, '']);
-rows.push(['verify / raw crc', `${(v.ratio * 100).toFixed(1)} %`, `target >= 70 % (fastest run of each: ${(v.ratioOfFastest * 100).toFixed(1)} %)`, ok(v.pass)]);
+if (v.nativeMBps) rows.push(['raw CRC-32C, @node-rs/crc32 (same bytes)', `${fmt(v.nativeMBps)} MB/s`, `${v.nativeMs} ms`, '']);
+rows.push(['verify / fastest raw crc', `${(v.ratio * 100).toFixed(1)} %`, `target >= 70 % (fastest run of each: ${(v.ratioOfFastest * 100).toFixed(1)} %)`, ok(v.pass)]);
 const e = result.export;
 rows.push(['export (small, exportLines+stringify)', `${fmt(e.entriesPerSec)} entries/s`, `${fmt(e.entries)} entries, ${fmt(e.lines)} lines in ${e.apiMs} ms (fastest run: ${fmt(e.entriesPerSecFastest)}/s); target >= 300,000`, ok(e.pass)]);
 rows.push(['export CLI > /dev/null (whole process)', `${fmt(e.cliEntriesPerSec)} entries/s`, `${e.cliMs} ms`, '']);

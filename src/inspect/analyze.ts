@@ -9,7 +9,7 @@ import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { IoError, fsError } from '../errors.js';
-import { readEtcdMeta, readMembers, snapshotStatus, summarizeKeys } from '../format/bbolt/etcd-meta.js';
+import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
 import { checkSnapFile } from '../format/snap/snap.js';
 import { hex16, parseSnapDbName, parseSnapName } from '../format/wal/names.js';
 import { type SegmentEnd } from '../format/wal/decoder.js';
@@ -117,7 +117,10 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
         dbReport = { path: rel(layout.db), size: opened.file.size, consistentIndex: null, term: null, revision: null, compactRevision: null, clusterVersion: null, storageVersion: null, voters: [], snapshotSave: 'none', status: null, problems: db.findings.length };
       } else {
         const meta = readEtcdMeta(db);
-        const keys = summarizeKeys(db);
+        // The current revision is the last key of `key`: found by descending one path, not by
+        // reading every revision (values of MBs live on overflow pages).
+        const lastKey = db.lastItem('key');
+        const lastRev = lastKey ? decodeRevision(lastKey.key) : undefined;
         if (meta.confState) {
           for (const v of [...meta.confState.voters, ...meta.confState.learners]) members.add(v);
           memberSources.push('db meta/confState');
@@ -131,9 +134,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
         dbFacts.clusterVersion = meta.clusterVersion;
         dbTerm = meta.term;
         dbWriter = meta.storageVersion !== undefined ? '3.6+' : meta.term !== undefined ? '3.5' : '3.4';
-        const problems = db.findings.length + meta.findings.length + keys.findings.length;
+        const problems = db.findings.length + meta.findings.length;
         if (problems > 0) {
-          const first = db.findings[0] ?? meta.findings[0] ?? keys.findings[0];
+          const first = db.findings[0] ?? meta.findings[0];
           add({ code: 'db-damaged', severity: 'warning', file: rel(layout.db), offset: first?.offset ?? 0, message: `${rel(layout.db)}: ${problems} problem(s) in the bbolt file, first: ${first ? first.code : ''} at byte ${first?.offset ?? 0}`, details: { problems } });
         }
         const compact = [meta.finishedCompactRev, meta.scheduledCompactRev].filter((x): x is bigint => x !== undefined);
@@ -142,7 +145,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
           size: opened.file.size,
           consistentIndex: meta.consistentIndex === undefined ? null : `${meta.consistentIndex}`,
           term: meta.term === undefined ? null : `${meta.term}`,
-          revision: keys.lastRevision ? `${keys.lastRevision.main}` : null,
+          revision: lastRev ? `${lastRev.main}` : null,
           compactRevision: compact.length ? `${compact.reduce((a, b) => (a > b ? a : b))}` : null,
           clusterVersion: meta.clusterVersion ?? null,
           storageVersion: meta.storageVersion ?? null,

@@ -277,7 +277,8 @@ export function checkTrailer(trailer: TrailerCheck | undefined, skipHashCheck: b
 export function restoreFromFile(path: string, opts: RestoreOptions & { skipHashCheck?: boolean }, outDir: string, sha1: Sha1 = nodeSha1): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
   const plan = planRestore(opts, sha1);
   checkOutDir(resolve(outDir));
-  const src = openBoltFile(path, { verifyTrailer: true });
+  // With skipHashCheck the trailer is not hashed (etcd does not either); it is still cut off.
+  const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true });
   try {
     checkTrailer(src.trailer, opts.skipHashCheck === true);
     const result = writeRestoredDataDir(src.db, plan, outDir);

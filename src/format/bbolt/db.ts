@@ -390,6 +390,47 @@ export class BoltDb {
     else yield* this.walkTree(ref.root, options, ref.offset);
   }
 
+  /**
+   * The last item of a bucket (its greatest key) by descending the rightmost path: reads one page
+   * per level instead of the whole bucket (etcd's current revision is the last key of `key`).
+   * Damage on the way becomes findings; undefined when nothing readable is there.
+   */
+  lastItem(bucket: string | Uint8Array | BucketRef, options: WalkOptions = {}): LeafItem | undefined {
+    const ref = typeof bucket === 'object' && 'name' in bucket && !(bucket instanceof Uint8Array) ? bucket : this.bucket(bucket);
+    if (!ref) return undefined;
+    let last: LeafItem | undefined;
+    if (ref.inline) {
+      for (const item of this.walkInline(ref, options)) last = item;
+      return last;
+    }
+    const report = options.report ?? this.log.report;
+    let pgid = ref.root;
+    let from: number | undefined;
+    let at = ref.offset;
+    for (let depth = 0; depth < this.maxDepth; depth++) {
+      const page = this.readPage(pgid, { from, at }, report);
+      if (!page) return undefined;
+      const { header, bytes, offset } = page;
+      if (header.flags & BRANCH_PAGE) {
+        const count = elementCount(header, bytes, page.pgid, offset, report);
+        if (count === 0) return undefined;
+        const e = PAGE_HEADER_SIZE + (count - 1) * ELEMENT_SIZE;
+        pgid = u64(bytes, e + 8);
+        from = page.pgid;
+        at = offset + e + 8;
+        continue;
+      }
+      if (header.flags & LEAF_PAGE) {
+        const ctx: WalkCtx = { report, visited: undefined, onPage: undefined, lastKey: undefined };
+        for (const item of leafItems(bytes, page.pgid, offset, header, ctx, undefined, undefined)) last = item;
+        return last;
+      }
+      report({ code: 'bbolt-page-bad-type', pgid: page.pgid, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+      return undefined;
+    }
+    return undefined;
+  }
+
   /** Decode a bucket value (16-byte header + optional inline page). */
   decodeBucket(item: LeafItem, report: ReportFinding = this.log.report): BucketRef | undefined {
     const v = item.value;

@@ -42,8 +42,14 @@ export class ProtoDecodeError extends Error {
 const root = Root.fromJSON(descriptor);
 root.resolveAll();
 
+const types = new Map<string, Type>();
 function lookup(name: string): Type {
-  return root.lookupType(name);
+  let t = types.get(name);
+  if (!t) {
+    t = root.lookupType(name);
+    types.set(name, t);
+  }
+  return t;
 }
 
 /** Deepest nesting accepted (Txn inside Txn ...); etcd's own limit is far below protobufjs'. */
@@ -105,6 +111,36 @@ function expectedWireType(type: string, isMessage: boolean): number {
   }
 }
 
+/** What the check needs to know about one field, computed once per message type. */
+interface FieldCheck {
+  name: string;
+  want: number;
+  sub: Type | null;
+  packable: boolean;
+}
+
+interface TypeCheck {
+  name: string;
+  fields: Map<number, FieldCheck>;
+}
+
+const typeChecks = new WeakMap<Type, TypeCheck>();
+
+function typeCheck(type: Type): TypeCheck {
+  let tc = typeChecks.get(type);
+  if (tc) return tc;
+  const fields = new Map<number, FieldCheck>();
+  for (const f of type.fieldsArray) {
+    f.resolve();
+    const sub = f.resolvedType instanceof Type ? f.resolvedType : null;
+    const want = expectedWireType(f.type, sub !== null);
+    fields.set(f.id, { name: f.name, want, sub, packable: f.repeated && sub === null && want !== 2 });
+  }
+  tc = { name: type.fullName.replace(/^\./, ''), fields };
+  typeChecks.set(type, tc);
+  return tc;
+}
+
 class Walker {
   constructor(
     private readonly r: Reader,
@@ -115,24 +151,47 @@ class Walker {
     throw new ProtoDecodeError(message, at, typeName);
   }
 
-  /** Reads one varint of at most 10 bytes; returns it as bigint. */
-  varint(what: string, typeName: string): bigint {
+  /** Skips one varint of at most 10 bytes. */
+  skipVarint(what: string, typeName: string): void {
     const at = this.r.pos;
     try {
-      return longToBigInt(this.r.uint64(), false);
+      this.r.skip();
+    } catch {
+      this.fail(`truncated ${what} at byte ${at}`, at, typeName);
+    }
+    if (this.r.pos - at > 10) this.fail(`${what} longer than 10 bytes at byte ${at}`, at, typeName);
+  }
+
+  /** Reads a varint that must fit in 32 bits (tags, lengths); undefined when it does not. */
+  small(what: string, typeName: string): number | undefined {
+    const at = this.r.pos;
+    let v: number;
+    try {
+      v = this.r.uint32();
     } catch (e) {
       if (e instanceof RangeError) this.fail(`truncated ${what} at byte ${at}`, at, typeName);
       this.fail(`${what} longer than 10 bytes at byte ${at}`, at, typeName);
     }
+    const n = this.r.pos - at;
+    // A 5-byte varint carries bits above 2^32 in its last byte's high nibble; longer ones always may.
+    if (n > 5 || (n === 5 && (this.r.buf[at + 4]! & 0x70) !== 0)) return undefined;
+    return v;
   }
 
   /** Reads a length prefix and checks it against the bytes left before anything is sliced. */
   length(typeName: string): number {
     const at = this.r.pos;
-    const n = this.varint('length', typeName);
+    const n = this.small('length', typeName);
     const left = this.r.len - this.r.pos;
-    if (n > BigInt(left)) this.fail(`length ${n} at byte ${at} exceeds the ${left} bytes left`, at, typeName);
-    return Number(n);
+    if (n === undefined || n > left) {
+      // Slow path, errors only: the exact value for the message.
+      const end = this.r.pos;
+      this.r.pos = at;
+      const exact = longToBigInt(this.r.uint64(), false);
+      this.r.pos = end;
+      this.fail(`length ${exact} at byte ${at} exceeds the ${left} bytes left`, at, typeName);
+    }
+    return n;
   }
 
   skipFixed(n: number, typeName: string): void {
@@ -146,7 +205,7 @@ class Walker {
   skipValue(wt: number, field: number, at: number, typeName: string, depth: number): void {
     switch (wt) {
       case 0:
-        this.varint('varint', typeName);
+        this.skipVarint('varint', typeName);
         return;
       case 1:
         this.skipFixed(8, typeName);
@@ -165,8 +224,8 @@ class Walker {
           const tagAt = this.r.pos;
           if (tagAt >= this.r.len) this.fail(`group of field ${field} at byte ${at} has no end`, at, typeName);
           const tag = this.tag(typeName);
-          const f = Number(tag >> 3n);
-          const w = Number(tag & 7n);
+          const f = tag >>> 3;
+          const w = tag & 7;
           if (w === 4) {
             if (f !== field) this.fail(`end-group for field ${f} at byte ${tagAt}, expected ${field}`, tagAt, typeName);
             return;
@@ -180,10 +239,10 @@ class Walker {
     }
   }
 
-  tag(typeName: string): bigint {
+  tag(typeName: string): number {
     const at = this.r.pos;
-    const tag = this.varint('varint', typeName);
-    if (tag > 0xffffffffn) this.fail(`field tag too large at byte ${at}`, at, typeName);
+    const tag = this.small('varint', typeName);
+    if (tag === undefined) this.fail(`field tag too large at byte ${at}`, at, typeName);
     return tag;
   }
 
@@ -194,26 +253,24 @@ class Walker {
 
   /** Checks the message of `type` that occupies bytes [r.pos, end). */
   message(type: Type, end: number, depth: number): void {
-    const typeName = type.fullName.replace(/^\./, '');
+    const tc = typeCheck(type);
+    const typeName = tc.name;
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} at byte ${this.r.pos}`, this.r.pos, typeName);
     const outerLen = this.r.len;
     this.r.len = end;
     while (this.r.pos < end) {
       const at = this.r.pos;
       const tag = this.tag(typeName);
-      const fieldNo = Number(tag >> 3n);
-      const wt = Number(tag & 7n);
+      const fieldNo = tag >>> 3;
+      const wt = tag & 7;
       this.checkTag(fieldNo, wt, at, typeName);
       if (wt === 4) this.fail(`unexpected end-group at byte ${at}`, at, typeName);
-      const field = type.fieldsById[fieldNo];
+      const field = tc.fields.get(fieldNo);
       if (field === undefined) {
         this.skipValue(wt, fieldNo, at, typeName, depth + 1);
         continue;
       }
-      field.resolve();
-      const sub = field.resolvedType instanceof Type ? field.resolvedType : null;
-      const want = expectedWireType(field.type, sub !== null);
-      const packable = field.repeated && sub === null && want !== 2;
+      const { want, sub, packable } = field;
       if (wt !== want && !(packable && wt === 2)) {
         this.fail(
           `field ${fieldNo} (${field.name}) has wire type ${wt} (${WIRE_NAMES[wt] ?? '?'}) at byte ${at}, ` +
@@ -231,7 +288,7 @@ class Walker {
         const saved = this.r.len;
         this.r.len = packedEnd;
         while (this.r.pos < packedEnd) {
-          if (want === 0) this.varint('varint', typeName);
+          if (want === 0) this.skipVarint('varint', typeName);
           else this.skipFixed(want === 1 ? 8 : 4, typeName);
         }
         this.r.len = saved;
@@ -245,7 +302,7 @@ class Walker {
 
 function checkMessage(type: Type, b: Uint8Array): void {
   const r = Reader.create(b);
-  new Walker(r, type.fullName.replace(/^\./, '')).message(type, b.length, 0);
+  new Walker(r, typeCheck(type).name).message(type, b.length, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,7 +322,7 @@ function decodeChecked(type: Type, b: Uint8Array): Message & Record<string, unkn
   } catch (e) {
     // The check above accepts only what this decoder reads; reaching here means the two disagree.
     const why = e instanceof Error ? e.message : String(e);
-    throw new ProtoDecodeError(`${why} at byte ${r.pos}`, r.pos, type.fullName.replace(/^\./, ''));
+    throw new ProtoDecodeError(`${why} at byte ${r.pos}`, r.pos, typeCheck(type).name);
   }
 }
 
