@@ -196,8 +196,8 @@ export function buildDirFor(outDir: string): string {
  */
 export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string): RestoreResult {
   if (!source.meta) throw new NotEtcdError(`the source has no valid bbolt meta page: nothing to restore from`);
+  checkOutDir(outDir); // etcd names the directory as it was given
   const out = resolve(outDir);
-  checkOutDir(out);
   const build = buildDirFor(out);
   if (lstatSync(build, { throwIfNoEntry: false }) !== undefined) {
     throw new IoError(`${build} already exists (left by an earlier run?); remove it and try again`);
@@ -276,7 +276,7 @@ export function checkTrailer(trailer: TrailerCheck | undefined, skipHashCheck: b
  */
 export function restoreFromFile(path: string, opts: RestoreOptions & { skipHashCheck?: boolean }, outDir: string, sha1: Sha1 = nodeSha1): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
   const plan = planRestore(opts, sha1);
-  checkOutDir(resolve(outDir));
+  checkOutDir(outDir);
   // With skipHashCheck the trailer is not hashed (etcd does not either); it is still cut off.
   const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true });
   try {

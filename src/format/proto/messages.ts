@@ -334,26 +334,58 @@ export interface ProtoObject {
   [field: string]: ProtoValue;
 }
 
-function plainValue(type: string, sub: Type | null, v: unknown): ProtoValue {
-  if (sub !== null) return toPlain(sub, v as Record<string, unknown>);
-  if (LONG_TYPES.has(type)) return longToBigInt(v, SIGNED_LONG.has(type));
+/** How to turn one field's decoded value into plain data, computed once per message type. */
+interface PlainField {
+  name: string;
+  /** Position in the type's declared field order (the order plain objects list fields in). */
+  pos: number;
+  sub: Type | null;
+  long: 'signed' | 'unsigned' | null;
+  repeated: boolean;
+}
+
+const plainFields = new WeakMap<Type, Map<string, PlainField>>();
+
+function plainFieldsOf(type: Type): Map<string, PlainField> {
+  let m = plainFields.get(type);
+  if (m) return m;
+  m = new Map();
+  type.fieldsArray.forEach((f, pos) => {
+    f.resolve();
+    const long = LONG_TYPES.has(f.type) ? (SIGNED_LONG.has(f.type) ? 'signed' : 'unsigned') : null;
+    m!.set(f.name, { name: f.name, pos, sub: f.resolvedType instanceof Type ? f.resolvedType : null, long, repeated: f.repeated });
+  });
+  plainFields.set(type, m);
+  return m;
+}
+
+function plainValue(f: PlainField, v: unknown): ProtoValue {
+  if (f.sub !== null) return toPlain(f.sub, v as Record<string, unknown>);
+  if (f.long !== null) return longToBigInt(v, f.long === 'signed');
   if (v instanceof Uint8Array) return view(v);
   return v as number | boolean | string;
 }
 
 function toPlain(type: Type, m: Record<string, unknown>): ProtoObject {
+  const fields = plainFieldsOf(type);
+  // protobufjs sets only the fields present on the wire as own properties: look at those (a
+  // request message has ~40 fields, of which one or two are set), in declared order.
+  const present: PlainField[] = [];
+  for (const k of Object.keys(m)) {
+    const f = fields.get(k);
+    if (f !== undefined) present.push(f);
+  }
+  if (present.length > 1) present.sort((a, b) => a.pos - b.pos);
   const out: ProtoObject = {};
-  for (const field of type.fieldsArray) {
-    if (!Object.prototype.hasOwnProperty.call(m, field.name)) continue;
-    const v = m[field.name];
+  for (const f of present) {
+    const v = m[f.name];
     if (v === null || v === undefined) continue;
-    const sub = field.resolvedType instanceof Type ? field.resolvedType : null;
-    if (field.repeated) {
+    if (f.repeated) {
       const arr = v as unknown[];
       if (arr.length === 0) continue;
-      out[field.name] = arr.map((x) => plainValue(field.type, sub, x));
+      out[f.name] = arr.map((x) => plainValue(f, x));
     } else {
-      out[field.name] = plainValue(field.type, sub, v);
+      out[f.name] = plainValue(f, v);
     }
   }
   return out;
