@@ -13,7 +13,10 @@
  * Plan, then write: planRestore is pure (flags → IDs, file bytes, db edits) and throws etcd's own
  * errors for bad flags; writeRestoredDataDir builds everything in `<out>.tmp-<pid>` beside the
  * target (each file temp + fsync + rename, each directory fsynced) and renames that directory to
- * `<out>` at the end, so `<out>` is either absent/empty or complete.
+ * `<out>` at the end, so `<out>` is either absent/empty or complete. A kill leaves only the build
+ * dir, which the next restore to the same `<out>` removes (removeStaleBuildDirs). Crash points
+ * (WAL_DOCTOR_CRASH_AT): bolt:*, write:* (the .snap, then the WAL as #2), rebuild:built (all files
+ * in the build dir, not renamed), rebuild:renamed (renamed, parent not yet fsynced).
  *
  * Where we differ from etcd on purpose:
  *  - 3.4 target: etcdctl 3.4 leaves the source's `members` bucket as it was (its delete misses,
@@ -31,7 +34,7 @@ import { copyDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
 import { hex16 } from '../format/wal/names.js';
-import { CHUNK_BYTES, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
+import { CHUNK_BYTES, crashPoint, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { writeBoltFile } from '../io/bolt-write.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { bootstrapMembers } from './ids.js';
@@ -160,6 +163,8 @@ export interface RestoreResult {
   files: PlannedFile[];
   /** What the db copy did: buckets, keys, pages, and any source items it had to leave out. */
   db: CopySummary;
+  /** Build dirs of earlier, killed restores to the same --out that were removed first. */
+  staleBuildDirs: string[];
 }
 
 /** `--out` must not exist, or be an empty directory (etcdutl 3.5's rule). */
@@ -187,6 +192,55 @@ export function buildDirFor(outDir: string): string {
   return join(dirname(resolve(outDir)), `${basename(resolve(outDir))}.tmp-${process.pid}`);
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove build dirs an earlier, killed restore to the same `outDir` left beside it:
+ * `<out>.tmp-<pid>` whose process is gone and which hold nothing but our `member/` tree (a build
+ * dir is never the only copy of anything: the source was only read). Returns the paths removed.
+ */
+export function removeStaleBuildDirs(outDir: string): string[] {
+  const out = resolve(outDir);
+  const parent = dirname(out);
+  const prefix = `${basename(out)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fsError(e, parent, 'listing');
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid === process.pid || processAlive(pid)) continue;
+    const dir = join(parent, name);
+    let ours = false;
+    try {
+      ours = lstatSync(dir).isDirectory() && readdirSync(dir).every((n) => n === 'member');
+    } catch {
+      ours = false;
+    }
+    if (!ours) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      throw fsError(e, dir, 'removing a stale build directory');
+    }
+    removed.push(dir);
+  }
+  if (removed.length > 0) fsyncDir(parent);
+  return removed;
+}
+
 /**
  * Write the restored data dir `outDir` from `source` (an opened bbolt db) according to `plan`.
  * Refuses a non-empty `outDir` (UsageError). Builds in `<out>.tmp-<pid>` beside it and renames
@@ -199,6 +253,7 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
   checkOutDir(outDir); // etcd names the directory as it was given
   const out = resolve(outDir);
   const build = buildDirFor(out);
+  const staleBuildDirs = removeStaleBuildDirs(out);
   if (lstatSync(build, { throwIfNoEntry: false }) !== undefined) {
     throw new IoError(`${build} already exists (left by an earlier run?); remove it and try again`);
   }
@@ -224,15 +279,18 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
     );
     fsyncDir(join(build, 'member'));
     fsyncDir(build);
+    crashPoint('rebuild:built');
     // An existing empty `out` is replaced by the rename (rename(2) allows an empty target directory).
     try {
       renameSync(build, out);
     } catch (e) {
       throw fsError(e, out, `renaming ${basename(build)} to it`);
     }
+    crashPoint('rebuild:renamed');
     fsyncDir(dirname(out));
     return {
       dataDir: out,
+      staleBuildDirs,
       memberId: plan.local.id,
       clusterId: plan.clusterId,
       files: [
