@@ -3,7 +3,7 @@
 // flags. The WAL and .snap must be byte-identical, the db's buckets must hold the same keys and
 // values (3.4: except `members`, which etcdctl 3.4 leaves stale), and real etcd must boot on our
 // output, serve every key of the fixture's manifest with its revisions, and accept writes.
-// A 3-member rebuild (three restores of one snapshot) must form a healthy cluster.
+// A 3-member rebuild (three restores of one snapshot) must form a healthy cluster, in 3.5 and 3.4.
 //
 // Needs etcd 3.4.23 / 3.5.30 (scripts/etcd-bin.sh): with CI=true a missing binary fails the test,
 // otherwise the test is skipped and says that it was NOT run.
@@ -211,12 +211,11 @@ for (const { v, fixture } of cases) {
   });
 }
 
-describe('rebuild a 3-member cluster from one snapshot (etcd 3.5)', () => {
+for (const { v, fixture } of cases) describe(`rebuild a 3-member cluster from one snapshot (etcd ${v})`, () => {
   it('three restores, one per name, form a healthy cluster that serves the manifest and replicates writes', { timeout: 240_000 }, async (t) => {
-    const v: EtcdSeries = '3.5';
     const bin = await needEtcd(t, v);
     if (!bin) return;
-    const fx = await loadFixture('v35-workload');
+    const fx = await loadFixture(fixture);
     const work = mkdtempSync(join(tmpdir(), 'wal-doctor-rebuild3-'));
     const running: EtcdInstance[] = [];
     try {
@@ -232,12 +231,12 @@ describe('rebuild a 3-member cluster from one snapshot (etcd 3.5)', () => {
         const r = restoreFromFile(file, o, out);
         return { r, o, out, theirs: join(work, `${name}-etcdutl`) };
       });
-      // etcdutl's own restore of each member: byte-identical WAL (its metadata names that member) and .snap
+      // etcd's own restore of each member: byte-identical WAL (its metadata names that member) and .snap
       for (const { r, o, out, theirs } of results) {
         await etcdRestore(v, bin, file, o, theirs);
-        assert.deepEqual(readFileSync(join(out, WAL)), readFileSync(join(theirs, WAL)), `${o.name}: WAL differs from etcdutl's`);
+        assert.deepEqual(readFileSync(join(out, WAL)), readFileSync(join(theirs, WAL)), `${o.name}: WAL differs from etcd's restore`);
         const snap = join('member', 'snap', '0000000000000001-0000000000000003.snap');
-        assert.deepEqual(readFileSync(join(out, snap)), readFileSync(join(theirs, snap)), `${o.name}: .snap differs from etcdutl's`);
+        assert.deepEqual(readFileSync(join(out, snap)), readFileSync(join(theirs, snap)), `${o.name}: .snap differs from etcd's restore`);
         assert.equal(r.clusterId, results[0]?.r.clusterId);
       }
       const boots = await Promise.all(
