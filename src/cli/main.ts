@@ -7,6 +7,7 @@ import { DoctorError, ExitCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerRebuild } from './commands/rebuild.js';
 import { registerRepair } from './commands/repair.js';
 import { registerUndo } from './commands/undo.js';
 import { registerSchema } from './commands/schema.js';
@@ -26,6 +27,7 @@ registerVerify(program);
 registerExport(program);
 registerRepair(program);
 registerUndo(program);
+registerRebuild(program);
 registerSchema(program);
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.

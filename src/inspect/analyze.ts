@@ -103,8 +103,12 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   // --- db -------------------------------------------------------------------------------
   let dbReport: Report['db'] = null;
   const dbFacts: DbFacts = { present: layout.db !== undefined, openError: undefined, consistentIndex: undefined, clusterVersion: undefined };
+  // Membership: raft's own record (the WAL's conf changes and the newest .snap's conf state) wins;
+  // the db's copy is used only without them (a 3.5 restore leaves the old meta/confState behind).
   const members = new Set<bigint>();
   const memberSources: string[] = [];
+  const dbMembers = new Set<bigint>();
+  const dbMemberSources: string[] = [];
   let dbTerm: bigint | undefined;
   let dbWriter: string | undefined;
   if (layout.db !== undefined) {
@@ -122,13 +126,13 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
         const lastKey = db.lastItem('key');
         const lastRev = lastKey ? decodeRevision(lastKey.key) : undefined;
         if (meta.confState) {
-          for (const v of [...meta.confState.voters, ...meta.confState.learners]) members.add(v);
-          memberSources.push('db meta/confState');
+          for (const v of [...meta.confState.voters, ...meta.confState.learners]) dbMembers.add(v);
+          dbMemberSources.push('db meta/confState');
         }
         const mb = readMembers(db);
         if (mb.members.length > 0) {
-          for (const x of mb.members) if (!mb.removed.includes(x.id)) members.add(x.id);
-          memberSources.push('db members bucket');
+          for (const x of mb.members) if (!mb.removed.includes(x.id)) dbMembers.add(x.id);
+          dbMemberSources.push('db members bucket');
         }
         dbFacts.consistentIndex = meta.consistentIndex;
         dbFacts.clusterVersion = meta.clusterVersion;
@@ -192,14 +196,22 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     add({ code: 'no-wal', severity: 'error', file: 'member/wal', message: 'no *.wal segment: etcd would start a brand-new empty member on this dir' });
   }
 
+  const newestSnap = [...snapReports].reverse().find((x) => x.status === 'ok' && x.voters.length > 0);
+  if (newestSnap) {
+    for (const v of newestSnap.voters) members.add(BigInt('0x' + v));
+    memberSources.push(`${newestSnap.name} conf state`);
+  }
   if (wal && wal.confChanges.length > 0) {
-    const fromWal = new Set<bigint>();
     for (const c of wal.confChanges) {
-      if (c.type === 0 || c.type === 3) fromWal.add(c.nodeId);
-      else if (c.type === 1) fromWal.delete(c.nodeId);
+      if (newestSnap && c.index <= BigInt(newestSnap.index)) continue;
+      if (c.type === 0 || c.type === 3) members.add(c.nodeId);
+      else if (c.type === 1) members.delete(c.nodeId);
     }
-    for (const v of fromWal) members.add(v);
     memberSources.push('WAL conf changes');
+  }
+  if (members.size === 0) {
+    for (const v of dbMembers) members.add(v);
+    memberSources.push(...dbMemberSources);
   }
 
   // --- predictions ---------------------------------------------------------------------------
