@@ -2,21 +2,15 @@
 // against its schema, and export's filters — on real fixtures and on copies of them damaged here.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Report } from '../../src/inspect/report.js';
 import { ExportLine } from '../../src/export/ndjson-schema.js';
-import { REPO_ROOT, loadFixture, type LoadedFixture } from '../support/fixtures.js';
+import { runCli as cli } from '../support/cli.js';
+import { loadFixture, type LoadedFixture } from '../support/fixtures.js';
 
-const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');
 const SEG0 = 'member/wal/0000000000000000-0000000000000000.wal';
-
-function cli(args: string[], opts: { uid?: number } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}) });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function assertOneLineError(stderr: string, ...mustContain: string[]) {
   const lines = stderr.trimEnd().split('\n');

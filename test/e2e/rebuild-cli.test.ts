@@ -5,22 +5,15 @@
 // holds everything.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, loadFixture } from '../support/fixtures.js';
+import { runCli as cli } from '../support/cli.js';
+import { loadFixture } from '../support/fixtures.js';
 import { bootEtcd, etcdBin, getAll, put } from '../support/etcd.js';
 import { ExportLine } from '../../src/export/ndjson-schema.js';
 import { keyRanges } from '../../src/export/keys.js';
 import { externalFile } from '../support/external.js';
-
-const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('rebuild --from a damaged data dir', () => {
   for (const name of ['v35-crash', 'v35-bitflip-mid']) {

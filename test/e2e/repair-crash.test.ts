@@ -4,37 +4,15 @@
 // (fixture v35-truncated-segment with --allow-entry-loss --bridge), so every kind of step is hit.
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CRASH_POINTS } from '../../src/io/atomic.js';
-import { REPO_ROOT, loadFixture, type LoadedFixture } from '../support/fixtures.js';
+import { runCli as cli, treeHashes } from '../support/cli.js';
+import { loadFixture, type LoadedFixture } from '../support/fixtures.js';
 import { bootEtcd, compareKeys, etcdBin, getAll, put } from '../support/etcd.js';
 
-const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');
 const FLAGS = ['--allow-entry-loss', '--bridge'];
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Hashes of the data dir, ignoring our own temp files (`.<name>.wal-doctor-tmp-<pid>`). */
-function treeHashes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (/\.wal-doctor-tmp-\d+$/.test(n)) continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else out[p.slice(dir.length + 1)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('repair killed at every step', () => {
   let fx: LoadedFixture;
@@ -58,7 +36,7 @@ describe('repair killed at every step', () => {
       const dir = join(work, point.replace(/[^a-z0-9]+/gi, '-'));
       cpSync(fx.dir, dir, { recursive: true });
       const backup = `${dir}.backup`;
-      const r = cli(['repair', '--yes', ...FLAGS, '--backup-dir', backup, dir], { WAL_DOCTOR_CRASH_AT: point });
+      const r = cli(['repair', '--yes', ...FLAGS, '--backup-dir', backup, dir], { env: { WAL_DOCTOR_CRASH_AT: point } });
       if (r.signal !== 'SIGKILL') {
         // Not on this repair's path (e.g. undo-only or cross-device points): it must have succeeded.
         assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -76,7 +54,7 @@ describe('repair killed at every step', () => {
       // Crash again at the same point, then rerun without crashing: the rerun must finish the job.
       rmSync(backup, { recursive: true, force: true });
       rmSync(`${backup}.tmp`, { recursive: true, force: true });
-      const again = cli(['repair', '--yes', ...FLAGS, '--backup-dir', backup, dir], { WAL_DOCTOR_CRASH_AT: point });
+      const again = cli(['repair', '--yes', ...FLAGS, '--backup-dir', backup, dir], { env: { WAL_DOCTOR_CRASH_AT: point } });
       assert.equal(again.signal, 'SIGKILL');
       const rerun = cli(['repair', '--yes', ...FLAGS, '--backup-dir', `${backup}-2`, dir]);
       assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);

@@ -3,43 +3,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { openSync, readFileSync, readdirSync, statSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { REPO_ROOT, loadFixture } from '../support/fixtures.js';
-import { bootEtcd, compareKeys, etcdBin, getAll, put } from '../support/etcd.js';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { runCli as cli, treeHashes } from '../support/cli.js';
+import { loadFixture } from '../support/fixtures.js';
+import { bootEtcd, compareKeys, getAll, needEtcd, put } from '../support/etcd.js';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { gatherRepairFacts } from '../../src/repair/facts.js';
 import { planRepair } from '../../src/repair/plan.js';
 import { RecordEncoder } from '../../src/format/wal/encoder.js';
 import { encodeHardState } from '../../src/format/proto/messages.js';
-
-const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');
-
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function treeHashes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[p.slice(dir.length + 1)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-async function needEtcd(t: TestContext): Promise<boolean> {
-  if (await etcdBin('3.5')) return true;
-  t.skip('etcd 3.5 binary not available: this test was NOT run');
-  return false;
-}
 
 describe('repair modes', () => {
   it('--dry-run names the bytes and the keys that would go, and changes nothing', async () => {
@@ -122,7 +94,7 @@ describe('repair modes', () => {
     // have — the state raft refuses with "state.commit N is out of range".
     const fx = await loadFixture('v35-workload');
     try {
-      if (!(await needEtcd(t))) return;
+      if (!(await needEtcd(t, '3.5'))) return;
       const a = inspectPath(fx.dir);
       const seg = a.wal!.segments[a.wal!.segments.length - 1]!;
       const hs = seg.lastHardState!;

@@ -7,45 +7,17 @@
 // otherwise the test is skipped and says that it was NOT run.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { type EtcdSeries, REPO_ROOT, loadFixture, type LoadedFixture } from '../support/fixtures.js';
-import { bootEtcd, compareKeys, etcdBin, getAll, put } from '../support/etcd.js';
+import { runCli as cli, treeHashes } from '../support/cli.js';
+import { type EtcdSeries, loadFixture, type LoadedFixture } from '../support/fixtures.js';
+import { bootEtcd, compareKeys, getAll, needEtcd, put } from '../support/etcd.js';
 import { decodeFrameSize } from '../../src/format/wal/frame.js';
-
-const BIN = join(REPO_ROOT, 'bin', 'wal-doctor.js');
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
-}
-
-function treeHashes(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[p.slice(dir.length + 1)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function seriesOf(fx: LoadedFixture): EtcdSeries {
   const last = fx.manifest.made_by[fx.manifest.made_by.length - 1] ?? fx.manifest.etcd_version;
   return last.startsWith('3.4') ? '3.4' : '3.5';
-}
-
-async function needEtcd(t: TestContext, v: EtcdSeries): Promise<boolean> {
-  if (await etcdBin(v)) return true;
-  t.skip(`etcd ${v} binary not available: this test was NOT run`);
-  return false;
 }
 
 /** Boot real etcd on dir: every manifest key served exactly, then new writes read back. */

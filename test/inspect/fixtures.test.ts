@@ -6,11 +6,9 @@
 //  - against the verdicts below, reviewed by hand (a new fixture fails here until it is added).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { Report } from '../../src/inspect/report.js';
+import { treeHashes } from '../support/cli.js';
 import { listFixtures, loadFixture } from '../support/fixtures.js';
 
 interface Golden {
@@ -55,20 +53,6 @@ const GOLDEN: Record<string, Golden> = {
   'v35-zero-length-segment': { exit: 2, firstError: 'empty-segment' },
   'v35-zeroed-sector-mid': { exit: 2, firstError: 'torn-tail' },
 };
-
-/** sha256 of every file under dir: the analysis must not change a byte. */
-function treeHashes(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(p, createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('inspect on every real-etcd fixture', () => {
   for (const name of listFixtures()) {

@@ -44,6 +44,16 @@ export function etcdBin(version: EtcdSeries): Promise<string | undefined> {
   return p;
 }
 
+/**
+ * The etcd binary dir, or undefined after marking the test skipped ("NOT run"); with CI=true a
+ * missing binary has already thrown in etcdBin, so CI fails instead of skipping.
+ */
+export async function needEtcd(t: import('node:test').TestContext, version: EtcdSeries): Promise<string | undefined> {
+  const bin = await etcdBin(version);
+  if (!bin) t.skip(`etcd ${version} binary not available: this test was NOT run`);
+  return bin;
+}
+
 async function mustBin(version: EtcdSeries): Promise<string> {
   const b = await etcdBin(version);
   if (!b) throw new Error(`etcd ${version} binary not available (scripts/etcd-bin.sh ${version} failed)`);
