@@ -1,8 +1,9 @@
 // `wal-doctor rebuild --from <data dir>` on real etcd 3.5.30 dirs: etcd starts on the result and
 // serves what the db held, and every write the db never applied is in unapplied.ndjson instead of
 // vanishing. v35-crash: etcd was killed right after its last acknowledged write, so the WAL holds
-// an entry the db never got. v35-bitflip-mid: etcd refuses the dir (walpb: crc mismatch), the db
-// holds everything.
+// an entry the db never got. v35-bitflip-mid and v35-garbage-tail: etcd refuses the dir (walpb:
+// crc mismatch), the db holds everything. v35-db-ahead: the WAL is cut below the db's consistent
+// index (etcd would start and then skip new writes).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { keyRanges } from '../../src/export/keys.js';
 import { externalFile } from '../support/external.js';
 
 describe('rebuild --from a damaged data dir', () => {
-  for (const name of ['v35-crash', 'v35-bitflip-mid']) {
+  for (const name of ['v35-crash', 'v35-bitflip-mid', 'v35-garbage-tail', 'v35-db-ahead']) {
     it(`${name}: etcd serves the db's keys; what the db never applied is in unapplied.ndjson`, async (t) => {
       if (!(await etcdBin('3.5'))) {
         t.skip('etcd 3.5 binary not available: this test was NOT run');
@@ -36,7 +37,7 @@ describe('rebuild --from a damaged data dir', () => {
         const pending = new Set<string>();
         for (const l of lines) for (const kr of l.payload ? keyRanges(l.payload) : []) pending.add(Buffer.from(kr.key).toString());
         if (name === 'v35-crash') assert.ok(lines.length > 0, 'the crash left a write the db never got');
-        else assert.equal(lines.length, 0, 'the db of v35-bitflip-mid had applied everything');
+        else assert.equal(lines.length, 0, `the db of ${name} had applied everything`);
         assert.equal(cli(['verify', out]).code, 0);
 
         const e = await bootEtcd('3.5', out, { args: ['--initial-cluster', 'default=http://127.0.0.1:2380'] });
