@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { DoctorError, ExitCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerExplore } from './commands/explore.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRebuild } from './commands/rebuild.js';
@@ -25,6 +26,7 @@ program
 registerInspect(program);
 registerVerify(program);
 registerExport(program);
+registerExplore(program);
 registerRepair(program);
 registerUndo(program);
 registerRebuild(program);

@@ -24,6 +24,8 @@ export interface ExportFilter {
   keyPrefix?: Uint8Array;
   includeDamaged?: boolean;
   describe?: DescribeOptions;
+  /** Progress of the walk (for a progress bar). */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /** The request kind a line carries, for --type: `put`, `txn`, `noop`, `v2`, `conf_change`, ... */
@@ -109,7 +111,7 @@ export function* exportLines(segments: SegmentInput[], f: ExportFilter = {}): Ge
   let damaged = false;
   const describe = f.describe ?? {};
   const names = segments.map((s) => s.name);
-  for (const ev of walkWal(segments, { salvage: f.includeDamaged ?? false })) {
+  for (const ev of walkWal(segments, { salvage: f.includeDamaged ?? false, ...(f.onProgress ? { onProgress: f.onProgress } : {}) })) {
     if (ev.kind === 'segment-end') {
       if (!endsCleanly(ev.end)) {
         if (!f.includeDamaged) return;

@@ -25,6 +25,8 @@ export interface InspectOptions {
   walDir?: string;
   /** Which etcd release line decides the verdict; default: the one that wrote the dir, else 3.5. */
   etcdVersion?: EtcdVersion;
+  /** Progress of the WAL walk, the long part of the analysis (for a progress bar). */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /** .snap files are read whole (as etcd does); refuse absurd sizes rather than allocate them. */
@@ -47,7 +49,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   if (layout.segments.length > 0) {
     const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
     try {
-      wal = analyzeWal(sources);
+      wal = analyzeWal(sources, opts.onProgress ? { onProgress: opts.onProgress } : {});
     } finally {
       for (const s of sources) s.source.close();
     }

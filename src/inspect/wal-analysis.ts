@@ -6,7 +6,7 @@
 import type { SegmentEnd } from '../format/wal/decoder.js';
 import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
-import { type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, walkWal } from '../format/wal/walk.js';
+import { type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
 
 export interface EntryRef {
   index: bigint;
@@ -114,7 +114,7 @@ function emptyCounts(): RecordCounts {
   return { metadata: 0, entry: 0, state: 0, crc: 0, snapshot: 0, unknown: 0, undecodable: 0 };
 }
 
-export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAnalysis {
+export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: Pick<WalkOptions, 'onProgress'> = {}): WalAnalysis {
   const out: WalAnalysis = {
     segments: [],
     confChanges: [],
@@ -135,7 +135,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[]): WalAn
     if (list.length < MAX_EVENTS) list.push(v);
   };
 
-  for (const ev of walkWal(segments, { salvage: true }) as Generator<WalkEvent>) {
+  for (const ev of walkWal(segments, { salvage: true, ...opts }) as Generator<WalkEvent>) {
     if (ev.kind === 'segment-start') {
       cur = {
         index: ev.segment,

@@ -75,7 +75,11 @@ export type WalkEvent = WalkSegmentStart | WalkRecord | WalkSegmentEnd;
 export interface WalkOptions {
   /** Also yield records found past the end of good data in each segment. */
   salvage?: boolean;
+  /** Called as the walk advances (about every MiB and at each segment's end): bytes read so far, of all segments' bytes. */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
+
+const PROGRESS_STEP_BYTES = 1 << 20;
 
 /** Whether a segment end lets the chain continue into the next segment. */
 export function endsCleanly(end: SegmentEnd): boolean {
@@ -85,12 +89,20 @@ export function endsCleanly(end: SegmentEnd): boolean {
 export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Generator<WalkEvent> {
   let crc = 0;
   let chained = false;
+  const onProgress = opts.onProgress;
+  const total = onProgress ? segments.reduce((a, s) => a + s.source.size, 0) : 0;
+  let before = 0;
+  let next = 0;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const win = new ReadWindow(seg.source);
     yield { kind: 'segment-start', segment: i, name: seg.name, parsed: parseWalName(seg.name), size: seg.source.size, crcIn: crc, chained };
     let endEvent: WalkSegmentEnd | undefined;
     for (const ev of decodeSegment(win, { crc, salvage: opts.salvage ?? false })) {
+      if (onProgress && ev.kind !== 'end' && before + ev.offset >= next) {
+        onProgress(before + ev.offset, total);
+        next = before + ev.offset + PROGRESS_STEP_BYTES;
+      }
       if (ev.kind === 'record') {
         const rec: WalkRecord = {
           kind: 'record',
@@ -121,6 +133,8 @@ export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Gene
         };
       }
     }
+    before += seg.source.size;
+    onProgress?.(before, total);
     const clean = endEvent !== undefined && endsCleanly(endEvent.end);
     crc = clean ? endEvent!.crcOut : 0;
     chained = clean;

@@ -1,0 +1,142 @@
+/**
+ * `wal-doctor explore`: overview → segments → records of a segment → one record. Every screen
+ * reads the same analysis as `inspect` (the Report) and the same decoder; screens under the top
+ * one stay mounted (hidden), so going back returns to where you were.
+ */
+import { Box, Text, useApp, useInput } from 'ink';
+import { useRef, useState } from 'react';
+import type { ByteSource } from '../format/bytes.js';
+import type { Analysis } from '../inspect/analyze.js';
+import { Help } from './Help.js';
+import { Overview } from './Overview.js';
+import { RecordDetail } from './RecordDetail.js';
+import { RecordList } from './RecordList.js';
+import { SegmentList, isDamaged } from './SegmentList.js';
+import { SegmentRows } from './segment-rows.js';
+import { ThemeContext } from './theme.js';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface AppProps {
+  analysis: Analysis;
+  /** Opens segment i (index into the report's segments) for reading; the caller closes it. */
+  openSegment(i: number): ByteSource;
+  color: boolean;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  size?: { width: number; height: number };
+}
+
+type Screen =
+  | { name: 'overview' }
+  | { name: 'segments'; initial: number }
+  | { name: 'records'; segment: number; atDamage: boolean }
+  | { name: 'detail'; segment: number; row: number };
+
+const HINTS: Record<Screen['name'], string> = {
+  overview: 'Enter segments  d first damage  j/k scroll  ? help  q quit',
+  segments: 'Enter records  d next damaged  Esc back  ? help  q quit',
+  records: 'Enter detail  / search  n next  d damage  f filter  Esc back  ? help  q quit',
+  detail: 'j/k PgUp/PgDn scroll  Esc back  ? help  q quit',
+};
+
+export function App({ analysis, openSegment, color, size }: AppProps) {
+  const { exit } = useApp();
+  const { width, height } = useTerminalSize(size);
+  const report = analysis.report;
+  const [stack, setStack] = useState<Screen[]>([{ name: 'overview' }]);
+  const [help, setHelp] = useState(false);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [promptOpen, setPromptOpen] = useState(false);
+  const rowsCache = useRef(new Map<number, SegmentRows>());
+  const top = stack[stack.length - 1]!;
+  // Header + body + footer fill one line less than the terminal: ink redraws in place only then.
+  const body = Math.max(3, height - 3);
+
+  const rowsOf = (i: number): SegmentRows => {
+    let r = rowsCache.current.get(i);
+    if (!r) {
+      r = new SegmentRows(openSegment(i), analysis.wal?.segments[i]?.crcIn ?? 0);
+      rowsCache.current.set(i, r);
+    }
+    return r;
+  };
+  const push = (s: Screen) => {
+    setMessage(undefined);
+    setStack((st) => [...st, s]);
+  };
+
+  useInput(
+    (input, key) => {
+      if (help) {
+        setHelp(false);
+        return;
+      }
+      if (input === 'q') exit();
+      else if (input === '?') setHelp(true);
+      else if ((key.escape || key.leftArrow || input === 'h' || key.backspace) && stack.length > 1) {
+        setMessage(undefined);
+        setStack((st) => st.slice(0, -1));
+      }
+    },
+    { isActive: !promptOpen },
+  );
+
+  const segments = report.wal?.segments ?? [];
+  const firstDamaged = segments.findIndex(isDamaged);
+  const crumbs = stack
+    .map((s) => (s.name === 'overview' ? 'overview' : s.name === 'segments' ? 'segments' : s.name === 'records' ? (segments[s.segment]?.name ?? '?') : `@${rowsOf(s.segment).offsetOf(s.row)}`))
+    .join(' › ');
+
+  return (
+    <ThemeContext.Provider value={{ color }}>
+      <Box flexDirection="column" width={width} height={height - 1}>
+        <Text bold wrap="truncate-start" inverse={color}>
+          {` wal-doctor explore  ${report.path}  ${crumbs} `.padEnd(width)}
+        </Text>
+        {help ? <Help height={body} /> : null}
+        {stack.map((s, i) => {
+          const active = !help && i === stack.length - 1;
+          const shown = active ? 'flex' : 'none';
+          switch (s.name) {
+            case 'overview':
+              return (
+                <Box key={i} display={shown}>
+                  <Overview report={report} height={body} active={active} onOpen={(d) => push({ name: 'segments', initial: d && firstDamaged >= 0 ? firstDamaged : 0 })} />
+                </Box>
+              );
+            case 'segments':
+              return (
+                <Box key={i} display={shown}>
+                  <SegmentList report={report} height={body} width={width} active={active} initial={s.initial} onMessage={setMessage} onOpen={(seg, d) => push({ name: 'records', segment: seg, atDamage: d })} />
+                </Box>
+              );
+            case 'records':
+              return (
+                <Box key={i} display={shown}>
+                  <RecordList
+                    rows={rowsOf(s.segment)}
+                    segment={segments[s.segment]!}
+                    height={body}
+                    width={width}
+                    active={active}
+                    startAtDamage={s.atDamage}
+                    onMessage={setMessage}
+                    onPrompt={setPromptOpen}
+                    onOpen={(row) => push({ name: 'detail', segment: s.segment, row })}
+                  />
+                </Box>
+              );
+            case 'detail':
+              return (
+                <Box key={i} display={shown}>
+                  <RecordDetail rows={rowsOf(s.segment)} row={s.row} height={body} active={active} />
+                </Box>
+              );
+          }
+        })}
+        <Text wrap="truncate-end" dimColor={message === undefined}>
+          {message ?? HINTS[top.name]}
+        </Text>
+      </Box>
+    </ThemeContext.Provider>
+  );
+}

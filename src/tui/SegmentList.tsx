@@ -1,0 +1,74 @@
+import { Box, Text, useInput } from 'ink';
+import type { Report, Segment } from '../inspect/report.js';
+import { formatBytes } from '../export/payload.js';
+import { toneProps, useTheme } from './theme.js';
+import { useListCursor } from './use-list-cursor.js';
+
+export interface SegmentListProps {
+  report: Report;
+  height: number;
+  width: number;
+  active: boolean;
+  initial: number;
+  onOpen(segment: number, firstDamage: boolean): void;
+  onMessage(text: string): void;
+}
+
+const BAR = 12;
+
+export function isDamaged(s: Segment): boolean {
+  return s.end !== 'eof' && s.end !== 'zero-length';
+}
+
+/** Where good data ends in the file, as `[####........]`: the filled part is good. */
+export function goodBar(s: Segment): string {
+  const filled = s.size === 0 ? BAR : s.goodBytes === 0 ? 0 : Math.max(1, Math.round((s.goodBytes / s.size) * BAR));
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}]`;
+}
+
+export function segmentRowText(s: Segment): string {
+  const recs = Object.values(s.records).reduce((a, b) => a + b, 0);
+  const range = s.firstEntry ? `${s.firstEntry.index}..${s.lastEntry?.index ?? '?'}` : '-';
+  return `${(s.seq ?? '?').padStart(3)} ${formatBytes(s.size).padStart(8)} ${range.padEnd(14)} ${String(recs).padStart(6)}  ${s.ending.padEnd(17)} ${goodBar(s)} ${s.goodBytes.toLocaleString('en-US')}`;
+}
+
+/** Screen 2: every segment with its size, index range, records, how it ends and where good data stops. */
+export function SegmentList({ report, height, width, active, initial, onOpen, onMessage }: SegmentListProps) {
+  const theme = useTheme();
+  const segments = report.wal?.segments ?? [];
+  const page = Math.max(1, height - 2);
+  const list = useListCursor(segments.length, page, initial);
+  useInput(
+    (input, key) => {
+      if (list.handleKey(input, key)) return;
+      if ((key.return || key.rightArrow || input === 'l') && segments.length > 0) onOpen(list.cursor, false);
+      else if (input === 'd') {
+        for (let k = 1; k <= segments.length; k++) {
+          const i = (list.cursor + k) % segments.length;
+          if (isDamaged(segments[i]!)) {
+            list.set(i);
+            onMessage(`segment ${i}: ${segments[i]!.ending} at byte ${segments[i]!.goodBytes.toLocaleString('en-US')}`);
+            return;
+          }
+        }
+        onMessage('no damaged segment');
+      } else if (input === '/' || input === 'f' || input === 'n') onMessage('search and filter work on the records of a segment: press Enter to open one');
+    },
+    { isActive: active },
+  );
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text bold wrap="truncate-end">{' seq     size index range    records  ending            good data'}</Text>
+      {segments.slice(list.top, list.top + page).map((s, k) => {
+        const i = list.top + k;
+        const sel = i === list.cursor;
+        return (
+          <Text key={i} inverse={sel} wrap="truncate-end" {...toneProps(theme, isDamaged(s) ? 'error' : undefined)}>
+            {`${sel ? '>' : ' '}${segmentRowText(s)}`.padEnd(width)}
+          </Text>
+        );
+      })}
+      <Text dimColor wrap="truncate-end">{segments[list.cursor]?.name ?? 'no WAL segments'}</Text>
+    </Box>
+  );
+}
