@@ -498,6 +498,14 @@ function walFindings(wal: WalAnalysis, rel: (abs: string) => string, add: (f: Fi
 function decideVerdict(layout: Layout, wal: WalAnalysis | undefined, main: BootPrediction | undefined, findings: Finding[], db: Report['db'], memberCount: number): Omit<Report['verdict'], 'etcdVersion'> {
   const dir = layout.root;
   const errors = findings.filter((f) => f.severity === 'error');
+  if (!wal && (layout.kind === 'data-dir' || layout.kind === 'member-dir')) {
+    return {
+      status: 'needs-rebuild',
+      exitCode: 2,
+      headline: 'no WAL segment: etcd would start a brand-new, empty member on this dir',
+      nextStep: `if etcd runs with --wal-dir, pass the same: wal-doctor inspect --wal-dir <dir> ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`,
+    };
+  }
   if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {
     const problems = findings.filter((f) => f.severity !== 'info');
     if (problems.length === 0) return { status: 'healthy', exitCode: 0, headline: 'no damage found in this file', nextStep: 'nothing to do' };

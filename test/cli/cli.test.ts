@@ -79,6 +79,19 @@ describe('wal-doctor CLI', () => {
     assertOneLineError(r2.stderr, d, 'not an etcd data dir');
   });
 
+  it('a WAL kept elsewhere: --wal-dir reads it; without it the dir has no log (exit 2, says why)', () => {
+    const dir = join(scratch, 'waldir');
+    cpSync(fx.dir, dir, { recursive: true });
+    const walDir = join(scratch, 'waldir-wal');
+    cpSync(join(dir, 'member/wal'), walDir, { recursive: true });
+    rmSync(join(dir, 'member/wal'), { recursive: true });
+    assert.equal(cli(['verify', '--wal-dir', walDir, dir]).code, 0);
+    const r = cli(['verify', dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /no WAL segment.*brand-new, empty member/);
+    assert.match(r.stdout, /--wal-dir/);
+  });
+
   it('usage errors exit 64', () => {
     assert.equal(cli(['verify', '--etcd-version', '9.9', fx.dir]).code, 64);
     assert.equal(cli(['frobnicate']).code, 64);
