@@ -5,6 +5,7 @@
  */
 import { Box, Text, useApp, useInput } from 'ink';
 import { useRef, useState } from 'react';
+import { type KeyHandler, ScreenKeysContext } from './use-screen-keys.js';
 import type { ByteSource } from '../format/bytes.js';
 import type { Analysis } from '../inspect/analyze.js';
 import { Help } from './Help.js';
@@ -45,7 +46,10 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
   const [stack, setStack] = useState<Screen[]>([{ name: 'overview' }]);
   const [help, setHelp] = useState(false);
   const [message, setMessage] = useState<string | undefined>(undefined);
-  const [promptOpen, setPromptOpen] = useState(false);
+  const handlers = useRef(new Map<number, KeyHandler>());
+  // Refs, not only state: the next key may come before React re-renders.
+  const depthRef = useRef(0);
+  const helpRef = useRef(false);
   const rowsCache = useRef(new Map<number, SegmentRows>());
   const top = stack[stack.length - 1]!;
   // Header + body + footer fill one line less than the terminal: ink redraws in place only then.
@@ -61,24 +65,29 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
   };
   const push = (s: Screen) => {
     setMessage(undefined);
+    depthRef.current++;
     setStack((st) => [...st, s]);
   };
+  const setHelpNow = (on: boolean) => {
+    helpRef.current = on;
+    setHelp(on);
+  };
 
-  useInput(
-    (input, key) => {
-      if (help) {
-        setHelp(false);
-        return;
-      }
-      if (input === 'q') exit();
-      else if (input === '?') setHelp(true);
-      else if ((key.escape || key.leftArrow || input === 'h' || key.backspace) && stack.length > 1) {
-        setMessage(undefined);
-        setStack((st) => st.slice(0, -1));
-      }
-    },
-    { isActive: !promptOpen },
-  );
+  useInput((input, key) => {
+    if (helpRef.current) {
+      setHelpNow(false);
+      return;
+    }
+    if (handlers.current.get(depthRef.current)?.(input, key)) return;
+    if (input === 'q') exit();
+    else if (input === '?') setHelpNow(true);
+    else if ((key.escape || key.leftArrow || input === 'h' || key.backspace) && depthRef.current > 0) {
+      setMessage(undefined);
+      handlers.current.delete(depthRef.current);
+      depthRef.current--;
+      setStack((st) => st.slice(0, -1));
+    }
+  });
 
   const segments = report.wal?.segments ?? [];
   const firstDamaged = segments.findIndex(isDamaged);
@@ -88,25 +97,25 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
 
   return (
     <ThemeContext.Provider value={{ color }}>
+     <ScreenKeysContext.Provider value={handlers.current}>
       <Box flexDirection="column" width={width} height={height - 1}>
         <Text bold wrap="truncate-start" inverse={color}>
           {` wal-doctor explore  ${report.path}  ${crumbs} `.padEnd(width)}
         </Text>
         {help ? <Help height={body} /> : null}
         {stack.map((s, i) => {
-          const active = !help && i === stack.length - 1;
-          const shown = active ? 'flex' : 'none';
+          const shown = !help && i === stack.length - 1 ? 'flex' : 'none';
           switch (s.name) {
             case 'overview':
               return (
                 <Box key={i} display={shown}>
-                  <Overview report={report} height={body} active={active} onOpen={(d) => push({ name: 'segments', initial: d && firstDamaged >= 0 ? firstDamaged : 0 })} />
+                  <Overview report={report} height={body} depth={i} onOpen={(d) => push({ name: 'segments', initial: d && firstDamaged >= 0 ? firstDamaged : 0 })} />
                 </Box>
               );
             case 'segments':
               return (
                 <Box key={i} display={shown}>
-                  <SegmentList report={report} height={body} width={width} active={active} initial={s.initial} onMessage={setMessage} onOpen={(seg, d) => push({ name: 'records', segment: seg, atDamage: d })} />
+                  <SegmentList report={report} height={body} width={width} depth={i} initial={s.initial} onMessage={setMessage} onOpen={(seg, d) => push({ name: 'records', segment: seg, atDamage: d })} />
                 </Box>
               );
             case 'records':
@@ -117,10 +126,9 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
                     segment={segments[s.segment]!}
                     height={body}
                     width={width}
-                    active={active}
+                    depth={i}
                     startAtDamage={s.atDamage}
                     onMessage={setMessage}
-                    onPrompt={setPromptOpen}
                     onOpen={(row) => push({ name: 'detail', segment: s.segment, row })}
                   />
                 </Box>
@@ -128,7 +136,7 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
             case 'detail':
               return (
                 <Box key={i} display={shown}>
-                  <RecordDetail rows={rowsOf(s.segment)} row={s.row} height={body} active={active} />
+                  <RecordDetail rows={rowsOf(s.segment)} row={s.row} height={body} depth={i} />
                 </Box>
               );
           }
@@ -137,6 +145,7 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
           {message ?? HINTS[top.name]}
         </Text>
       </Box>
+     </ScreenKeysContext.Provider>
     </ThemeContext.Provider>
   );
 }

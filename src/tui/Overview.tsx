@@ -1,29 +1,28 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { useMemo } from 'react';
 import type { Report } from '../inspect/report.js';
 import { Lines } from './Lines.js';
 import { overviewLines } from './overview-lines.js';
 import { useListCursor } from './use-list-cursor.js';
+import { useScreenKeys } from './use-screen-keys.js';
 
 export interface OverviewProps {
   report: Report;
   height: number;
-  active: boolean;
+  depth: number;
   onOpen(firstDamage: boolean): void;
 }
 
 /** Screen 1: the dir at a glance; Enter lists the segments, `d` goes to the first damaged one. */
-export function Overview({ report, height, active, onOpen }: OverviewProps) {
+export function Overview({ report, height, depth, onOpen }: OverviewProps) {
   const lines = useMemo(() => overviewLines(report), [report]);
   const scroll = useListCursor(Math.max(1, lines.length - height + 1), 1, 0, Math.max(1, height - 1));
-  useInput(
-    (input, key) => {
-      if (key.return || key.rightArrow || input === 'l') onOpen(false);
-      else if (input === 'd') onOpen(true);
-      else scroll.handleKey(input, key);
-    },
-    { isActive: active },
-  );
+  useScreenKeys(depth, (input, key) => {
+    if (key.return || key.rightArrow || input === 'l') onOpen(false);
+    else if (input === 'd') onOpen(true);
+    else return scroll.handleKey(input, key);
+    return true;
+  });
   return (
     <Box flexDirection="column" height={height}>
       <Lines lines={lines} top={scroll.cursor} height={height} />

@@ -1,15 +1,16 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useMemo } from 'react';
 import { type ByteClass, type HexLine, type SegmentRows, frameLayout, hexLines, recordJson } from './segment-rows.js';
 import { recordRowText } from './RecordList.js';
 import { toneProps, useTheme } from './theme.js';
 import { useListCursor } from './use-list-cursor.js';
+import { useScreenKeys } from './use-screen-keys.js';
 
 export interface RecordDetailProps {
   rows: SegmentRows;
   row: number;
   height: number;
-  active: boolean;
+  depth: number;
 }
 
 /** Hex lines shown of a large frame: its head (where the length word, type and crc are) and tail. */
@@ -22,7 +23,7 @@ type DetailLine = { kind: 'text'; text: string; tone?: 'error' | 'head' | 'dim' 
  * Screen 4: one record: where it is and what it is, a hex view of its frame (length word, record
  * fields, padding; the damaged bytes highlighted), then the decoded record as JSON.
  */
-export function RecordDetail({ rows, row, height, active }: RecordDetailProps) {
+export function RecordDetail({ rows, row, height, depth }: RecordDetailProps) {
   const lines = useMemo<DetailLine[]>(() => {
     const v = rows.view(row);
     const bytes = rows.frameBytes(row);
@@ -42,19 +43,24 @@ export function RecordDetail({ rows, row, height, active }: RecordDetailProps) {
     out.push({ kind: 'text', text: `Frame at byte ${v.offset.toLocaleString('en-US')}, ${bytes.length.toLocaleString('en-US')} bytes`, tone: 'head' });
     for (const l of layout.legend) out.push({ kind: 'text', text: `  ${l}`, ...(l.startsWith('damaged') ? { tone: 'error' as const } : {}) });
     const all = Math.ceil(bytes.length / 16);
-    if (all <= HEAD_LINES + TAIL_LINES + 1) for (const h of hexLines(bytes, layout.classes, v.offset, all)) out.push({ kind: 'hex', line: h });
+    // Under a line with damaged bytes, carets point at them: the highlight survives NO_COLOR and copy-paste.
+    const hex = (h: HexLine) => {
+      out.push({ kind: 'hex', line: h });
+      if (h.bytes.some((b) => b.cls === 'bad')) out.push({ kind: 'text', text: `${' '.repeat(8)}${h.bytes.map((b) => (b.cls === 'bad' ? ' ^^' : '   ')).join('').trimEnd()}`, tone: 'error' });
+    };
+    if (all <= HEAD_LINES + TAIL_LINES + 1) for (const h of hexLines(bytes, layout.classes, v.offset, all)) hex(h);
     else {
-      for (const h of hexLines(bytes, layout.classes, v.offset, HEAD_LINES)) out.push({ kind: 'hex', line: h });
+      for (const h of hexLines(bytes, layout.classes, v.offset, HEAD_LINES)) hex(h);
       out.push({ kind: 'text', text: `  … ${((all - HEAD_LINES - TAIL_LINES) * 16).toLocaleString('en-US')} bytes not shown …`, tone: 'dim' });
       const from = (all - TAIL_LINES) * 16;
-      for (const h of hexLines(bytes.subarray(from), layout.classes.slice(from), v.offset + from, TAIL_LINES)) out.push({ kind: 'hex', line: h });
+      for (const h of hexLines(bytes.subarray(from), layout.classes.slice(from), v.offset + from, TAIL_LINES)) hex(h);
     }
     out.push({ kind: 'text', text: 'Decoded', tone: 'head' });
     for (const t of recordJson(v)) out.push({ kind: 'text', text: t });
     return out;
   }, [rows, row]);
   const scroll = useListCursor(Math.max(1, lines.length - height + 1), 1, 0, Math.max(1, height - 1));
-  useInput((input, key) => void scroll.handleKey(input, key), { isActive: active });
+  useScreenKeys(depth, (input, key) => scroll.handleKey(input, key));
   return (
     <Box flexDirection="column" height={height}>
       {lines.slice(scroll.cursor, scroll.cursor + height).map((l, i) => (l.kind === 'hex' ? <Hex key={i} line={l.line} /> : <Plain key={i} text={l.text} tone={l.tone} />))}

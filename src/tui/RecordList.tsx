@@ -1,23 +1,22 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useMemo, useState } from 'react';
 import type { Segment } from '../inspect/report.js';
 import type { RowView, SegmentRows } from './segment-rows.js';
 import { toneProps, useTheme } from './theme.js';
 import { useListCursor } from './use-list-cursor.js';
 import { usePrompt } from './use-prompt.js';
+import { useScreenKeys } from './use-screen-keys.js';
 
 export interface RecordListProps {
   rows: SegmentRows;
   segment: Segment;
   height: number;
   width: number;
-  active: boolean;
+  depth: number;
   /** Start on the frame where good data ends. */
   startAtDamage: boolean;
   onOpen(row: number): void;
   onMessage(text: string): void;
-  /** Whether a prompt has the keys (Esc then cancels it instead of going back). */
-  onPrompt(open: boolean): void;
 }
 
 const MARK = { good: ' ', damaged: '!', salvaged: '+' } as const;
@@ -31,7 +30,7 @@ export function recordRowText(v: RowView): string {
  * Screen 3: the records of one segment, windowed: only the rows on screen are decoded. `!` marks
  * the frame where good data ends, `+` records found past it.
  */
-export function RecordList({ rows, segment, height, width, active, startAtDamage, onOpen, onMessage, onPrompt }: RecordListProps) {
+export function RecordList({ rows, segment, height, width, depth, startAtDamage, onOpen, onMessage }: RecordListProps) {
   const theme = useTheme();
   const [filter, setFilter] = useState<{ type: string; rows: Int32Array } | undefined>(undefined);
   const [query, setQuery] = useState<string | undefined>(undefined);
@@ -49,7 +48,6 @@ export function RecordList({ rows, segment, height, width, active, startAtDamage
     }
   };
   const prompt = usePrompt((label, value) => {
-    onPrompt(false);
     if (label === '/') {
       if (value.trim() === '') return;
       setQuery(value);
@@ -74,21 +72,14 @@ export function RecordList({ rows, segment, height, width, active, startAtDamage
     }
   });
 
-  useInput(
-    (input, key) => {
-      if (prompt.handleKey(input, key)) {
-        if (key.escape) onPrompt(false);
-        return;
-      }
-      if (list.handleKey(input, key)) return;
+  useScreenKeys(depth, (input, key) => {
+      // While the prompt is open it takes every key (Esc cancels it rather than leaving the screen).
+      if (prompt.handleKey(input, key)) return true;
+      if (list.handleKey(input, key)) return true;
       if ((key.return || key.rightArrow || input === 'l') && count > 0) onOpen(rowAt(list.cursor));
-      else if (input === '/') {
-        prompt.open('/');
-        onPrompt(true);
-      } else if (input === 'f') {
-        prompt.open('filter type:', filter?.type ?? '');
-        onPrompt(true);
-      } else if (input === 'n') {
+      else if (input === '/') prompt.open('/');
+      else if (input === 'f') prompt.open('filter type:', filter?.type ?? '');
+      else if (input === 'n') {
         if (query === undefined) onMessage('no search yet: press / to search');
         else search(query, list.cursor);
       } else if (input === 'd') {
@@ -103,10 +94,9 @@ export function RecordList({ rows, segment, height, width, active, startAtDamage
             onMessage(next === rows.damagedRow ? `good data ends here: ${segment.ending} at byte ${rows.offsetOf(next).toLocaleString('en-US')}` : `past the damage: record at byte ${rows.offsetOf(next).toLocaleString('en-US')}`);
           }
         }
-      }
-    },
-    { isActive: active },
-  );
+      } else return false;
+      return true;
+  });
 
   const visible = useMemo(() => {
     const out: RowView[] = [];

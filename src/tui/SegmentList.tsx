@@ -1,14 +1,15 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import type { Report, Segment } from '../inspect/report.js';
 import { formatBytes } from '../export/payload.js';
 import { toneProps, useTheme } from './theme.js';
 import { useListCursor } from './use-list-cursor.js';
+import { useScreenKeys } from './use-screen-keys.js';
 
 export interface SegmentListProps {
   report: Report;
   height: number;
   width: number;
-  active: boolean;
+  depth: number;
   initial: number;
   onOpen(segment: number, firstDamage: boolean): void;
   onMessage(text: string): void;
@@ -33,14 +34,13 @@ export function segmentRowText(s: Segment): string {
 }
 
 /** Screen 2: every segment with its size, index range, records, how it ends and where good data stops. */
-export function SegmentList({ report, height, width, active, initial, onOpen, onMessage }: SegmentListProps) {
+export function SegmentList({ report, height, width, depth, initial, onOpen, onMessage }: SegmentListProps) {
   const theme = useTheme();
   const segments = report.wal?.segments ?? [];
   const page = Math.max(1, height - 2);
   const list = useListCursor(segments.length, page, initial);
-  useInput(
-    (input, key) => {
-      if (list.handleKey(input, key)) return;
+  useScreenKeys(depth, (input, key) => {
+      if (list.handleKey(input, key)) return true;
       if ((key.return || key.rightArrow || input === 'l') && segments.length > 0) onOpen(list.cursor, false);
       else if (input === 'd') {
         for (let k = 1; k <= segments.length; k++) {
@@ -48,14 +48,14 @@ export function SegmentList({ report, height, width, active, initial, onOpen, on
           if (isDamaged(segments[i]!)) {
             list.set(i);
             onMessage(`segment ${i}: ${segments[i]!.ending} at byte ${segments[i]!.goodBytes.toLocaleString('en-US')}`);
-            return;
+            return true;
           }
         }
         onMessage('no damaged segment');
       } else if (input === '/' || input === 'f' || input === 'n') onMessage('search and filter work on the records of a segment: press Enter to open one');
-    },
-    { isActive: active },
-  );
+      else return false;
+      return true;
+  });
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">{' seq     size index range    records  ending            good data'}</Text>
