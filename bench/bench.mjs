@@ -1,15 +1,15 @@
 // bench/bench.mjs - `npm run bench` (after `npm run build`). One run measures, side by side:
-//   1. verify throughput (inspectPath, in process) on a 3-segment dir vs raw CRC-32C (crc-32) over
-//      the same bytes                                              target: verify >= 70% of crc
+//   1. verify throughput (inspectPath, in process) on a 3-segment dir vs raw CRC-32C over the same
+//      bytes, crc-32 and native; the ratio is against the faster  target: verify >= 70% of crc
 //   2. export entries/s on a dir of 150k small puts (exportLines + JSON.stringify, and the CLI)
 //                                                                  target: >= 300,000 entries/s
 //   3. peak RSS of verify and export on the 3-segment dir, each in a child process
 //                                                                  target: < 200 MB
 //   4. `wal-doctor verify` vs etcd's own Go reader (wal.OpenForRead + ReadAll, bench/go/walread.go)
 //      as whole processes on a 2-segment dir (hyperfine)           aim: verify <= 1.5x Go
-//   5. crc-32 vs @node-rs/crc32 per record-size bucket, the crossover, and verify with the hybrid
-//      (src/format/crc.ts, swapped in for crc-32's buf inside the decoder for A/B runs); the facade
-//      is also checked with the native binary hidden (bench/no-native.cjs): crc-32, same results
+//   5. crc-32 vs @node-rs/crc32 per record-size bucket, the crossover, and verify as shipped (native
+//      CRC for large records, src/format/crc.ts) against verify with the native binary hidden
+//      (bench/no-native.cjs: crc-32 for everything), in child processes; same results either way
 // Data dirs are written by real etcd (bench/gen.mjs) and cached in .bench/data. Ratios are only
 // ever computed between numbers measured in this run. Table on stdout, JSON in .bench/last.json.
 // `npm run bench -- --profile` also CPU-profiles the verify and export children and prints the
