@@ -205,17 +205,39 @@ export class SegmentRows {
     return base;
   }
 
-  /** Whether a row matches a search: an entry index or a byte offset (decimal or 0x hex), or text in its summary. */
+  /**
+   * Whether a row matches a search: an entry index or a byte offset (decimal or 0x hex), or text
+   * in the record's bytes (keys, values) or its one-line summary (`PUT`, `HardState`, ...). A
+   * text with a `/` (a key) is looked for in the raw bytes only, which needs no decoding: a
+   * search through 200,000 records then takes a fraction of a second instead of seconds.
+   */
   matches(row: number, query: string): boolean {
     const q = query.trim();
     if (q === '') return false;
     if (/^0x[0-9a-f]+$/i.test(q)) return this.offsetOf(row) === Number.parseInt(q.slice(2), 16);
-    const v = this.view(row);
     if (/^\d+$/.test(q)) {
-      if (v.offset === Number(q)) return true;
+      if (this.offsetOf(row) === Number(q)) return true;
+      const v = this.view(row);
       if (v.type === 'entry' && v.index === BigInt(q)) return true;
+      return v.summary.includes(q);
     }
-    return v.summary.includes(q);
+    if (this.rawIncludes(row, q)) return true;
+    return !q.includes('/') && this.view(row).summary.includes(q);
+  }
+
+  private scan: ReadWindow | undefined;
+  private needle: { text: string; bytes: Buffer } | undefined;
+
+  /** Whether the frame's bytes contain `text` (UTF-8), read through one sequential window. */
+  private rawIncludes(row: number, text: string): boolean {
+    if (this.needle?.text !== text) this.needle = { text, bytes: Buffer.from(text, 'utf8') };
+    this.scan ??= new ReadWindow(this.source);
+    const offset = this.offsetOf(row);
+    const left = this.source.size - offset;
+    if (left < FRAME_HEADER_BYTES) return false;
+    const frame = decodeFrameSize(this.scan.bytes(offset, FRAME_HEADER_BYTES), 0);
+    const body = this.scan.bytes(offset + FRAME_HEADER_BYTES, Math.min(frame.recBytes, left - FRAME_HEADER_BYTES, MAX_ROW_READ_BYTES));
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).includes(this.needle.bytes);
   }
 
   /** Next row after `from` (wrapping) that matches, or -1. `within` restricts to a filtered list. */

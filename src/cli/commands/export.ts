@@ -7,6 +7,7 @@ import { ENTRY_TYPES, RECORD_TYPES, exportLines } from '../../export/ndjson.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
 import { parseU64 } from '../options.js';
+import { progressFor } from '../render/progress.js';
 
 const REQUEST_KINDS = [
   'noop', 'v2', 'conf_change', 'conf_change_v2', 'put', 'delete_range', 'range', 'txn', 'compaction',
@@ -61,8 +62,11 @@ export function registerExport(program: Command): void {
           out.once('error', (e) => reject(fsError(e, o.output!, 'creating the output file')));
         });
       }
+      // Lines going to the terminal would mix with the bar: it shows only with -o or a pipe.
+      const progress = progressFor({ json: !o.output && Boolean(process.stdout.isTTY) });
       try {
         const lines = exportLines(segments, {
+          ...progress.options,
           ...(fromIndex !== undefined ? { fromIndex } : {}),
           ...(toIndex !== undefined ? { toIndex } : {}),
           ...(types ? { types } : {}),
@@ -81,6 +85,7 @@ export function registerExport(program: Command): void {
         }
         if (batch) out.write(batch);
       } finally {
+        progress.done();
         for (const s of segments) s.source.close();
         if (o.output) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(fsError(e, o.output!, 'writing')) : resolve())));
       }

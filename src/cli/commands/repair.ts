@@ -6,6 +6,7 @@ import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
 import { gatherRepairFacts } from '../../repair/facts.js';
 import { describePlan, planRepair } from '../../repair/plan.js';
 import { writeJson } from '../render/json.js';
+import { progressFor } from '../render/progress.js';
 
 interface RepairFlags {
   dryRun?: boolean;
@@ -36,7 +37,9 @@ export function registerRepair(program: Command): void {
       const lock = o.dryRun ? undefined : acquireRepairLock(dataDir);
       try {
         if (!o.dryRun) assertNotHeld(dataDir);
-        const analysis = inspectPath(dataDir);
+        const progress = progressFor(o);
+        const analysis = inspectPath(dataDir, progress.options);
+        progress.done();
         const plan = planRepair(analysis, gatherRepairFacts(analysis), {
           allowEntryLoss: o.allowEntryLoss ?? false,
           bridge: o.bridge ?? false,
@@ -77,7 +80,9 @@ export function registerRepair(program: Command): void {
         const { applyPlan } = await import('../../repair/apply.js');
         const { undo } = await import('../../io/backup.js');
         const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
-        const after = inspectPath(dataDir).report;
+        const checking = progressFor(o);
+        const after = inspectPath(dataDir, checking.options).report;
+        checking.done();
         const decider = after.etcd.find((e) => e.version === after.verdict.etcdVersion);
         if (decider?.outcome === 'fails') {
           // The plan was sound by every rule we know, yet etcd would still refuse the result: put

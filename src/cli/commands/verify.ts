@@ -3,6 +3,7 @@ import { inspectPath } from '../../inspect/analyze.js';
 import { type AnalysisFlags, analysisOptions } from '../options.js';
 import { renderVerify } from '../render/report.js';
 import { writeJson } from '../render/json.js';
+import { progressFor } from '../render/progress.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -13,7 +14,9 @@ export function registerVerify(program: Command): void {
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
     .action(async (path: string, o: AnalysisFlags) => {
-      const { report } = inspectPath(path, await analysisOptions(o));
+      const progress = progressFor(o);
+      const { report } = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
+      progress.done();
       if (o.json) writeJson(report);
       else process.stdout.write(renderVerify(report));
       process.exitCode = report.verdict.exitCode;
