@@ -106,7 +106,7 @@ export function RecordList({ rows, segment, height, width, depth, startAtDamage,
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rows, filter, list.top, page, count]);
 
-  const status = `${segment.name}  ${count.toLocaleString('en-US')}${filter ? ` of ${rows.count.toLocaleString('en-US')}` : ''} record(s)${filter ? ` [type ${filter.type}]` : ''}  ends: ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`;
+  const status = `${segment.name}  ${count.toLocaleString('en-US')}${filter ? ` of ${rows.count.toLocaleString('en-US')}` : ''} records${filter ? ` [${filter.type}]` : ''}  ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`;
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">{'      offset type        index term entry type summary'}</Text>

@@ -8,22 +8,44 @@ import type { Tone } from './theme.js';
 export interface Line {
   text: string;
   tone?: Tone;
+  /** Fold rather than cut when wider than the screen (damage, next step). */
+  wrap?: boolean;
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
 
+/** Long lines folded at spaces to `width`, continuation lines indented under the first. */
+export function wrapLines(lines: Line[], width: number): Line[] {
+  const out: Line[] = [];
+  for (const l of lines) {
+    if (!l.wrap || l.text.length <= width) {
+      out.push(l);
+      continue;
+    }
+    const indent = ' '.repeat(Math.min(12, l.text.length - l.text.trimStart().length + 4));
+    let rest = l.text;
+    let first = true;
+    while (rest.length > 0) {
+      const room = first ? width : width - indent.length;
+      let cut = rest.length <= room ? rest.length : rest.lastIndexOf(' ', room);
+      if (cut <= 0) cut = room;
+      const piece = rest.slice(0, cut).trimEnd();
+      out.push({ ...l, text: first ? piece : indent + piece });
+      rest = rest.slice(cut).trimStart();
+      first = false;
+    }
+  }
+  return out;
+}
+
 export function overviewLines(report: Report): Line[] {
   const out: Line[] = [];
-  const push = (text: string, tone?: Tone) => out.push(tone === undefined ? { text } : { text, tone });
+  const push = (text: string, tone?: Tone, wrap = false) => out.push({ text, ...(tone === undefined ? {} : { tone }), ...(wrap ? { wrap } : {}) });
   const v = report.verdict;
   const verdictTone: Tone = v.status === 'healthy' ? 'ok' : v.status === 'repairable' ? 'warning' : 'error';
+  // The facts first, one line each; then the damage and the next step in full (folded).
   push(`Verdict: ${v.status.toUpperCase().replace('-', ' ')} (exit ${v.exitCode}) — ${v.headline}`, verdictTone);
-  push(`Next step: ${v.nextStep}`);
   push(`${report.kind}, written by etcd ${report.writtenBy.version}`, 'dim');
-
-  const problems = report.findings.filter((f) => f.severity !== 'info');
-  push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');
-  for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.message}`, f.severity === 'error' ? 'error' : 'warning');
 
   const wal = report.wal;
   push('WAL', 'head');
@@ -36,7 +58,7 @@ export function overviewLines(report: Report): Line[] {
     push(`  entries ${n(e.count)}${e.firstIndex !== null ? `, index ${e.firstIndex}..${e.lastIndex}, last term ${e.lastTerm}` : ''}`);
     const hs = wal.hardState;
     push(hs ? `  HardState term ${hs.term} vote ${hs.vote_hex} commit ${hs.commit} (${hs.segment} at byte ${n(hs.offset)})` : '  HardState: none');
-    if (wal.goodUntil) push(`  good data ends in ${wal.goodUntil.segment} at byte ${n(wal.goodUntil.offset)}`, 'error');
+    if (wal.goodUntil) push(`  good data ends at byte ${n(wal.goodUntil.offset)} of ${wal.goodUntil.segment}`, 'error');
   }
 
   push('Snapshots', 'head');
@@ -50,13 +72,15 @@ export function overviewLines(report: Report): Line[] {
   push('DB', 'head');
   const db = report.db;
   if (!db) push('  no db');
-  else {
-    push(`  ${db.path}  ${n(db.size)} bytes`);
-    push(`  consistent index ${db.consistentIndex ?? '?'}, term ${db.term ?? '?'}, revision ${db.revision ?? '?'}, compacted at ${db.compactRevision ?? '?'}`);
-  }
+  else push(`  consistent index ${db.consistentIndex ?? '?'}, term ${db.term ?? '?'}, revision ${db.revision ?? '?'}, compacted at ${db.compactRevision ?? '?'}  (${db.path}, ${n(db.size)} bytes)`);
+
+  const problems = report.findings.filter((f) => f.severity !== 'info');
+  push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');
+  for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.message}`, f.severity === 'error' ? 'error' : 'warning', true);
+  push(`Next step: ${v.nextStep}`, 'head', true);
 
   push('etcd at boot', 'head');
-  for (const p of report.etcd) push(`  etcd ${p.version}: ${p.outcome}${p.error ? ` — ${p.error}` : ''}`, p.outcome === 'fails' ? 'error' : p.outcome === 'self-repairs' ? 'warning' : 'ok');
+  for (const p of report.etcd) push(`  etcd ${p.version}: ${p.outcome}${p.error ? ` — ${p.error}` : ''}`, p.outcome === 'fails' ? 'error' : p.outcome === 'self-repairs' ? 'warning' : 'ok', true);
 
   push('Layout', 'head');
   for (const f of report.layout) push(`  ${f.path.padEnd(50)} ${f.isDir ? '(dir)' : n(f.size).padStart(12)}  ${f.role}`);

@@ -59,7 +59,8 @@ describe('explore on v35-bitflip-mid (CRC mismatch at byte 20808, valid records 
     assert.ok(lines.length <= 23, `frame has ${lines.length} lines`);
     assert.ok(lines.every((l) => l.length <= 80), 'no line is wider than 80 columns');
     assert.match(f, /Verdict: NEEDS REBUILD \(exit 2\)/);
-    assert.match(f, /ERROR +member\/wal\/0000000000000000-0000000000000000\.wal at byte 20808/);
+    assert.match(f, /ERROR +member\/wal\/0000000000000000-0000000000000000\.wal at byte 20808 \(record\n +213\): crc mismatch, expected 0x054cadfb computed 0xe20267a3/, 'damage is folded, not cut');
+    assert.match(f, /consistent index 213, term 2, revision 207/);
     assert.match(f, /HardState term 2 vote 28b48bfb11dd2ab9 commit 105/);
     assert.match(f, /Enter segments/);
     ui.close();
@@ -81,7 +82,7 @@ describe('explore on v35-bitflip-mid (CRC mismatch at byte 20808, valid records 
     assert.equal(f.split('\n').filter((l) => /^[> ][ !+] +\d+ /.test(l)).length, 19, 'a page of 19 rows');
     f = await ui.press('G');
     assert.match(selected(f), /^>\+/, 'the last row is a record found past the damage');
-    assert.match(f, /429 record\(s\)/);
+    assert.match(f, /429 records  crc-mismatch at 20,808/);
     f = await ui.press('g');
     assert.match(selected(f), /^> +0 crc/);
     f = await ui.press(KEYS.esc);
@@ -229,7 +230,7 @@ describe('explore on healthy and multi-segment fixtures', () => {
       assert.match(f, /^ +1 +61\.0 MB 107\.\.137 +65 +zero-filled/m);
       f = await ui.press('j', KEYS.enter);
       assert.match(selected(f), /running CRC 0x[0-9a-f]{8}/);
-      assert.match(f, /65 record\(s\)\s+ends: zero-filled at 6,296/);
+      assert.match(f, /65 records  zero-filled at 6,296/);
       f = await ui.press(KEYS.esc, 'k', KEYS.enter, '/');
       await ui.type('filler');
       f = await ui.press(KEYS.enter);
