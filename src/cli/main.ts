@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { DoctorError, ExitCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerDiff } from './commands/diff.js';
 import { registerExplore } from './commands/explore.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
@@ -30,6 +31,7 @@ registerExplore(program);
 registerRepair(program);
 registerUndo(program);
 registerRebuild(program);
+registerDiff(program);
 registerSchema(program);
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.

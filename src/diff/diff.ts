@@ -1,0 +1,245 @@
+/**
+ * `wal-doctor diff`: where did these members part ways?
+ *
+ * Each member's raft log (as etcd replays it, see member-log.ts) is walked in lockstep by index:
+ * at every index, the members that hold an entry are compared (term, type, bytes). Different terms
+ * are raft's normal replacement of an uncommitted tail; the same term with different bytes cannot
+ * happen in raft and is corruption; either at or below every holder's commit means committed data
+ * differs. An index some members hold and others lack is "missing" (after a member's last entry: it
+ * is behind; before its first: purged or covered by its snapshot, not a divergence).
+ * Per member the db's consistent index, revision, compact revision and the KV hash etcd's
+ * `endpoint hashkv` gives, at one revision for all (default: the highest all members have).
+ * Read-only. Memory: one entry per member, the truncation points, at most 200 key names.
+ */
+import { inspectPath } from '../inspect/analyze.js';
+import { NotEtcdError, UsageError } from '../errors.js';
+import { openBoltFile } from '../io/bolt-file.js';
+import { hashKV } from '../format/bbolt/hashkv.js';
+import { hex16 } from '../format/wal/names.js';
+import { describeEntry, summarizePayload } from '../export/payload.js';
+import { keyRanges } from '../export/keys.js';
+import { TOOL_VERSION } from '../version.js';
+import { type LogEntry, type MemberLog, readMemberLog } from './member-log.js';
+import type { DiffReport, MemberFacts } from './schema.js';
+import { DIFF_SCHEMA_VERSION } from './schema-version.js';
+type Lacking = DiffReport['log']['lacking'][number];
+
+const MAX_KEYS = 200;
+
+export interface DiffOptions {
+  /** Revision for the KV hashes; default: the lowest of the members' db revisions. */
+  revision?: bigint;
+}
+
+const ENTRY_TYPES = ['EntryNormal', 'EntryConfChange', 'EntryConfChangeV2'];
+
+function sameEntry(a: LogEntry, b: LogEntry): boolean {
+  if (a.entry.term !== b.entry.term || a.entry.type !== b.entry.type) return false;
+  const x = a.entry.data ?? new Uint8Array(0);
+  const y = b.entry.data ?? new Uint8Array(0);
+  return Buffer.compare(x, y) === 0;
+}
+
+function keyText(b: Uint8Array): string {
+  const t = Buffer.from(b).toString('utf8');
+  return Buffer.from(t, 'utf8').equals(Buffer.from(b)) ? t : `base64:${Buffer.from(b).toString('base64')}`;
+}
+
+class KeyCollector {
+  readonly keys = new Set<string>();
+  truncated = false;
+  add(e: LogEntry): void {
+    for (const r of keyRanges(describeEntry(e.entry))) {
+      const name = r.end === undefined ? keyText(r.key) : `${keyText(r.key)}..${r.end.length === 1 && r.end[0] === 0 ? '(end)' : keyText(r.end)}`;
+      if (this.keys.has(name)) continue;
+      if (this.keys.size >= MAX_KEYS) {
+        this.truncated = true;
+        return;
+      }
+      this.keys.add(name);
+    }
+  }
+}
+
+interface Member {
+  path: string;
+  log: MemberLog;
+  commit: bigint;
+}
+
+/** Compare the members' data dirs (paths as the user typed them). */
+export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
+  if (paths.length < 2) throw new UsageError('diff needs at least two data dirs');
+  const analyses = paths.map((p) => ({ path: p, a: inspectPath(p) }));
+  for (const { path, a } of analyses) {
+    if (a.layout.kind !== 'data-dir' && a.layout.kind !== 'member-dir') throw new NotEtcdError(`${path}: not a data dir (found a ${a.layout.kind}); diff compares members' data dirs`);
+    if (a.layout.segments.length === 0) throw new NotEtcdError(`${path}: no WAL segments`);
+  }
+  const members: Member[] = analyses.map(({ path, a }) => ({
+    path,
+    log: readMemberLog(a.layout.segments),
+    commit: a.report.wal?.hardState ? BigInt(a.report.wal.hardState.commit) : 0n,
+  }));
+
+  // --- the logs, in lockstep -----------------------------------------------------------------
+  const iters = members.map((m) => m.log.entries());
+  const cur: (LogEntry | undefined)[] = iters.map((it) => it.next().value ?? undefined);
+  const keys = new KeyCollector();
+  const conflicts = { term: 0, data: 0, committed: 0, first: null as string | null, last: null as string | null };
+  let firstDivergence: DiffReport['log']['firstDivergence'] = null;
+  const lacking: DiffReport['log']['lacking'] = [];
+  const open: (Lacking | undefined)[] = members.map(() => undefined);
+  let comparedFirst: bigint | undefined;
+  let comparedLast: bigint | undefined;
+
+  const refOf = (i: number, e: LogEntry) => ({
+    member: members[i]!.path,
+    term: e.entry.term.toString(),
+    entryType: ENTRY_TYPES[e.entry.type] ?? `type ${e.entry.type}`,
+    summary: summarizePayload(describeEntry(e.entry)),
+    segment: e.segment,
+    offset: e.offset,
+  });
+
+  for (;;) {
+    let idx: bigint | undefined;
+    for (const e of cur) if (e && (idx === undefined || e.entry.index < idx)) idx = e.entry.index;
+    if (idx === undefined) break;
+    const holders: number[] = [];
+    const lackers: number[] = [];
+    cur.forEach((e, i) => (e && e.entry.index === idx ? holders : lackers).push(i));
+
+    // Lacking: extend or open a range per member. Older than a member's first entry is not a divergence.
+    const whereOf = (i: number): Lacking['where'] => {
+      const m = members[i]!;
+      if (m.log.firstIndex === undefined || idx! < m.log.firstIndex) return cur[i] === undefined && m.log.firstIndex !== undefined ? 'after-last' : 'before-first';
+      return cur[i] === undefined ? 'after-last' : 'gap';
+    };
+    const realLackers: number[] = [];
+    members.forEach((m, i) => {
+      if (!lackers.includes(i)) {
+        open[i] = undefined;
+        return;
+      }
+      const where = whereOf(i);
+      if (where !== 'before-first') realLackers.push(i);
+      const o = open[i];
+      if (o && o.where === where && BigInt(o.to) + 1n === idx) o.to = idx!.toString();
+      else {
+        const r: Lacking = { member: m.path, from: idx!.toString(), to: idx!.toString(), where };
+        lacking.push(r);
+        open[i] = r;
+      }
+    });
+    const missingHere = realLackers.length > 0;
+    if (lackers.length === 0) {
+      comparedFirst ??= idx;
+      comparedLast = idx;
+    }
+
+    const first = cur[holders[0]!]!;
+    const conflict = holders.some((i) => !sameEntry(cur[i]!, first));
+    if (conflict) {
+      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
+      const committed = holders.every((i) => idx! <= members[i]!.commit);
+      if (termDiffers) conflicts.term++;
+      else conflicts.data++;
+      if (committed) conflicts.committed++;
+      conflicts.first ??= idx.toString();
+      conflicts.last = idx.toString();
+      for (const i of holders) keys.add(cur[i]!);
+    } else if (missingHere) {
+      keys.add(first);   // an entry someone is behind on
+    }
+    if (!firstDivergence && (conflict || missingHere)) {
+      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
+      firstDivergence = {
+        index: idx.toString(),
+        kind: conflict ? (termDiffers ? 'term' : 'data') : 'missing',
+        committed: holders.every((i) => idx! <= members[i]!.commit),
+        entries: holders.map((i) => refOf(i, cur[i]!)),
+        lacking: realLackers.map((i) => members[i]!.path),
+      };
+    }
+    for (const i of holders) cur[i] = iters[i]!.next().value ?? undefined;
+  }
+
+  // --- per member facts and the KV hash ------------------------------------------------------
+  const dbRevs = analyses.map(({ a }) => (a.report.db?.revision != null ? BigInt(a.report.db.revision) : undefined));
+  let kvRevision = opts.revision;
+  if (kvRevision === undefined && dbRevs.every((r) => r !== undefined)) kvRevision = dbRevs.reduce((x, y) => (y! < x! ? y : x));
+  const facts: MemberFacts[] = analyses.map(({ path, a }, i) => {
+    const r = a.report;
+    const w = r.wal;
+    const m = members[i]!;
+    let hash: NonNullable<MemberFacts['db']>['hashKV'] = null;
+    if (a.layout.db && r.db && kvRevision !== undefined) {
+      const bolt = openBoltFile(a.layout.db);
+      try {
+        const h = hashKV(bolt.db, { revision: kvRevision });
+        hash = { hash: h.hash, revision: h.revision.toString(), compactRevision: h.compactRevision.toString(), compacted: h.compacted };
+      } finally {
+        bolt.close();
+      }
+    }
+    return {
+      path,
+      memberId: w?.memberId ?? null,
+      clusterId: w?.clusterId ?? null,
+      wal: {
+        firstIndex: m.log.firstIndex?.toString() ?? null,
+        lastIndex: m.log.lastIndex?.toString() ?? null,
+        lastTerm: m.log.lastTerm?.toString() ?? null,
+        entries: m.log.count,
+        overwritten: m.log.overwritten,
+        endsInDamage: w?.goodUntil ?? null,
+        hardState: w?.hardState ? { term: w.hardState.term, vote: hex16(BigInt(w.hardState.vote)), commit: w.hardState.commit } : null,
+        snapshotRecords: (w?.snapshotRecords ?? []).map((s) => ({ index: s.index, term: s.term })),
+      },
+      snapFiles: r.snapFiles.map((s) => ({ name: s.name, index: s.index, term: s.term, status: s.status })),
+      db: r.db
+        ? { consistentIndex: r.db.consistentIndex, term: r.db.term, revision: r.db.revision, compactRevision: r.db.compactRevision, hashKV: hash }
+        : null,
+    };
+  });
+
+  const hs = facts.map((f) => JSON.stringify(f.wal.hardState && { term: f.wal.hardState.term, commit: f.wal.hardState.commit }));
+  const hardStateDiffers = hs.some((h) => h !== hs[0]);
+  const snaps = facts.map((f) => JSON.stringify([f.wal.snapshotRecords, f.snapFiles.map((s) => [s.index, s.term, s.status])]));
+  const snapshotsDiffer = snaps.some((s) => s !== snaps[0]);
+  const hashes = facts.map((f) => f.db?.hashKV?.hash);
+  const kvEqual = hashes.some((h) => h === undefined) ? null : hashes.every((h) => h === hashes[0]);
+
+  const behind = lacking.filter((l) => l.where !== 'before-first');
+  const divergent = firstDivergence !== null || behind.length > 0 || kvEqual === false;
+  let headline: string;
+  if (!divergent) {
+    headline = `consistent: ${members.length} members agree on every entry they share${comparedFirst !== undefined ? ` (index ${comparedFirst}..${comparedLast})` : ''}${kvEqual ? ` and on the KV hash at revision ${kvRevision}` : ''}`;
+  } else if (firstDivergence) {
+    const d = firstDivergence;
+    const what = d.kind === 'term' ? `entries of different terms (${d.entries.map((e) => e.term).join(' vs ')})` : d.kind === 'data' ? `same term, different data: CORRUPTION` : `${d.lacking.join(', ')} lack${d.lacking.length === 1 ? 's' : ''} it`;
+    headline = `divergent: first at index ${d.index}: ${what}${d.committed && d.kind !== 'missing' ? ' (committed on every holder)' : ''}`;
+  } else {
+    headline = `divergent: the logs agree but the KV hashes at revision ${kvRevision} differ`;
+  }
+
+  return {
+    schemaVersion: DIFF_SCHEMA_VERSION,
+    tool: `wal-doctor ${TOOL_VERSION}`,
+    members: facts,
+    log: {
+      comparedIndexes: comparedFirst !== undefined ? { first: comparedFirst.toString(), last: comparedLast!.toString() } : null,
+      firstDivergence,
+      conflicts,
+      lacking,
+      keys: [...keys.keys],
+      keysTruncated: keys.truncated,
+    },
+    hardStateDiffers,
+    snapshotsDiffer,
+    kv: { revision: kvRevision?.toString() ?? null, equal: kvEqual },
+    status: divergent ? 'divergent' : 'consistent',
+    exitCode: divergent ? 1 : 0,
+    headline,
+  };
+}

@@ -1,0 +1,55 @@
+/** The human `diff` report. */
+import type { DiffReport } from './schema.js';
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+export function renderDiff(r: DiffReport): string {
+  const out: string[] = [];
+  const names = r.members.map((m) => m.path);
+  const w = Math.max(6, ...names.map((n) => n.length));
+  out.push(`wal-doctor diff  ${names.join('  ')}`, '');
+  out.push('Members');
+  out.push(`  ${pad('member', w)}  id                log (index, term)        HardState (term, commit)  snapshots`);
+  for (const m of r.members) {
+    const l = m.wal;
+    const log = l.firstIndex === null ? 'empty' : `${l.firstIndex}..${l.lastIndex} (last term ${l.lastTerm})${l.overwritten ? `, ${l.overwritten} overwritten` : ''}`;
+    const hs = l.hardState ? `term ${l.hardState.term}, commit ${l.hardState.commit}` : 'none';
+    const snaps = [...l.snapshotRecords.map((s) => `${s.index}@${s.term}`)].join(' ') || 'none';
+    out.push(`  ${pad(m.path, w)}  ${m.memberId ?? '?'.repeat(16)}  ${pad(log, 23)}  ${pad(hs, 24)}  ${snaps}${l.endsInDamage ? `  (read up to damage in ${l.endsInDamage.segment} at byte ${l.endsInDamage.offset})` : ''}`);
+  }
+  out.push('');
+  out.push(`DB  (KV hash as etcdctl endpoint hashkv --rev=${r.kv.revision ?? '?'})`);
+  out.push(`  ${pad('member', w)}  consistent index  revision  compacted at  KV hash`);
+  for (const m of r.members) {
+    const d = m.db;
+    if (!d) {
+      out.push(`  ${pad(m.path, w)}  no db`);
+      continue;
+    }
+    const h = d.hashKV ? `${d.hashKV.hash}${d.hashKV.compacted ? ' (revision compacted: etcd answers from a stored hash)' : ''}` : '-';
+    out.push(`  ${pad(m.path, w)}  ${pad(d.consistentIndex ?? '-', 16)}  ${pad(d.revision ?? '-', 8)}  ${pad(d.compactRevision ?? '-', 12)}  ${h}`);
+  }
+  out.push('');
+  out.push('Log');
+  const L = r.log;
+  out.push(`  compared entry by entry: ${L.comparedIndexes ? `index ${L.comparedIndexes.first}..${L.comparedIndexes.last} (held by every member)` : 'no index held by every member'}`);
+  const d = L.firstDivergence;
+  if (d) {
+    const kind = d.kind === 'term' ? 'different terms (raft replaced an uncommitted tail on some members)' : d.kind === 'data' ? 'same term, different data: CORRUPTION (raft never does this)' : 'some members lack this entry';
+    out.push(`  first divergence at index ${d.index}: ${kind}${d.committed && d.kind !== 'missing' ? '; COMMITTED on every holder' : ''}`);
+    for (const e of d.entries) out.push(`    ${pad(e.member, w)}  term ${e.term}  ${e.summary}  (${e.segment} at byte ${e.offset})`);
+    for (const m of d.lacking) out.push(`    ${pad(m, w)}  no entry`);
+  }
+  const c = L.conflicts;
+  if (c.term + c.data > 0) out.push(`  conflicting entries: ${c.term + c.data} (index ${c.first}..${c.last}): ${c.term} of different terms, ${c.data} same term with different data; ${c.committed} committed on every holder`);
+  for (const l of L.lacking) {
+    const why = l.where === 'after-last' ? 'its log ends before: behind' : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
+    out.push(`  ${l.member} lacks index ${l.from}..${l.to} (${why})`);
+  }
+  if (L.keys.length) out.push(`  keys involved (${L.keys.length}${L.keysTruncated ? '+' : ''}): ${L.keys.slice(0, 20).join(', ')}${L.keys.length > 20 ? ', ...' : ''}`);
+  if (r.hardStateDiffers) out.push('  HardState (term, commit) differs between members');
+  if (r.snapshotsDiffer) out.push('  snapshots (WAL snapshot records or .snap files) differ between members');
+  out.push('');
+  out.push(`${r.status.toUpperCase()} (exit ${r.exitCode}) — ${r.headline}`);
+  return out.join('\n') + '\n';
+}
