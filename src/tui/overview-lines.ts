@@ -57,8 +57,12 @@ export function overviewLines(report: Report): Line[] {
     const e = wal.entries;
     push(`  entries ${n(e.count)}${e.firstIndex !== null ? `, index ${e.firstIndex}..${e.lastIndex}, last term ${e.lastTerm}` : ''}`);
     const hs = wal.hardState;
-    push(hs ? `  HardState term ${hs.term} vote ${hs.vote_hex} commit ${hs.commit} (${hs.segment} at byte ${n(hs.offset)})` : '  HardState: none');
-    if (wal.goodUntil) push(`  good data ends at byte ${n(wal.goodUntil.offset)} of ${wal.goodUntil.segment}`, 'error');
+    const seg = (name: string) => {
+      const i = wal.segments.findIndex((x) => name.endsWith(x.name));
+      return i < 0 ? name : `segment ${i}`;
+    };
+    push(hs ? `  HardState term ${hs.term} vote ${hs.vote_hex} commit ${hs.commit} (${seg(hs.segment)}, byte ${n(hs.offset)})` : '  HardState: none');
+    if (wal.goodUntil) push(`  good data ends at byte ${n(wal.goodUntil.offset)} of ${seg(wal.goodUntil.segment)}`, 'error');
   }
 
   push('Snapshots', 'head');
@@ -72,7 +76,7 @@ export function overviewLines(report: Report): Line[] {
   push('DB', 'head');
   const db = report.db;
   if (!db) push('  no db');
-  else push(`  consistent index ${db.consistentIndex ?? '?'}, term ${db.term ?? '?'}, revision ${db.revision ?? '?'}, compacted at ${db.compactRevision ?? '?'}  (${db.path}, ${n(db.size)} bytes)`);
+  else push(`  consistent index ${db.consistentIndex ?? '?'}, term ${db.term ?? '?'}, revision ${db.revision ?? '?'}, compacted at ${db.compactRevision ?? '?'}`);
 
   const problems = report.findings.filter((f) => f.severity !== 'info');
   push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');

@@ -18,12 +18,15 @@ export function useListCursor(count: number, page: number, initial = 0, pageStep
   const [state, setState] = useState(() => place({ cursor: 0, top: 0 }, initial, count, page));
   const set = useCallback((pos: number) => setState((s) => place(s, pos, count, page)), [count, page]);
   const cur = place(state, state.cursor, count, page);
+  // Relative moves update from the latest state, not this render's: keys typed faster than the
+  // screen redraws all count.
+  const move = (delta: number) => setState((s) => place(s, place(s, s.cursor, count, page).cursor + delta, count, page));
   const handleKey = (input: string, key: Key): boolean => {
     const step = pageStep;
-    if (key.downArrow || input === 'j') set(cur.cursor + 1);
-    else if (key.upArrow || input === 'k') set(cur.cursor - 1);
-    else if (key.pageDown || input === ' ') set(cur.cursor + step);
-    else if (key.pageUp || input === 'b') set(cur.cursor - step);
+    if (key.downArrow || input === 'j') move(1);
+    else if (key.upArrow || input === 'k') move(-1);
+    else if (key.pageDown || input === ' ') move(step);
+    else if (key.pageUp || input === 'b') move(-step);
     else if (input === 'g' || key.home) set(0);
     else if (input === 'G' || key.end) set(count - 1);
     else return false;

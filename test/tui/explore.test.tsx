@@ -61,7 +61,8 @@ describe('explore on v35-bitflip-mid (CRC mismatch at byte 20808, valid records 
     assert.match(f, /Verdict: NEEDS REBUILD \(exit 2\)/);
     assert.match(f, /ERROR +member\/wal\/0000000000000000-0000000000000000\.wal at byte 20808 \(record\n +213\): crc mismatch, expected 0x054cadfb computed 0xe20267a3/, 'damage is folded, not cut');
     assert.match(f, /consistent index 213, term 2, revision 207/);
-    assert.match(f, /HardState term 2 vote 28b48bfb11dd2ab9 commit 105/);
+    assert.match(f, /HardState term 2 vote 28b48bfb11dd2ab9 commit 105 \(segment 0, byte 20,776\)/);
+    assert.match(f, /good data ends at byte 20,808 of segment 0/);
     assert.match(f, /Enter segments/);
     ui.close();
   });
