@@ -46,7 +46,18 @@ export function renderDiff(r: DiffReport): string {
     const why = l.where === 'after-last' ? 'its log ends before: behind' : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
     out.push(`  ${l.member} lacks index ${l.from}..${l.to} (${why})`);
   }
-  if (L.keys.length) out.push(`  keys involved (${L.keys.length}${L.keysTruncated ? '+' : ''}): ${L.keys.slice(0, 20).join(', ')}${L.keys.length > 20 ? ', ...' : ''}`);
+  if (L.keys.length) {
+    out.push(`  keys involved (${L.keys.length}${L.keysTruncated ? '+' : ''}):`);
+    let line = '   ';
+    for (const k of L.keys.slice(0, 12)) {
+      if (line.length > 4 && line.length + k.length > 98) {
+        out.push(line);
+        line = '   ';
+      }
+      line += ` ${k}`;
+    }
+    out.push(L.keys.length > 12 ? `${line} ... (--json lists up to 200)` : line);
+  }
   if (r.hardStateDiffers) out.push('  HardState (term, commit) differs between members');
   if (r.snapshotsDiffer) out.push('  snapshots (WAL snapshot records or .snap files) differ between members');
   out.push('');

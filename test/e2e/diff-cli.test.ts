@@ -37,7 +37,7 @@ describe('wal-doctor diff', () => {
       assert.equal(human.code, 1, human.stderr);
       assert.match(human.stdout, /first divergence at index \d+: some members lack this entry/);
       assert.match(human.stdout, /lacks index \d+\.\.\d+ \(its log ends before: behind\)/);
-      assert.match(human.stdout, /keys involved \(\d+\): .*\/fixture\/after-c-stopped\/000/);
+      assert.match(human.stdout, /keys involved \(\d+\):\n +\/fixture\/after-c-stopped\/000 /);
       const then = fx.manifest.workload.then!;
       const json = runCli(['diff', '--json', '--revision', String(then.last_revision), ...dirs]);
       assert.equal(json.code, 1, json.stderr);
