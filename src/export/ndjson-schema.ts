@@ -9,6 +9,38 @@ import { RECORD_TYPES } from './ndjson.js';
 const U64 = z.string().regex(/^\d+$/);
 const Hex16 = z.string().regex(/^[0-9a-f]{16}$/);
 
+const K8sObject = z
+  .object({
+    encoding: z.enum(['protobuf', 'json', 'encrypted', 'other']).describe('by the first bytes: k8s\\0 envelope, JSON, k8s:enc: prefix, anything else'),
+    apiVersion: z.string().optional(),
+    kind: z.string().optional(),
+    name: z.string().optional(),
+    generateName: z.string().optional(),
+    namespace: z.string().optional(),
+    uid: z.string().optional(),
+    resourceVersion: z.string().optional().describe('as stored (kube-apiserver clears it; the real one is the key\'s mod_revision)'),
+    creationTimestamp: z.string().optional().describe('RFC 3339, UTC, to the second'),
+    contentType: z.string().optional(),
+    contentEncoding: z.string().optional(),
+    encryption: z.object({ provider: z.string(), version: z.string(), keyName: z.string() }).optional().describe('encrypted at rest: k8s:enc:<provider>:<version>:<keyName>:'),
+    error: z.string().optional().describe('what could not be decoded (the other fields are what could)'),
+  })
+  .describe('a stored Kubernetes value, decoded without the Kubernetes schemas');
+
+const K8sOp = z
+  .object({
+    op: z.enum(['put', 'delete_range']),
+    key: z.string(),
+    resource: z.string().describe('plural resource, e.g. pods; from the key path (minions -> nodes, services/specs -> services)'),
+    group: z.string().optional().describe('API group when the key path names it (custom resources, apiextensions.k8s.io, ...)'),
+    namespace: z.string().optional().describe('puts: the object\'s when decoded, else the key\'s; absent for cluster-scoped keys'),
+    name: z.string().optional().describe('puts: the object\'s when decoded, else the key\'s'),
+    range: z.literal(true).optional().describe('a delete_range with a range end (more than one key)'),
+    txnBranch: z.enum(['success', 'failure']).optional().describe('inside a txn: its branch (the WAL does not say which ran)'),
+    object: K8sObject.optional(),
+  })
+  .describe('one write to a key under /registry/');
+
 export const ExportLine = z
   .object({
     segment: z.string().describe('segment file name'),
@@ -29,6 +61,7 @@ export const ExportLine = z
     metadata: z.object({ memberId: Hex16, clusterId: Hex16 }).optional(),
     recordTypeValue: z.number().int().optional().describe('for unknown/undecodable records: the raw type'),
     error: z.string().optional(),
+    k8s: z.array(K8sOp).optional().describe('with --k8s: the writes of this entry to keys under /registry/, decoded as Kubernetes objects'),
   })
   .describe('one line of wal-doctor export');
 export type ExportLine = z.infer<typeof ExportLine>;

@@ -9,6 +9,7 @@ import { walkWal, endsCleanly } from '../format/wal/walk.js';
 import { type DescribeOptions, describeEntry, summarizePayload } from './payload.js';
 import type { ExportLine } from './ndjson-schema.js';
 import { keyRanges, rangeTouchesPrefix } from './keys.js';
+import { k8sOps } from './k8s.js';
 
 export const EXPORT_SCHEMA_VERSION = 1;
 export type { ExportLine };
@@ -24,6 +25,8 @@ export interface ExportFilter {
   keyPrefix?: Uint8Array;
   includeDamaged?: boolean;
   describe?: DescribeOptions;
+  /** Add `k8s` to entry lines whose request writes keys under `/registry/` (decoded Kubernetes objects). */
+  k8s?: boolean;
   /** Progress of the walk (for a progress bar). */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
@@ -36,7 +39,7 @@ export function requestKind(line: ExportLine): string | undefined {
   return p.kind;
 }
 
-function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, damaged: boolean, describe: DescribeOptions): ExportLine {
+function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, damaged: boolean, describe: DescribeOptions, k8s: boolean): ExportLine {
   const base: ExportLine = {
     segment: segName,
     offset: ev.offset,
@@ -58,6 +61,11 @@ function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, dam
       base.dataBytes = e.data?.length ?? 0;
       base.payload = describeEntry(e, describe);
       base.summary = summarizePayload(base.payload);
+      if (k8s) {
+        // Values are decoded from their full bytes, whatever --max-value-bytes shows.
+        const ops = k8sOps(describe.maxValueBytes === undefined ? base.payload : describeEntry(e, {}));
+        if (ops.length > 0) base.k8s = ops;
+      }
       break;
     }
     case 'state':
@@ -120,7 +128,7 @@ export function* exportLines(segments: SegmentInput[], f: ExportFilter = {}): Ge
       continue;
     }
     if (ev.kind !== 'record') continue;
-    const line = lineOf(ev, names[ev.segment]!, damaged || ev.salvaged !== undefined, describe);
+    const line = lineOf(ev, names[ev.segment]!, damaged || ev.salvaged !== undefined, describe, f.k8s ?? false);
     if (passes(line, f)) yield line;
   }
 }

@@ -27,6 +27,7 @@ interface ExportFlags {
   includeDamaged?: boolean;
   maxValueBytes?: string;
   walDir?: string;
+  k8s?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -42,6 +43,7 @@ export function registerExport(program: Command): void {
     .option('--include-damaged', 'go on past the first damage, marking what follows as damaged')
     .option('--max-value-bytes <n>', 'render at most n bytes of each value (the length is always given)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
+    .option('--k8s', 'add `k8s` to entries writing keys under /registry/: resource, namespace, name, and the stored object decoded (apiVersion, kind, metadata; encrypted values: provider and key name)')
     .action(async (path: string, o: ExportFlags) => {
       const types = o.type?.split(',').map((t) => t.trim()).filter(Boolean);
       for (const t of types ?? []) {
@@ -72,6 +74,7 @@ export function registerExport(program: Command): void {
           ...(types ? { types } : {}),
           ...(o.keyPrefix !== undefined ? { keyPrefix: Buffer.from(o.keyPrefix, 'utf8') } : {}),
           includeDamaged: o.includeDamaged ?? false,
+          k8s: o.k8s ?? false,
           describe: maxValueBytes !== undefined ? { maxValueBytes: Number(maxValueBytes) } : {},
         });
         // Batch lines into ~64 KiB writes and wait for 'drain': memory stays flat on a slow pipe.
