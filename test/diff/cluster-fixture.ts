@@ -26,9 +26,13 @@ export interface ClusterManifest {
   dirs: string[];
   last_revision: number;
   compact_revision: number | null;
-  workload: { then?: { c_stopped_at_revision: number; first_revision_c_lacks: number; last_revision: number } };
+  workload: {
+    then?: { c_stopped_at_revision: number; first_revision_c_lacks: number; last_revision: number } &
+      { old_leader: string; split_at_revision: number; put_to_lone_leader: { key: string; error: string } };
+  };
   hashkv: Record<string, HashKVRecord>;
   hashkv_at_common_revision?: Record<string, HashKVRecord>;
+  hashkv_final?: Record<string, HashKVRecord>;
   keys: { key: string; present: boolean; create_revision?: number; mod_revision?: number; deleted_revision?: number }[];
 }
 

@@ -27,11 +27,11 @@ function ourHash(dataDir: string, revision: number): { hash: number; compactRevi
 }
 
 describe('KV hash = etcdctl endpoint hashkv, per member of a real cluster', () => {
-  for (const name of ['v35-cluster-of-3', 'v35-cluster-of-3-diverged']) {
+  for (const name of ['v35-cluster-of-3', 'v35-cluster-of-3-diverged', 'v35-cluster-of-3-term-split']) {
     it(name, () => {
       const fx = loadCluster(name);
       try {
-        const recorded = [...Object.entries(fx.manifest.hashkv), ...Object.entries(fx.manifest.hashkv_at_common_revision ?? {})];
+        const recorded = [...Object.entries(fx.manifest.hashkv), ...Object.entries(fx.manifest.hashkv_at_common_revision ?? {}), ...Object.entries(fx.manifest.hashkv_final ?? {})];
         assert.ok(recorded.length >= 3);
         for (const [member, rec] of recorded) {
           const ours = ourHash(fx.dir(member), rec.revision);
@@ -95,6 +95,37 @@ describe('diff', () => {
       const at = diffDirs(['a', 'b', 'c'].map(fx.dir), { revision: BigInt(then.last_revision) });
       assert.equal(at.kv.equal, false);
       assert.equal(at.members[0]!.db!.hashKV!.hash, fx.manifest.hashkv['a']!.hash);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('a real raft split: the old leader\'s uncommitted entry against the new leader\'s entry at the same index is a term divergence', () => {
+    const fx = loadCluster('v35-cluster-of-3-term-split');
+    try {
+      const then = fx.manifest.workload.then!;
+      const names = ['a', 'b', 'c'];
+      const old = names.indexOf(then.old_leader);
+      const r = DiffReport.parse(diffDirs(names.map(fx.dir)));
+      assert.equal(r.status, 'divergent');
+      const d = r.log.firstDivergence!;
+      assert.equal(d.kind, 'term');
+      assert.equal(d.committed, false);
+      assert.equal(d.index, r.members[old]!.wal.lastIndex);   // the old leader's last entry is the one never committed
+      const oldEntry = d.entries.find((e) => e.member === fx.dir(then.old_leader))!;
+      assert.match(oldEntry.summary, new RegExp(`^PUT ${then.put_to_lone_leader.key} `));
+      const others = d.entries.filter((e) => e !== oldEntry);
+      assert.equal(others.length, 2);
+      for (const e of others) assert.ok(BigInt(e.term) > BigInt(oldEntry.term), 'the new leader\'s term is higher');
+      assert.ok(BigInt(d.index) > BigInt(r.members[old]!.wal.hardState!.commit), 'above the old leader\'s commit');
+      assert.equal(r.log.conflicts.committed, 0);
+      assert.ok(r.log.keys.includes(then.put_to_lone_leader.key));
+      for (let i = 0; i < 5; i++) assert.ok(r.log.keys.includes(`/fixture/split/after/${i}`));
+      assert.deepEqual(r.log.lacking.map((l) => [l.member, l.where]), [[fx.dir(then.old_leader), 'after-last']]);
+      // the uncommitted put never reached the old leader's db: the hashes agree at the split revision
+      assert.equal(r.kv.revision, String(then.split_at_revision));
+      assert.equal(r.kv.equal, true);
+      assert.equal(r.members[old]!.db!.revision, String(then.split_at_revision));
     } finally {
       fx.cleanup();
     }
