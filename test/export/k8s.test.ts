@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeK8sValue, k8sOp, parseRegistryKey } from '../../src/export/k8s.js';
+import { decodeMessage } from '../../src/format/proto/messages.js';
 import { externalFile } from '../support/external.js';
 
 /** apiVersion and kind a kubernetes/api testdata file name stands for. */
@@ -136,6 +137,35 @@ describe('k8s: etcd-io/auger testdata (Pod and Job as stored)', () => {
     assert.equal(op.name, 'pi-dqtsw');
     assert.equal(k8sOp('delete_range', key, undefined, false)?.name, 'xyz');
   });
+});
+
+describe('k8s: etcd-io/auger boltdb leaf items (mvccpb.KeyValue from a real Kubernetes db)', () => {
+  // page2item<i>.bin: a KeyValue as etcd stored it in the "key" bucket; -key.txt its key
+  const want: Record<string, { kind: string; apiVersion: string }> = {
+    '/registry/namespaces/default': { kind: 'Namespace', apiVersion: 'v1' },
+    '/registry/pods/default/pi-dqtsw': { kind: 'Pod', apiVersion: 'v1' },
+    '/registry/jobs/default/pi': { kind: 'Job', apiVersion: 'batch/v1' },
+  };
+  for (const i of [0, 1, 2]) {
+    it(`page2item${i}: the key and the stored object name the same object`, (t) => {
+      const bin = externalFile(t, `auger/boltdb/page2item${i}.bin`);
+      const keyFile = externalFile(t, `auger/boltdb/page2item${i}-key.txt`);
+      if (!bin || !keyFile) return;
+      const kv = decodeMessage('mvccpb.KeyValue', readFileSync(bin));
+      const key = kv['key'] as Uint8Array;
+      assert.equal(Buffer.from(key).toString('utf8'), readFileSync(keyFile, 'utf8').trim());
+      const op = k8sOp('put', key, kv['value'] as Uint8Array, false);
+      assert.ok(op);
+      const fromKey = parseRegistryKey(op.key)!;
+      assert.equal(op.object?.error, undefined);
+      assert.equal(op.object?.kind, want[op.key]?.kind);
+      assert.equal(op.object?.apiVersion, want[op.key]?.apiVersion);
+      assert.equal(op.object?.name, fromKey.name);
+      assert.equal(op.object?.namespace, fromKey.namespace); // namespaces are cluster-scoped: both undefined
+      assert.match(op.object?.uid ?? '', /^[0-9a-f-]{36}$/);
+      assert.match(op.object?.creationTimestamp ?? '', /^2017-06-27T\d\d:\d\d:\d\dZ$/);
+    });
+  }
 });
 
 describe('k8s: keys', () => {
