@@ -101,9 +101,7 @@ export function RecordList({ rows, segment, height, width, depth, startAtDamage,
   const visible = useMemo(() => {
     const out: RowView[] = [];
     for (let pos = list.top; pos < Math.min(count, list.top + page); pos++) out.push(rows.view(rowAt(pos)));
-    return out;
-    // rowAt depends on filter only
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    return out; // rowAt reads only `filter`, which is a dependency
   }, [rows, filter, list.top, page, count]);
 
   const status = `${segment.name}  ${count.toLocaleString('en-US')}${filter ? ` of ${rows.count.toLocaleString('en-US')}` : ''} records${filter ? ` [${filter.type}]` : ''}  ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`;

@@ -13,6 +13,6 @@ export function useTerminalSize(fixed?: { width: number; height: number }): { wi
     return () => {
       stdout.off('resize', onResize);
     };
-  });
+  }, [stdout, fixed]);
   return fixed ?? size;
 }
