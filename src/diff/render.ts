@@ -9,13 +9,18 @@ export function renderDiff(r: DiffReport): string {
   const w = Math.max(6, ...names.map((n) => n.length));
   out.push(`wal-doctor diff  ${names.join('  ')}`, '');
   out.push('Members');
-  out.push(`  ${pad('member', w)}  id                log (index, term)        HardState (term, commit)  snapshots`);
-  for (const m of r.members) {
+  const logs = r.members.map((m) => {
     const l = m.wal;
-    const log = l.firstIndex === null ? 'empty' : `${l.firstIndex}..${l.lastIndex} (last term ${l.lastTerm})${l.overwritten ? `, ${l.overwritten} overwritten` : ''}`;
+    return l.firstIndex === null ? 'empty' : `${l.firstIndex}..${l.lastIndex} (last term ${l.lastTerm})${l.overwritten ? `, ${l.overwritten} overwritten` : ''}`;
+  });
+  const lw = Math.max(23, ...logs.map((x) => x.length));
+  out.push(`  ${pad('member', w)}  id                ${pad('log (index, term)', lw)}  HardState (term, commit)  snapshots`);
+  for (const [i, m] of r.members.entries()) {
+    const l = m.wal;
+    const log = logs[i]!;
     const hs = l.hardState ? `term ${l.hardState.term}, commit ${l.hardState.commit}` : 'none';
     const snaps = [...l.snapshotRecords.map((s) => `${s.index}@${s.term}`)].join(' ') || 'none';
-    out.push(`  ${pad(m.path, w)}  ${m.memberId ?? '?'.repeat(16)}  ${pad(log, 23)}  ${pad(hs, 24)}  ${snaps}${l.endsInDamage ? `  (read up to damage in ${l.endsInDamage.segment} at byte ${l.endsInDamage.offset})` : ''}`);
+    out.push(`  ${pad(m.path, w)}  ${m.memberId ?? '?'.repeat(16)}  ${pad(log, lw)}  ${pad(hs, 24)}  ${snaps}${l.endsInDamage ? `  (read up to damage in ${l.endsInDamage.segment} at byte ${l.endsInDamage.offset})` : ''}`);
   }
   out.push('');
   out.push(`DB  (KV hash as etcdctl endpoint hashkv --rev=${r.kv.revision ?? '?'})`);

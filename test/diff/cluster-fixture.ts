@@ -33,6 +33,7 @@ export interface ClusterManifest {
   hashkv: Record<string, HashKVRecord>;
   hashkv_at_common_revision?: Record<string, HashKVRecord>;
   hashkv_final?: Record<string, HashKVRecord>;
+  hashkv_rejoined?: Record<string, HashKVRecord>;
   keys: { key: string; present: boolean; create_revision?: number; mod_revision?: number; deleted_revision?: number }[];
 }
 
