@@ -34,6 +34,8 @@ export interface BoltFileOptions {
   blockSize?: number;
   /** Blocks kept. Default 64 (4 MiB with the default block size). */
   cacheBlocks?: number;
+  /** Told how far into the file reads have reached (for progress bars on long copies). */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /** A read-only, file-backed PageSource with a bounded LRU block cache. Call close() when done. */
@@ -44,11 +46,14 @@ export class BoltFile implements PageSource {
   private readonly cacheBlocks: number;
   // Map keeps insertion order: re-inserting on hit makes it an LRU.
   private readonly cache = new Map<number, Uint8Array>();
+  private readonly onProgress: ((bytesDone: number, bytesTotal: number) => void) | undefined;
+  private reached = 0;
 
   constructor(
     readonly path: string,
     options: BoltFileOptions = {},
   ) {
+    this.onProgress = options.onProgress;
     this.blockSize = options.blockSize ?? 64 * 1024;
     this.cacheBlocks = Math.max(1, options.cacheBlocks ?? 64);
     try {
@@ -67,6 +72,10 @@ export class BoltFile implements PageSource {
   read(offset: number, length: number): Uint8Array {
     const start = Math.max(0, offset);
     const end = Math.min(this.size, start + Math.max(0, length));
+    if (this.onProgress && end > this.reached) {
+      this.reached = end;
+      this.onProgress(end, this.size);
+    }
     if (end <= start) return new Uint8Array(0);
     const bs = this.blockSize;
     const first = Math.floor(start / bs);

@@ -332,11 +332,16 @@ export function checkTrailer(trailer: TrailerCheck | undefined, skipHashCheck: b
  * or with `skipHashCheck` any db), check it as etcd does, plan and write the data dir.
  * Flags and `outDir` are checked before the (possibly large) file is hashed.
  */
-export function restoreFromFile(path: string, opts: RestoreOptions & { skipHashCheck?: boolean }, outDir: string, sha1: Sha1 = nodeSha1): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
+export function restoreFromFile(
+  path: string,
+  opts: RestoreOptions & { skipHashCheck?: boolean; onProgress?: (bytesDone: number, bytesTotal: number) => void },
+  outDir: string,
+  sha1: Sha1 = nodeSha1,
+): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
   const plan = planRestore(opts, sha1);
   checkOutDir(outDir);
   // With skipHashCheck the trailer is not hashed (etcd does not either); it is still cut off.
-  const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true });
+  const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {
     checkTrailer(src.trailer, opts.skipHashCheck === true);
     const result = writeRestoredDataDir(src.db, plan, outDir);

@@ -51,7 +51,7 @@ export interface Unapplied {
 }
 
 /** Write every WAL entry with index > consistentIndex to `outPath` as export NDJSON (atomically). */
-export function writeUnapplied(layout: Layout, consistentIndex: bigint, outPath: string): Unapplied {
+export function writeUnapplied(layout: Layout, consistentIndex: bigint, outPath: string, onProgress?: (bytesDone: number, bytesTotal: number) => void): Unapplied {
   const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
   const res: Unapplied = { path: outPath, entries: 0, firstIndex: undefined, lastIndex: undefined, damaged: 0 };
   try {
@@ -59,7 +59,7 @@ export function writeUnapplied(layout: Layout, consistentIndex: bigint, outPath:
       outPath,
       (write) => {
         const enc = new TextEncoder();
-        for (const line of exportLines(segments, { fromIndex: consistentIndex + 1n, types: ['entry'], includeDamaged: true })) {
+        for (const line of exportLines(segments, { fromIndex: consistentIndex + 1n, types: ['entry'], includeDamaged: true, ...(onProgress ? { onProgress } : {}) })) {
           write(enc.encode(JSON.stringify(line) + '\n'));
           const i = BigInt(line.index!);
           res.entries++;

@@ -9,6 +9,7 @@ import { restoreFromFile } from '../../rebuild/restore.js';
 import { chooseSourceDb, writeUnapplied } from '../../rebuild/salvage.js';
 import { parseEtcdVersion } from '../options.js';
 import { writeJson } from '../render/json.js';
+import { progressFor } from '../render/progress.js';
 
 interface RebuildFlags {
   from: string;
@@ -58,11 +59,19 @@ export function registerRebuild(program: Command): void {
         sourcePath = src.path;
         consistentIndex = src.consistentIndex;
         if (!v) target = src.writer;
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: true }, resolve(o.out));
-        if (layout.segments.length > 0) unapplied = writeUnapplied(layout, src.consistentIndex, resolve(o.unapplied ?? `${o.out.replace(/\/+$/, '')}.unapplied.ndjson`));
+        const copying = progressFor(o);
+        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: true, ...copying.options }, resolve(o.out));
+        copying.done();
+        if (layout.segments.length > 0) {
+          const walking = progressFor(o);
+          unapplied = writeUnapplied(layout, src.consistentIndex, resolve(o.unapplied ?? `${o.out.replace(/\/+$/, '')}.unapplied.ndjson`), walking.options.onProgress);
+          walking.done();
+        }
         report(res, o, sourcePath, target, consistentIndex, unapplied);
       } else {
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false }, resolve(o.out));
+        const copying = progressFor(o);
+        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...copying.options }, resolve(o.out));
+        copying.done();
         report(res, o, sourcePath, target, undefined, undefined);
       }
     });
