@@ -65,6 +65,8 @@ interface Member {
   path: string;
   log: MemberLog;
   commit: bigint;
+  /** The lowest index this member's log could hold; below it, entries are purged or in its snapshot. */
+  start: bigint;
 }
 
 /** Compare the members' data dirs (paths as the user typed them). */
@@ -75,11 +77,12 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     if (a.layout.kind !== 'data-dir' && a.layout.kind !== 'member-dir') throw new NotEtcdError(`${path}: not a data dir (found a ${a.layout.kind}); diff compares members' data dirs`);
     if (a.layout.segments.length === 0) throw new NotEtcdError(`${path}: no WAL segments`);
   }
-  const members: Member[] = analyses.map(({ path, a }) => ({
-    path,
-    log: readMemberLog(a.layout.segments),
-    commit: a.report.wal?.hardState ? BigInt(a.report.wal.hardState.commit) : 0n,
-  }));
+  const members: Member[] = analyses.map(({ path, a }) => {
+    const log = readMemberLog(a.layout.segments);
+    // Where the member's own log starts: its first entry, or (an empty log) just after its newest snapshot.
+    const snapIndex = (a.report.wal?.snapshotRecords ?? []).reduce((x, r) => (BigInt(r.index) > x ? BigInt(r.index) : x), 0n);
+    return { path, log, commit: a.report.wal?.hardState ? BigInt(a.report.wal.hardState.commit) : 0n, start: log.firstIndex ?? snapIndex + 1n };
+  });
 
   // --- the logs, in lockstep -----------------------------------------------------------------
   const iters = members.map((m) => m.log.entries());
@@ -112,7 +115,7 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     // Lacking: extend or open a range per member. Older than a member's first entry is not a divergence.
     const whereOf = (i: number): Lacking['where'] => {
       const m = members[i]!;
-      if (m.log.firstIndex === undefined || idx! < m.log.firstIndex) return cur[i] === undefined && m.log.firstIndex !== undefined ? 'after-last' : 'before-first';
+      if (idx! < m.start) return 'before-first';
       return cur[i] === undefined ? 'after-last' : 'gap';
     };
     const realLackers: number[] = [];

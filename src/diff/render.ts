@@ -48,7 +48,8 @@ export function renderDiff(r: DiffReport): string {
   const c = L.conflicts;
   if (c.term + c.data > 0) out.push(`  conflicting entries: ${c.term + c.data} (index ${c.first}..${c.last}): ${c.term} of different terms, ${c.data} same term with different data; ${c.committed} committed on every holder`);
   for (const l of L.lacking) {
-    const why = l.where === 'after-last' ? 'its log ends before: behind' : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
+    const dmg = r.members.find((m) => m.path === l.member)?.wal.endsInDamage;
+    const why = l.where === 'after-last' ? (dmg ? `its readable log ends before: damage in ${dmg.segment} at byte ${dmg.offset}` : 'its log ends before: behind') : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
     out.push(`  ${l.member} lacks index ${l.from}..${l.to} (${why})`);
   }
   if (L.keys.length) {

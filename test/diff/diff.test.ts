@@ -17,6 +17,8 @@ import { locate } from '../../src/io/layout.js';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { describeEntry, summarizePayload } from '../../src/export/payload.js';
 import { corruptPutValue, loadCluster } from './cluster-fixture.js';
+import { loadFixture } from '../support/fixtures.js';
+import { renderDiff } from '../../src/diff/render.js';
 
 function ourHash(dataDir: string, revision: number): { hash: number; compactRevision: bigint } {
   const bolt = openBoltFile(join(dataDir, 'member', 'snap', 'db'));
@@ -169,6 +171,30 @@ describe('diff', () => {
       }
     } finally {
       fx.cleanup();
+    }
+  });
+
+  it('a copy whose WAL ends in damage (v35-bitflip-mid against the v35-workload it was made from) lacks everything after it', async () => {
+    const good = await loadFixture('v35-workload');
+    const bad = await loadFixture('v35-bitflip-mid');
+    try {
+      const r = DiffReport.parse(diffDirs([good.dir, bad.dir]));
+      assert.equal(r.status, 'divergent');
+      const d = r.log.firstDivergence!;
+      assert.equal(d.kind, 'missing');
+      assert.deepEqual(d.lacking, [bad.dir]);
+      const [g, b] = r.members;
+      assert.equal(d.index, String(BigInt(b!.wal.lastIndex!) + 1n));
+      assert.equal(b!.wal.endsInDamage?.offset, (bad.manifest.damage as unknown as { last_good_offset: number }).last_good_offset);
+      assert.deepEqual(r.log.lacking, [{ member: bad.dir, from: d.index, to: g!.wal.lastIndex!, where: 'after-last' }]);
+      assert.equal(r.log.conflicts.term + r.log.conflicts.data, 0);
+      assert.equal(r.log.keysTruncated, true);
+      // the dbs are the same file: same hash
+      assert.equal(r.kv.equal, true);
+      assert.match(renderDiff(r), /lacks index \d+\.\.\d+ \(its readable log ends before: damage in member\/wal\/0000000000000000-0000000000000000\.wal at byte \d+\)/);
+    } finally {
+      good.cleanup();
+      bad.cleanup();
     }
   });
 
