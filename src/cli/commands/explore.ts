@@ -20,6 +20,10 @@ export function registerExplore(program: Command): void {
       const progress = progressFor({ json: false });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
+      // ink renders nothing until exit when it believes it runs in CI (it reads CI /
+      // CONTINUOUS_INTEGRATION once, when first imported). We only get here with a terminal on both
+      // ends, so a person is looking: tell ink so before loading it.
+      for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) if (k in process.env) process.env[k] = 'false';
       const { runExplore } = await import('../../tui/explore.js');
       await runExplore(analysis, { color: !process.env['NO_COLOR'] });
     });
