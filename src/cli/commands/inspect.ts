@@ -1,9 +1,15 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
 import { inspectPath } from '../../inspect/analyze.js';
+import { buildTimeline } from '../../inspect/timeline.js';
+import { FileSource } from '../../io/file-source.js';
+import { locate } from '../../io/layout.js';
 import { type AnalysisFlags, analysisOptions } from '../options.js';
 import { renderReport } from '../render/report.js';
 import { writeJson } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
+import { renderTimeline } from '../render/timeline.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -13,7 +19,19 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print the report as one JSON object (see `wal-doctor schema`)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
-    .action(async (path: string, o: AnalysisFlags) => {
+    .option('--timeline', 'instead of the report: term changes (elections), conf changes, compactions, snapshot records, writes per term and per Kubernetes resource, in one pass over the WAL')
+    .action(async (path: string, o: AnalysisFlags & { timeline?: boolean }) => {
+      if (o.timeline) {
+        const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
+        if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment (--timeline reads *.wal files)`);
+        const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
+        const progress = progressFor(o);
+        const timeline = buildTimeline(segments, progress.options);
+        progress.done();
+        if (o.json) writeJson(timeline);
+        else process.stdout.write(renderTimeline(timeline));
+        return;
+      }
       const progress = progressFor(o);
       const { report } = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
