@@ -20,7 +20,7 @@ const TAIL_LINES = 4;
 type DetailLine = { kind: 'text'; text: string; tone?: 'error' | 'head' | 'dim' } | { kind: 'hex'; line: HexLine };
 
 /**
- * Screen 4: one record: where it is and what it is, a hex view of its frame (length word, record
+ * Screen 4: one record: where it is and what it is (with the Kubernetes objects it writes), a hex view of its frame (length word, record
  * fields, padding; the damaged bytes highlighted), then the decoded record as JSON.
  */
 export function RecordDetail({ rows, row, height, depth }: RecordDetailProps) {
@@ -40,6 +40,25 @@ export function RecordDetail({ rows, row, height, depth }: RecordDetailProps) {
             : `record ${v.recordNo} of the segment, part of the good log`,
       ...(v.kind === 'good' ? {} : { tone: 'error' as const }),
     });
+    if (v.k8s) {
+      out.push({ kind: 'text', text: 'Kubernetes', tone: 'head' });
+      for (const o of v.k8s) {
+        const ob = o.object;
+        const where = o.namespace !== undefined ? `${o.namespace}/${o.name ?? ''}` : (o.name ?? '');
+        out.push({ kind: 'text', text: `  ${o.op === 'put' ? 'put' : 'delete'} ${ob?.kind ?? o.resource} ${where}${o.range ? ' (range)' : ''}${o.txnBranch ? ` (txn ${o.txnBranch})` : ''}` });
+        if (ob) {
+          const f = [
+            ob.apiVersion !== undefined ? `apiVersion ${ob.apiVersion}` : '',
+            `encoding ${ob.encoding}`,
+            ob.uid !== undefined ? `uid ${ob.uid}` : '',
+            ob.creationTimestamp !== undefined ? `created ${ob.creationTimestamp}` : '',
+            ob.encryption ? `encrypted: ${ob.encryption.provider} key ${ob.encryption.keyName}` : '',
+            ob.error !== undefined ? `error: ${ob.error}` : '',
+          ].filter(Boolean);
+          out.push({ kind: 'text', text: `    ${f.join(', ')}`, ...(ob.error !== undefined ? { tone: 'error' as const } : {}) });
+        }
+      }
+    }
     out.push({ kind: 'text', text: `Frame at byte ${v.offset.toLocaleString('en-US')}, ${bytes.length.toLocaleString('en-US')} bytes`, tone: 'head' });
     for (const l of layout.legend) out.push({ kind: 'text', text: `  ${l}`, ...(l.startsWith('damaged') ? { tone: 'error' as const } : {}) });
     const all = Math.ceil(bytes.length / 16);

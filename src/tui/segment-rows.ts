@@ -13,6 +13,7 @@ import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordTypeNa
 import { hex16 } from '../format/wal/names.js';
 import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
 import { type EntryPayloadJson, describeEntry, summarizePayload } from '../export/payload.js';
+import { type K8sOpJson, k8sOps } from '../export/k8s.js';
 
 export const RowKind = { good: 0, damaged: 1, salvaged: 2 } as const;
 export type RowKindName = 'good' | 'damaged' | 'salvaged';
@@ -41,6 +42,8 @@ export interface RowView {
   summary: string;
   payload: Payload | undefined;
   described: EntryPayloadJson | undefined;
+  /** Writes to Kubernetes objects (keys under /registry/), values decoded; undefined when none. */
+  k8s: K8sOpJson[] | undefined;
   failure: RecordDecodeFailure | undefined;
   crc: number | undefined;
 }
@@ -142,6 +145,7 @@ export class SegmentRows {
       summary: '',
       payload: undefined,
       described: undefined,
+      k8s: undefined,
       failure: undefined,
       crc: undefined,
     };
@@ -178,6 +182,14 @@ export class SegmentRows {
         base.described = d;
         base.kindLabel = d.kind === 'v3' ? d.request.op : d.kind;
         base.summary = summarizePayload(d);
+        if (d.kind === 'v3' && (d.request.op === 'put' || d.request.op === 'delete_range' || d.request.op === 'txn')) {
+          // k8sOps reads the full values (d holds at most 512 bytes of each).
+          const ops = k8sOps(describeEntry(e));
+          if (ops.length) {
+            base.k8s = ops;
+            base.summary = `${k8sLabel(ops)} ${base.summary}`;
+          }
+        }
         break;
       }
       case 'state':
@@ -367,6 +379,14 @@ export function hexLines(bytes: Uint8Array, classes: ByteClass[], fileOffset: nu
   return out;
 }
 
+/** `[Pod ns/name]` (the first object an entry writes, `+2` more when a txn writes others). */
+export function k8sLabel(ops: K8sOpJson[]): string {
+  const o = ops[0]!;
+  const what = o.object?.kind ?? o.resource;
+  const where = o.namespace !== undefined ? `${o.namespace}/${o.name ?? ''}` : (o.name ?? '');
+  return `[${o.op === 'delete_range' ? 'delete ' : ''}${what}${where ? ` ${where}` : ''}${ops.length > 1 ? ` +${ops.length - 1}` : ''}]`;
+}
+
 /** The decoded record as JSON lines (bigints as decimal strings, bytes as base64). */
 export function recordJson(v: RowView): string[] {
   const obj: Record<string, unknown> = { offset: v.offset, recordNo: v.recordNo ?? null, state: v.kind, recordType: v.type };
@@ -378,6 +398,7 @@ export function recordJson(v: RowView): string[] {
     obj['term'] = `${p.entry.term}`;
     obj['entryType'] = v.entryType;
     obj['payload'] = v.described;
+    if (v.k8s) obj['k8s'] = v.k8s;
   } else if (p && p.type !== 'crc') {
     obj['payload'] = p;
   }

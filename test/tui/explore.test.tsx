@@ -221,6 +221,24 @@ describe('explore on healthy and multi-segment fixtures', () => {
     }
   });
 
+  test('v35-k8s: the record list shows a Pod\'s kind and name, the detail its decoded object', async () => {
+    const fx = await loadFixture('v35-k8s');
+    try {
+      const ui = open(inspectPath(fx.dir));
+      await tick();
+      let f = await ui.press(KEYS.enter, KEYS.enter, '/');
+      await ui.type('/registry/pods/');
+      f = await ui.press(KEYS.enter);
+      assert.match(selected(f), /\[Pod namespaceValue\/nameValue\]/);
+      f = await ui.press(KEYS.enter);
+      assert.match(f, /put Pod namespaceValue\/nameValue/);
+      assert.match(f, /apiVersion v1, encoding protobuf, uid uidValue/);
+      ui.close();
+    } finally {
+      fx.cleanup();
+    }
+  });
+
   test('v35-segments: two segments, the second read with the first one\'s CRC; a 1 MB value shown in part', async () => {
     const fx = await loadFixture('v35-segments');
     try {
