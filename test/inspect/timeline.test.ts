@@ -77,6 +77,21 @@ describe('inspect --timeline', () => {
     });
   }
 
+  it('v35-cluster-of-3-rejoined: only the old leader\'s WAL shows its uncommitted entry overwritten by the next term', () => {
+    const c = loadCluster('v35-cluster-of-3-rejoined');
+    try {
+      const old = (c.manifest.workload.then as { old_leader: string }).old_leader;
+      for (const m of c.manifest.dirs) {
+        const r = runCli(['inspect', '--timeline', c.dir(m)]);
+        assert.equal(r.code, 0, r.stderr);
+        if (m === old) assert.match(r.stdout, /term +3 +began at index 82 .*\(overwrites term 2 from index 82\)/);
+        else assert.doesNotMatch(r.stdout, /overwrites/, m);
+      }
+    } finally {
+      c.cleanup();
+    }
+  });
+
   it('v35-k8s: writes per Kubernetes resource, the configmap delete included', async () => {
     const fx = await loadFixture('v35-k8s');
     try {

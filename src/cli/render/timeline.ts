@@ -12,12 +12,15 @@ export function renderTimeline(t: TimelineJson): string {
   out.push('');
   out.push(`Terms (${t.terms.length}):`);
   if (t.terms.length === 0) out.push('  (no entries)');
-  for (const r of t.terms) {
+  t.terms.forEach((r, i) => {
+    const prev = t.terms[i - 1];
+    // raft replaced the previous term's entries from here on (a leader's uncommitted tail)
+    const over = prev && BigInt(r.firstIndex) <= BigInt(prev.lastIndex) ? `  (overwrites term ${prev.term} from index ${r.firstIndex})` : '';
     out.push(
       `  term ${r.term.padStart(4)}  began at index ${r.firstIndex.padEnd(8)} to ${r.lastIndex.padEnd(8)} ` +
-        `${plural(r.entries, 'entry', 'entries')}: ${r.puts} puts, ${r.deletes} deletes, ${r.txns} txns`,
+        `${plural(r.entries, 'entry', 'entries')}: ${plural(r.puts, 'put')}, ${plural(r.deletes, 'delete')}, ${plural(r.txns, 'txn')}${over}`,
     );
-  }
+  });
   out.push('');
   out.push(`Conf changes (${t.confChanges.length}):`);
   if (t.confChanges.length === 0) out.push('  (none)');
