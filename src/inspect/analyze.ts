@@ -18,6 +18,7 @@ import type { Finding, Report, Segment } from './report.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 import { LEGACY_MAX_RECORD_BYTES } from '../format/wal/frame.js';
 import { type SegmentInfo, type WalAnalysis, analyzeWal } from './wal-analysis.js';
+import { twoWriterFindings } from './writers.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface InspectOptions {
@@ -46,10 +47,12 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
 
   // --- WAL -------------------------------------------------------------------------------
   let wal: WalAnalysis | undefined;
+  let twoWriters: Finding[] = [];
   if (layout.segments.length > 0) {
     const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
     try {
       wal = analyzeWal(sources, opts.onProgress ? { onProgress: opts.onProgress } : {});
+      twoWriters = twoWriterFindings(wal, sources, rel);
     } finally {
       for (const s of sources) s.source.close();
     }
@@ -193,8 +196,10 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   }
 
   // --- WAL findings ---------------------------------------------------------------------------
-  if (wal) walFindings(wal, rel, add);
-  else if (layout.kind === 'data-dir' || layout.kind === 'member-dir') {
+  if (wal) {
+    walFindings(wal, rel, add);
+    for (const f of twoWriters) add(f);
+  } else if (layout.kind === 'data-dir' || layout.kind === 'member-dir') {
     add({ code: 'no-wal', severity: 'error', file: 'member/wal', message: 'no *.wal segment: etcd would start a brand-new empty member on this dir' });
   }
 

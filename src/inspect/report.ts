@@ -33,6 +33,7 @@ export const FINDING_CODES = [
   'log-overwrite',
   'term-regression',
   'metadata-conflict',
+  'two-writers',
   'no-metadata',
   'unknown-record-type',
   'undecodable-payload',

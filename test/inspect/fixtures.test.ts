@@ -51,6 +51,9 @@ const GOLDEN: Record<string, Golden> = {
   'v35-torn-zero-sector': { exit: 1, firstError: 'torn-tail' },
   'v35-truncated-segment': { exit: 2, firstError: 'truncated-record' },
   'v35-workload': { exit: 0 },
+  // writer B's first 20 records (its own fresh CRC chain) spliced into writer A's segment 0: A's chain breaks at
+  // B's crc record; A's db has applied past the cut, so truncating there loses writes (and a two-writers finding).
+  'v35-two-writers': { exit: 2, firstError: 'crc-chain-broken' },
   // etcd boots, but its db has applied entries the WAL no longer holds: new writes would vanish.
   'v35-zero-length-segment': { exit: 2, firstError: 'empty-segment' },
   'v35-zeroed-sector-mid': { exit: 2, firstError: 'torn-tail' },

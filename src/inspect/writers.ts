@@ -1,0 +1,153 @@
+/**
+ * Evidence that two processes appended to one WAL (finding `two-writers`), as opposed to plain
+ * corruption. One etcd process writes one CRC chain: a crc record only at the start of a segment,
+ * one member/cluster ID, terms that never go down, one file per sequence number. Damage (bit flips,
+ * zeroed sectors, garbage, torn writes) breaks the chain but never starts a new one with a crc
+ * record and a metadata record that chain from each other; a second writer does exactly that.
+ *
+ * Rules (each gives one finding, with the file and the byte offset where the second writer's
+ * records start):
+ *  1. fresh chain inside a segment: a crc record past byte 0 of a segment (etcd writes them only
+ *     first in a segment), the record right after it, and at least one more record chaining on from
+ *     that one, with a metadata record in the run (its member ID names the second writer);
+ *  2. a metadata record (good data or salvaged) whose member/cluster ID differs from the log's first;
+ *  3. terms going backwards without a higher-term overwrite;
+ *  4. two segment files with the same sequence number.
+ * The extra walk (with salvage) runs only when a segment ends in damage with records after it.
+ */
+import { hex16 } from '../format/wal/names.js';
+import { type Metadata, type SegmentInput, walkWal } from '../format/wal/walk.js';
+import type { Finding } from './report.js';
+import type { WalAnalysis } from './wal-analysis.js';
+
+interface Run {
+  segment: number;
+  /** Offset of the crc record that starts the fresh chain. */
+  offset: number;
+  /** Records in the run that chain from the crc record. */
+  chained: number;
+  metadata: (Metadata & { offset: number }) | undefined;
+  entries: number;
+  firstIndex: bigint | undefined;
+  lastIndex: bigint | undefined;
+  /** Offset of the first record after the run that does not chain from it (the other writer again), if any. */
+  resumesAt: number | undefined;
+}
+
+export function twoWriterFindings(
+  wal: WalAnalysis,
+  sources: (SegmentInput & { path: string })[],
+  rel: (abs: string) => string,
+): Finding[] {
+  const out: Finding[] = [];
+  const first = wal.metadata;
+  const idOf = (m: Metadata) => `member ${hex16(m.nodeId)} cluster ${hex16(m.clusterId)}`;
+
+  // Rule 4: the same sequence number twice.
+  const bySeq = new Map<bigint, string>();
+  for (const s of wal.segments) {
+    if (!s.parsed) continue;
+    const other = bySeq.get(s.parsed.seq);
+    if (other !== undefined) {
+      const file = rel(s.path);
+      out.push({ code: 'two-writers', severity: 'error', file, offset: 0, message: `${file}: sequence ${s.parsed.seq} was already used by ${other}: two segment files with one sequence number — this log looks written by two processes`, expected: `one file with sequence ${s.parsed.seq}`, found: `${other} and ${s.name}` });
+    } else bySeq.set(s.parsed.seq, s.name);
+  }
+
+  // Rule 2 (good data): metadata changing inside the log.
+  if (first) {
+    for (const m of wal.metadataConflicts) {
+      const file = rel(wal.segments[m.segment]!.path);
+      out.push({ code: 'two-writers', severity: 'error', file, offset: m.offset, message: `${file} at byte ${m.offset}: a metadata record of ${idOf(m)} inside a log started by ${idOf(first)} — this log looks written by two processes`, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) } });
+    }
+  }
+
+  // Rule 3: terms going backwards that no higher-term overwrite explains.
+  for (const t of wal.termRegressions) {
+    const file = rel(wal.segments[t.segment]!.path);
+    out.push({ code: 'two-writers', severity: 'warning', file, offset: t.offset, message: `${file} at byte ${t.offset}: entry ${t.index} has term ${t.term} after term ${t.prevTerm} with no higher-term overwrite (raft never lowers a term) — this log looks written by two processes`, expected: `>= ${t.prevTerm}`, found: `${t.term}` });
+  }
+
+  // Rules 1 and 2 (salvaged): look past the damage, only where there is something to look at.
+  const suspect = wal.segments.some((s) => s.end.kind !== 'eof' && s.end.kind !== 'zero-length' && s.salvage.records > 0)
+    || wal.segments.some((s) => s.end.kind === 'crc-link-mismatch' && s.end.offset > 0);
+  if (!suspect) return out;
+
+  const runs: Run[] = [];
+  let cur: Run | undefined;
+  let pendingCrc: { segment: number; offset: number } | undefined;
+  const foreignMeta: (Metadata & { segment: number; offset: number })[] = [];
+  for (const ev of walkWal(sources, { salvage: true })) {
+    if (ev.kind === 'segment-start') {
+      cur = undefined;
+      pendingCrc = undefined;
+      continue;
+    }
+    if (ev.kind === 'segment-end') {
+      // A crc record past byte 0 that etcd's decoder stopped at: the salvage scan begins inside it.
+      if (ev.end.kind === 'crc-link-mismatch' && ev.end.offset > 0) pendingCrc = { segment: ev.segment, offset: ev.end.offset };
+      continue;
+    }
+    const p = ev.payload;
+    if (!ev.salvaged) continue;
+    if (p.type === 'metadata' && first && (p.metadata.nodeId !== first.nodeId || p.metadata.clusterId !== first.clusterId)) {
+      foreignMeta.push({ ...p.metadata, segment: ev.segment, offset: ev.offset });
+    }
+    if (p.type === 'crc' && ev.offset > 0) {
+      if (cur) cur = undefined;
+      pendingCrc = { segment: ev.segment, offset: ev.offset };
+      continue;
+    }
+    // The record right after a mid-segment crc record starts the run: the scan cannot always check
+    // its link (it resumes inside the crc record's frame), so it is taken by adjacency (a crc frame is
+    // 16 bytes) and the records after it must chain.
+    const adjacent = pendingCrc !== undefined && pendingCrc.segment === ev.segment && ev.offset > pendingCrc.offset && ev.offset - pendingCrc.offset <= 32;
+    if (ev.salvaged.chained || (!cur && adjacent)) {
+      if (!cur && pendingCrc && pendingCrc.segment === ev.segment) {
+        cur = { segment: ev.segment, offset: pendingCrc.offset, chained: 0, metadata: undefined, entries: 0, firstIndex: undefined, lastIndex: undefined, resumesAt: undefined };
+        runs.push(cur);
+        pendingCrc = undefined;
+      }
+      if (cur && cur.resumesAt === undefined) {
+        cur.chained++;
+        if (p.type === 'metadata' && cur.metadata === undefined) cur.metadata = { ...p.metadata, offset: ev.offset };
+        if (p.type === 'entry') {
+          cur.entries++;
+          if (cur.firstIndex === undefined) cur.firstIndex = p.entry.index;
+          cur.lastIndex = p.entry.index;
+        }
+      }
+    } else {
+      pendingCrc = undefined;
+      if (cur && cur.resumesAt === undefined) cur.resumesAt = ev.offset;
+      cur = undefined;
+    }
+  }
+
+  const reported = new Set<string>();
+  for (const r of runs) {
+    if (r.metadata === undefined || r.chained < 2) continue;
+    const file = rel(wal.segments[r.segment]!.path);
+    const m = r.metadata;
+    reported.add(`${r.segment}:${m.offset}`);
+    const same = first !== undefined && m.nodeId === first.nodeId && m.clusterId === first.clusterId;
+    const ents = r.entries > 0 ? `, ${r.entries} entries index ${r.firstIndex}..${r.lastIndex}` : '';
+    const resumes = r.resumesAt !== undefined ? `; other records resume at byte ${r.resumesAt}` : '';
+    out.push({
+      code: 'two-writers',
+      severity: 'error',
+      file,
+      offset: r.offset,
+      message: `${file} at byte ${r.offset}: a second writer's records start here — a fresh CRC chain (crc record, then metadata of member ${hex16(m.nodeId)} cluster ${hex16(m.clusterId)} at byte ${m.offset}${same ? ', the same IDs as the log' : first ? `; the log is member ${hex16(first.nodeId)}` : ''}; ${r.chained} records on that chain${ents})${resumes} — this log looks written by two processes, not just damaged`,
+      expected: first ? `one CRC chain of member ${hex16(first.nodeId)}` : 'one CRC chain',
+      found: `a new chain of member ${hex16(m.nodeId)} at byte ${r.offset}`,
+      details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId), metadataOffset: m.offset, chainedRecords: r.chained, entries: r.entries, ...(r.resumesAt !== undefined ? { resumesAt: r.resumesAt } : {}) },
+    });
+  }
+  for (const m of foreignMeta) {
+    if (reported.has(`${m.segment}:${m.offset}`) || !first) continue;
+    const file = rel(wal.segments[m.segment]!.path);
+    out.push({ code: 'two-writers', severity: 'error', file, offset: m.offset, message: `${file} at byte ${m.offset}: past the damage, a metadata record of ${idOf(m)} in a log of ${idOf(first)} — this log looks written by two processes`, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) } });
+  }
+  return out;
+}
