@@ -13,6 +13,7 @@
  * Secrets: 3.4 writes plaintext passwords into the WAL (AuthUserAdd, AuthUserChangePassword), 3.5
  * bcrypt hashes, and Authenticate entries carry the issued simple token. All are masked.
  */
+import { hex16 } from '../format/wal/names.js';
 import { decodeConfChange, decodeConfChangeV2, decodeMessage, ProtoDecodeError } from '../format/proto/messages.js';
 import type { Entry, ProtoObject, ProtoValue } from '../format/proto/messages.js';
 import type {
@@ -37,9 +38,6 @@ export interface DescribeOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function hex16(v: bigint): string {
-  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
-}
 
 function b64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

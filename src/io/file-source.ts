@@ -20,20 +20,9 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
-    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
-    const want = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(want);
-    let got = 0;
-    try {
-      while (got < want) {
-        const n = readSync(this.fd, buf, got, want - got, offset + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } catch (e) {
-      throw fsError(e, this.path, `reading ${want} bytes at offset ${offset}`);
-    }
-    return got === want ? buf : buf.subarray(0, got);
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - offset)));
+    const got = this.readInto(buf, offset);
+    return got === buf.length ? buf : buf.subarray(0, got);
   }
 
   readInto(into: Uint8Array, offset: number): number {

@@ -46,5 +46,6 @@ export function parseSnapDbName(name: string): bigint | undefined {
 
 /** 16-digit lower-case hex, the way etcd prints member IDs, cluster IDs and names files. */
 export function hex16(v: bigint): string {
-  return v.toString(16).padStart(16, '0');
+  // int64 IDs (leases) may arrive negative: print their two's-complement bits, as etcd does.
+  return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 }
