@@ -1,0 +1,122 @@
+/**
+ * What etcd reads from its db at boot once bbolt has opened it, and where that kills the process:
+ *
+ *  - `cindex.ReadConsistentIndex` / term: 8-byte big-endian values; a shorter one is an index out of
+ *    range (Go runtime panic);
+ *  - mvcc `restore()`: every `key` bucket item from revision {1, 0} up to {MaxInt64, MaxInt64}, in
+ *    order; each key is read as a revision (17 bytes, an 18th `t` for a tombstone), each value must
+ *    unmarshal as mvccpb.KeyValue, else `failed to unmarshal mvccpb.KeyValue` (fatal);
+ *  - the lessor: every `lease` bucket value must unmarshal as leasepb.Lease, else
+ *    `failed to unmarshal lease proto item` (panic).
+ *
+ * The walk reads every key and value of the `key` bucket, as etcd does: its cost is the size of the db.
+ */
+import { type BoltLine, type BoltView, type OpenFailure, openFailureText } from './open-sim.js';
+
+/** Error text of a failed gogoproto Unmarshal of `typeName`, or undefined when it decodes. */
+export type UnmarshalCheck = (typeName: 'mvccpb.KeyValue' | 'leasepb.Lease', bytes: Uint8Array) => string | undefined;
+
+export type RestoreFailure =
+  | { code: 'meta-value-short'; key: 'consistent_index' | 'term'; offset: number; length: number }
+  | { code: 'revision-key-short'; offset: number; length: number }
+  | { code: 'kv-unmarshal'; offset: number; revision: string; error: string }
+  | { code: 'lease-unmarshal'; offset: number; error: string }
+  /** Reading an item killed the process (a value past the end of the file, a garbage size). */
+  | { code: 'read'; bucket: string; failure: OpenFailure };
+
+export interface RestoreCheck {
+  failure: RestoreFailure | undefined;
+  /** `key` bucket items read (revisions, tombstones included). */
+  revisions: number;
+  leases: number;
+}
+
+const MIN_REV = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 0x5f, 0, 0, 0, 0, 0, 0, 0, 0]);
+const MAX_REV = new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x5f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+const text = new TextDecoder();
+
+function cmp(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function revisionText(k: Uint8Array): string {
+  const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  return `${dv.getBigUint64(0, false)}_${dv.getBigUint64(9, false)}${k.length > 17 ? 't' : ''}`;
+}
+
+interface Item {
+  key: Uint8Array;
+  value: Uint8Array;
+  valueAt: number;
+}
+
+/**
+ * Replay etcd's boot-time reads of a db that bbolt's Open accepted (`view` from simulateOpen),
+ * reading keys and values exactly where bbolt would. Stops at the first item etcd would die on.
+ */
+export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck): RestoreCheck {
+  const out: RestoreCheck = { failure: undefined, revisions: 0, leases: 0 };
+  const readFailure = view.run((v) => {
+    const buckets = new Map<string, { root: bigint; inline: Uint8Array | undefined; at: number }>();
+    for (const b of v.buckets(root)) buckets.set(text.decode(b.name), b);
+    const items = function* (name: string): Generator<Item> {
+      const b = buckets.get(name);
+      if (!b) return;
+      if (b.inline) {
+        yield* v.inlineItems(b.inline, b.at + 16);
+        return;
+      }
+      for (const el of v.items(b.root)) yield { key: el.key, value: v.value(el), valueAt: el.valueAt };
+    };
+
+    for (const item of items('meta')) {
+      const name = text.decode(item.key);
+      if ((name === 'consistent_index' || name === 'term') && item.value.length < 8) {
+        out.failure = { code: 'meta-value-short', key: name, offset: item.valueAt, length: item.value.length };
+        return;
+      }
+    }
+    for (const item of items('key')) {
+      if (cmp(item.key, MIN_REV) < 0) continue;
+      if (cmp(item.key, MAX_REV) >= 0) break;
+      if (item.key.length < 17) {
+        out.failure = { code: 'revision-key-short', offset: item.valueAt - item.key.length, length: item.key.length };
+        return;
+      }
+      out.revisions++;
+      const err = unmarshal('mvccpb.KeyValue', item.value);
+      if (err !== undefined) {
+        out.failure = { code: 'kv-unmarshal', offset: item.valueAt, revision: revisionText(item.key), error: err };
+        return;
+      }
+    }
+    for (const item of items('lease')) {
+      out.leases++;
+      const err = unmarshal('leasepb.Lease', item.value);
+      if (err !== undefined) {
+        out.failure = { code: 'lease-unmarshal', offset: item.valueAt, error: err };
+        return;
+      }
+    }
+  });
+  if (readFailure) out.failure = { code: 'read', bucket: 'key', failure: readFailure };
+  return out;
+}
+
+/** etcd's words (log message and error) for a restore failure. */
+export function restoreFailureText(f: RestoreFailure, line: BoltLine): { log: string; error: string } {
+  switch (f.code) {
+    case 'meta-value-short':
+      return { log: 'panic', error: `runtime error: index out of range [7] with length ${f.length}` };
+    case 'revision-key-short':
+      return { log: 'panic', error: `runtime error: slice bounds out of range [9:${f.length}]` };
+    case 'kv-unmarshal':
+      return { log: 'failed to unmarshal mvccpb.KeyValue', error: f.error };
+    case 'lease-unmarshal':
+      return { log: 'panic', error: 'failed to unmarshal lease proto item' };
+    case 'read':
+      return { log: f.failure.code === 'fault' ? 'fatal error: fault' : 'panic', error: openFailureText(f.failure, line) };
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * What bbolt's `Open` does with a file, as etcd calls it (read-write, `NoFreelistSync`, so the
+ * freelist is rebuilt by walking every reachable page), release line by release line:
+ *
+ *  - size 0: a new, empty database (etcd then starts from consistent index 0);
+ *  - the page size comes from the first valid meta; no readable meta → `invalid database`;
+ *  - fewer than two pages → `file size too small`; both metas invalid → meta 0's error;
+ *  - the freelist: read from its page when the meta names one (`invalid freelist page` when it is
+ *    not one), otherwise `freepages()` walks every bucket tree and panics on the first problem its
+ *    check reports. bbolt ≥ 1.3.7 also asserts each page it reads names itself and has one type,
+ *    and checks key order against the parents; 1.3.6 does neither.
+ *
+ * The file is memory-mapped far beyond its end (etcd maps 10 GiB), so a read past the end is a
+ * fault (SIGBUS), not an error: the process dies with exit status 2. Reads here go through a
+ * bounds check that records the first such read as that fault.
+ *
+ * Everything is in the order bbolt does it, so the first failure is the one etcd dies on, and its
+ * text is bbolt's (`openFailureText`).
+ */
+import { compareBytes, decodeMeta, decodePageHeader, BRANCH_PAGE, ELEMENT_SIZE, FREELIST_PAGE, LEAF_PAGE, MAGIC, META_PAGE, META_SIZE, NO_FREELIST, PAGE_HEADER_SIZE, VERSION, BUCKET_LEAF_FLAG, BUCKET_HEADER_SIZE } from './page.js';
+import type { Meta, PageSource } from './page.js';
+
+/** How a bbolt release line behaves at open. */
+export interface BoltLine {
+  name: string;
+  /** ≥ 1.3.7: every page read through a transaction must name itself and carry exactly one type. */
+  pageAssert: boolean;
+  /** ≥ 1.3.7: `freepages` also checks key order within pages and against the parent branch. */
+  keyOrder: boolean;
+  /** ≥ 1.4: `file size too small <n>`; before: without the size. */
+  sizeInMessage: boolean;
+  /** ≤ 1.3.x: a meta checksum of 0 is accepted. */
+  zeroChecksumOk: boolean;
+  /** ≥ 1.3.7: when meta 0 is unusable the page size is probed from a meta at 1 KiB << i. */
+  probeSecondMeta: boolean;
+}
+
+export const BOLT_1_3_6: BoltLine = { name: '1.3.6', pageAssert: false, keyOrder: false, sizeInMessage: false, zeroChecksumOk: true, probeSecondMeta: false };
+export const BOLT_1_3_12: BoltLine = { name: '1.3.12', pageAssert: true, keyOrder: true, sizeInMessage: false, zeroChecksumOk: true, probeSecondMeta: true };
+export const BOLT_1_4: BoltLine = { name: '1.4.3', pageAssert: true, keyOrder: true, sizeInMessage: true, zeroChecksumOk: false, probeSecondMeta: true };
+export const BOLT_1_5: BoltLine = { name: '1.5.0', pageAssert: true, keyOrder: true, sizeInMessage: true, zeroChecksumOk: false, probeSecondMeta: true };
+
+export type OpenFailure =
+  /** No meta page could even be read (file shorter than 4 KiB and no second meta found). */
+  | { code: 'invalid-database' }
+  | { code: 'file-size-too-small'; size: number }
+  /** Both metas fail validation: meta 0's reason. */
+  | { code: 'meta-invalid'; reason: 'invalid' | 'version' | 'checksum' }
+  /** A read past the end of the file (or of any sane mapping): the process dies on SIGBUS/SIGSEGV. */
+  | { code: 'fault'; offset: number; pgid: bigint }
+  /** ≥ 1.3.7: a page read for id N names itself M. */
+  | { code: 'page-id-assert'; pgid: bigint; found: bigint }
+  /** ≥ 1.3.7: a page read carries no single known type. */
+  | { code: 'page-flags-assert'; pgid: bigint; flags: number }
+  /** `freepages` found a problem; `error` is bbolt's text for it. */
+  | { code: 'freepages'; pgid: bigint; error: string }
+  /** The meta names a freelist page that is not one. */
+  | { code: 'invalid-freelist'; pgid: bigint; type: string }
+  /** A page claims so many overflow pages that marking them reachable does not end (Go loops ~2^32 times). */
+  | { code: 'overflow-runaway'; pgid: bigint; overflow: number }
+  /** A key or value slice ends past Go's 2 GiB unsafe array (a garbage size in an element). */
+  | { code: 'slice-bounds'; pgid: bigint; end: number };
+
+export type OpenResult =
+  | { ok: true; newDb: true }
+  | {
+      ok: true;
+      newDb: false;
+      pageSize: number;
+      meta: Meta;
+      /** Pages reached from the meta (buckets' trees with their overflow). */
+      reachablePages: number;
+      /** The meta that failed validation while the other was used. */
+      metaFallback: 0 | 1 | undefined;
+      /** The file as bbolt reads it, for what etcd reads next (its buckets). */
+      view: BoltView;
+    }
+  | { ok: false; failure: OpenFailure };
+
+/** Thrown inside the walk to stop it at the first failure, as the panic does. */
+class Stop {
+  constructor(readonly failure: OpenFailure) {}
+}
+
+const MAX_OVERFLOW_WALK = 1 << 24;
+
+function metaError(m: Meta, line: BoltLine): 'invalid' | 'version' | 'checksum' | undefined {
+  if (m.magic !== MAGIC) return 'invalid';
+  if (m.version !== VERSION) return 'version';
+  if (m.checksum !== m.computedChecksum && !(line.zeroChecksumOk && m.checksum === 0n)) return 'checksum';
+  return undefined;
+}
+
+function readMeta(src: PageSource, offset: number, slot: 0 | 1): Meta | undefined {
+  if (offset + 0x1000 > src.size && offset + META_SIZE > src.size) return undefined;
+  const b = src.read(offset, Math.min(0x1000, src.size - offset));
+  if (b.length < PAGE_HEADER_SIZE + META_SIZE - PAGE_HEADER_SIZE) return undefined;
+  return decodeMeta(b, slot);
+}
+
+/**
+ * bbolt's page size discovery (`getPageSize`): meta 0 when its first 4 KiB read whole and validate;
+ * else a valid meta at 1 KiB << i; else, if any of those could be read, the default 4096.
+ */
+function pageSizeOf(src: PageSource, line: BoltLine): number | undefined {
+  let canRead = false;
+  if (src.size >= 0x1000) {
+    canRead = true;
+    const m = decodeMeta(src.read(0, 0x1000), 0);
+    if (metaError(m, line) === undefined) return m.pageSize;
+  } else if (!line.probeSecondMeta) return undefined;
+  if (!line.probeSecondMeta) return 4096;
+  for (let i = 0; i <= 14; i++) {
+    const pos = 1024 * 2 ** i;
+    if (pos >= src.size - 1024) break;
+    canRead = true;
+    const m = decodeMeta(src.read(pos, Math.min(0x1000, src.size - pos)), 1);
+    if (metaError(m, line) === undefined) return m.pageSize;
+  }
+  return canRead ? 4096 : undefined;
+}
+
+/**
+ * Simulate bbolt's Open on `src` as etcd runs it. Pure: reads through `src`, never throws on bad
+ * bytes, memory bounded by the pages reachable (one Set entry per page).
+ */
+export function simulateOpen(src: PageSource, line: BoltLine): OpenResult {
+  if (src.size === 0) return { ok: true, newDb: true };
+  const P = pageSizeOf(src, line);
+  if (P === undefined) return { ok: false, failure: { code: 'invalid-database' } };
+  if (src.size < 2 * P) return { ok: false, failure: { code: 'file-size-too-small', size: src.size } };
+  const m0 = readMeta(src, 0, 0);
+  const m1 = readMeta(src, P, 1);
+  const e0 = m0 ? metaError(m0, line) : 'invalid';
+  const e1 = m1 ? metaError(m1, line) : 'invalid';
+  if (e0 !== undefined && e1 !== undefined) return { ok: false, failure: { code: 'meta-invalid', reason: e0 } };
+  // db.meta(): the higher txid when it validates, else the other.
+  let meta: Meta;
+  let metaFallback: 0 | 1 | undefined;
+  if (e0 === undefined && e1 === undefined) meta = m1!.txid > m0!.txid ? m1! : m0!;
+  else if (e0 === undefined) {
+    meta = m0!;
+    metaFallback = 1;
+  } else {
+    meta = m1!;
+    metaFallback = 0;
+  }
+  const walk = new BoltView(src, P, meta, line);
+  try {
+    if (meta.freelist !== NO_FREELIST) walk.readFreelist(meta.freelist);
+    else walk.bucket(meta.root);
+  } catch (e) {
+    if (e instanceof Stop) return { ok: false, failure: e.failure };
+    throw e;
+  }
+  return { ok: true, newDb: false, pageSize: P, meta, reachablePages: walk.reachable.size, metaFallback, view: walk };
+}
+
+interface LeafElement {
+  flags: number;
+  key: Uint8Array;
+  keyAt: number;
+  valueAt: number;
+  vsize: number;
+  /** pos + ksize + vsize: where Go's slice of the value ends, relative to the element. */
+  valueEnd: number;
+  pgid: bigint;
+}
+
+interface PageRef {
+  id: bigint;
+  offset: number;
+  flags: number;
+  count: number;
+  overflow: number;
+}
+
+/** Go's limit for the unsafe byte arrays bbolt slices keys and values from (amd64). */
+const MAX_ALLOC_SIZE = 0x7fffffff;
+
+/**
+ * The file as bbolt's transaction code sees it: pages at id × P, elements and the keys and values
+ * they point at read wherever they point (bounded only by the end of the file, where a real read
+ * would fault). Failures stop the walk with the failure bbolt or Go would die on.
+ */
+export class BoltView {
+  readonly reachable = new Set<bigint>();
+  private readonly hwm: bigint;
+
+  constructor(
+    private readonly src: PageSource,
+    private readonly P: number,
+    meta: Meta,
+    private readonly line: BoltLine,
+  ) {
+    this.hwm = meta.pgid;
+  }
+
+  private bytes(offset: number, length: number, pgid: bigint): Uint8Array {
+    if (offset < 0 || offset + length > this.src.size) throw new Stop({ code: 'fault', offset: Math.max(offset, this.src.size), pgid });
+    return this.src.read(offset, length);
+  }
+
+  /** tx.page(id): the page at id × P, with ≥ 1.3.7's assertion. */
+  private page(id: bigint): PageRef {
+    const off = Number(id) * this.P;
+    if (id > BigInt(Number.MAX_SAFE_INTEGER) / BigInt(this.P)) throw new Stop({ code: 'fault', offset: this.src.size, pgid: id });
+    const h = decodePageHeader(this.bytes(off, PAGE_HEADER_SIZE, id));
+    if (this.line.pageAssert) {
+      if (h.id !== id) throw new Stop({ code: 'page-id-assert', pgid: id, found: h.id });
+      if (h.flags !== BRANCH_PAGE && h.flags !== LEAF_PAGE && h.flags !== META_PAGE && h.flags !== FREELIST_PAGE) {
+        throw new Stop({ code: 'page-flags-assert', pgid: h.id, flags: h.flags });
+      }
+    }
+    return { id: h.id, offset: off, flags: h.flags, count: h.count, overflow: h.overflow };
+  }
+
+  private fail(pgid: bigint, error: string): never {
+    throw new Stop({ code: 'freepages', pgid, error });
+  }
+
+  private branchChild(p: PageRef, i: number): { key: Uint8Array; pgid: bigint } {
+    const e = p.offset + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const el = this.bytes(e, ELEMENT_SIZE, p.id);
+    const dv = new DataView(el.buffer, el.byteOffset, ELEMENT_SIZE);
+    const pos = dv.getUint32(0, true);
+    const ksize = dv.getUint32(4, true);
+    const pgid = dv.getBigUint64(8, true);
+    return { key: this.bytes(e + pos, ksize, p.id), pgid };
+  }
+
+  private leafElement(p: PageRef, i: number): LeafElement {
+    const e = p.offset + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const el = this.bytes(e, ELEMENT_SIZE, p.id);
+    const dv = new DataView(el.buffer, el.byteOffset, ELEMENT_SIZE);
+    const flags = dv.getUint32(0, true);
+    const pos = dv.getUint32(4, true);
+    const ksize = dv.getUint32(8, true);
+    const vsize = dv.getUint32(12, true);
+    if (pos + ksize > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: p.id, end: pos + ksize });
+    return { flags, key: this.bytes(e + pos, ksize, p.id), keyAt: e + pos, valueAt: e + pos + ksize, vsize, valueEnd: pos + ksize + vsize, pgid: p.id };
+  }
+
+  /** The value of a leaf element, read as bbolt slices it (a fault past the end of the file). */
+  value(el: LeafElement): Uint8Array {
+    if (el.valueEnd > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: el.pgid, end: el.valueEnd });
+    return this.bytes(el.valueAt, el.vsize, el.pgid);
+  }
+
+  /**
+   * Run `fn` over the view; a failure bbolt or Go would die on comes back instead of throwing.
+   */
+  run(fn: (view: BoltView) => void): OpenFailure | undefined {
+    try {
+      fn(this);
+      return undefined;
+    } catch (e) {
+      if (e instanceof Stop) return e.failure;
+      throw e;
+    }
+  }
+
+  /** Top-level buckets: name and root (0 for an inline bucket, whose page image is `inline`). */
+  *buckets(root: bigint): Generator<{ name: Uint8Array; root: bigint; inline: Uint8Array | undefined; at: number }> {
+    for (const item of this.items(root)) {
+      if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
+      const v = this.value(item);
+      if (v.length < BUCKET_HEADER_SIZE) continue;
+      const r = new DataView(v.buffer, v.byteOffset, v.length).getBigUint64(0, true);
+      yield { name: item.key, root: r, inline: r === 0n ? v.subarray(BUCKET_HEADER_SIZE) : undefined, at: item.valueAt };
+    }
+  }
+
+  /** Items of an inline bucket page image (read inside its value, as bbolt does). */
+  *inlineItems(img: Uint8Array, at: number): Generator<{ key: Uint8Array; value: Uint8Array; flags: number; valueAt: number }> {
+    if (img.length < PAGE_HEADER_SIZE) return;
+    const h = decodePageHeader(img);
+    for (let i = 0; i < h.count; i++) {
+      const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+      if (e + ELEMENT_SIZE > img.length) return;
+      const dv = new DataView(img.buffer, img.byteOffset + e, ELEMENT_SIZE);
+      const pos = dv.getUint32(4, true);
+      const ksize = dv.getUint32(8, true);
+      const vsize = dv.getUint32(12, true);
+      if (e + pos + ksize + vsize > img.length) {
+        // Past the inline image bbolt reads the parent page's bytes that follow: read them the same way.
+        const key = this.bytes(at + e + pos, ksize, 0n);
+        yield { key, value: this.bytes(at + e + pos + ksize, vsize, 0n), flags: dv.getUint32(0, true), valueAt: at + e + pos + ksize };
+        continue;
+      }
+      yield { key: img.subarray(e + pos, e + pos + ksize), value: img.subarray(e + pos + ksize, e + pos + ksize + vsize), flags: dv.getUint32(0, true), valueAt: at + e + pos + ksize };
+    }
+  }
+
+  /** The freelist named by the meta: it must be a freelist page; its ids are read. */
+  readFreelist(id: bigint): void {
+    const off = Number(id) * this.P;
+    const h = decodePageHeader(this.bytes(off, PAGE_HEADER_SIZE, id));
+    if (!(h.flags & FREELIST_PAGE)) throw new Stop({ code: 'invalid-freelist', pgid: h.id, type: pageTyp(h.flags, this.line) });
+    let count = h.count;
+    let start = off + PAGE_HEADER_SIZE;
+    if (count === 0xffff) {
+      const c = this.bytes(start, 8, id);
+      count = Number(new DataView(c.buffer, c.byteOffset, 8).getBigUint64(0, true) & 0x7fff_ffffn);
+      start += 8;
+    }
+    this.bytes(start, count * 8, id);
+  }
+
+  /** recursivelyCheckBucket (≥ 1.3.7) / checkBucket (1.3.6) on a bucket rooted at `root`. */
+  bucket(root: bigint): void {
+    if (root === 0n) return; // inline bucket
+    this.forEachPage(root, [root]);
+    if (this.line.keyOrder) this.keyOrder(root, undefined, undefined, []);
+    // ForEachBucket: every element flagged as a bucket, in key order, opened and checked in turn.
+    for (const item of this.items(root)) {
+      if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
+      const header = this.value(item).subarray(0, BUCKET_HEADER_SIZE);
+      if (header.length < 8) continue;
+      const childRoot = new DataView(header.buffer, header.byteOffset, header.length).getBigUint64(0, true);
+      this.bucket(childRoot);
+    }
+  }
+
+  /** Leaf elements of a tree in order, as a cursor reads them. */
+  *items(id: bigint): Generator<LeafElement> {
+    const p = this.page(id);
+    if (p.flags & BRANCH_PAGE) {
+      for (let i = 0; i < p.count; i++) yield* this.items(this.branchChild(p, i).pgid);
+    } else if (p.flags & LEAF_PAGE) {
+      for (let i = 0; i < p.count; i++) yield this.leafElement(p, i);
+    }
+  }
+
+  private forEachPage(id: bigint, stack: bigint[]): void {
+    const p = this.page(id);
+    this.verifyReachable(p, stack);
+    if (p.flags & BRANCH_PAGE) {
+      for (let i = 0; i < p.count; i++) {
+        const child = this.branchChild(p, i).pgid;
+        this.forEachPage(child, [...stack, child]);
+      }
+    }
+  }
+
+  private verifyReachable(p: PageRef, stack: bigint[]): void {
+    const st = this.line.pageAssert ? ` (stack: ${goSlice(stack)})` : '';
+    if (p.id > this.hwm) this.fail(p.id, `page ${p.id}: out of bounds: ${this.hwm}${st}`);
+    if (p.overflow > MAX_OVERFLOW_WALK) throw new Stop({ code: 'overflow-runaway', pgid: p.id, overflow: p.overflow });
+    for (let i = 0n; i <= BigInt(p.overflow); i++) {
+      const id = p.id + i;
+      if (this.reachable.has(id)) this.fail(id, `page ${id}: multiple references${st}`);
+      this.reachable.add(id);
+    }
+    const isBranch = this.line.pageAssert ? p.flags === BRANCH_PAGE : (p.flags & BRANCH_PAGE) !== 0;
+    const isLeaf = this.line.pageAssert ? p.flags === LEAF_PAGE : (p.flags & LEAF_PAGE) !== 0;
+    if (!isBranch && !isLeaf) this.fail(p.id, `page ${p.id}: invalid type: ${pageTyp(p.flags, this.line)}${st}`);
+  }
+
+  /** recursivelyCheckPageKeyOrderInternal: keys sorted, and within [min, maxOpen) from the parents. */
+  private keyOrder(id: bigint, min: Uint8Array | undefined, maxOpen: Uint8Array | undefined, stack: bigint[]): Uint8Array | undefined {
+    const p = this.page(id);
+    const pages = [...stack, id];
+    if (p.flags & BRANCH_PAGE) {
+      let runningMin = min;
+      let maxInSubtree: Uint8Array | undefined;
+      for (let i = 0; i < p.count; i++) {
+        const el = this.branchChild(p, i);
+        this.verifyKeyOrder(el.pgid, 'branch', i, el.key, runningMin, maxOpen, pages);
+        const maxKey = i < p.count - 1 ? this.branchChild(p, i + 1).key : maxOpen;
+        maxInSubtree = this.keyOrder(el.pgid, el.key, maxKey, pages);
+        runningMin = maxInSubtree;
+      }
+      return maxInSubtree;
+    }
+    if (p.flags & LEAF_PAGE) {
+      let runningMin = min;
+      let last: Uint8Array | undefined;
+      for (let i = 0; i < p.count; i++) {
+        const el = this.leafElement(p, i);
+        this.verifyKeyOrder(id, 'leaf', i, el.key, runningMin, maxOpen, pages);
+        runningMin = el.key;
+        last = el.key;
+      }
+      return last;
+    }
+    this.fail(id, `unexpected page type (flags: ${p.flags.toString(16)}) for pgId:${id}`);
+  }
+
+  private verifyKeyOrder(pgid: bigint, kind: string, i: number, key: Uint8Array, prev: Uint8Array | undefined, maxOpen: Uint8Array | undefined, stack: bigint[]): void {
+    const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : '');
+    if (i === 0 && prev !== undefined && compareBytes(prev, key) > 0) {
+      this.fail(pgid, `the first key[${i}]=(hex)${hex(key)} on ${kind} page(${pgid}) needs to be >= the key in the ancestor (${hex(prev)}). Stack: ${goSlice(stack)}`);
+    }
+    if (i > 0) {
+      const c = compareBytes(prev ?? new Uint8Array(0), key);
+      if (c > 0) this.fail(pgid, `key[${i}]=(hex)${hex(key)} on ${kind} page(${pgid}) needs to be > (found <) than previous element (hex)${hex(prev)}. Stack: ${goSlice(stack)}`);
+      if (c === 0) this.fail(pgid, `key[${i}]=(hex)${hex(key)} on ${kind} page(${pgid}) needs to be > (found =) than previous element (hex)${hex(prev)}. Stack: ${goSlice(stack)}`);
+    }
+    // bbolt prints the previous key here, not the bound it compared with.
+    if (maxOpen !== undefined && compareBytes(key, maxOpen) >= 0) {
+      this.fail(pgid, `key[${i}]=(hex)${hex(key)} on ${kind} page(${pgid}) needs to be < than key of the next element in ancestor (hex)${hex(prev)}. Pages stack: ${goSlice(stack)}`);
+    }
+  }
+}
+
+/** page.typ(): 1.3.6 tests flag bits, ≥ 1.4 exact values; both fall back to unknown<xx>. */
+function pageTyp(flags: number, line: BoltLine): string {
+  const is = (f: number) => (line.pageAssert ? flags === f : (flags & f) !== 0);
+  if (is(BRANCH_PAGE)) return 'branch';
+  if (is(LEAF_PAGE)) return 'leaf';
+  if (is(META_PAGE)) return 'meta';
+  if (is(FREELIST_PAGE)) return 'freelist';
+  return `unknown<${flags.toString(16).padStart(2, '0')}>`;
+}
+
+/** Go's %v of a []Pgid: `[3 18]`. */
+function goSlice(ids: readonly bigint[]): string {
+  return `[${ids.join(' ')}]`;
+}
+
+/** The error etcd logs with `failed to open database`, or the panic/fault that ends it, in bbolt's words. */
+export function openFailureText(f: OpenFailure, line: BoltLine): string {
+  switch (f.code) {
+    case 'invalid-database':
+      return 'invalid database';
+    case 'file-size-too-small':
+      return line.sizeInMessage ? `file size too small ${f.size}` : 'file size too small';
+    case 'meta-invalid':
+      return f.reason === 'invalid' ? 'invalid database' : f.reason === 'version' ? 'version mismatch' : 'checksum error';
+    case 'fault':
+      return 'unexpected fault address (SIGBUS: a page lies past the end of the file)';
+    case 'page-id-assert':
+      return `assertion failed: Page expected to be: ${f.pgid}, but self identifies as ${f.found}`;
+    case 'page-flags-assert':
+      return `assertion failed: page ${f.pgid}: has unexpected type/flags: ${f.flags.toString(16)}`;
+    case 'freepages':
+      return `freepages: failed to get all reachable pages (${f.error})`;
+    case 'invalid-freelist':
+      return `invalid freelist page: ${f.pgid}, page type is ${f.type}`;
+    case 'slice-bounds':
+      return `runtime error: slice bounds out of range [::${f.end}] with length ${MAX_ALLOC_SIZE}`;
+    case 'overflow-runaway':
+      return `page ${f.pgid} claims ${f.overflow} overflow pages: bbolt marks each reachable and does not finish`;
+  }
+}
