@@ -2,6 +2,8 @@
  * What etcd will do when it boots on this data dir, step by step as its bootstrap does it
  * (spec etcd-wal.md §4.1–4.7, etcd-snap.md §5.5), for each release line:
  *
+ *  0. The backend is opened first: bbolt's Open (`db-open`), a new empty db when the file is absent
+ *     or empty.
  *  1. ValidSnapshotEntries reads every segment from the first; the first failure that is not
  *     "unexpected EOF" aborts the start. It keeps snapshot records ≤ the last HardState's commit.
  *  2. The newest valid `.snap` that matches one of them is loaded (invalid ones are renamed
@@ -9,24 +11,24 @@
  *  3. wal.Open picks the last segment named at or below the snapshot index; sequence numbers from
  *     there must be consecutive. ReadAll decodes from there; "unexpected EOF" triggers Repair of the
  *     last segment (truncate at the failing record, keep a `.broken` copy) and one retry.
- *  4. raft loads the HardState: a commit beyond the last entry panics.
+ *  4. raft loads the HardState: a commit outside [snapshot index, last index] panics.
+ *  5. The lessor and the mvcc store read the db (`db-restore`).
+ *  6. raft hands over the entries after the snapshot; etcd applies each: an entry type other than
+ *     normal or conf change panics, and so does a payload that does not unmarshal.
+ *  7. A member that is not a voter in its own conf state never gets a leader.
  *
+ * Every failure is a typed `BootFailure`; the texts etcd prints for it come from `etcd-texts.ts`.
  * The prediction works from the facts the analysis collected; nothing is re-read.
  */
 import type { SegmentEnd } from '../format/wal/decoder.js';
 import { LEGACY_MAX_RECORD_BYTES } from '../format/wal/frame.js';
-import { hex16 } from '../format/wal/names.js';
-import { recordFailureText } from '../format/wal/record.js';
+import type { RecordDecodeFailure } from '../format/wal/record.js';
+import type { OpenFailure } from '../format/bbolt/open-sim.js';
+import type { RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import type { WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
 
-export const ETCD_VERSIONS = ['3.4', '3.5', '3.6'] as const;
+export const ETCD_VERSIONS = ['3.4', '3.5', '3.6', '3.7'] as const;
 export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
-
-export const VERSION_DETAIL: Record<EtcdVersion, string> = {
-  '3.4': '3.4.8 and later (checked against 3.4.23)',
-  '3.5': '3.5.7 and later (checked against 3.5.30)',
-  '3.6': '3.6 (from its source; no 3.6 binary was available to check)',
-};
 
 export interface SnapFileFacts {
   name: string;
@@ -34,14 +36,30 @@ export interface SnapFileFacts {
   index: bigint;
   valid: boolean;
   error: string | undefined;
+  /** Voters in the snapshot's conf state (valid files only). */
+  voters: bigint[];
 }
 
+/** What etcd's backend does at boot, for one release line. */
+export type DbBoot =
+  /** No file (or a 0-byte one): bbolt creates an empty db, consistent index 0. */
+  | { kind: 'new' }
+  | { kind: 'opens'; consistentIndex: bigint; clusterVersion: string | undefined; restore: RestoreFailure | undefined }
+  | { kind: 'fails'; failure: OpenFailure };
+
 export interface DbFacts {
+  /** The file exists (even empty). */
   present: boolean;
-  /** undefined when the db could not be opened at all. */
-  openError: string | undefined;
-  consistentIndex: bigint | undefined;
-  clusterVersion: string | undefined;
+  /** Per release line (bbolt differs between them). */
+  boot: (v: EtcdVersion) => DbBoot;
+}
+
+/** A log entry etcd cannot apply: found in the walk, located, with its raft index. */
+export interface BadEntry {
+  index: bigint;
+  segment: number;
+  offset: number;
+  problem: { kind: 'unknown-type'; entryType: number } | { kind: 'undecodable'; as: 'normal' | 'conf-change'; error: string };
 }
 
 export interface BootInput {
@@ -52,7 +70,52 @@ export interface BootInput {
   db: DbFacts;
 }
 
-export type Outcome = 'starts' | 'self-repairs' | 'fails';
+export type Outcome = 'starts' | 'self-repairs' | 'fails' | 'never-healthy';
+
+/** How etcd's decoder (of one version) classifies where a segment's good data ends. */
+export type DecodeError =
+  | { kind: 'max-entry-size' }
+  | { kind: 'record'; failure: RecordDecodeFailure }
+  | { kind: 'crc-mismatch'; stored: number; computed: number; segment: string; offset: number }
+  | { kind: 'crc-link-mismatch' };
+
+export type UnexpectedEof =
+  | { kind: 'plain' }
+  /** 3.5+: the length word claims more than the file has left. */
+  | { kind: 'entry-limit'; segment: string; recBytes: number; fileSize: number; offset: number; padBytes: number; limit: number };
+
+export interface SnapRef {
+  term: bigint;
+  index: bigint;
+  name: string;
+}
+
+export type BootFailure =
+  | { code: 'no-wal' }
+  | { code: 'downgrade'; clusterVersion: string }
+  | { code: 'db-open'; failure: OpenFailure }
+  | { code: 'wal-decode'; phase: 'discovery' | 'read'; error: DecodeError }
+  /** Repair was needed but the last segment fails in a way Repair cannot fix. */
+  | { code: 'wal-repair'; eof: UnexpectedEof }
+  /** Repair only touches the last segment; an unexpected EOF in an earlier one stays. */
+  | { code: 'wal-eof-not-last'; eof: UnexpectedEof }
+  | { code: 'snap-db-missing'; snapshot: SnapRef; dbAbsent: boolean }
+  | { code: 'wal-not-found'; index: bigint }
+  | { code: 'wal-seq-gap'; fromSeq: bigint }
+  | { code: 'wal-block-type'; recordType: number }
+  | { code: 'wal-metadata-conflict' }
+  | { code: 'wal-slice-bounds'; snapshot: SnapRef; entry: { index: bigint; term: bigint } | undefined }
+  | { code: 'wal-snapshot-not-found' }
+  | { code: 'wal-snapshot-mismatch' }
+  | { code: 'commit-out-of-range'; memberId: bigint | undefined; commit: bigint; first: bigint; last: bigint }
+  | { code: 'db-restore'; failure: RestoreFailure }
+  | { code: 'apply-unknown-entry-type'; entry: BadEntry; entryType: number }
+  | { code: 'apply-undecodable'; entry: BadEntry; as: 'normal' | 'conf-change'; error: string };
+
+/** Starts, but never serves: raft never gets a leader. */
+export type Stall =
+  | { code: 'no-voters' }
+  | { code: 'not-a-voter'; memberId: bigint; voters: bigint[] };
 
 export interface RepairByEtcd {
   segment: string;
@@ -64,20 +127,26 @@ export interface RepairByEtcd {
   entriesDropped: number;
   firstDroppedIndex: bigint | undefined;
   lastDroppedIndex: bigint | undefined;
+  eof: UnexpectedEof;
 }
+
+export type Hazard =
+  | { code: 'db-ahead-of-wal'; consistentIndex: bigint; lastIndex: bigint }
+  | { code: 'etcd-repair-drops-valid-records'; records: number; entries: number; first: bigint | undefined; last: bigint | undefined }
+  /** The log ends at a zero length word with valid records after it: etcd reads none of them. */
+  | { code: 'records-hidden'; segment: string; offset: number; records: number; entries: number; first: bigint | undefined; last: bigint | undefined; committed: number };
 
 export interface BootPrediction {
   version: EtcdVersion;
-  detail: string;
   outcome: Outcome;
-  /** The error value etcd ends with (or repairs), e.g. `walpb: crc mismatch`. */
-  error: string | undefined;
-  /** The fatal log message around it (zap `msg`), e.g. `failed to read WAL, cannot be repaired`. */
-  log: string | undefined;
+  failure: BootFailure | undefined;
+  stall: Stall | undefined;
   repair: RepairByEtcd | undefined;
-  snapshot: { term: bigint; index: bigint; name: string } | undefined;
+  snapshot: SnapRef | undefined;
   /** `.snap` files etcd would rename to `.broken` on the way. */
   snapsRenamedBroken: string[];
+  /** The db bbolt creates or opens. */
+  db: DbBoot;
   /** Raft state after a successful start. */
   lastIndex: bigint | undefined;
   commit: bigint | undefined;
@@ -85,11 +154,7 @@ export interface BootPrediction {
   hazards: Hazard[];
 }
 
-export type Hazard =
-  | { code: 'db-ahead-of-wal'; consistentIndex: bigint; lastIndex: bigint }
-  | { code: 'etcd-repair-drops-valid-records'; records: number; entries: number; first: bigint | undefined; last: bigint | undefined };
-
-type Classified = { kind: 'clean' } | { kind: 'unexpected-eof'; error: string } | { kind: 'fatal'; error: string };
+type Classified = { kind: 'clean' } | { kind: 'unexpected-eof'; eof: UnexpectedEof } | { kind: 'fatal'; error: DecodeError };
 
 /** How etcd's decoder (of this version) treats the end of a segment's good data. */
 export function classifyEnd(end: SegmentEnd, seg: { name: string; size: number }, isLast: boolean, v: EtcdVersion): Classified {
@@ -99,54 +164,27 @@ export function classifyEnd(end: SegmentEnd, seg: { name: string; size: number }
     case 'zero-length':
       return { kind: 'clean' };
     case 'short-length-word':
-      return { kind: 'unexpected-eof', error: 'unexpected EOF' };
+      return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
     case 'oversized': {
       const { recBytes: n, padBytes: pad } = end.frame;
-      if (legacyTooBig(n, pad)) return { kind: 'fatal', error: 'wal: max entry size limit exceeded' };
+      if (legacyTooBig(n, pad)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
       const limit = seg.size - end.offset - pad;
       if (v !== '3.4' && n > limit) {
-        const verb = v === '3.6' ? 'reading' : 'decoding';
-        return {
-          kind: 'unexpected-eof',
-          error: `unexpected EOF: [wal] max entry size limit exceeded when ${verb} "${seg.name}", recBytes: ${n}, fileSize(${seg.size}) - offset(${end.offset}) - padBytes(${pad}) = entryLimit(${limit})`,
-        };
+        return { kind: 'unexpected-eof', eof: { kind: 'entry-limit', segment: seg.name, recBytes: n, fileSize: seg.size, offset: end.offset, padBytes: pad, limit } };
       }
-      return { kind: 'unexpected-eof', error: 'unexpected EOF' };
+      return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
     }
     case 'decode-error':
-      if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: 'wal: max entry size limit exceeded' };
-      if (end.failure.kind === 'unexpected-eof' || (isLast && end.zeroSector)) return { kind: 'unexpected-eof', error: 'unexpected EOF' };
-      return { kind: 'fatal', error: recordFailureText(end.failure) };
+      if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
+      if (end.failure.kind === 'unexpected-eof' || (isLast && end.zeroSector)) return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
+      return { kind: 'fatal', error: { kind: 'record', failure: end.failure } };
     case 'crc-mismatch':
-      if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: 'wal: max entry size limit exceeded' };
-      if (isLast && end.zeroSector) return { kind: 'unexpected-eof', error: 'unexpected EOF' };
-      if (v === '3.6') {
-        return {
-          kind: 'fatal',
-          error: `walpb: crc mismatch: expected: ${end.stored.toString(16)} computed: ${end.computed.toString(16)}: in file '${seg.name}' at position: ${end.offset}`,
-        };
-      }
-      return { kind: 'fatal', error: 'walpb: crc mismatch' };
+      if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
+      if (isLast && end.zeroSector) return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
+      return { kind: 'fatal', error: { kind: 'crc-mismatch', stored: end.stored, computed: end.computed, segment: seg.name, offset: end.offset } };
     case 'crc-link-mismatch':
-      return { kind: 'fatal', error: v === '3.6' ? 'walpb: crc mismatch' : 'wal: crc mismatch' };
+      return { kind: 'fatal', error: { kind: 'crc-link-mismatch' } };
   }
-}
-
-function fail(v: EtcdVersion, error: string, log: string, extra: Partial<BootPrediction> = {}): BootPrediction {
-  return {
-    version: v,
-    detail: VERSION_DETAIL[v],
-    outcome: 'fails',
-    error,
-    log,
-    repair: undefined,
-    snapshot: undefined,
-    snapsRenamedBroken: [],
-    lastIndex: undefined,
-    commit: undefined,
-    hazards: [],
-    ...extra,
-  };
 }
 
 function cmpVersion(a: string, b: string): number {
@@ -159,18 +197,38 @@ function cmpVersion(a: string, b: string): number {
   return 0;
 }
 
+interface Partial {
+  repair?: RepairByEtcd | undefined;
+  snapshot?: SnapRef | undefined;
+  snapsRenamedBroken?: string[];
+  lastIndex?: bigint | undefined;
+  commit?: bigint | undefined;
+}
+
 export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
-  const { wal, db } = input;
+  const { wal } = input;
+  const db = input.db.boot(v);
+  const fail = (failure: BootFailure, extra: Partial = {}): BootPrediction => ({
+    version: v,
+    outcome: 'fails',
+    failure,
+    stall: undefined,
+    repair: extra.repair,
+    snapshot: extra.snapshot,
+    snapsRenamedBroken: extra.snapsRenamedBroken ?? [],
+    db,
+    lastIndex: extra.lastIndex,
+    commit: extra.commit,
+    hazards: [],
+  });
   const segs = wal.segments.filter((s) => s.parsed !== undefined);
-  if (segs.length === 0) {
-    return fail(v, 'no WAL segment', 'etcd would start a NEW, empty member here (no *.wal file): the cluster state would be lost');
+  if (segs.length === 0) return fail({ code: 'no-wal' });
+  if (db.kind === 'opens' && db.clusterVersion !== undefined && cmpVersion(db.clusterVersion, `${v}.0`) > 0) {
+    return fail({ code: 'downgrade', clusterVersion: db.clusterVersion });
   }
-  if (db.clusterVersion !== undefined && cmpVersion(db.clusterVersion, `${v}.0`) > 0) {
-    return fail(v, `invalid downgrade; server version is lower than determined cluster version`, `cluster version ${db.clusterVersion} is newer than etcd ${v}`);
-  }
-  if (db.present && db.openError !== undefined) {
-    return fail(v, `failed to open database: ${db.openError}`, 'panic: failed to open database');
-  }
+  // 0. The backend.
+  if (db.kind === 'fails') return fail({ code: 'db-open', failure: db.failure });
+  if (db.kind === 'opens' && db.restore?.code === 'meta-value-short') return fail({ code: 'db-restore', failure: db.restore });
 
   // 1. ValidSnapshotEntries: all segments from the first, one decoder.
   const hsBefore = (upTo: number) => {
@@ -183,9 +241,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   let vseStop = segs.length - 1;
   for (let i = 0; i < segs.length; i++) {
     const c = classifyEnd(segs[i]!.end, segs[i]!, i === segs.length - 1, v);
-    if (c.kind === 'fatal') {
-      return fail(v, c.error, v === '3.4' ? `etcdmain: ${c.error}` : 'discovery failed');
-    }
+    if (c.kind === 'fatal') return fail({ code: 'wal-decode', phase: 'discovery', error: c.error });
     if (c.kind === 'unexpected-eof') {
       vseStop = i;
       break;
@@ -203,7 +259,8 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
 
   // 2. Snapshot choice.
   const renamed: string[] = [];
-  let chosen: BootPrediction['snapshot'];
+  let chosen: SnapRef | undefined;
+  let chosenFile: SnapFileFacts | undefined;
   const byNameDesc = [...input.snapFiles].sort((a, b) => (a.name < b.name ? 1 : -1));
   for (const f of byNameDesc) {
     if (!f.valid) {
@@ -212,21 +269,13 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
     }
     if (valid.some((r) => r.index === f.index && r.term === f.term)) {
       chosen = { term: f.term, index: f.index, name: f.name };
+      chosenFile = f;
       break;
     }
   }
-  const ci = db.present ? (db.consistentIndex ?? 0n) : 0n;
+  const ci = db.kind === 'opens' ? db.consistentIndex : 0n;
   if (chosen && chosen.index > ci && !input.snapDbIndexes.includes(chosen.index)) {
-    const err = 'failed to find database snapshot file (snap: snapshot file doesn\'t exist)';
-    return fail(v, err, v === '3.4' ? `recovering backend from snapshot error: ${err}` : 'failed to recover v3 backend from snapshot', {
-      snapshot: chosen,
-      snapsRenamedBroken: renamed,
-    });
-  }
-  if (!db.present && !chosen) {
-    return fail(v, `database file (member/snap/db) of the backend is missing`, 'failed to recover from the WAL: the backend db is missing', {
-      snapsRenamedBroken: renamed,
-    });
+    return fail({ code: 'snap-db-missing', snapshot: chosen, dbAbsent: db.kind === 'new' }, { snapshot: chosen, snapsRenamedBroken: renamed });
   }
 
   // 3. wal.Open at the snapshot.
@@ -238,25 +287,14 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
       break;
     }
   }
-  const openFail = (error: string) =>
-    fail(v, error, v === '3.4' ? `open wal error: ${error}` : 'failed to open WAL', { snapshot: chosen, snapsRenamedBroken: renamed });
-  if (k < 0) {
-    return openFail(v === '3.6' ? `wal: file not found which matches the snapshot index '${start.index}'` : 'wal: file not found');
-  }
+  const at = { snapshot: chosen, snapsRenamedBroken: renamed };
+  if (k < 0) return fail({ code: 'wal-not-found', index: start.index }, at);
   for (let i = k + 1; i < segs.length; i++) {
     const prev = segs[i - 1]!.parsed!.seq;
-    if (prev !== 0n && segs[i]!.parsed!.seq !== prev + 1n) {
-      return openFail(v === '3.6' ? `wal: file sequence numbers (starting from ${segs[k]!.parsed!.seq}) do not increase continuously` : 'wal: file not found');
-    }
+    if (prev !== 0n && segs[i]!.parsed!.seq !== prev + 1n) return fail({ code: 'wal-seq-gap', fromSeq: segs[k]!.parsed!.seq }, at);
   }
 
   // ReadAll from segment k, possibly after one Repair of the last segment.
-  const readFail = (error: string, extra: Partial<BootPrediction> = {}) =>
-    fail(v, error, v === '3.4' ? `read wal error (${error}) and cannot be repaired` : 'failed to read WAL, cannot be repaired', {
-      snapshot: chosen,
-      snapsRenamedBroken: renamed,
-      ...extra,
-    });
   let stop = segs.length - 1;
   let stopErr: Classified = { kind: 'clean' };
   for (let i = k; i < segs.length; i++) {
@@ -269,20 +307,13 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   }
   let repair: RepairByEtcd | undefined;
   const hazards: Hazard[] = [];
-  if (stopErr.kind === 'fatal') return readFail(stopErr.error);
+  if (stopErr.kind === 'fatal') return fail({ code: 'wal-decode', phase: 'read', error: stopErr.error }, at);
   if (stopErr.kind === 'unexpected-eof') {
     const last = segs[segs.length - 1]!;
     const lc = classifyEnd(last.end, last, true, v);
-    if (lc.kind === 'fatal') {
-      return fail(v, stopErr.error, v === '3.4' ? `WAL error (${stopErr.error}) cannot be repaired` : 'failed to repair WAL', {
-        snapshot: chosen,
-        snapsRenamedBroken: renamed,
-      });
-    }
-    if (stop !== segs.length - 1) {
-      // Repair only ever touches the last segment; the retry fails the same way.
-      return readFail(stopErr.error);
-    }
+    if (lc.kind === 'fatal') return fail({ code: 'wal-repair', eof: stopErr.eof }, at);
+    // Repair only ever touches the last segment; the retry fails the same way.
+    if (stop !== segs.length - 1) return fail({ code: 'wal-eof-not-last', eof: stopErr.eof }, at);
     repair = {
       segment: last.name,
       truncateAt: last.end.offset,
@@ -291,17 +322,13 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
       entriesDropped: last.salvage.entries,
       firstDroppedIndex: last.salvage.firstIndex,
       lastDroppedIndex: last.salvage.lastIndex,
+      eof: stopErr.eof,
     };
     if (last.salvage.chained > 0) {
-      hazards.push({
-        code: 'etcd-repair-drops-valid-records',
-        records: last.salvage.records,
-        entries: last.salvage.entries,
-        first: last.salvage.firstIndex,
-        last: last.salvage.lastIndex,
-      });
+      hazards.push({ code: 'etcd-repair-drops-valid-records', records: last.salvage.records, entries: last.salvage.entries, first: last.salvage.firstIndex, last: last.salvage.lastIndex });
     }
   }
+  const withRepair = { ...at, repair };
 
   const scope = segs.slice(k, stop + 1);
   const inScope = (seg: number, offset: number) => {
@@ -310,19 +337,34 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
     return i < stop || offset < segs[stop]!.end.offset;
   };
   const unknown = wal.unknownTypes.find((u) => inScope(u.segment, u.offset));
-  if (unknown) return readFail(`unexpected block type ${unknown.type}`, { repair });
-  if (wal.metadataConflicts.some((m) => inScope(m.segment, m.offset))) return readFail('wal: conflicting metadata found', { repair });
+  if (unknown) return fail({ code: 'wal-block-type', recordType: unknown.type }, withRepair);
+  if (wal.metadataConflicts.some((m) => inScope(m.segment, m.offset))) return fail({ code: 'wal-metadata-conflict' }, withRepair);
 
   const firstAbove = scope.find((s) => s.lastEntry !== undefined && s.lastEntry.index > start.index);
   if (firstAbove?.firstEntry && firstAbove.firstEntry.index > start.index + 1n) {
-    return readFail(v === '3.6' ? `wal: slice bounds out of range, snapshot[Index: ${start.index}, Term: ${start.term}], current entry[Index: ${firstAbove.firstEntry.index}, Term: ${firstAbove.firstEntry.term}], len(ents): 0` : 'wal: slice bounds out of range', { repair });
+    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: firstAbove.firstEntry }, withRepair);
   }
   if (wal.gaps.some((g) => inScope(g.segment, g.offset) && g.index > start.index + 1n)) {
-    return readFail('wal: slice bounds out of range', { repair });
+    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: undefined }, withRepair);
   }
   const snapRecs = wal.snapshots.filter((r) => inScope(r.segment, r.offset) && r.index === start.index);
-  if (snapRecs.length === 0) return readFail('wal: snapshot not found', { repair });
-  if (snapRecs.some((r) => r.term !== start.term)) return readFail('wal: snapshot mismatch', { repair });
+  if (snapRecs.length === 0) return fail({ code: 'wal-snapshot-not-found' }, withRepair);
+  if (snapRecs.some((r) => r.term !== start.term)) return fail({ code: 'wal-snapshot-mismatch' }, withRepair);
+
+  // Records a zero length word hides: etcd's decoder stops there, silently.
+  for (const s of scope) {
+    if (s.end.kind === 'zero-length' && s.end.nonZeroAfter !== undefined && s.salvage.chained > 0) {
+      const committedAbove = wal.maxCommitSeen;
+      const lastGood = s.lastEntry?.index ?? 0n;
+      let committed = 0;
+      if (s.salvage.firstIndex !== undefined && s.salvage.lastIndex !== undefined) {
+        const top = s.salvage.lastIndex < committedAbove ? s.salvage.lastIndex : committedAbove;
+        const from = s.salvage.firstIndex > lastGood ? s.salvage.firstIndex : lastGood + 1n;
+        if (top >= from) committed = Number(top - from + 1n);
+      }
+      hazards.push({ code: 'records-hidden', segment: s.name, offset: s.end.offset, records: s.salvage.records, entries: s.salvage.entries, first: s.salvage.firstIndex, last: s.salvage.lastIndex, committed });
+    }
+  }
 
   // 4. raft.
   // The last entry record read decides the log's end (a lower index overwrites what follows it).
@@ -330,30 +372,52 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   const lastIndex = lastSegWithEntry?.lastEntry && lastSegWithEntry.lastEntry.index > start.index ? lastSegWithEntry.lastEntry.index : start.index;
   const state = hsBefore(stop);
   const finalCommit = state?.commit ?? 0n;
-  const outcome: Outcome = repair ? 'self-repairs' : 'starts';
-  if (finalCommit > lastIndex) {
-    const id = wal.metadata ? hex16(wal.metadata.nodeId).replace(/^0+/, '') : '?';
-    return fail(v, `${id} state.commit ${finalCommit} is out of range [${start.index}, ${lastIndex}]`, 'panic in raft: the HardState commits entries the log no longer has', {
-      repair,
-      snapshot: chosen,
-      snapsRenamedBroken: renamed,
-      lastIndex,
-      commit: finalCommit,
-    });
+  const raftState = { ...withRepair, lastIndex, commit: finalCommit };
+  if (finalCommit > lastIndex || (state !== undefined && finalCommit < start.index)) {
+    return fail({ code: 'commit-out-of-range', memberId: wal.metadata?.nodeId, commit: finalCommit, first: start.index, last: lastIndex }, raftState);
   }
-  if (db.present && ci > lastIndex) hazards.push({ code: 'db-ahead-of-wal', consistentIndex: ci, lastIndex });
+
+  // 5. The lessor and mvcc restore read the db.
+  if (db.kind === 'opens' && db.restore) return fail({ code: 'db-restore', failure: db.restore }, raftState);
+
+  // Voters once the committed conf changes after the snapshot are applied (raft applies committed
+  // entries at restart without a leader): the snapshot's conf state, then each change in order.
+  const voterSet = new Set<bigint>(chosenFile?.voters ?? []);
+  for (const c of wal.confChanges) {
+    if (c.index <= start.index || c.index > finalCommit || !inScope(c.segment, c.offset)) continue;
+    if (c.type === 0) voterSet.add(c.nodeId);
+    else if (c.type === 1 || c.type === 3) voterSet.delete(c.nodeId);
+  }
+  const voters = [...voterSet];
+
+  // 6. Entries applied at boot: after the snapshot, up to the commit (a single member commits its
+  //    whole log once it elects itself).
+  const applyTo = voters.length <= 1 ? lastIndex : finalCommit;
+  const bad = wal.badEntries.find((b) => b.index > start.index && b.index <= applyTo && inScope(b.segment, b.offset));
+  if (bad) {
+    if (bad.problem.kind === 'unknown-type') return fail({ code: 'apply-unknown-entry-type', entry: bad, entryType: bad.problem.entryType }, raftState);
+    return fail({ code: 'apply-undecodable', entry: bad, as: bad.problem.as, error: bad.problem.error }, raftState);
+  }
+
+  if (db.kind === 'opens' && ci > lastIndex) hazards.push({ code: 'db-ahead-of-wal', consistentIndex: ci, lastIndex });
+
+  // 7. A member that is not a voter of its own conf state never campaigns, so never gets a leader
+  //    (alone, or when the others do not know it either).
+  let stall: Stall | undefined;
+  const memberId = wal.metadata?.nodeId;
+  if (voters.length === 0) stall = { code: 'no-voters' };
+  else if (memberId !== undefined && !voterSet.has(memberId)) stall = { code: 'not-a-voter', memberId, voters };
   return {
     version: v,
-    detail: VERSION_DETAIL[v],
-    outcome,
-    error: repair ? (stopErr.kind === 'unexpected-eof' ? stopErr.error : undefined) : undefined,
-    log: repair ? (v === '3.4' ? `repaired WAL error (${(stopErr as { error: string }).error})` : 'repaired WAL') : undefined,
+    outcome: stall ? 'never-healthy' : repair ? 'self-repairs' : 'starts',
+    failure: undefined,
+    stall,
     repair,
     snapshot: chosen,
     snapsRenamedBroken: renamed,
+    db,
     lastIndex,
     commit: finalCommit,
     hazards,
   };
 }
-

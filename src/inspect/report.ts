@@ -55,6 +55,8 @@ export const FINDING_CODES = [
   'snap-db-needed',
   'etcd-repair-drops-valid-records',
   'etcd-will-fail',
+  'etcd-will-stall',
+  'etcd-running',
 ] as const;
 
 export const Finding = z
@@ -110,12 +112,18 @@ export const Segment = z.object({
 });
 export type Segment = z.infer<typeof Segment>;
 
+/** A typed value from the analysis, as JSON: `code` (or `kind`) names the variant, uint64s are strings. */
+const Coded = z.object({ code: z.string() }).catchall(z.unknown());
+const Kinded = z.object({ kind: z.string() }).catchall(z.unknown());
+
 export const BootPrediction = z.object({
-  version: z.enum(['3.4', '3.5', '3.6']),
-  detail: z.string(),
-  outcome: z.enum(['starts', 'self-repairs', 'fails']),
-  error: z.string().nullable().describe('the error etcd ends with or repairs'),
-  log: z.string().nullable(),
+  version: z.enum(['3.4', '3.5', '3.6', '3.7']),
+  outcome: z.enum(['starts', 'self-repairs', 'fails', 'never-healthy']),
+  failure: Coded.nullable().describe('why etcd dies at boot (predict.ts BootFailure)'),
+  stall: Coded.nullable().describe('why etcd runs but never serves'),
+  error: z.string().nullable().describe('the error etcd ends with (or repairs), in its words'),
+  log: z.string().nullable().describe('the message of its fatal log entry (zap msg; "repaired WAL" for a self-repair)'),
+  capnslog: z.string().nullable().describe('3.4 with its default logger: the fatal line, without timestamp'),
   repair: z
     .object({
       segment: z.string(),
@@ -129,8 +137,10 @@ export const BootPrediction = z.object({
     .nullable(),
   snapshot: z.object({ term: U64, index: U64, name: z.string() }).nullable(),
   snapsRenamedBroken: z.array(z.string()),
+  db: z.enum(['new', 'opens', 'fails']).describe('what its bbolt does with member/snap/db: creates an empty one, opens it, or dies'),
   lastIndex: U64.nullable(),
   commit: U64.nullable(),
+  hazards: z.array(Coded).describe('what loses or hides data without stopping etcd'),
 });
 
 export const Report = z
@@ -195,17 +205,25 @@ export const Report = z
     etcd: z.array(BootPrediction).describe('what each etcd release line would do at boot'),
     findings: z.array(Finding),
     verdict: z.object({
-      etcdVersion: z.enum(['3.4', '3.5', '3.6']).describe('the release line whose behaviour decided the verdict'),
-      status: z.enum(['healthy', 'repairable', 'needs-rebuild']),
-      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-      headline: z.string(),
-      nextStep: z.string(),
+      etcdVersion: z.enum(['3.4', '3.5', '3.6', '3.7']).describe('the release line whose behaviour decided the verdict'),
+      status: z.enum(['healthy', 'repairable', 'needs-rebuild', 'in-use']),
+      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(75)]),
+      reason: Coded.describe('why (verdict.ts VerdictReason)'),
+      next: Kinded.describe('what to do (verdict.ts NextStep)'),
     }),
   })
   .describe('wal-doctor inspect/verify report');
 export type Report = z.infer<typeof Report>;
 
-/** The report schema as JSON Schema (draft 2020-12). */
+/** What `--json` prints: the report, with the verdict also in words. */
+export const ReportJson = Report.extend({
+  verdict: Report.shape.verdict.extend({
+    headline: z.string().describe('the verdict in one line'),
+    nextStep: z.string().describe('what to run next'),
+  }),
+});
+
+/** The `--json` report schema as JSON Schema (draft 2020-12). */
 export function reportJsonSchema(): unknown {
-  return z.toJSONSchema(Report, { target: 'draft-2020-12' });
+  return z.toJSONSchema(ReportJson, { target: 'draft-2020-12' });
 }

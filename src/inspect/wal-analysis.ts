@@ -6,7 +6,9 @@
 import type { SegmentEnd } from '../format/wal/decoder.js';
 import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
-import { type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
+import { type Entry, type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
+import { entryProblem } from './apply-check.js';
+import type { BadEntry } from './predict.js';
 
 export interface EntryRef {
   index: bigint;
@@ -106,6 +108,13 @@ export interface WalAnalysis {
   termRegressions: TermRegression[];
   unknownTypes: (Located & { type: number })[];
   undecodable: (Located & { type: number; error: string })[];
+  /** Entries etcd cannot apply (unknown entry type, payload that does not unmarshal), in log order. */
+  badEntries: BadEntry[];
+}
+
+export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
+  /** How an entry's payload is judged (default: as etcd's apply code unmarshals it). */
+  entryProblem?: (e: Entry) => BadEntry['problem'] | undefined;
 }
 
 const MAX_EVENTS = 10_000;
@@ -114,7 +123,8 @@ function emptyCounts(): RecordCounts {
   return { metadata: 0, entry: 0, state: 0, crc: 0, snapshot: 0, unknown: 0, undecodable: 0 };
 }
 
-export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: Pick<WalkOptions, 'onProgress'> = {}): WalAnalysis {
+export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: AnalyzeOptions = {}): WalAnalysis {
+  const judge = opts.entryProblem ?? entryProblem;
   const out: WalAnalysis = {
     segments: [],
     confChanges: [],
@@ -128,6 +138,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     termRegressions: [],
     unknownTypes: [],
     undecodable: [],
+    badEntries: [],
   };
   let cur: SegmentInfo | undefined;
   let prev: EntryRef | undefined;
@@ -135,7 +146,9 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     if (list.length < MAX_EVENTS) list.push(v);
   };
 
-  for (const ev of walkWal(segments, { salvage: true, ...opts }) as Generator<WalkEvent>) {
+  const walkOpts: WalkOptions = { salvage: true };
+  if (opts.onProgress) walkOpts.onProgress = opts.onProgress;
+  for (const ev of walkWal(segments, walkOpts) as Generator<WalkEvent>) {
     if (ev.kind === 'segment-start') {
       cur = {
         index: ev.segment,
@@ -203,6 +216,8 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
         prev = ref;
+        const problem = judge(e);
+        if (problem) push(out.badEntries, { ...at, index: e.index, problem });
         if (e.type === 1 || e.type === 2) {
           let cc: { type: number; nodeId: bigint } = { type: -1, nodeId: 0n };
           try {

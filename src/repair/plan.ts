@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import type { Analysis } from '../inspect/analyze.js';
 import { hex16 } from '../format/wal/names.js';
 import type { RepairFacts } from './facts.js';
+import { failureText } from '../inspect/etcd-texts.js';
 import { MAX_BRIDGE_ENTRIES } from './records.js';
 
 export interface RepairOptions {
@@ -178,7 +179,8 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   for (const s of snaps) {
     if (s.status !== 'ok') actions.push({ kind: 'set-aside', file: `member/snap/${s.name}`, reason: `broken .snap (${s.error ?? s.status}); etcd would rename it .broken` });
   }
-  const main = report.etcd.find((e) => e.outcome === 'fails' && /database snapshot file/.test(e.error ?? ''));
+  const decider = a.predictions.find((e) => e.version === report.verdict.etcdVersion);
+  const main = decider?.failure?.code === 'snap-db-missing' ? decider : undefined;
   if (main && dbCi !== undefined) {
     const olderOk = snaps.some((s) => s.status === 'ok' && s.matchesWalRecord && BigInt(s.index) <= dbCi);
     const newer = snaps.filter((s) => s.status === 'ok' && BigInt(s.index) > dbCi);
@@ -239,10 +241,9 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   }
 
   // What cutting and setting aside cannot fix: etcd would still refuse the dir.
-  const decider = report.etcd.find((e) => e.version === report.verdict.etcdVersion);
-  const handledBySnapQuarantine = decider?.error !== undefined && decider.error !== null && /database snapshot file/.test(decider.error);
-  if (!cut && decider?.outcome === 'fails' && !handledBySnapQuarantine && !actions.some((x) => x.kind === 'append-records')) {
-    refuse(`etcd ${decider.version} would still not start (${decider.error}) and cutting the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
+  const handledBySnapQuarantine = decider?.failure?.code === 'snap-db-missing';
+  if (!cut && decider?.outcome === 'fails' && decider.failure && !handledBySnapQuarantine && !actions.some((x) => x.kind === 'append-records')) {
+    refuse(`etcd ${decider.version} would still not start (${failureText(decider.failure, decider.version, a.layout.root).error}) and cutting the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
   }
 
   if (opts.auto && !plan.lossless) refuse('--auto applies only repairs that lose nothing etcd acknowledged as committed; this one would', 1);

@@ -109,7 +109,7 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
             case 'overview':
               return (
                 <Box key={i} display={shown}>
-                  <Overview report={report} height={body} width={width} depth={i} onOpen={(d) => push({ name: 'segments', initial: d && firstDamaged >= 0 ? firstDamaged : 0 })} />
+                  <Overview analysis={analysis} height={body} width={width} depth={i} onOpen={(d) => push({ name: 'segments', initial: d && firstDamaged >= 0 ? firstDamaged : 0 })} />
                 </Box>
               );
             case 'segments':

@@ -3,6 +3,7 @@
  * HardState, snapshots, the db's index, what etcd will do. Pure, so tests can read it as text.
  */
 import type { Report } from '../inspect/report.js';
+import type { VerdictWords } from '../cli/render/verdict.js';
 import type { Tone } from './theme.js';
 
 export interface Line {
@@ -38,13 +39,13 @@ export function wrapLines(lines: Line[], width: number): Line[] {
   return out;
 }
 
-export function overviewLines(report: Report): Line[] {
+export function overviewLines(report: Report, words: VerdictWords): Line[] {
   const out: Line[] = [];
   const push = (text: string, tone?: Tone, wrap = false) => out.push({ text, ...(tone === undefined ? {} : { tone }), ...(wrap ? { wrap } : {}) });
   const v = report.verdict;
   const verdictTone: Tone = v.status === 'healthy' ? 'ok' : v.status === 'repairable' ? 'warning' : 'error';
   // The facts first, one line each; then the damage and the next step in full (folded).
-  push(`Verdict: ${v.status.toUpperCase().replace('-', ' ')} (exit ${v.exitCode}) — ${v.headline}`, verdictTone);
+  push(`Verdict: ${v.status.toUpperCase().replace('-', ' ')} (exit ${v.exitCode}) — ${words.headline}`, verdictTone);
   push(`${report.kind}, written by etcd ${report.writtenBy.version}`, 'dim');
 
   const wal = report.wal;
@@ -81,7 +82,7 @@ export function overviewLines(report: Report): Line[] {
   const problems = report.findings.filter((f) => f.severity !== 'info');
   push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');
   for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.message}`, f.severity === 'error' ? 'error' : 'warning', true);
-  push(`Next step: ${v.nextStep}`, 'head', true);
+  push(`Next step: ${words.nextStep}`, 'head', true);
 
   push('etcd at boot', 'head');
   for (const p of report.etcd) push(`  etcd ${p.version}: ${p.outcome}${p.error ? ` — ${p.error}` : ''}`, p.outcome === 'fails' ? 'error' : p.outcome === 'self-repairs' ? 'warning' : 'ok', true);

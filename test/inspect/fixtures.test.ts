@@ -71,7 +71,7 @@ describe('inspect on every real-etcd fixture', () => {
         const parsed = Report.safeParse(report);
         assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3)));
 
-        assert.equal(report.verdict.exitCode, golden.exit, `${name}: ${report.verdict.headline}`);
+        assert.equal(report.verdict.exitCode, golden.exit, `${name}: ${JSON.stringify(report.verdict.reason)}`);
         const firstError = report.findings.find((f) => f.severity === 'error');
         assert.equal(firstError?.code, golden.firstError, firstError?.message);
         assert.equal(report.wal?.memberId, fx.manifest.member_id);

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
+import { verdictWords } from '../../src/cli/render/verdict.js';
 import { loadFixture } from '../support/fixtures.js';
 import { putInlineBucketKey } from '../support/bolt-edit.js';
 
@@ -13,12 +14,13 @@ describe('etcd version of a data dir', () => {
   it('3.4: db without meta/term; judged by 3.4 rules', async () => {
     const fx = await loadFixture('v34-workload');
     try {
-      const { report } = inspectPath(fx.dir);
+      const a = inspectPath(fx.dir);
+      const report = a.report;
       assert.equal(report.writtenBy.version, '3.4');
       assert.equal(report.db?.term, null);
       assert.equal(report.db?.clusterVersion, '3.4.0');
       assert.equal(report.verdict.exitCode, 0);
-      assert.match(report.verdict.headline, /etcd 3\.4 will start/);
+      assert.match(verdictWords(a).headline, /etcd 3\.4 will start/);
     } finally {
       fx.cleanup();
     }
@@ -44,12 +46,13 @@ describe('etcd version of a data dir', () => {
     const fx = await loadFixture('v35-workload');
     try {
       putInlineBucketKey(join(fx.dir, 'member/snap/db'), 'meta', 'storageVersion', '3.6.0');
-      const { report } = inspectPath(fx.dir);
+      const a = inspectPath(fx.dir);
+      const report = a.report;
       assert.equal(report.db?.storageVersion, '3.6.0');
       assert.equal(report.db?.problems, 0);
       assert.equal(report.writtenBy.version, '3.6+');
       assert.equal(report.verdict.exitCode, 0);
-      assert.match(report.verdict.headline, /etcd 3\.6 will start/);
+      assert.match(verdictWords(a).headline, /etcd 3\.6 will start/);
       // the rest of the meta bucket still reads the same
       assert.ok(report.db?.consistentIndex);
       assert.ok(report.db?.term);

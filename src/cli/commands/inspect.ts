@@ -8,6 +8,7 @@ import { locate } from '../../io/layout.js';
 import { type AnalysisFlags, analysisOptions } from '../options.js';
 import { renderReport } from '../render/report.js';
 import { writeJson } from '../render/json.js';
+import { reportForJson } from '../render/verdict.js';
 import { progressFor } from '../render/progress.js';
 import { renderTimeline } from '../render/timeline.js';
 
@@ -33,11 +34,11 @@ export function registerInspect(program: Command): void {
         return;
       }
       const progress = progressFor(o);
-      const { report } = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
+      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (o.json) writeJson(report);
-      else process.stdout.write(renderReport(report, { color: useColor() }));
-      process.exitCode = report.verdict.exitCode;
+      if (o.json) writeJson(reportForJson(analysis));
+      else process.stdout.write(renderReport(analysis, { color: useColor() }));
+      process.exitCode = analysis.report.verdict.exitCode;
     });
 }
 

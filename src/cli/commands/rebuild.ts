@@ -40,7 +40,7 @@ export function registerRebuild(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: RebuildFlags) => {
       const v = await parseEtcdVersion(o.etcdVersion);
-      if (v === '3.6') throw new UsageError('--etcd-version: rebuild writes what etcd 3.4 or 3.5 restore writes (3.6 reads the 3.5 form)');
+      if (v === '3.6' || v === '3.7') throw new UsageError(`--etcd-version: rebuild writes what etcd 3.4 or 3.5 restore writes (${v} reads the 3.5 form)`);
       const from = resolve(o.from);
       let isDir = false;
       try {

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { verdictWords } from '../render/verdict.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
 import { gatherRepairFacts } from '../../repair/facts.js';
@@ -38,7 +39,7 @@ export function registerRepair(program: Command): void {
       try {
         if (!o.dryRun) assertNotHeld(dataDir);
         const progress = progressFor(o);
-        const analysis = inspectPath(dataDir, progress.options);
+        const analysis = inspectPath(dataDir, { ...progress.options, checkHolders: o.dryRun === true });
         progress.done();
         const plan = planRepair(analysis, gatherRepairFacts(analysis), {
           allowEntryLoss: o.allowEntryLoss ?? false,
@@ -81,7 +82,8 @@ export function registerRepair(program: Command): void {
         const { undo } = await import('../../io/backup.js');
         const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
         const checking = progressFor(o);
-        const after = inspectPath(dataDir, checking.options).report;
+        const afterAnalysis = inspectPath(dataDir, { ...checking.options, checkHolders: false });
+        const after = afterAnalysis.report;
         checking.done();
         const decider = after.etcd.find((e) => e.version === after.verdict.etcdVersion);
         if (decider?.outcome === 'fails') {
@@ -97,7 +99,7 @@ export function registerRepair(program: Command): void {
         else {
           process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
           process.stdout.write(`undo with: wal-doctor undo ${result.backupDir}\n`);
-          process.stdout.write(`now: ${after.verdict.status} — ${after.verdict.headline}\n`);
+          process.stdout.write(`now: ${after.verdict.status} — ${verdictWords(afterAnalysis).headline}\n`);
         }
         process.exitCode = after.verdict.exitCode;
       } finally {

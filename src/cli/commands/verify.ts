@@ -3,6 +3,7 @@ import { inspectPath } from '../../inspect/analyze.js';
 import { type AnalysisFlags, analysisOptions } from '../options.js';
 import { renderVerify } from '../render/report.js';
 import { writeJson } from '../render/json.js';
+import { reportForJson } from '../render/verdict.js';
 import { progressFor } from '../render/progress.js';
 
 export function registerVerify(program: Command): void {
@@ -15,10 +16,10 @@ export function registerVerify(program: Command): void {
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
     .action(async (path: string, o: AnalysisFlags) => {
       const progress = progressFor(o);
-      const { report } = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
+      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (o.json) writeJson(report);
-      else process.stdout.write(renderVerify(report));
-      process.exitCode = report.verdict.exitCode;
+      if (o.json) writeJson(reportForJson(analysis));
+      else process.stdout.write(renderVerify(analysis));
+      process.exitCode = analysis.report.verdict.exitCode;
     });
 }

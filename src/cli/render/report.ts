@@ -2,7 +2,9 @@
  * Human renderings of a Report: the full one for `inspect`, a few lines for `verify`.
  * Text only; colour is optional and off when NO_COLOR is set or stdout is not a TTY.
  */
+import type { Analysis } from '../../inspect/analyze.js';
 import type { Report } from '../../inspect/report.js';
+import { VERSION_DETAIL, verdictWords } from './verdict.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -39,7 +41,8 @@ function fmtBytes(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function renderReport(r: Report, o: RenderOptions): string {
+export function renderReport(a: Analysis, o: RenderOptions): string {
+  const r = a.report;
   const p = painter(o.color);
   let out = '';
   out += `${p.bold('wal-doctor inspect')} ${r.path}  (${r.kind})\n`;
@@ -108,9 +111,10 @@ export function renderReport(r: Report, o: RenderOptions): string {
         out += p.dim(`  etcd ${e.version}: cannot run this dir (its cluster version ${r.db?.clusterVersion ?? ''} is newer)`) + '\n';
         continue;
       }
-      const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : p.red('fails');
-      out += `  etcd ${e.version}: ${head}${e.error ? ` — ${e.error}` : ''}\n`;
-      out += p.dim(`    ${e.detail}`) + '\n';
+      const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : e.outcome === 'never-healthy' ? p.red('starts, never serves') : p.red('fails');
+      const why = e.outcome === 'fails' && e.log && e.log !== e.error ? `${e.log}: ${e.error}` : e.error;
+      out += `  etcd ${e.version}: ${head}${why ? ` — ${why}` : ''}${e.stall ? ` — ${String(e.stall['code'])}` : ''}\n`;
+      out += p.dim(`    ${VERSION_DETAIL[e.version] ?? e.version}`) + '\n';
       if (e.repair) {
         out += `    truncates ${e.repair.segment} at byte ${fmtBytes(e.repair.truncateAt)}, copies it to ${e.repair.brokenCopy}`;
         out += e.repair.validRecordsDropped ? p.red(`; throws away ${e.repair.validRecordsDropped} valid record(s)`) : '';
@@ -129,29 +133,34 @@ export function renderReport(r: Report, o: RenderOptions): string {
     out += `  ${sev} ${f.message}\n`;
   }
   out += '\n';
-  out += renderVerdict(r, o);
+  out += renderVerdict(a, o);
   return out;
 }
 
-function renderVerdict(r: Report, o: RenderOptions): string {
+const STATUS_LABEL: Record<Report['verdict']['status'], string> = { healthy: 'HEALTHY', repairable: 'REPAIRABLE', 'needs-rebuild': 'NEEDS REBUILD', 'in-use': 'IN USE' };
+
+function renderVerdict(a: Analysis, o: RenderOptions): string {
   const p = painter(o.color);
-  const v = r.verdict;
-  const label = v.status === 'healthy' ? p.green('HEALTHY') : v.status === 'repairable' ? p.yellow('REPAIRABLE') : p.red('NEEDS REBUILD');
-  return `${p.bold('Verdict:')} ${label} (exit ${v.exitCode}) — ${v.headline}\n${p.bold('Next step:')} ${v.nextStep}\n`;
+  const v = a.report.verdict;
+  const w = verdictWords(a);
+  const label = v.status === 'healthy' ? p.green(STATUS_LABEL[v.status]) : v.status === 'repairable' ? p.yellow(STATUS_LABEL[v.status]) : p.red(STATUS_LABEL[v.status]);
+  return `${p.bold('Verdict:')} ${label} (exit ${v.exitCode}) — ${w.headline}\n${p.bold('Next step:')} ${w.nextStep}\n`;
 }
 
 /** verify: the verdict, the first errors, and what etcd will do. */
-export function renderVerify(r: Report): string {
+export function renderVerify(a: Analysis): string {
+  const r = a.report;
+  const w = verdictWords(a);
   const errors = r.findings.filter((f) => f.severity === 'error');
-  let out = `${r.verdict.status} (exit ${r.verdict.exitCode}): ${r.verdict.headline}\n`;
+  let out = `${r.verdict.status} (exit ${r.verdict.exitCode}): ${w.headline}\n`;
   for (const f of errors.slice(0, 5)) out += `  ${f.message}\n`;
   if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
   for (const e of r.etcd.filter((x) => !isDowngrade(x))) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
-  out += `next: ${r.verdict.nextStep}\n`;
+  out += `next: ${w.nextStep}\n`;
   return out;
 }
 
 /** etcd older than the dir's cluster version refuses any dir; not a finding about damage. */
 function isDowngrade(e: Report['etcd'][number]): boolean {
-  return e.outcome === 'fails' && (e.error ?? '').startsWith('invalid downgrade');
+  return e.failure?.code === 'downgrade';
 }

@@ -20,7 +20,7 @@ export type RestoreFailure =
   | { code: 'meta-value-short'; key: 'consistent_index' | 'term'; offset: number; length: number }
   | { code: 'revision-key-short'; offset: number; length: number }
   | { code: 'kv-unmarshal'; offset: number; revision: string; error: string }
-  | { code: 'lease-unmarshal'; offset: number; error: string }
+  | { code: 'lease-unmarshal'; offset: number; leaseId: bigint; error: string }
   /** Reading an item killed the process (a value past the end of the file, a garbage size). */
   | { code: 'read'; bucket: string; failure: OpenFailure };
 
@@ -96,7 +96,9 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
       out.leases++;
       const err = unmarshal('leasepb.Lease', item.value);
       if (err !== undefined) {
-        out.failure = { code: 'lease-unmarshal', offset: item.valueAt, error: err };
+        const k = item.key;
+        const leaseId = k.length >= 8 ? new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false) : 0n;
+        out.failure = { code: 'lease-unmarshal', offset: item.valueAt, leaseId, error: err };
         return;
       }
     }
@@ -106,7 +108,7 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
 }
 
 /** etcd's words (log message and error) for a restore failure. */
-export function restoreFailureText(f: RestoreFailure, line: BoltLine): { log: string; error: string } {
+export function restoreFailureText(f: RestoreFailure, line: BoltLine, etcdMinor: number): { log: string; error: string } {
   switch (f.code) {
     case 'meta-value-short':
       return { log: 'panic', error: `runtime error: index out of range [7] with length ${f.length}` };
@@ -115,7 +117,8 @@ export function restoreFailureText(f: RestoreFailure, line: BoltLine): { log: st
     case 'kv-unmarshal':
       return { log: 'failed to unmarshal mvccpb.KeyValue', error: f.error };
     case 'lease-unmarshal':
-      return { log: 'panic', error: 'failed to unmarshal lease proto item' };
+      // 3.4/3.5 wrap it with the lease ID; 3.6 moved the read to schema/lease.go without it.
+      return { log: 'panic', error: etcdMinor >= 6 ? 'failed to unmarshal lease proto item' : `failed to Unmarshal lease proto item; lease ID=${f.leaseId.toString(16).padStart(16, '0')}` };
     case 'read':
       return { log: f.failure.code === 'fault' ? 'fatal error: fault' : 'panic', error: openFailureText(f.failure, line) };
   }

@@ -87,7 +87,7 @@ describe('RecordEncoder', () => {
       body.copy(file);
       writeFileSync(join(walDir, name), file);
       const after = inspectPath(fx.dir).report;
-      assert.equal(after.verdict.exitCode, 0, after.verdict.headline);
+      assert.equal(after.verdict.exitCode, 0, JSON.stringify(after.verdict.reason));
       assert.deepEqual(after.wal?.entries, before.wal?.entries);
       assert.deepEqual(after.wal?.hardState && { ...after.wal.hardState, offset: 0 }, before.wal?.hardState && { ...before.wal.hardState, offset: 0 });
       assert.deepEqual(after.wal?.segments[0]?.records, before.wal?.segments[0]?.records);

@@ -1,0 +1,117 @@
+/**
+ * The verdict in words: a one-line headline from the typed reason, and the next step as a command
+ * line. Shared by inspect, verify, repair's after-check, `--json` and the terminal UI.
+ */
+import type { Analysis } from '../../inspect/analyze.js';
+import { failureText, stallText } from '../../inspect/etcd-texts.js';
+import type { BootFailure } from '../../inspect/predict.js';
+import type { NextStep, Verdict, VerdictReason } from '../../inspect/verdict.js';
+
+export interface VerdictWords {
+  headline: string;
+  nextStep: string;
+}
+
+/** Which releases each prediction was checked against. */
+export const VERSION_DETAIL: Record<string, string> = {
+  '3.4': '3.4.8 and later (checked against 3.4.23)',
+  '3.5': '3.5.7 and later (checked against 3.5.30)',
+  '3.6': '3.6 (checked against 3.6.16)',
+  '3.7': '3.7 (checked against 3.7.3)',
+};
+
+function failureWords(f: BootFailure, v: string, dir: string): string {
+  const says = failureText(f, v as '3.5', dir);
+  const what = says.log && says.log !== says.error && !['panic', 'fatal error: fault'].includes(says.log) ? `${says.log}: ${says.error}` : says.error;
+  switch (f.code) {
+    case 'db-open':
+      return `etcd ${v} cannot open member/snap/db (${what})`;
+    case 'db-restore':
+      return `etcd ${v} opens member/snap/db but dies reading it back (${what})`;
+    case 'apply-unknown-entry-type':
+      return `entry ${f.entry.index} has entry type ${f.entryType}: etcd ${v} panics applying it (${what})`;
+    case 'apply-undecodable':
+      return `entry ${f.entry.index} does not unmarshal: etcd ${v} panics applying it (${what})`;
+    case 'snap-db-missing':
+      return `etcd ${v} will not start: it loads ${f.snapshot.name}, newer than ${f.dbAbsent ? 'the missing db' : 'the db'} (${what})`;
+    default:
+      return `etcd ${v} will not start: ${what}`;
+  }
+}
+
+export function reasonWords(r: VerdictReason, a: Analysis): string {
+  const v = a.report.verdict.etcdVersion;
+  const main = a.predictions.find((p) => p.version === v);
+  const dir = a.report.path;
+  switch (r.code) {
+    case 'starts': {
+      const quorum = r.members > 1 ? ` (as one of ${r.members} members it serves once ${Math.floor(r.members / 2) + 1} of them run)` : '';
+      return `etcd ${v} will start as is${quorum}${r.dbRebuiltFromWal ? '; member/snap/db is missing and etcd rebuilds it from the WAL' : ''}`;
+    }
+    case 'in-use':
+      return `etcd is running on this dir now: ${r.file} is held by ${r.command ?? 'a process'}${r.pid !== undefined ? ` (pid ${r.pid})` : ''}; nothing here is safe to act on until it stops`;
+    case 'file':
+      return r.first ? r.first.message + (r.problems > 1 ? ` (and ${r.problems - 1} more)` : '') : 'no damage found in this file';
+    case 'no-wal':
+      return 'no WAL segment: etcd would start a brand-new, empty member on this dir';
+    case 'wal-damaged': {
+      const how = !main ? '' : main.outcome === 'fails' && main.failure ? `; ${failureWords(main.failure, v, dir)}` : main.outcome === 'self-repairs' ? `; etcd ${v} would repair this itself, truncating ${main.repair?.segment} at byte ${main.repair?.truncateAt}` : `; etcd ${v} starts`;
+      return `WAL damaged at ${r.segment} at byte ${r.offset}${how}`;
+    }
+    case 'db-ahead':
+      return `${r.damage ? `WAL damaged at ${r.damage.segment} byte ${r.damage.offset}; ` : ''}the usable log ends at index ${r.lastIndex ?? '?'} but the db has applied up to ${r.consistentIndex}: truncating alone would lose writes`;
+    case 'etcd-fails':
+      return failureWords(r.failure, v, dir);
+    case 'etcd-stalls':
+      return `etcd ${v} starts but never serves: ${stallText(r.stall)}`;
+    case 'records-hidden':
+      return `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} valid record(s) (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''}): etcd ${v} starts without them`;
+    case 'finding':
+      return r.finding.message;
+  }
+}
+
+export function nextStepWords(n: NextStep, dir: string): string {
+  switch (n.kind) {
+    case 'none':
+      return 'nothing to do';
+    case 'wait':
+      return `stop etcd${n.pid !== undefined ? ` (pid ${n.pid})` : ''} first, then run wal-doctor verify ${dir} again`;
+    case 'inspect-dir':
+      return 'judge the whole data dir: wal-doctor inspect <data-dir>';
+    case 'wal-dir-or-rebuild':
+      return `if etcd runs with --wal-dir, pass the same: wal-doctor inspect --wal-dir <dir> ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+    case 'repair': {
+      const cmd = ['wal-doctor repair', ...n.flags, dir].join(' ');
+      const what: Record<typeof n.what, string> = {
+        cut: n.flags.includes('--allow-entry-loss') ? `valid records after the damage are lost; wal-doctor repair --dry-run ${dir} lists them` : `truncates after the last good record; wal-doctor repair --dry-run ${dir} shows the plan`,
+        commit: 'appends a HardState that commits only what the log holds',
+        'snaps-aside': 'sets the .snap files newer than the db aside, so etcd starts from an older one or replays the WAL',
+        'db-aside': 'sets the damaged db (and the .snap files) aside: etcd rebuilds the keyspace by replaying the WAL from index 1',
+        'recover-hidden': 'restores the zeroed length word so etcd reads the records after it',
+        'rewrite-entries': 'replaces the entries etcd cannot apply with empty entries at the same index and term',
+        leftovers: `wal-doctor repair --dry-run ${dir} shows what it would do`,
+      };
+      return `${cmd}  (${what[n.what]})`;
+    }
+    case 'bridge-or-rebuild':
+      return `wal-doctor repair --allow-entry-loss --bridge ${dir} (single member: keeps everything the db holds); or rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+    case 'rebuild':
+      return `rebuild a data dir from the db: wal-doctor rebuild --from ${dir} --out <new-dir> (see wal-doctor rebuild --help)`;
+    case 'replace-member':
+      return `this member is one of ${n.members}: remove it from the cluster and add it back (etcdctl member remove, then member add and start it on an empty data dir) so it syncs from the leader; or rebuild: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+    case 'restore-backup':
+      return `nothing here holds the keyspace any more (no db, and the WAL does not start at index 1): restore the latest backup with etcdutl snapshot restore`;
+    case 'newer-etcd':
+      return `run etcd ${n.clusterVersion.split('.').slice(0, 2).join('.')} or newer on this dir (it was last run by a cluster at version ${n.clusterVersion})`;
+  }
+}
+
+export function verdictWords(a: Analysis, verdict: Verdict = a.verdict): VerdictWords {
+  return { headline: reasonWords(verdict.reason, a), nextStep: nextStepWords(verdict.next, a.report.path) };
+}
+
+/** The report as `--json` prints it: the typed verdict plus its words. */
+export function reportForJson(a: Analysis): unknown {
+  return { ...a.report, verdict: { ...a.report.verdict, ...verdictWords(a) } };
+}

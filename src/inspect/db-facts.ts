@@ -1,0 +1,151 @@
+/**
+ * The db step of the analysis: what `member/snap/db` holds (consistent index, term, revision,
+ * cluster version, membership) for the report, and what etcd's backend does with it at boot for
+ * each release line (bbolt's Open, then the reads of its restore) for the prediction.
+ */
+import { openBoltFile } from '../io/bolt-file.js';
+import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
+import { checkRestore, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
+import { simulateOpen, type BoltLine, type OpenResult } from '../format/bbolt/open-sim.js';
+import { decodeMessage } from '../format/proto/messages.js';
+import { hex16 } from '../format/wal/names.js';
+import type { BboltFinding } from '../format/bbolt/findings.js';
+import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
+import { BOLT_OF } from './etcd-texts.js';
+import type { DbBoot, DbFacts, EtcdVersion } from './predict.js';
+import type { Report } from './report.js';
+
+export interface DbStep {
+  facts: DbFacts;
+  report: Report['db'];
+  /** Voters and members the db records (meta/confState, members bucket): used when raft's own record is missing. */
+  members: Set<bigint>;
+  memberSources: string[];
+  /** Which etcd wrote the db, by its keys (3.6+: storageVersion; 3.5: meta/term; else 3.4). */
+  writer: '3.4' | '3.5' | '3.6+' | undefined;
+  clusterVersion: string | undefined;
+  consistentIndex: bigint | undefined;
+  term: bigint | undefined;
+  /** Problems the lenient reader found while reading the metadata (not a boot verdict). */
+  readerFindings: (BboltFinding | EtcdBackendFinding)[];
+  /** Integrity check of a db inspected on its own (snapshot status). */
+  statusFindings: BboltFinding[];
+  trailer: { ok: boolean; stored?: string; computed?: string } | undefined;
+  pageSize: number;
+}
+
+/** etcd's apply-time check of a KeyValue / Lease: undefined when it unmarshals. */
+const unmarshal: UnmarshalCheck = (typeName, bytes) => {
+  try {
+    decodeMessage(typeName, bytes);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+};
+
+/**
+ * Read the db at `path` (undefined: absent). `relPath` names it in the report; `withStatus` adds
+ * `etcdutl snapshot status` (for a db inspected on its own).
+ */
+export function dbStep(path: string | undefined, relPath: string, withStatus: boolean): DbStep {
+  const step: DbStep = {
+    facts: { present: path !== undefined, boot: () => ({ kind: 'new' }) },
+    report: null,
+    members: new Set(),
+    memberSources: [],
+    writer: undefined,
+    clusterVersion: undefined,
+    consistentIndex: undefined,
+    term: undefined,
+    readerFindings: [],
+    statusFindings: [],
+    trailer: undefined,
+    pageSize: 4096,
+  };
+  if (path === undefined) return step;
+
+  const opened = openBoltFile(path);
+  try {
+    const file = opened.file;
+    const db = opened.db;
+    step.pageSize = db.pageSize;
+    if (opened.trailer) step.trailer = { ok: opened.trailer.ok, ...(opened.trailer.stored ? { stored: opened.trailer.stored } : {}), ...(opened.trailer.computed ? { computed: opened.trailer.computed } : {}) };
+    let meta: ReturnType<typeof readEtcdMeta> | undefined;
+    if (db.meta !== undefined && file.size > 0) {
+      meta = readEtcdMeta(db);
+      step.consistentIndex = meta.consistentIndex;
+      step.term = meta.term;
+      step.clusterVersion = meta.clusterVersion;
+      // Only a meta bucket actually read says anything about the writer.
+      if (meta.consistentIndex !== undefined) step.writer = meta.storageVersion !== undefined ? '3.6+' : meta.term !== undefined ? '3.5' : '3.4';
+      if (meta.confState) {
+        for (const v of [...meta.confState.voters, ...meta.confState.learners]) step.members.add(v);
+        step.memberSources.push('db meta/confState');
+      }
+      const mb = readMembers(db);
+      if (mb.members.length > 0) {
+        for (const x of mb.members) if (!mb.removed.includes(x.id)) step.members.add(x.id);
+        step.memberSources.push('db members bucket');
+      }
+      step.readerFindings.push(...db.findings, ...meta.findings);
+    }
+    // The current revision is the last key of `key`: found by descending one path.
+    const lastKey = db.meta !== undefined ? db.lastItem('key') : undefined;
+    const lastRev = lastKey ? decodeRevision(lastKey.key) : undefined;
+    const compact = meta ? [meta.finishedCompactRev, meta.scheduledCompactRev].filter((x): x is bigint => x !== undefined) : [];
+    step.report = {
+      path: relPath,
+      size: file.size,
+      consistentIndex: meta?.consistentIndex === undefined ? null : `${meta.consistentIndex}`,
+      term: meta?.term === undefined ? null : `${meta.term}`,
+      revision: lastRev ? `${lastRev.main}` : null,
+      compactRevision: compact.length ? `${compact.reduce((a, b) => (a > b ? a : b))}` : null,
+      clusterVersion: meta?.clusterVersion ?? null,
+      storageVersion: meta?.storageVersion ?? null,
+      voters: (meta?.confState?.voters ?? []).map(hex16),
+      snapshotSave: opened.trailer ? (opened.trailer.ok ? 'sha256-ok' : 'sha256-mismatch') : 'none',
+      status: null,
+      problems: step.readerFindings.length,
+    };
+    if (withStatus && db.meta !== undefined) {
+      const st = snapshotStatus(db);
+      step.report.status = { hash: st.hash, revision: `${st.revision}`, totalKey: st.totalKey, totalSize: st.totalSize, integrityOk: st.integrityOk };
+      if (!st.integrityOk) {
+        step.statusFindings = st.findings;
+        step.report.problems += st.findings.length;
+      }
+    }
+
+    // What each bbolt line does with the file at boot. The walks read every page (and, for the
+    // restore, every value), as etcd does. Lines that behave alike share one walk, and 1.3.6 (3.4),
+    // which checks strictly less, shares the newer lines' clean result.
+    const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean }>();
+    const bootOf = (line: BoltLine): DbBoot => {
+      const key = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}`;
+      const known = byBehaviour.get(key);
+      if (known) return known.boot;
+      if (!line.pageAssert) {
+        const strict = [...byBehaviour.values()].find((x) => x.clean);
+        if (strict) return strict.boot;
+      }
+      const r: OpenResult = simulateOpen(file, line);
+      let boot: DbBoot;
+      if (!r.ok) boot = { kind: 'fails', failure: r.failure };
+      else if (r.newDb) boot = { kind: 'new' };
+      else {
+        const restore = checkRestore(r.view, r.meta.root, unmarshal);
+        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, restore: restore.failure };
+      }
+      const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
+      byBehaviour.set(key, { boot, clean });
+      return boot;
+    };
+    const boots = new Map<EtcdVersion, DbBoot>();
+    for (const v of ['3.5', '3.6', '3.7', '3.4'] as const) boots.set(v, bootOf(BOLT_OF[v]));
+    step.facts = { present: true, boot: (v) => boots.get(v)! };
+  } finally {
+    opened.close();
+  }
+  return step;
+}

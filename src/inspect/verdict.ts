@@ -1,0 +1,168 @@
+/**
+ * The verdict: from what etcd will do (the prediction for the deciding release line), the hazards
+ * that lose or hide data, and the findings, to one status, exit code, typed reason and next step.
+ * `healthy` (exit 0) is a promise that real etcd starts on the dir as it is and serves every write
+ * the files hold: automation acts on it, so every doubt goes the other way. Wording: cli/render.
+ */
+import type { Layout } from '../io/layout.js';
+import type { BootFailure, BootPrediction, Hazard, Stall } from './predict.js';
+import type { Finding } from './report.js';
+import type { SegmentInfo, WalAnalysis } from './wal-analysis.js';
+
+export type Status = 'healthy' | 'repairable' | 'needs-rebuild' | 'in-use';
+
+/** Why the verdict is what it is. */
+export type VerdictReason =
+  /** etcd starts on the dir as it is and serves what it holds. */
+  | { code: 'starts'; members: number; dbRebuiltFromWal: boolean }
+  /** A running process holds the data dir's locks: nothing is judged safe to act on. */
+  | { code: 'in-use'; pid: number | undefined; command: string | undefined; file: string }
+  /** Only one file was inspected: what is wrong with it (first problem) or nothing. */
+  | { code: 'file'; problems: number; first: Finding | undefined }
+  | { code: 'no-wal' }
+  /** The log is damaged at `segment`/`offset`; what etcd does about it is in the prediction. */
+  | { code: 'wal-damaged'; segment: string; offset: number; lostRecords: boolean }
+  /** etcd would start but the db has applied entries the usable log no longer has. */
+  | { code: 'db-ahead'; damage: { segment: string; offset: number } | undefined; lastIndex: bigint | undefined; consistentIndex: bigint }
+  /** etcd dies at boot. */
+  | { code: 'etcd-fails'; failure: BootFailure }
+  /** etcd runs but never gets a leader. */
+  | { code: 'etcd-stalls'; stall: Stall }
+  /** A zero length word hides valid records: etcd starts without them. */
+  | { code: 'records-hidden'; hazard: Extract<Hazard, { code: 'records-hidden' }> }
+  /** Another error finding the rules above do not cover. */
+  | { code: 'finding'; finding: Finding };
+
+export type NextStep =
+  | { kind: 'none' }
+  | { kind: 'wait'; pid: number | undefined }
+  | { kind: 'inspect-dir' }
+  | { kind: 'wal-dir-or-rebuild' }
+  /** `wal-doctor repair` with these flags; `what` says what it will do. */
+  | { kind: 'repair'; flags: string[]; what: 'cut' | 'commit' | 'snaps-aside' | 'db-aside' | 'recover-hidden' | 'rewrite-entries' | 'leftovers' }
+  | { kind: 'bridge-or-rebuild' }
+  | { kind: 'rebuild' }
+  | { kind: 'replace-member'; members: number }
+  | { kind: 'restore-backup' }
+  | { kind: 'newer-etcd'; clusterVersion: string };
+
+export interface Verdict {
+  status: Status;
+  exitCode: 0 | 1 | 2 | 75;
+  reason: VerdictReason;
+  next: NextStep;
+}
+
+const EXIT: Record<Status, Verdict['exitCode']> = { healthy: 0, repairable: 1, 'needs-rebuild': 2, 'in-use': 75 };
+
+function v(status: Status, reason: VerdictReason, next: NextStep): Verdict {
+  return { status, exitCode: EXIT[status], reason, next };
+}
+
+export interface VerdictInput {
+  layout: Layout;
+  wal: WalAnalysis | undefined;
+  main: BootPrediction | undefined;
+  findings: Finding[];
+  /** The db's consistent index (undefined: no db, or unreadable). */
+  consistentIndex: bigint | undefined;
+  /** Voters and members known for the cluster. */
+  members: number;
+  /** A process holding the dir's locks right now. */
+  holder: { pid: number | undefined; command: string | undefined; file: string } | undefined;
+  /** The WAL holds every entry from index 1 (first segment named for index 0, nothing purged). */
+  walFromStart: boolean;
+  /** Structural damage in the db that the deciding line's bbolt tolerates (3.4's older bbolt). */
+  dbDamaged: boolean;
+  rel: (abs: string) => string;
+}
+
+/** Where truncating at the first damage would leave the log: the damaged segment and the last entry before it. */
+export function truncationPoint(wal: WalAnalysis): { damaged: SegmentInfo | undefined; lastIndex: bigint | undefined } {
+  let lastIndex: bigint | undefined;
+  for (const s of wal.segments) {
+    if (s.lastEntry) lastIndex = s.lastEntry.index;
+    if (s.end.kind !== 'eof' && s.end.kind !== 'zero-length') return { damaged: s, lastIndex };
+  }
+  return { damaged: undefined, lastIndex };
+}
+
+export function decideVerdict(i: VerdictInput): Verdict {
+  const { layout, wal, main, findings } = i;
+  const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
+  if (i.holder) return v('in-use', { code: 'in-use', ...i.holder }, { kind: 'wait', pid: i.holder.pid });
+  if (!wal && isDir) return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild' });
+  if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {
+    const problems = findings.filter((f) => f.severity !== 'info');
+    if (problems.length === 0) return v('healthy', { code: 'file', problems: 0, first: undefined }, { kind: 'none' });
+    return v('repairable', { code: 'file', problems: problems.length, first: problems[0] }, { kind: 'inspect-dir' });
+  }
+
+  const cut = truncationPoint(wal);
+  const damage = cut.damaged ? { segment: i.rel(cut.damaged.path), offset: cut.damaged.end.offset } : undefined;
+  const single = i.members <= 1;
+  const lastSeg = wal.segments[wal.segments.length - 1]!;
+  const dbAheadOfCut = i.consistentIndex !== undefined && cut.damaged !== undefined && cut.lastIndex !== undefined && i.consistentIndex > cut.lastIndex;
+  const aheadHazard = main?.hazards.find((h): h is Extract<Hazard, { code: 'db-ahead-of-wal' }> => h.code === 'db-ahead-of-wal');
+
+  if (main?.outcome === 'fails' && main.failure) {
+    const f = main.failure;
+    switch (f.code) {
+      case 'commit-out-of-range':
+        if (!cut.damaged) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'commit' });
+        break;
+      case 'snap-db-missing':
+        // The loaded .snap is newer than the db: with the .snap files set aside etcd opens the WAL
+        // from its start (no db: it rebuilds the keyspace from the log) or at an older .snap.
+        if (!cut.damaged && (i.walFromStart || !f.dbAbsent)) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
+        if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup' });
+        break;
+      case 'db-open':
+      case 'db-restore':
+        if (!cut.damaged && i.walFromStart) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'db-aside' });
+        return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
+      case 'apply-unknown-entry-type':
+      case 'apply-undecodable': {
+        const applied = i.consistentIndex !== undefined && f.entry.index <= i.consistentIndex;
+        return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: applied ? [] : ['--allow-entry-loss'], what: 'rewrite-entries' });
+      }
+      case 'downgrade':
+        return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'newer-etcd', clusterVersion: f.clusterVersion });
+      case 'no-wal':
+        return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild' });
+      case 'wal-not-found':
+      case 'wal-seq-gap':
+      case 'wal-slice-bounds':
+      case 'wal-snapshot-not-found':
+      case 'wal-snapshot-mismatch':
+      case 'wal-metadata-conflict':
+        if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
+        break;
+      default:
+        break;
+    }
+  }
+  if (aheadHazard || dbAheadOfCut) {
+    const ci = aheadHazard?.consistentIndex ?? i.consistentIndex!;
+    return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild' } : { kind: 'replace-member', members: i.members });
+  }
+  if (cut.damaged && damage) {
+    const lost = cut.damaged.salvage.chained > 0 || cut.damaged !== lastSeg;
+    return v('repairable', { code: 'wal-damaged', ...damage, lostRecords: lost }, { kind: 'repair', flags: lost ? ['--allow-entry-loss'] : [], what: 'cut' });
+  }
+  if (main?.outcome === 'fails' && main.failure) return v('needs-rebuild', { code: 'etcd-fails', failure: main.failure }, { kind: 'rebuild' });
+  if (main?.outcome === 'never-healthy' && main.stall) {
+    return v('needs-rebuild', { code: 'etcd-stalls', stall: main.stall }, single ? { kind: 'rebuild' } : { kind: 'replace-member', members: i.members });
+  }
+  const hidden = main?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
+  if (hidden) return v('repairable', { code: 'records-hidden', hazard: hidden }, { kind: 'repair', flags: [], what: 'recover-hidden' });
+  if (i.dbDamaged) {
+    const first = findings.find((f) => f.code === 'db-damaged');
+    if (first) return v(i.walFromStart ? 'repairable' : 'needs-rebuild', { code: 'finding', finding: first }, i.walFromStart ? { kind: 'repair', flags: [], what: 'db-aside' } : { kind: 'rebuild' });
+  }
+  const errors = findings.filter((f) => f.severity === 'error');
+  const leftovers = findings.filter((f) => f.code === 'snap-file-broken' || f.code === 'empty-segment');
+  const first = errors[0] ?? leftovers[0];
+  if (first) return v('repairable', { code: 'finding', finding: first }, { kind: 'repair', flags: [], what: 'leftovers' });
+  return v('healthy', { code: 'starts', members: i.members, dbRebuiltFromWal: main?.db.kind === 'new' }, { kind: 'none' });
+}
