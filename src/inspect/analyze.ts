@@ -308,6 +308,7 @@ function predictionJson(p: BootPrediction, dataDir: string): Report['etcd'][numb
     error: says ? says.error : p.repair ? eofText(p.repair.eof, p.version) : null,
     log: says ? says.log : p.repair ? (p.version === '3.4' ? `repaired WAL error (${eofText(p.repair.eof, p.version)})` : 'repaired WAL') : null,
     capnslog: says?.capnslog ?? null,
+    orElse: says?.orElse ? { error: says.orElse.error, log: says.orElse.log } : null,
     repair: p.repair
       ? {
           segment: p.repair.segment,

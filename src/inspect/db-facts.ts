@@ -12,7 +12,7 @@ import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
 import { BOLT_OF } from './etcd-texts.js';
-import type { DbBoot, DbFacts, EtcdVersion } from './predict.js';
+import type { DbBoot, DbFacts, DbRace, EtcdVersion } from './predict.js';
 import type { Report } from './report.js';
 
 export interface DbStep {
@@ -131,7 +131,15 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
       }
       const r: OpenResult = simulateOpen(file, line);
       let boot: DbBoot;
-      if (!r.ok) boot = { kind: 'fails', failure: r.failure };
+      if (!r.ok) {
+        // freepages' goroutine panics while the main one runs on: what it dies of next races it.
+        let races: DbRace | undefined = r.racesWith ? { open: r.racesWith } : undefined;
+        if (!races && r.view && r.meta) {
+          const next = checkRestore(r.view, r.meta.root, unmarshal).failure;
+          if (next) races = { restore: next };
+        }
+        boot = { kind: 'fails', failure: r.failure, ...(races ? { racesWith: races } : {}) };
+      }
       else if (r.newDb) boot = { kind: 'new' };
       else {
         const restore = checkRestore(r.view, r.meta.root, unmarshal);

@@ -5,8 +5,8 @@
  * in their source; tests compare them, exactly, with recorded boots. Our own wording lives in
  * cli/render.
  */
-import { openFailureText, BOLT_1_3_6, BOLT_1_4, BOLT_1_5, type BoltLine } from '../format/bbolt/open-sim.js';
-import { restoreFailureText } from '../format/bbolt/etcd-restore.js';
+import { openFailureText, BOLT_1_3_6, BOLT_1_4, BOLT_1_5, type BoltLine, type OpenFailure } from '../format/bbolt/open-sim.js';
+import { restoreFailureText, type RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import { recordFailureText } from '../format/wal/record.js';
 import type { BootFailure, DecodeError, EtcdVersion, Stall, UnexpectedEof } from './predict.js';
 
@@ -20,6 +20,11 @@ export interface EtcdSays {
   log: string | null;
   /** 3.4 under its default capnslog logger: the first fatal line without its timestamp. */
   capnslog?: string;
+  /**
+   * When the failure is a panic in another goroutine (bbolt's freepages check), the main goroutine
+   * runs on and may die first of this: which one etcd prints is a race.
+   */
+  orElse?: EtcdSays;
 }
 
 /** Which bbolt each line links (Debian's 3.5.30 build links 1.4.3; upstream 3.5 binaries 1.3.12). */
@@ -60,18 +65,9 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
       return { error, log: error, ...(is34 ? { capnslog: `C | etcdserver/membership: cluster cannot be downgraded (current version: 3.4.23 is lower than determined cluster version: ${f.clusterVersion.split('.').slice(0, 2).join('.')}).` } : {}) };
     }
     case 'db-open': {
-      const error = openFailureText(f.failure, bolt);
-      const path = `${dataDir}/member/snap/db`;
-      switch (f.failure.code) {
-        case 'invalid-database':
-        case 'file-size-too-small':
-        case 'meta-invalid':
-          return { error, log: 'failed to open database', ...(is34 ? { capnslog: `C | mvcc/backend: cannot open database at ${path} (${error})` } : {}) };
-        case 'fault':
-          return { error: 'signal SIGBUS: bus error', log: 'fatal error: fault', ...(is34 ? { capnslog: 'fatal error: fault' } : {}) };
-        default:
-          return { error, log: 'panic', ...(is34 ? { capnslog: `panic: ${error}` } : {}) };
-      }
+      const says = openSays(f.failure, bolt, dataDir, is34);
+      if (f.racesWith) says.orElse = 'open' in f.racesWith ? openSays(f.racesWith.open, bolt, dataDir, is34) : restoreSays(f.racesWith.restore, bolt, v);
+      return says;
     }
     case 'wal-decode': {
       const error = decodeErrorText(f.error, v);
@@ -119,10 +115,8 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
       const text = `${id} state.commit ${f.commit} is out of range [${f.first}, ${f.last}]`;
       return { error: text, log: text, ...(is34 ? { capnslog: `P | raft: ${text}` } : {}) };
     }
-    case 'db-restore': {
-      const t = restoreFailureText(f.failure, bolt, minor(v));
-      return { error: t.error, log: t.log };
-    }
+    case 'db-restore':
+      return restoreSays(f.failure, bolt, v);
     case 'apply-unknown-entry-type': {
       const text = 'unknown entry type; must be either EntryNormal or EntryConfChange';
       return { error: text, log: text, ...(is34 ? { capnslog: 'C | etcdserver: entry type should be either EntryNormal or EntryConfChange' } : {}) };
@@ -132,6 +126,28 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
       return { error: text, log: 'panic', ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
     }
   }
+}
+
+function openSays(f: OpenFailure, bolt: BoltLine, dataDir: string, is34: boolean): EtcdSays {
+  const error = openFailureText(f, bolt);
+  switch (f.code) {
+    case 'invalid-database':
+    case 'file-size-too-small':
+    case 'meta-invalid':
+      return { error, log: 'failed to open database', ...(is34 ? { capnslog: `C | mvcc/backend: cannot open database at ${dataDir}/member/snap/db (${error})` } : {}) };
+    case 'fault':
+      return { error: 'signal SIGBUS: bus error', log: 'fatal error: fault', ...(is34 ? { capnslog: 'fatal error: fault' } : {}) };
+    case 'stack-overflow':
+      return { error: 'stack overflow', log: 'fatal error: stack overflow', ...(is34 ? { capnslog: 'fatal error: stack overflow' } : {}) };
+    default:
+      return { error, log: 'panic', ...(is34 ? { capnslog: `panic: ${error}` } : {}) };
+  }
+}
+
+function restoreSays(f: RestoreFailure, bolt: BoltLine, v: EtcdVersion): EtcdSays {
+  if (f.code === 'read') return openSays(f.failure, bolt, '', false);
+  const t = restoreFailureText(f, bolt, minor(v));
+  return { error: t.error, log: t.log };
 }
 
 function readFailure(error: string, is34: boolean): EtcdSays {

@@ -45,7 +45,10 @@ export type DbBoot =
   /** No file (or a 0-byte one): bbolt creates an empty db, consistent index 0. */
   | { kind: 'new' }
   | { kind: 'opens'; consistentIndex: bigint; clusterVersion: string | undefined; restore: RestoreFailure | undefined }
-  | { kind: 'fails'; failure: OpenFailure };
+  | { kind: 'fails'; failure: OpenFailure; racesWith?: DbRace };
+
+/** What else may kill etcd first when bbolt's failure is a panic in another goroutine. */
+export type DbRace = { open: OpenFailure } | { restore: RestoreFailure };
 
 export interface DbFacts {
   /** The file exists (even empty). */
@@ -93,7 +96,7 @@ export interface SnapRef {
 export type BootFailure =
   | { code: 'no-wal' }
   | { code: 'downgrade'; clusterVersion: string }
-  | { code: 'db-open'; failure: OpenFailure }
+  | { code: 'db-open'; failure: OpenFailure; racesWith?: DbRace }
   | { code: 'wal-decode'; phase: 'discovery' | 'read'; error: DecodeError }
   /** Repair was needed but the last segment fails in a way Repair cannot fix. */
   | { code: 'wal-repair'; eof: UnexpectedEof }
@@ -227,7 +230,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
     return fail({ code: 'downgrade', clusterVersion: db.clusterVersion });
   }
   // 0. The backend.
-  if (db.kind === 'fails') return fail({ code: 'db-open', failure: db.failure });
+  if (db.kind === 'fails') return fail({ code: 'db-open', failure: db.failure, ...(db.racesWith ? { racesWith: db.racesWith } : {}) });
   if (db.kind === 'opens' && db.restore?.code === 'meta-value-short') return fail({ code: 'db-restore', failure: db.restore });
 
   // 1. ValidSnapshotEntries: all segments from the first, one decoder.

@@ -124,6 +124,10 @@ export const BootPrediction = z.object({
   error: z.string().nullable().describe('the error etcd ends with (or repairs), in its words'),
   log: z.string().nullable().describe('the message of its fatal log entry (zap msg; "repaired WAL" for a self-repair)'),
   capnslog: z.string().nullable().describe('3.4 with its default logger: the fatal line, without timestamp'),
+  orElse: z
+    .object({ error: z.string(), log: z.string().nullable() })
+    .nullable()
+    .describe('when the failure is a panic in another goroutine (bbolt\'s freepages check), what the main goroutine may die of first: which one etcd prints is a race'),
   repair: z
     .object({
       segment: z.string(),

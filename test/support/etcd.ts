@@ -96,6 +96,13 @@ export function parseEtcdLog(text: string): LogVerdict {
       if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
     } else if (!fatal && line.startsWith('panic: ')) {
       fatal = { message: 'panic', error: line.slice(7).trim() };
+    } else if (!fatal && line.startsWith('fatal error: ')) {
+      // A Go runtime fault (bbolt reading a page past the end of the file): `fatal error: fault`
+      // followed by `[signal SIGBUS: bus error code=... addr=... pc=...]`.
+      fatal = { message: line.trim(), error: null };
+    } else if (fatal?.message === 'fatal error: fault' && fatal.error === null && /^\[signal (\w+): ([^\]]*?) code=/.test(line)) {
+      const m = /^\[signal (\w+): ([^\]]*?) code=/.exec(line)!;
+      fatal = { message: fatal.message, error: `signal ${m[1]}: ${m[2]}` };
     } else {
       // 3.4's default capnslog text: `2026-11-25 10:12:33.651695 C | etcdmain: walpb: crc mismatch`
       const c = /^\d{4}-\d\d-\d\d \S+ ([CFIN]) \| (?:([\w.-]+): )?(.*)$/.exec(line);

@@ -113,7 +113,12 @@ export function restoreFailureText(f: RestoreFailure, line: BoltLine, etcdMinor:
     case 'meta-value-short':
       return { log: 'panic', error: `runtime error: index out of range [7] with length ${f.length}` };
     case 'revision-key-short':
-      return { log: 'panic', error: `runtime error: slice bounds out of range [9:${f.length}]` };
+      // bytesToRev: binary.BigEndian.Uint64(key[0:8]) then Uint64(key[9:]); bbolt slices keys with
+      // cap == len, so the first slice panics below 8 bytes, the second below 9, the read below 17.
+      return {
+        log: 'panic',
+        error: f.length < 8 ? `runtime error: slice bounds out of range [:8] with capacity ${f.length}` : f.length < 9 ? `runtime error: slice bounds out of range [9:${f.length}]` : `runtime error: index out of range [7] with length ${f.length - 9}`,
+      };
     case 'kv-unmarshal':
       return { log: 'failed to unmarshal mvccpb.KeyValue', error: f.error };
     case 'lease-unmarshal':

@@ -59,7 +59,9 @@ export type OpenFailure =
   /** A page claims so many overflow pages that marking them reachable does not end (Go loops ~2^32 times). */
   | { code: 'overflow-runaway'; pgid: bigint; overflow: number }
   /** A key or value slice ends past Go's 2 GiB unsafe array (a garbage size in an element). */
-  | { code: 'slice-bounds'; pgid: bigint; end: number };
+  | { code: 'slice-bounds'; pgid: bigint; end: number }
+  /** A tree that leads back to one of its own pages: bbolt recurses until Go's stack overflows. */
+  | { code: 'stack-overflow'; pgid: bigint };
 
 export type OpenResult =
   | { ok: true; newDb: true }
@@ -75,7 +77,12 @@ export type OpenResult =
       /** The file as bbolt reads it, for what etcd reads next (its buckets). */
       view: BoltView;
     }
-  | { ok: false; failure: OpenFailure };
+  /**
+   * bbolt dies. `failure` is the first thing that kills it; when that is a panic in freepages'
+   * goroutine, the main goroutine runs on and may die first of `racesWith` (found in the walk) or of
+   * what etcd reads next (`view` and `meta` are given to find that).
+   */
+  | { ok: false; failure: OpenFailure; racesWith?: OpenFailure; view?: BoltView; meta?: Meta };
 
 /** Thrown inside the walk to stop it at the first failure, as the panic does. */
 class Stop {
@@ -150,9 +157,11 @@ export function simulateOpen(src: PageSource, line: BoltLine): OpenResult {
     if (meta.freelist !== NO_FREELIST) walk.readFreelist(meta.freelist);
     else walk.bucket(meta.root);
   } catch (e) {
-    if (e instanceof Stop) return { ok: false, failure: e.failure };
-    throw e;
+    if (!(e instanceof Stop)) throw e;
+    // A failure in the walk itself (assertion, fault) ends it there; an earlier async one races it.
+    return walk.async ? { ok: false, failure: walk.async, racesWith: e.failure } : { ok: false, failure: e.failure };
   }
+  if (walk.async) return { ok: false, failure: walk.async, view: walk, meta };
   return { ok: true, newDb: false, pageSize: P, meta, reachablePages: walk.reachable.size, metaFallback, view: walk };
 }
 
@@ -215,9 +224,17 @@ export class BoltView {
     return { id: h.id, offset: off, flags: h.flags, count: h.count, overflow: h.overflow };
   }
 
-  private fail(pgid: bigint, error: string): never {
-    throw new Stop({ code: 'freepages', pgid, error });
+  /**
+   * A problem bbolt's check reports on its channel: a goroutine panics on it while this walk (the
+   * main goroutine) goes on, so the process dies of whichever comes first. The first is kept and
+   * the walk continues, to find what else may win that race.
+   */
+  private fail(pgid: bigint, error: string): void {
+    if (this.async === undefined) this.async = { code: 'freepages', pgid, error };
   }
+
+  /** The first error `freepages` sent to its panicking goroutine. */
+  async: OpenFailure | undefined;
 
   private branchChild(p: PageRef, i: number): { key: Uint8Array; pgid: bigint } {
     const e = p.offset + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
@@ -334,7 +351,15 @@ export class BoltView {
 
   private forEachPage(id: bigint, stack: bigint[]): void {
     const p = this.page(id);
+    const again = this.reachable.has(p.id);
     this.verifyReachable(p, stack);
+    // A page met twice was walked already (after the first async error only the race matters);
+    // one met again among its own ancestors is a cycle, which bbolt recurses into until its stack
+    // overflows.
+    if (again && this.async !== undefined) {
+      if (stack.slice(0, -1).includes(id)) throw new Stop({ code: 'stack-overflow', pgid: id });
+      return;
+    }
     if (p.flags & BRANCH_PAGE) {
       for (let i = 0; i < p.count; i++) {
         const child = this.branchChild(p, i).pgid;
@@ -385,6 +410,7 @@ export class BoltView {
       return last;
     }
     this.fail(id, `unexpected page type (flags: ${p.flags.toString(16)}) for pgId:${id}`);
+    return undefined;
   }
 
   private verifyKeyOrder(pgid: bigint, kind: string, i: number, key: Uint8Array, prev: Uint8Array | undefined, maxOpen: Uint8Array | undefined, stack: bigint[]): void {
@@ -438,6 +464,8 @@ export function openFailureText(f: OpenFailure, line: BoltLine): string {
       return `freepages: failed to get all reachable pages (${f.error})`;
     case 'invalid-freelist':
       return `invalid freelist page: ${f.pgid}, page type is ${f.type}`;
+    case 'stack-overflow':
+      return 'stack overflow';
     case 'slice-bounds':
       return `runtime error: slice bounds out of range [::${f.end}] with length ${MAX_ALLOC_SIZE}`;
     case 'overflow-runaway':
