@@ -90,9 +90,10 @@ export function parseEtcdLog(text: string): LogVerdict {
   const repaired: LogVerdict['repaired'] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('{')) {
-      let j: { level?: string; msg?: string; error?: string };
+      let j: { level?: string; msg?: string; error?: string; panic?: string };
       try { j = JSON.parse(line) as typeof j; } catch { continue; }
-      const e = { message: j.msg ?? '', error: j.error ?? null };
+      // a panic in one of etcd's scheduled jobs (3.6+: `execute job failed`) carries the cause in `panic`, not `error`
+      const e = { message: j.msg ?? '', error: j.error ?? j.panic ?? null };
       if (!fatal && ['fatal', 'panic', 'dpanic'].includes(j.level ?? '')) fatal = e;
       if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
     } else if (!fatal && line.startsWith('panic: ')) {
