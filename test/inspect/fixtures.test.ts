@@ -1,5 +1,5 @@
-// The analysis on every committed fixture (data dirs written by real etcd 3.4.23 / 3.5.30 and
-// damaged by fixtures/damage.mjs), checked two ways:
+// The analysis on every committed fixture (data dirs written by real etcd 3.4.23 / 3.5.30 / 3.6.16 /
+// 3.7.3 and damaged by fixtures/damage.mjs), checked two ways:
 //  - against what real etcd did when it booted on that fixture (manifest.etcd_boot, recorded by
 //    fixtures/generate.sh and re-checked against live etcd by test/e2e/etcd-harness.test.ts):
 //    our prediction for that release line must have the same outcome and the same error text;
@@ -57,6 +57,21 @@ const GOLDEN: Record<string, Golden> = {
   // etcd boots, but its db has applied entries the WAL no longer holds: new writes would vanish.
   'v35-zero-length-segment': { exit: 2, firstError: 'empty-segment' },
   'v35-zeroed-sector-mid': { exit: 2, firstError: 'torn-tail' },
+  // Written by real etcd 3.6.16 / 3.7.3 (scripts/etcd-bin.sh builds them from upstream's Go modules),
+  // the same workloads, damage kinds and seeds as their 3.5 twins, so the same verdicts.
+  'v36-crash': { exit: 0 },
+  'v36-fresh': { exit: 0 },
+  'v36-garbage-tail': { exit: 1, firstError: 'crc-mismatch' },
+  'v36-torn-tail': { exit: 1, firstError: 'torn-tail' },
+  'v36-workload': { exit: 0 },
+  'v37-crash': { exit: 0 },
+  'v37-garbage-tail': { exit: 1, firstError: 'crc-mismatch' },
+  'v37-torn-tail': { exit: 1, firstError: 'torn-tail' },
+  'v37-workload': { exit: 0 },
+  // one member upgraded 3.5 -> 3.6 (3.6 starts; 3.7 would panic on 3.5's v2 entries: see the manifest)
+  'v35-then-v36': { exit: 0 },
+  // ... and on to 3.7 after a 3.6 restart (which snapshotted past 3.5's entries): healthy under 3.7
+  'v35-then-v36-then-v37': { exit: 0 },
 };
 
 describe('inspect on every real-etcd fixture', () => {
