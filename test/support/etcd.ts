@@ -92,8 +92,9 @@ export function parseEtcdLog(text: string): LogVerdict {
     if (line.startsWith('{')) {
       let j: { level?: string; msg?: string; error?: string; panic?: string };
       try { j = JSON.parse(line) as typeof j; } catch { continue; }
-      // a panic in one of etcd's scheduled jobs (3.6+: `execute job failed`) carries the cause in `panic`, not `error`
-      const e = { message: j.msg ?? '', error: j.error ?? j.panic ?? null };
+      // a panic in one of etcd's scheduled jobs (3.6+: `execute job failed`) carries the cause in `panic`, not `error`;
+      // protobuf-go (3.7) writes `proto:` + U+00A0 or a space, chosen per binary on purpose: compare with a space
+      const e = { message: j.msg ?? '', error: (j.error ?? j.panic)?.replace(/\u00a0/g, ' ') ?? null };
       if (!fatal && ['fatal', 'panic', 'dpanic'].includes(j.level ?? '')) fatal = e;
       if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
     } else if (!fatal && line.startsWith('panic: ')) {
