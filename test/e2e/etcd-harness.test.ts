@@ -4,8 +4,9 @@
 // still has the same outcome, the same error string, the same repair (.broken files) and serves the
 // same keys. Also: the tarball holds exactly the files the manifest lists (sizes and sha256), and the
 // damage record's after_sha256 matches the damaged file.
-// Needs etcd 3.4.23 / 3.5.30 (scripts/etcd-bin.sh): with CI=true a missing binary fails the test,
-// otherwise the test is skipped and says that it was NOT run.
+// Needs etcd 3.4.23 / 3.5.30 (Debian) and 3.6.16 / 3.7.3 (built from Go modules), all via
+// scripts/etcd-bin.sh: with CI=true a missing binary fails the test, otherwise the test is skipped and
+// says that it was NOT run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -24,10 +25,27 @@ const sha256File = (p: string) => new Promise<string>((res, rej) => {
 
 
 test('the fixture set is complete', () => {
-  const healthy = ['v35-fresh', 'v35-workload', 'v34-workload', 'v35-snapshots', 'v35-segments', 'v34-then-v35', 'v35-crash', 'v35-etcd-repaired'];
+  const healthy = ['v35-fresh', 'v35-workload', 'v34-workload', 'v35-snapshots', 'v35-segments', 'v34-then-v35', 'v35-crash', 'v35-etcd-repaired',
+    'v36-fresh', 'v36-workload', 'v36-crash', 'v37-workload', 'v37-crash', 'v35-then-v36', 'v35-then-v36-then-v37'];
+  // written by real 3.6 / 3.7 and damaged by damage.mjs (the same kinds and seeds as their 3.4/3.5 twins)
+  const damaged: Record<string, string> = { 'v36-torn-tail': 'torn-tail', 'v36-garbage-tail': 'garbage-tail', 'v37-torn-tail': 'torn-tail', 'v37-garbage-tail': 'garbage-tail' };
   const kinds = ['torn-tail', 'torn-zero-sector', 'garbage-tail', 'bitflip-mid', 'zeroed-sector-mid', 'oversized-length', 'truncated-segment',
     'missing-segment', 'crc-link', 'broken-snap', 'leftover-tmp', 'zero-length-segment', 'db-ahead'];
   for (const h of healthy) assert.ok(fixtures.includes(h), `fixture ${h} missing (run fixtures/generate.sh ${h})`);
+  for (const [n, kind] of Object.entries(damaged)) {
+    assert.ok(fixtures.includes(n), `fixture ${n} missing (run fixtures/generate.sh ${n})`);
+    assert.equal(readManifest(n).damage?.kind, kind, `${n}: damage kind`);
+  }
+  // every release line we have binaries of wrote fixtures, and 3.6 booted every single-member fixture made by 3.4/3.5
+  const writers = new Set(fixtures.flatMap((n) => readManifest(n).made_by.map((v) => v.slice(0, 3))));
+  for (const s of ['3.4', '3.5', '3.6', '3.7']) assert.ok(writers.has(s), `no fixture written by etcd ${s}`);
+  for (const n of fixtures) {
+    const m = readManifest(n);
+    const alone = ((m.workload as { cluster?: { size?: number } } | null)?.cluster?.size ?? 1) === 1;
+    const older = m.made_by.every((v) => v.startsWith('3.4.') || v.startsWith('3.5.'));
+    if (alone && older) assert.ok(m.etcd_boot['3.6'], `${n}: no etcd_boot."3.6" (fixtures/generate.sh --add-boot 3.6 ${n})`);
+    if (m.made_by.at(-1)?.startsWith('3.6.')) assert.ok(m.etcd_boot['3.7'], `${n}: written by 3.6 but no etcd_boot."3.7"`);
+  }
   const seen = new Set(fixtures.map((n) => readManifest(n).damage?.kind).filter(Boolean));
   for (const k of kinds) assert.ok(seen.has(k), `no fixture with damage kind ${k}`);
 });

@@ -1,4 +1,5 @@
-// Test helpers that run REAL etcd (Debian 3.4.23 / 3.5.30 via scripts/etcd-bin.sh) on 127.0.0.1.
+// Test helpers that run REAL etcd (Debian 3.4.23 / 3.5.30, and 3.6.16 / 3.7.3 built from upstream's Go
+// modules, all via scripts/etcd-bin.sh) on 127.0.0.1.
 // Tests needing etcd: `const bin = await etcdBin('3.5'); if (!bin) return t.skip('etcd 3.5 binary not
 // available: this test was NOT run');` — with CI=true etcdBin throws instead, so CI fails loudly.
 import { execFile, spawn } from 'node:child_process';
@@ -83,15 +84,17 @@ export interface LogVerdict {
   repaired: { message: string; error: string | null }[];
 }
 
-/** read etcd's log: zap JSON (3.5; 3.4 with --logger=zap) or 3.4's capnslog text */
+/** read etcd's log: zap JSON (3.5, 3.6, 3.7; 3.4 with --logger=zap) or 3.4's capnslog text */
 export function parseEtcdLog(text: string): LogVerdict {
   let fatal: LogVerdict['fatal'] = null;
   const repaired: LogVerdict['repaired'] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('{')) {
-      let j: { level?: string; msg?: string; error?: string };
+      let j: { level?: string; msg?: string; error?: string; panic?: string };
       try { j = JSON.parse(line) as typeof j; } catch { continue; }
-      const e = { message: j.msg ?? '', error: j.error ?? null };
+      // a panic in one of etcd's scheduled jobs (3.6+: `execute job failed`) carries the cause in `panic`, not `error`;
+      // protobuf-go (3.7) writes `proto:` + U+00A0 or a space, chosen per binary on purpose: compare with a space
+      const e = { message: j.msg ?? '', error: (j.error ?? j.panic)?.replace(/\u00a0/g, ' ') ?? null };
       if (!fatal && ['fatal', 'panic', 'dpanic'].includes(j.level ?? '')) fatal = e;
       if (/^repaired WAL/.test(j.msg ?? '')) repaired.push(e);
     } else if (!fatal && line.startsWith('panic: ')) {
@@ -146,6 +149,8 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     const endpoint = `http://127.0.0.1:${port}`;
     const peer = `http://127.0.0.1:${port + 1}`;
     const fd = openSync(logFile, 'a');
+    // 3.5+ log zap JSON to stderr by default; the start flags below are the same for every line
+    // (none of them is a v2 or proxy flag, which 3.6 removed)
     const zap = version === '3.4' && !opts.capnslog ? ['--logger=zap', '--log-outputs=stderr'] : [];
     const child = spawn(join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,

@@ -20,7 +20,9 @@ export const REPO_ROOT: string = (() => {
 })();
 export const FIXTURES_DIR = join(REPO_ROOT, 'fixtures');
 
-export type EtcdSeries = '3.4' | '3.5';
+/** etcd release lines we have real binaries of: Debian's 3.4.23 / 3.5.30, and 3.6.16 / 3.7.3 built
+ *  from upstream's Go modules (tools/etcd-build/, both via scripts/etcd-bin.sh) */
+export type EtcdSeries = '3.4' | '3.5' | '3.6' | '3.7';
 
 export interface ManifestKey {
   key: string;
