@@ -109,14 +109,14 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       snapFiles: snaps.facts,
       snapDbIndexes: layout.files.map((f) => parseSnapDbName(basename(f.path))).filter((x): x is bigint => x !== undefined),
       // A WAL dir on its own: judge the log as if the db were fine.
-      db: layout.kind === 'wal-dir' ? { present: true, boot: () => ({ kind: 'opens', consistentIndex: 0n, clusterVersion: undefined, restore: undefined }) } : db.facts,
+      db: layout.kind === 'wal-dir' ? { present: true, boot: () => ({ kind: 'opens', consistentIndex: 0n, clusterVersion: undefined, storageVersion: undefined, voters: [], restore: undefined }) } : db.facts,
     };
     for (const v of ETCD_VERSIONS) predictions.push(predictBoot(input, v));
   }
 
   // --- who wrote it ----------------------------------------------------------------------------
   const { writer, evidence } = whoWrote(db, wal);
-  const decidingVersion: EtcdVersion = opts.etcdVersion ?? (writer.startsWith('3.4') ? '3.4' : writer.startsWith('3.6') ? '3.6' : '3.5');
+  const decidingVersion: EtcdVersion = opts.etcdVersion ?? (writer.startsWith('3.4') ? '3.4' : writer.startsWith('3.6') ? '3.6' : writer.startsWith('3.7') ? '3.7' : '3.5');
   const main = predictions.find((p) => p.version === decidingVersion);
 
   // --- the db and the invariants between the stores -------------------------------------------
@@ -188,7 +188,7 @@ function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; e
   let writer = 'unknown';
   if (db.writer) {
     writer = db.writer;
-    evidence.push(db.writer === '3.6+' ? 'db meta/storageVersion present' : db.writer === '3.5' ? 'db meta/term present (3.5+), no storageVersion' : 'db has no meta/term (3.4 or older)');
+    evidence.push(db.writer === '3.6' || db.writer === '3.7' ? `db meta/storageVersion ${db.writer}` : db.writer === '3.5' ? 'db meta/term present (3.5+), no storageVersion' : 'db has no meta/term (3.4 or older)');
   }
   if (db.clusterVersion) evidence.push(`cluster version ${db.clusterVersion}`);
   if (wal) {
@@ -279,7 +279,7 @@ function predictionFindings(p: BootPrediction, layout: Layout, wal: WalAnalysis 
   }
   if (p.outcome === 'fails' && p.failure) {
     const says = failureText(p.failure, p.version, layout.root);
-    const bad = p.failure.code === 'apply-unknown-entry-type' || p.failure.code === 'apply-undecodable' ? p.failure.entry : undefined;
+    const bad = p.failure.code === 'apply-fails' ? p.failure.entry : undefined;
     add({
       code: 'etcd-will-fail',
       severity: 'error',

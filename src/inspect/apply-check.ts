@@ -1,32 +1,85 @@
 /**
- * Whether etcd can apply an entry, as its apply loop decides it (server.go applyEntries and
- * applyEntryNormal): the entry type must be EntryNormal (0) or EntryConfChange (1) — anything else,
- * EntryConfChangeV2 included, panics `unknown entry type`; a normal entry's data must unmarshal as
- * an InternalRaftRequest or, failing that, as a v2 Request (`pbutil.MustUnmarshal` panics
- * otherwise); a conf change's data must unmarshal as a ConfChange. Empty data is raft's no-op.
+ * Whether etcd can apply an entry, as each release line's apply loop decides it:
+ *
+ *  - every line: the entry type must be EntryNormal (0) or EntryConfChange (1); anything else,
+ *    EntryConfChangeV2 included, panics `unknown entry type`; a conf change's data must unmarshal
+ *    as a ConfChange (`pbutil.MustUnmarshal` panics otherwise); empty data is raft's no-op;
+ *  - 3.4 / 3.5 (applyEntryNormal): the data must unmarshal as an InternalRaftRequest or, failing
+ *    that, as a v2 Request;
+ *  - 3.6: the same, and a v2 request (bare, or in InternalRaftRequest.v2) must be a PUT of a member's
+ *    attributes or of the cluster version — anything else (3.4 proposed a QGET for every /health)
+ *    panics `detected disallowed v2 WAL for stage --v2-deprecation=write-only`;
+ *  - 3.7 (apply.Apply): the data must unmarshal as an InternalRaftRequest (protobuf-go, field 2
+ *    reserved: a bare v2 Request no longer parses), and carry an ID or a header.
  */
-import { decodeMessage } from '../format/proto/messages.js';
+import { decodeMessage, type ProtoObject } from '../format/proto/messages.js';
 import type { Entry } from '../format/wal/walk.js';
-import type { BadEntry } from './predict.js';
+import type { EtcdVersion } from './predict.js';
 
-function unmarshalError(typeName: string, data: Uint8Array): string | undefined {
+export type ApplyProblem =
+  | { kind: 'unknown-type'; entryType: number }
+  | { kind: 'undecodable'; as: 'normal' | 'conf-change'; error: string }
+  | { kind: 'v2-disallowed'; method: string; path: string }
+  | { kind: 'no-header' };
+
+export type ApplyProblems = Partial<Record<EtcdVersion, ApplyProblem>>;
+
+function decode(typeName: string, data: Uint8Array): { ok: true; value: ProtoObject } | { ok: false; error: string } {
   try {
-    decodeMessage(typeName, data);
-    return undefined;
+    return { ok: true, value: decodeMessage(typeName, data) };
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
 }
 
-export function entryProblem(e: Entry): BadEntry['problem'] | undefined {
-  if (e.type !== 0 && e.type !== 1) return { kind: 'unknown-type', entryType: e.type };
-  const data = e.data;
-  if (data === undefined || data.length === 0) return undefined;
-  if (e.type === 0) {
-    if (unmarshalError('etcdserverpb.InternalRaftRequest', data) === undefined) return undefined;
-    const err = unmarshalError('etcdserverpb.Request', data);
-    return err === undefined ? undefined : { kind: 'undecodable', as: 'normal', error: err };
+/** `/0/members/<hex id>/attributes` (as a substring: etcd's regexp is not anchored) or `/0/version`. */
+const MEMBER_ATTRIBUTES = /\/0\/members\/[0-9A-Fa-f]{1,16}\/attributes/;
+
+function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined {
+  const method = typeof r['method'] === 'string' ? r['method'] : '';
+  const path = typeof r['path'] === 'string' ? r['path'] : '';
+  if (method === 'PUT' && (MEMBER_ATTRIBUTES.test(path) || path === '/0/version')) return undefined;
+  return { method, path };
+}
+
+const PROTOBUF_GO_INVALID = 'proto: cannot parse invalid wire-format data';
+
+/** What each release line makes of applying this entry; empty when all apply it. */
+export function applyProblems(e: Entry): ApplyProblems {
+  if (e.type !== 0 && e.type !== 1) {
+    const p: ApplyProblem = { kind: 'unknown-type', entryType: e.type };
+    return { '3.4': p, '3.5': p, '3.6': p, '3.7': p };
   }
-  const err = unmarshalError('raftpb.ConfChange', data);
-  return err === undefined ? undefined : { kind: 'undecodable', as: 'conf-change', error: err };
+  const data = e.data;
+  if (data === undefined || data.length === 0) return {};
+  if (e.type === 1) {
+    const cc = decode('raftpb.ConfChange', data);
+    if (cc.ok) return {};
+    const p: ApplyProblem = { kind: 'undecodable', as: 'conf-change', error: cc.error };
+    return { '3.4': p, '3.5': p, '3.6': p, '3.7': p };
+  }
+  const out: ApplyProblems = {};
+  const irr = decode('etcdserverpb.InternalRaftRequest', data);
+  let v2: ProtoObject | undefined;
+  if (irr.ok) {
+    if (irr.value['v2'] !== undefined) v2 = irr.value['v2'] as ProtoObject;
+    const hasId = irr.value['id'] !== undefined && irr.value['id'] !== 0n && irr.value['id'] !== '0';
+    if (!hasId && irr.value['header'] === undefined) out['3.7'] = { kind: 'no-header' };
+  } else {
+    out['3.7'] = { kind: 'undecodable', as: 'normal', error: PROTOBUF_GO_INVALID };
+    const req = decode('etcdserverpb.Request', data);
+    if (!req.ok) {
+      const p: ApplyProblem = { kind: 'undecodable', as: 'normal', error: req.error };
+      out['3.4'] = p;
+      out['3.5'] = p;
+      out['3.6'] = p;
+      return out;
+    }
+    v2 = req.value;
+  }
+  if (v2 !== undefined) {
+    const bad = v2Allowed(v2);
+    if (bad) out['3.6'] = { kind: 'v2-disallowed', ...bad };
+  }
+  return out;
 }

@@ -21,8 +21,8 @@ export interface DbStep {
   /** Voters and members the db records (meta/confState, members bucket): used when raft's own record is missing. */
   members: Set<bigint>;
   memberSources: string[];
-  /** Which etcd wrote the db, by its keys (3.6+: storageVersion; 3.5: meta/term; else 3.4). */
-  writer: '3.4' | '3.5' | '3.6+' | undefined;
+  /** Which etcd wrote the db, by its keys (3.6+: its storageVersion; 3.5: meta/term; else 3.4). */
+  writer: '3.4' | '3.5' | '3.6' | '3.7' | undefined;
   clusterVersion: string | undefined;
   consistentIndex: bigint | undefined;
   term: bigint | undefined;
@@ -72,18 +72,20 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
     step.pageSize = db.pageSize;
     if (opened.trailer) step.trailer = { ok: opened.trailer.ok, ...(opened.trailer.stored ? { stored: opened.trailer.stored } : {}), ...(opened.trailer.computed ? { computed: opened.trailer.computed } : {}) };
     let meta: ReturnType<typeof readEtcdMeta> | undefined;
+    let dbVoters: bigint[] = [];
     if (db.meta !== undefined && file.size > 0) {
       meta = readEtcdMeta(db);
       step.consistentIndex = meta.consistentIndex;
       step.term = meta.term;
       step.clusterVersion = meta.clusterVersion;
       // Only a meta bucket actually read says anything about the writer.
-      if (meta.consistentIndex !== undefined) step.writer = meta.storageVersion !== undefined ? '3.6+' : meta.term !== undefined ? '3.5' : '3.4';
+      if (meta.consistentIndex !== undefined) step.writer = meta.storageVersion !== undefined ? (meta.storageVersion.startsWith('3.7') ? '3.7' : '3.6') : meta.term !== undefined ? '3.5' : '3.4';
       if (meta.confState) {
         for (const v of [...meta.confState.voters, ...meta.confState.learners]) step.members.add(v);
         step.memberSources.push('db meta/confState');
       }
       const mb = readMembers(db);
+      dbVoters = mb.members.filter((x) => !x.isLearner && !mb.removed.includes(x.id)).map((x) => x.id);
       if (mb.members.length > 0) {
         for (const x of mb.members) if (!mb.removed.includes(x.id)) step.members.add(x.id);
         step.memberSources.push('db members bucket');
@@ -143,7 +145,7 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
       else if (r.newDb) boot = { kind: 'new' };
       else {
         const restore = checkRestore(r.view, r.meta.root, unmarshal);
-        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, restore: restore.failure };
+        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore: restore.failure };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
       byBehaviour.set(key, { boot, clean });

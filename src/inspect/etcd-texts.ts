@@ -9,6 +9,7 @@ import { openFailureText, BOLT_1_3_6, BOLT_1_4, BOLT_1_5, type BoltLine, type Op
 import { restoreFailureText, type RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import { recordFailureText } from '../format/wal/record.js';
 import type { BootFailure, DecodeError, EtcdVersion, Stall, UnexpectedEof } from './predict.js';
+import type { ApplyProblem } from './apply-check.js';
 
 export interface EtcdSays {
   /** The error: zap's `error` field, or the value of a Go panic. */
@@ -50,6 +51,7 @@ export function decodeErrorText(e: DecodeError, v: EtcdVersion): string {
 /** The error of "repaired WAL" (and of the failure when repair cannot help). */
 export function eofText(e: UnexpectedEof, v: EtcdVersion): string {
   if (e.kind === 'plain' || v === '3.4') return 'unexpected EOF';
+  if (e.kind === 'torn-crc') return `unexpected EOF: in file '${e.segment}' at position: ${e.offset}`;
   const verb = minor(v) >= 6 ? 'reading' : 'decoding';
   return `unexpected EOF: [wal] max entry size limit exceeded when ${verb} "${e.segment}", recBytes: ${e.recBytes}, fileSize(${e.fileSize}) - offset(${e.offset}) - padBytes(${e.padBytes}) = entryLimit(${e.limit})`;
 }
@@ -87,12 +89,18 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
       return { error, log: 'failed to recover v3 backend from snapshot', ...(is34 ? { capnslog: `C | etcdserver: recovering backend from snapshot error: ${error}` } : {}) };
     }
     case 'wal-not-found': {
-      const error = minor(v) >= 6 ? `wal: file not found which matches the snapshot index '${f.index}'` : 'wal: file not found';
+      const error = minor(v) >= 6 ? `openAtIndex failed: [openAtIndex] selectWALFiles failed: wal: file not found which matches the snapshot index '${f.index}'` : 'wal: file not found';
       return { error, log: 'failed to open WAL', ...(is34 ? { capnslog: `C | etcdserver: open wal error: ${error}` } : {}) };
     }
     case 'wal-seq-gap': {
-      const error = minor(v) >= 6 ? `wal: file sequence numbers (starting from ${f.fromSeq}) do not increase continuously` : 'wal: file not found';
+      const error = minor(v) >= 6 ? `openAtIndex failed: [openAtIndex] selectWALFiles failed: wal: file sequence numbers (starting from ${f.nameIndex}) do not increase continuously` : 'wal: file not found';
       return { error, log: 'failed to open WAL', ...(is34 ? { capnslog: `C | etcdserver: open wal error: ${error}` } : {}) };
+    }
+    case 'storage-version':
+      return { error: `version "${f.storageVersion}" is not supported`, log: 'discovery failed' };
+    case 'wal-record-unmarshal': {
+      const text = `unmarshal should never fail (${f.error})`;
+      return { error: text, log: 'panic', ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
     }
     case 'wal-block-type':
       return readFailure(`unexpected block type ${f.recordType}`, is34);
@@ -101,7 +109,7 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
     case 'wal-slice-bounds':
       return readFailure(
         minor(v) >= 6 && f.entry
-          ? `wal: slice bounds out of range, snapshot[Index: ${f.snapshot.index}, Term: ${f.snapshot.term}], current entry[Index: ${f.entry.index}, Term: ${f.entry.term}], len(ents): 0`
+          ? `wal: slice bounds out of range, snapshot[Index: ${f.snapshot.index}, Term: ${f.snapshot.term}], current entry[Index: ${f.entry.index}, Term: ${f.entry.term}], len(ents): ${f.entries}`
           : 'wal: slice bounds out of range',
         is34,
       );
@@ -117,13 +125,31 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
     }
     case 'db-restore':
       return restoreSays(f.failure, bolt, v);
-    case 'apply-unknown-entry-type': {
+    case 'apply-fails':
+      return applySays(f.problem, v);
+  }
+}
+
+function applySays(p: ApplyProblem, v: EtcdVersion): EtcdSays {
+  const is34 = v === '3.4';
+  // 3.7 applies in a scheduled job: its panic is logged as `execute job failed` with the panic as cause.
+  const log = (text: string) => (v === '3.7' ? 'execute job failed' : text);
+  switch (p.kind) {
+    case 'unknown-type': {
       const text = 'unknown entry type; must be either EntryNormal or EntryConfChange';
-      return { error: text, log: text, ...(is34 ? { capnslog: 'C | etcdserver: entry type should be either EntryNormal or EntryConfChange' } : {}) };
+      return { error: text, log: log(text), ...(is34 ? { capnslog: 'C | etcdserver: entry type should be either EntryNormal or EntryConfChange' } : {}) };
     }
-    case 'apply-undecodable': {
-      const text = `unmarshal should never fail (${f.error})`;
-      return { error: text, log: 'panic', ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
+    case 'undecodable': {
+      const text = `unmarshal should never fail (${p.error})`;
+      return { error: text, log: log('panic'), ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
+    }
+    case 'v2-disallowed': {
+      const text = 'detected disallowed v2 WAL for stage --v2-deprecation=write-only';
+      return { error: text, log: log(text) };
+    }
+    case 'no-header': {
+      const text = v === '3.7' ? 'Apply, could not find a header' : 'applyEntryNormal, could not find a header';
+      return { error: text, log: log(text) };
     }
   }
 }
@@ -156,5 +182,12 @@ function readFailure(error: string, is34: boolean): EtcdSays {
 
 /** What a stalled member shows: it runs, never gets a leader, and /health never says true. */
 export function stallText(s: Stall): string {
-  return s.code === 'no-voters' ? 'no voters in the conf state: raft never elects a leader' : `member ${s.memberId.toString(16)} is not a voter of its own conf state: it never campaigns`;
+  switch (s.code) {
+    case 'no-voters':
+      return 'no voters in the conf state: raft never elects a leader';
+    case 'not-a-voter':
+      return `member ${s.memberId.toString(16)} is not a voter of its own conf state: it never campaigns`;
+    case 'db-ahead':
+      return `the db has applied up to ${s.consistentIndex} but the log ends at ${s.lastIndex}: publishing the member through raft never applies (failed to publish local member to cluster through raft: etcdserver: request timed out)`;
+  }
 }

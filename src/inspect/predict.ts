@@ -26,6 +26,7 @@ import type { RecordDecodeFailure } from '../format/wal/record.js';
 import type { OpenFailure } from '../format/bbolt/open-sim.js';
 import type { RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import type { WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
+import type { ApplyProblem, ApplyProblems } from './apply-check.js';
 
 export const ETCD_VERSIONS = ['3.4', '3.5', '3.6', '3.7'] as const;
 export type EtcdVersion = (typeof ETCD_VERSIONS)[number];
@@ -44,7 +45,16 @@ export interface SnapFileFacts {
 export type DbBoot =
   /** No file (or a 0-byte one): bbolt creates an empty db, consistent index 0. */
   | { kind: 'new' }
-  | { kind: 'opens'; consistentIndex: bigint; clusterVersion: string | undefined; restore: RestoreFailure | undefined }
+  | {
+      kind: 'opens';
+      consistentIndex: bigint;
+      clusterVersion: string | undefined;
+      /** meta/storageVersion (3.6+ write it), e.g. `3.6.0`. */
+      storageVersion: string | undefined;
+      /** Voters in the db's members bucket (3.7 builds raft's conf state from them). */
+      voters: bigint[];
+      restore: RestoreFailure | undefined;
+    }
   | { kind: 'fails'; failure: OpenFailure; racesWith?: DbRace };
 
 /** What else may kill etcd first when bbolt's failure is a panic in another goroutine. */
@@ -57,12 +67,12 @@ export interface DbFacts {
   boot: (v: EtcdVersion) => DbBoot;
 }
 
-/** A log entry etcd cannot apply: found in the walk, located, with its raft index. */
+/** A log entry some etcd line cannot apply: found in the walk, located, with its raft index. */
 export interface BadEntry {
   index: bigint;
   segment: number;
   offset: number;
-  problem: { kind: 'unknown-type'; entryType: number } | { kind: 'undecodable'; as: 'normal' | 'conf-change'; error: string };
+  problems: ApplyProblems;
 }
 
 export interface BootInput {
@@ -84,6 +94,8 @@ export type DecodeError =
 
 export type UnexpectedEof =
   | { kind: 'plain' }
+  /** 3.6+: a torn record found by its CRC check (not by unmarshal) names the file and position. */
+  | { kind: 'torn-crc'; segment: string; offset: number }
   /** 3.5+: the length word claims more than the file has left. */
   | { kind: 'entry-limit'; segment: string; recBytes: number; fileSize: number; offset: number; padBytes: number; limit: number };
 
@@ -96,6 +108,10 @@ export interface SnapRef {
 export type BootFailure =
   | { code: 'no-wal' }
   | { code: 'downgrade'; clusterVersion: string }
+  /** 3.6+: the db's storage version is newer than this etcd (its schema migration has no step down). */
+  | { code: 'storage-version'; storageVersion: string }
+  /** A WAL record with a valid CRC whose data does not unmarshal (state and snapshot records in discovery, entries in ReadAll). */
+  | { code: 'wal-record-unmarshal'; recordType: number; error: string; segment: number; offset: number }
   | { code: 'db-open'; failure: OpenFailure; racesWith?: DbRace }
   | { code: 'wal-decode'; phase: 'discovery' | 'read'; error: DecodeError }
   /** Repair was needed but the last segment fails in a way Repair cannot fix. */
@@ -104,21 +120,24 @@ export type BootFailure =
   | { code: 'wal-eof-not-last'; eof: UnexpectedEof }
   | { code: 'snap-db-missing'; snapshot: SnapRef; dbAbsent: boolean }
   | { code: 'wal-not-found'; index: bigint }
-  | { code: 'wal-seq-gap'; fromSeq: bigint }
+  /** `nameIndex`: position of the first segment read in the sorted list of names. */
+  | { code: 'wal-seq-gap'; nameIndex: number }
   | { code: 'wal-block-type'; recordType: number }
   | { code: 'wal-metadata-conflict' }
-  | { code: 'wal-slice-bounds'; snapshot: SnapRef; entry: { index: bigint; term: bigint } | undefined }
+  | { code: 'wal-slice-bounds'; snapshot: SnapRef; entry: { index: bigint; term: bigint } | undefined; entries: bigint }
   | { code: 'wal-snapshot-not-found' }
   | { code: 'wal-snapshot-mismatch' }
   | { code: 'commit-out-of-range'; memberId: bigint | undefined; commit: bigint; first: bigint; last: bigint }
   | { code: 'db-restore'; failure: RestoreFailure }
-  | { code: 'apply-unknown-entry-type'; entry: BadEntry; entryType: number }
-  | { code: 'apply-undecodable'; entry: BadEntry; as: 'normal' | 'conf-change'; error: string };
+  /** An entry applied at boot that this line's apply code panics on. */
+  | { code: 'apply-fails'; entry: { index: bigint; segment: number; offset: number }; problem: ApplyProblem };
 
 /** Starts, but never serves: raft never gets a leader. */
 export type Stall =
   | { code: 'no-voters' }
-  | { code: 'not-a-voter'; memberId: bigint; voters: bigint[] };
+  | { code: 'not-a-voter'; memberId: bigint; voters: bigint[] }
+  /** 3.6+: the db is ahead of the log, so publishing the member's attributes through raft never applies. */
+  | { code: 'db-ahead'; consistentIndex: bigint; lastIndex: bigint };
 
 export interface RepairByEtcd {
   segment: string;
@@ -183,7 +202,7 @@ export function classifyEnd(end: SegmentEnd, seg: { name: string; size: number }
       return { kind: 'fatal', error: { kind: 'record', failure: end.failure } };
     case 'crc-mismatch':
       if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
-      if (isLast && end.zeroSector) return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
+      if (isLast && end.zeroSector) return { kind: 'unexpected-eof', eof: v === '3.4' || v === '3.5' ? { kind: 'plain' } : { kind: 'torn-crc', segment: seg.name, offset: end.offset } };
       return { kind: 'fatal', error: { kind: 'crc-mismatch', stored: end.stored, computed: end.computed, segment: seg.name, offset: end.offset } };
     case 'crc-link-mismatch':
       return { kind: 'fatal', error: { kind: 'crc-link-mismatch' } };
@@ -226,7 +245,9 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   });
   const segs = wal.segments.filter((s) => s.parsed !== undefined);
   if (segs.length === 0) return fail({ code: 'no-wal' });
-  if (db.kind === 'opens' && db.clusterVersion !== undefined && cmpVersion(db.clusterVersion, `${v}.0`) > 0) {
+  const modern = v !== '3.4' && v !== '3.5';
+  // 3.4/3.5 refuse a cluster version above their own; 3.6+ check the storage version instead, later.
+  if (!modern && db.kind === 'opens' && db.clusterVersion !== undefined && cmpVersion(db.clusterVersion, `${v}.0`) > 0) {
     return fail({ code: 'downgrade', clusterVersion: db.clusterVersion });
   }
   // 0. The backend.
@@ -250,9 +271,17 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
       break;
     }
   }
+  const segIndex = new Map(segs.map((s, i) => [s.index, i]));
+  const inVseScope = (seg: number, offset: number) => {
+    const i = segIndex.get(seg);
+    if (i === undefined || i > vseStop) return false;
+    return i < vseStop || offset < segs[vseStop]!.end.offset;
+  };
+  // ValidSnapshotEntries unmarshals every snapshot and state record (pbutil.MustUnmarshal panics).
+  const badRecord = wal.undecodable.find((u) => (u.type === 3 || u.type === 5) && inVseScope(u.segment, u.offset));
+  if (badRecord) return fail({ code: 'wal-record-unmarshal', recordType: badRecord.type, error: badRecord.error, segment: badRecord.segment, offset: badRecord.offset });
   const hs = hsBefore(vseStop);
   const commit = hs?.commit ?? 0n;
-  const segIndex = new Map(segs.map((s, i) => [s.index, i]));
   const inVse = (r: WalSnapshotRecord) => {
     const i = segIndex.get(r.segment);
     if (i === undefined || i > vseStop) return false;
@@ -264,7 +293,12 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   const renamed: string[] = [];
   let chosen: SnapRef | undefined;
   let chosenFile: SnapFileFacts | undefined;
-  const byNameDesc = [...input.snapFiles].sort((a, b) => (a.name < b.name ? 1 : -1));
+  // 3.7 no longer reads .snap files: it starts from the newest valid WAL snapshot record.
+  const byNameDesc = v === '3.7' ? [] : [...input.snapFiles].sort((a, b) => (a.name < b.name ? 1 : -1));
+  if (v === '3.7') {
+    const newest = valid[valid.length - 1];
+    if (newest && newest.index > 0n) chosen = { term: newest.term, index: newest.index, name: `WAL snapshot record ${newest.index}` };
+  }
   for (const f of byNameDesc) {
     if (!f.valid) {
       renamed.push(f.name);
@@ -280,6 +314,13 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   if (chosen && chosen.index > ci && !input.snapDbIndexes.includes(chosen.index)) {
     return fail({ code: 'snap-db-missing', snapshot: chosen, dbAbsent: db.kind === 'new' }, { snapshot: chosen, snapsRenamedBroken: renamed });
   }
+  // 3.6+: schema.Validate, once the backend is recovered and before the WAL is read.
+  if (modern && db.kind === 'opens' && db.storageVersion !== undefined) {
+    const sv = db.storageVersion.split('.').map(Number);
+    if ((sv[0] ?? 0) === 3 && (sv[1] ?? 0) > Number(v.split('.')[1])) {
+      return fail({ code: 'storage-version', storageVersion: `${sv[0]}.${sv[1]}.0` }, { snapshot: chosen, snapsRenamedBroken: renamed });
+    }
+  }
 
   // 3. wal.Open at the snapshot.
   const start = chosen ?? { term: 0n, index: 0n, name: '' };
@@ -294,7 +335,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   if (k < 0) return fail({ code: 'wal-not-found', index: start.index }, at);
   for (let i = k + 1; i < segs.length; i++) {
     const prev = segs[i - 1]!.parsed!.seq;
-    if (prev !== 0n && segs[i]!.parsed!.seq !== prev + 1n) return fail({ code: 'wal-seq-gap', fromSeq: segs[k]!.parsed!.seq }, at);
+    if (prev !== 0n && segs[i]!.parsed!.seq !== prev + 1n) return fail({ code: 'wal-seq-gap', nameIndex: k }, at);
   }
 
   // ReadAll from segment k, possibly after one Repair of the last segment.
@@ -345,11 +386,14 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
 
   const firstAbove = scope.find((s) => s.lastEntry !== undefined && s.lastEntry.index > start.index);
   if (firstAbove?.firstEntry && firstAbove.firstEntry.index > start.index + 1n) {
-    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: firstAbove.firstEntry }, withRepair);
+    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: firstAbove.firstEntry, entries: 0n }, withRepair);
   }
-  if (wal.gaps.some((g) => inScope(g.segment, g.offset) && g.index > start.index + 1n)) {
-    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: undefined }, withRepair);
+  const gap = wal.gaps.find((g) => inScope(g.segment, g.offset) && g.index > start.index + 1n);
+  if (gap) {
+    return fail({ code: 'wal-slice-bounds', snapshot: start, entry: { index: gap.index, term: gap.term }, entries: gap.prevIndex > start.index ? gap.prevIndex - start.index : 0n }, withRepair);
   }
+  const badEntryRecord = wal.undecodable.find((u) => u.type === 2 && inScope(u.segment, u.offset));
+  if (badEntryRecord) return fail({ code: 'wal-record-unmarshal', recordType: 2, error: badEntryRecord.error, segment: badEntryRecord.segment, offset: badEntryRecord.offset }, withRepair);
   const snapRecs = wal.snapshots.filter((r) => inScope(r.segment, r.offset) && r.index === start.index);
   if (snapRecs.length === 0) return fail({ code: 'wal-snapshot-not-found' }, withRepair);
   if (snapRecs.some((r) => r.term !== start.term)) return fail({ code: 'wal-snapshot-mismatch' }, withRepair);
@@ -385,7 +429,8 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
 
   // Voters once the committed conf changes after the snapshot are applied (raft applies committed
   // entries at restart without a leader): the snapshot's conf state, then each change in order.
-  const voterSet = new Set<bigint>(chosenFile?.voters ?? []);
+  // 3.7 builds the conf state from the db's members instead.
+  const voterSet = new Set<bigint>(v === '3.7' ? (db.kind === 'opens' ? db.voters : []) : (chosenFile?.voters ?? []));
   for (const c of wal.confChanges) {
     if (c.index <= start.index || c.index > finalCommit || !inScope(c.segment, c.offset)) continue;
     if (c.type === 0) voterSet.add(c.nodeId);
@@ -396,11 +441,8 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   // 6. Entries applied at boot: after the snapshot, up to the commit (a single member commits its
   //    whole log once it elects itself).
   const applyTo = voters.length <= 1 ? lastIndex : finalCommit;
-  const bad = wal.badEntries.find((b) => b.index > start.index && b.index <= applyTo && inScope(b.segment, b.offset));
-  if (bad) {
-    if (bad.problem.kind === 'unknown-type') return fail({ code: 'apply-unknown-entry-type', entry: bad, entryType: bad.problem.entryType }, raftState);
-    return fail({ code: 'apply-undecodable', entry: bad, as: bad.problem.as, error: bad.problem.error }, raftState);
-  }
+  const bad = wal.badEntries.find((b) => b.problems[v] !== undefined && b.index > start.index && b.index <= applyTo && inScope(b.segment, b.offset));
+  if (bad) return fail({ code: 'apply-fails', entry: { index: bad.index, segment: bad.segment, offset: bad.offset }, problem: bad.problems[v]! }, raftState);
 
   if (db.kind === 'opens' && ci > lastIndex) hazards.push({ code: 'db-ahead-of-wal', consistentIndex: ci, lastIndex });
 
@@ -410,6 +452,9 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   const memberId = wal.metadata?.nodeId;
   if (voters.length === 0) stall = { code: 'no-voters' };
   else if (memberId !== undefined && !voterSet.has(memberId)) stall = { code: 'not-a-voter', memberId, voters };
+  // 3.6+ publish the member's attributes through raft at start and wait for it: with the db ahead
+  // of the log that entry is never applied, and /health never turns true.
+  else if (modern && db.kind === 'opens' && ci > lastIndex) stall = { code: 'db-ahead', consistentIndex: ci, lastIndex };
   return {
     version: v,
     outcome: stall ? 'never-healthy' : repair ? 'self-repairs' : 'starts',

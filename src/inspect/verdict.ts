@@ -121,8 +121,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
       case 'db-restore':
         if (!cut.damaged && i.walFromStart) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'db-aside' });
         return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
-      case 'apply-unknown-entry-type':
-      case 'apply-undecodable': {
+      case 'apply-fails': {
         const applied = i.consistentIndex !== undefined && f.entry.index <= i.consistentIndex;
         return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: applied ? [] : ['--allow-entry-loss'], what: 'rewrite-entries' });
       }

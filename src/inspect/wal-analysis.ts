@@ -7,7 +7,7 @@ import type { SegmentEnd } from '../format/wal/decoder.js';
 import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
 import { type Entry, type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
-import { entryProblem } from './apply-check.js';
+import { applyProblems } from './apply-check.js';
 import type { BadEntry } from './predict.js';
 
 export interface EntryRef {
@@ -70,6 +70,7 @@ export interface SegmentInfo {
 export interface GapEvent extends Located {
   prevIndex: bigint;
   index: bigint;
+  term: bigint;
 }
 
 export interface OverwriteEvent extends Located {
@@ -113,8 +114,8 @@ export interface WalAnalysis {
 }
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
-  /** How an entry's payload is judged (default: as etcd's apply code unmarshals it). */
-  entryProblem?: (e: Entry) => BadEntry['problem'] | undefined;
+  /** How an entry's payload is judged (default: as each etcd line's apply code takes it). */
+  applyProblems?: (e: Entry) => BadEntry['problems'];
 }
 
 const MAX_EVENTS = 10_000;
@@ -124,7 +125,7 @@ function emptyCounts(): RecordCounts {
 }
 
 export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: AnalyzeOptions = {}): WalAnalysis {
-  const judge = opts.entryProblem ?? entryProblem;
+  const judge = opts.applyProblems ?? applyProblems;
   const out: WalAnalysis = {
     segments: [],
     confChanges: [],
@@ -209,15 +210,18 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         if (cur.firstEntry === undefined) cur.firstEntry = ref;
         cur.lastEntry = ref;
         if (prev !== undefined) {
-          if (e.index > prev.index + 1n) push(out.gaps, { ...at, prevIndex: prev.index, index: e.index });
+          if (e.index > prev.index + 1n) push(out.gaps, { ...at, prevIndex: prev.index, index: e.index, term: e.term });
           else if (e.index <= prev.index) {
             push(out.overwrites, { ...at, index: e.index, term: e.term, prevLastIndex: prev.index, prevLastTerm: prev.term });
             if (e.term <= prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
         prev = ref;
-        const problem = judge(e);
-        if (problem) push(out.badEntries, { ...at, index: e.index, problem });
+        const problems = judge(e);
+        for (const _ in problems) {
+          push(out.badEntries, { ...at, index: e.index, problems });
+          break;
+        }
         if (e.type === 1 || e.type === 2) {
           let cc: { type: number; nodeId: bigint } = { type: -1, nodeId: 0n };
           try {

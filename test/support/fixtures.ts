@@ -48,6 +48,7 @@ export interface EtcdBootRecord {
   extra_keys?: string[];
   revision?: number;
   probe_write?: string;         // 'visible' | 'lost' | 'failed: ...' (a put after boot)
+  last_log?: string;            // not healthy: the last warn/error line of its log
   new_files: string[];
   removed_files: string[];
   repaired: boolean;            // a *.broken file appeared

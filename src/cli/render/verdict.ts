@@ -28,10 +28,8 @@ function failureWords(f: BootFailure, v: string, dir: string): string {
       return `etcd ${v} cannot open member/snap/db (${what})`;
     case 'db-restore':
       return `etcd ${v} opens member/snap/db but dies reading it back (${what})`;
-    case 'apply-unknown-entry-type':
-      return `entry ${f.entry.index} has entry type ${f.entryType}: etcd ${v} panics applying it (${what})`;
-    case 'apply-undecodable':
-      return `entry ${f.entry.index} does not unmarshal: etcd ${v} panics applying it (${what})`;
+    case 'apply-fails':
+      return `etcd ${v} panics applying entry ${f.entry.index}${f.problem.kind === 'unknown-type' ? ` (entry type ${f.problem.entryType})` : ''} (${what})`;
     case 'snap-db-missing':
       return `etcd ${v} will not start: it loads ${f.snapshot.name}, newer than ${f.dbAbsent ? 'the missing db' : 'the db'} (${what})`;
     default:
