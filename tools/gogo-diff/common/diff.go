@@ -43,10 +43,13 @@ func MaybeUnmarshal(um Unmarshaler, data []byte) bool {
 	return um.Unmarshal(data) == nil
 }
 
-// ApplyEntryNormal is the decoding half of etcd's EtcdServer.applyEntryNormal for an entry with
-// non-empty Data: an InternalRaftRequest if it decodes, otherwise a v2 Request that must decode
-// (pbutil.MustUnmarshal panics). It returns "irr" or "v2"; a panic propagates.
+// ApplyEntryNormal is the decoding half of etcd's EtcdServer.applyEntryNormal: empty Data is the
+// leader's no-op (skipped), else an InternalRaftRequest if it decodes, otherwise a v2 Request that
+// must decode (pbutil.MustUnmarshal panics). It returns "noop", "irr" or "v2"; a panic propagates.
 func ApplyEntryNormal(irr, req Unmarshaler, data []byte) string {
+	if len(data) == 0 {
+		return "noop"
+	}
 	if MaybeUnmarshal(irr, data) {
 		return "irr"
 	}
