@@ -16,7 +16,7 @@
 import protobuf from 'protobufjs';
 import { lookupType } from './schema.js';
 import { type ProtoObject, decodeEtcdMessage } from './unmarshal.js';
-import { type UnmarshalFailure, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
+import { type UnmarshalFailure, Uint64Memo, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
 
 /** Thrown by the typed decoders on bytes etcd's Unmarshal refuses; the message is etcd's text. */
 export class ProtoDecodeError extends Error {
@@ -158,8 +158,12 @@ function decodeAs(typeName: string, b: Uint8Array): ProtoObject {
   return r.message;
 }
 
-// One reader for the hand-written hot decoders below (they never call each other).
+// One reader for the hand-written hot decoders below (they never call each other), and the terms
+// and votes they read last: consecutive records mostly repeat them, so no new bigint is made.
 const hot = new WireReader(new Uint8Array(0));
+const entryTerm = new Uint64Memo();
+const stateTerm = new Uint64Memo();
+const stateVote = new Uint64Memo();
 
 function rethrow(e: unknown): never {
   if (e instanceof WireFailure) throw new ProtoDecodeError(e.failure);
@@ -182,7 +186,7 @@ export function decodeEntry(b: Uint8Array): Entry {
           break;
         case 2:
           if (r.wireType !== 0) throw r.wrongWireType('Term');
-          term = r.uint64();
+          term = entryTerm.read(r);
           break;
         case 3:
           if (r.wireType !== 0) throw r.wrongWireType('Index');
@@ -216,10 +220,9 @@ export function decodeHardState(b: Uint8Array): HardState {
         continue;
       }
       if (r.wireType !== 0) throw r.wrongWireType(no === 1 ? 'Term' : no === 2 ? 'Vote' : 'Commit');
-      const v = r.uint64();
-      if (no === 1) term = v;
-      else if (no === 2) vote = v;
-      else commit = v;
+      if (no === 1) term = stateTerm.read(r);
+      else if (no === 2) vote = stateVote.read(r);
+      else commit = r.uint64();
     }
   } catch (e) {
     rethrow(e);

@@ -54,12 +54,23 @@ const reader = new WireReader(new Uint8Array(0));
 
 /** Decode a walpb.Record from exactly its N bytes (no padding). Never throws on bad bytes. */
 export function decodeRecord(b: Uint8Array): RecordDecodeResult {
-  const r = reader.reset(b, 'walpb.Record');
+  const record: WalRecord = { type: 0, crc: 0, data: undefined };
+  const failure = decodeRecordInto(b, 0, b.length, record);
+  return failure === undefined ? { ok: true, record } : { ok: false, failure };
+}
+
+/**
+ * The record in buf[start, end) decoded into `into` (the WAL decoder's hot path: no result object
+ * per record, no view of the record's bytes; `data` is a view into `buf`). Returns the failure,
+ * with `at` relative to `start`, when etcd's Unmarshal would refuse the bytes.
+ */
+export function decodeRecordInto(buf: Uint8Array, start: number, end: number, into: WalRecord): RecordDecodeFailure | undefined {
+  const r = reader.reset(buf, 'walpb.Record', start, end);
   let type = 0;
   let crc = 0;
   let data: Uint8Array | undefined;
   try {
-    while (r.pos < r.end) {
+    while (r.pos < end) {
       switch (r.tag()) {
         case 1: {
           if (r.wireType !== 0) throw r.wrongWireType('Type');
@@ -81,10 +92,13 @@ export function decodeRecord(b: Uint8Array): RecordDecodeResult {
       }
     }
   } catch (e) {
-    if (e instanceof WireFailure) return { ok: false, failure: e.failure };
+    if (e instanceof WireFailure) return start === 0 ? e.failure : { ...e.failure, at: e.failure.at - start };
     throw e;
   }
-  return { ok: true, record: { type, crc, data } };
+  into.type = type;
+  into.crc = crc;
+  into.data = data;
+  return undefined;
 }
 
 /** Where one field of a record sits (bytes [start, end) of the record; value from `valueStart`). */
