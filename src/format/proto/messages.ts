@@ -104,14 +104,13 @@ export const ConfChangeType = {
   ConfChangeAddLearnerNode: 3,
 } as const;
 
+// Types the encoders below write.
 const T = {
   walSnapshot: lookupType('walpb.Snapshot'),
   snapFile: lookupType('snappb.snapshot'),
   entry: lookupType('raftpb.Entry'),
   hardState: lookupType('raftpb.HardState'),
-  confState: lookupType('raftpb.ConfState'),
   confChange: lookupType('raftpb.ConfChange'),
-  confChangeV2: lookupType('raftpb.ConfChangeV2'),
   raftSnapshot: lookupType('raftpb.Snapshot'),
   metadata: lookupType('etcdserverpb.Metadata'),
 };
@@ -230,10 +229,6 @@ export function decodeHardState(b: Uint8Array): HardState {
   return { term, vote, commit };
 }
 
-export function decodeConfState(b: Uint8Array): ConfState {
-  return confStateFrom(decodeAs('raftpb.ConfState', b));
-}
-
 export function decodeWalSnapshot(b: Uint8Array): WalSnapshot {
   const o = decodeAs('walpb.Snapshot', b);
   const s: WalSnapshot = { index: u64(o, 'index'), term: u64(o, 'term') };
@@ -330,10 +325,6 @@ export function encodeEntry(e: Entry): Uint8Array {
 
 export function encodeHardState(h: HardState): Uint8Array {
   return encode(T.hardState, { term: u(h.term), vote: u(h.vote), commit: u(h.commit) });
-}
-
-export function encodeConfState(cs: ConfState): Uint8Array {
-  return encode(T.confState, confStateObject(cs));
 }
 
 export function encodeWalSnapshot(s: WalSnapshot): Uint8Array {

@@ -162,16 +162,3 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
 export function specOf(typeName: string): MessageSpec {
   return messageSpec(lookupType(typeName));
 }
-
-/** Every message type in the schema, by full proto name (for tests and the differential check). */
-export function allMessageTypes(): string[] {
-  const out: string[] = [];
-  const visit = (ns: protobuf.NamespaceBase): void => {
-    for (const n of ns.nestedArray) {
-      if (n instanceof protobuf.Type) out.push(n.fullName.replace(/^\./, ''));
-      if (n instanceof protobuf.Namespace || n instanceof protobuf.Type) visit(n);
-    }
-  };
-  visit(root);
-  return out.sort();
-}

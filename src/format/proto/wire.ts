@@ -143,11 +143,6 @@ export class WireReader {
     return this;
   }
 
-  /** Bytes left in the current message. */
-  get left(): number {
-    return this.end - this.pos;
-  }
-
   fail(kind: 'unexpected-eof' | 'int-overflow' | 'negative-length' | 'unexpected-end-group'): WireFailure {
     return new WireFailure({ kind, type: this.type, at: this.fieldAt, field: this.field });
   }
@@ -245,12 +240,6 @@ export class WireReader {
     return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
   }
 
-  /** A varint as a number when it is below 2^53; undefined otherwise (then use `uint64()`). */
-  safeVarint(): number | undefined {
-    const lo = this.varint();
-    return this.hi < 0x200000 ? this.hi * TWO_32 + lo : undefined;
-  }
-
   /**
    * Reads a field's tag as gogo's Unmarshal does and returns its field number (int32 truncation);
    * the wire type is left in `wireType`. Fails on wire type 4 and on field numbers <= 0.
@@ -329,12 +318,6 @@ export class WireReader {
     return s;
   }
 
-  /** A fixed 4- or 8-byte value (skipped: no etcd message uses them as known fields). */
-  skipFixed(n: 4 | 8): void {
-    if (this.pos + n > this.end) throw this.fail('unexpected-eof');
-    this.pos += n;
-  }
-
   /**
    * Skips the field whose tag starts at `fieldAt`, the way gogo's generated `skip<Pkg>` function
    * does (it is handed the bytes from the tag on): groups nest by a counter, whatever their field
@@ -395,6 +378,24 @@ export class WireReader {
   }
 }
 
+/** Appends the varint of `v` (a safe integer or a bigint; negatives as their 64-bit two's complement). */
+export function pushVarint(out: number[], v: number | bigint): void {
+  if (typeof v === 'number' && v >= 0) {
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    out.push(v);
+    return;
+  }
+  let x = BigInt.asUintN(64, BigInt(v));
+  while (x >= 0x80n) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  out.push(Number(x));
+}
+
 /** The uint64 whose low and high 32 bits are `lo` and `hi` (unsigned numbers). */
 export function uint64Of(lo: number, hi: number): bigint {
   return hi < 0x200000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
@@ -423,7 +424,7 @@ export class Uint64Memo {
 }
 
 /** UTF-8 text of buf[start, end); short ASCII strings without TextDecoder. */
-export function decodeText(buf: Uint8Array, start: number, end: number): string {
+function decodeText(buf: Uint8Array, start: number, end: number): string {
   if (end - start <= 24) {
     let s = '';
     for (let i = start; i < end; i++) {

@@ -6,7 +6,7 @@
  * as a torn write and "repairs" by truncating — even in the middle of a log (spec etcd-wal.md §4.8);
  * any other error is fatal.
  */
-import { type UnmarshalFailure, WireFailure, WireReader, unmarshalFailureText } from '../proto/wire.js';
+import { type UnmarshalFailure, WireFailure, WireReader, pushVarint, unmarshalFailureText } from '../proto/wire.js';
 
 export const RecordType = {
   metadata: 1,
@@ -138,25 +138,15 @@ export function recordFieldSpans(b: Uint8Array): RecordFieldSpan[] {
   return out;
 }
 
-function putVarint(out: number[], v: number): void {
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-}
-
 /** Encode a walpb.Record the way etcd's gogoproto does: fields 1, 2 always, 3 when data is set. */
 export function encodeRecord(rec: WalRecord): Uint8Array {
   const head: number[] = [0x08];
-  // type is an int64: a negative one is ten bytes of two's complement, as Go writes it.
-  if (rec.type < 0) head.push(...Array.from({ length: 9 }, (_, i) => (i === 0 ? (rec.type & 0x7f) | 0x80 : 0xff)), 0x01);
-  else putVarint(head, rec.type);
+  pushVarint(head, rec.type); // an int64: a negative type is ten bytes of two's complement, as Go writes it
   head.push(0x10);
-  putVarint(head, rec.crc >>> 0);
+  pushVarint(head, rec.crc >>> 0);
   if (rec.data === undefined) return Uint8Array.from(head);
   head.push(0x1a);
-  putVarint(head, rec.data.length);
+  pushVarint(head, rec.data.length);
   const out = new Uint8Array(head.length + rec.data.length);
   out.set(head, 0);
   out.set(rec.data, head.length);

@@ -27,7 +27,6 @@ import { decodeRecord } from '../../../src/format/wal/record.js';
 import {
   decodeConfChange,
   decodeConfChangeV2,
-  decodeConfState,
   decodeEntry,
   decodeHardState,
   decodeMetadata,
@@ -37,7 +36,8 @@ import {
   ProtoDecodeError,
 } from '../../../src/format/proto/messages.js';
 import { type EtcdRelease, checkEtcdUnmarshal, decodeEtcdMessage, etcdAppliesEntryData, unmarshalFailureText } from '../../../src/format/proto/unmarshal.js';
-import { Kind, type MessageSpec, allMessageTypes, releaseNumber, specOf } from '../../../src/format/proto/schema.js';
+import protobuf from 'protobufjs';
+import { Kind, type MessageSpec, releaseNumber, root, specOf } from '../../../src/format/proto/schema.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
 
 const PER_TYPE = Number(process.env['GOGO_DIFF_VECTORS'] ?? 2000);
@@ -110,7 +110,6 @@ const TYPED: Record<string, (b: Uint8Array) => unknown> = {
   'snappb.snapshot': decodeSnapFile,
   'raftpb.Entry': decodeEntry,
   'raftpb.HardState': decodeHardState,
-  'raftpb.ConfState': decodeConfState,
   'raftpb.ConfChange': decodeConfChange,
   'raftpb.ConfChangeV2': decodeConfChangeV2,
   'raftpb.Snapshot': decodeRaftSnapshot,
@@ -510,6 +509,19 @@ function makeVectors(types: string[], corpus: Corpus, perType: number, seed: num
     }
   }
   return out;
+}
+
+/** Every message type of our schema, by full proto name. */
+function allMessageTypes(): string[] {
+  const out: string[] = [];
+  const visit = (ns: protobuf.NamespaceBase): void => {
+    for (const n of ns.nestedArray) {
+      if (n instanceof protobuf.Type) out.push(n.fullName.replace(/^\./, ''));
+      if (n instanceof protobuf.Namespace || n instanceof protobuf.Type) visit(n);
+    }
+  };
+  visit(root);
+  return out.sort();
 }
 
 function hashString(s: string): number {

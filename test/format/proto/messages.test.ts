@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import {
   ProtoDecodeError,
   decodeConfChange,
-  decodeConfState,
   decodeEntry,
   decodeHardState,
   decodeMetadata,
@@ -14,7 +13,6 @@ import {
   decodeSnapFile,
   decodeWalSnapshot,
   encodeConfChange,
-  encodeConfState,
   encodeEntry,
   encodeHardState,
   encodeMetadata,
@@ -176,12 +174,13 @@ describe('.snap file and raftpb.Snapshot', () => {
 
   it('conf state with voters needing 10-byte varints, unpacked, auto_leave always written', () => {
     const cs = { voters: [0xc5ee125744653d83n, 1n], learners: [0xffffffffffffffffn], votersOutgoing: [], learnersNext: [], autoLeave: false };
-    const b = encodeConfState(cs);
+    // walpb.Snapshot{index 0 (08 00), term 0 (10 00), conf_state (1a <len>) ...}
+    const b = encodeWalSnapshot({ index: 0n, term: 0n, confState: cs }).subarray(6);
     assert.equal(toHex(b).slice(0, 2), '08');
     assert.ok(toHex(b).endsWith('2800'));
-    assert.deepEqual(decodeConfState(b), cs);
+    assert.deepEqual(decodeWalSnapshot(encodeWalSnapshot({ index: 0n, term: 0n, confState: cs })).confState, cs);
     // a packed list (not written by etcd, accepted for robustness) decodes to the same values
-    assert.deepEqual(decodeConfState(hex('0a020102 2801')).voters, [1n, 2n]);
+    assert.deepEqual(decodeWalSnapshot(hex('0800 1000 1a06 0a020102 2801')).confState?.voters, [1n, 2n]);
   });
 });
 
@@ -255,10 +254,10 @@ describe('malformed input throws ProtoDecodeError with etcd\'s error text and th
   });
 
   it('nested errors name the inner message and keep absolute offsets', () => {
-    // ConfState.auto_leave (a bool) written as bytes
+    // ConfState.auto_leave (a bool) written as bytes, inside walpb.Snapshot.conf_state
     assert.throws(
-      () => decodeConfState(hex('0a0101 2a00')),
-      (e: unknown) => e instanceof ProtoDecodeError && e.message === 'proto: wrong wireType = 2 for field AutoLeave',
+      () => decodeWalSnapshot(hex('1a05 0a0101 2a00')),
+      (e: unknown) => e instanceof ProtoDecodeError && e.message === 'proto: wrong wireType = 2 for field AutoLeave' && e.messageType === 'raftpb.ConfState' && e.offset === 5,
     );
     // IRR.put (field 4) whose key (field 1) is a varint
     assert.throws(
