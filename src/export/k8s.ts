@@ -9,11 +9,13 @@
  *   - JSON `{"kind":...,"apiVersion":...,"metadata":{...}}` (custom resources, CRDs, ...);
  *   - `k8s:enc:<provider>:<version>:<keyName>:` + ciphertext (encrypted at rest: only the prefix is
  *     readable without the keys).
- * The messages are read field by field with protobufjs's Reader, checking each wire type, so a
- * message that is not what we expect is reported, not misread. Nothing here throws on bad bytes:
- * what could be read comes back with an `error` string.
+ * The messages are read field by field with the project's wire reader (format/proto/wire.ts),
+ * checking each wire type, so a message that is not what we expect is reported, not misread; its
+ * failures read as Kubernetes' own gogoproto code would put them (`proto: ObjectMeta: illegal tag
+ * 0 (wire type 0)`, `unexpected EOF`), with the byte. Nothing here throws on bad bytes: what could
+ * be read comes back with an `error` string.
  */
-import { Reader } from 'protobufjs';
+import { WireFailure, WireReader, unmarshalFailureText } from '../format/proto/wire.js';
 import { bytesOf } from './keys.js';
 import type { EntryPayloadJson, KvOpJson } from './payload-schema.js';
 
@@ -129,7 +131,7 @@ function errorText(e: unknown): string {
 }
 
 /** Bytes of a length-delimited field as text; a TypeError when not UTF-8 (caught by the caller). */
-function text(r: Reader): string {
+function text(r: WireReader): string {
   return utf8.decode(r.bytes());
 }
 
@@ -138,20 +140,22 @@ function text(r: Reader): string {
  * with another wire type means the bytes are not that message (an error naming the field). Unknown
  * fields are skipped.
  */
-function eachField(buf: Uint8Array, what: string, expect: Record<number, number>, on: (no: number, r: Reader) => void): void {
-  const r = Reader.create(buf);
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    const no = tag >>> 3;
-    const wt = tag & 7;
-    if (no === 0) throw new Error(`${what}: field number 0 at byte ${r.pos}`);
-    const want = expect[no];
-    if (want === undefined) {
-      r.skipType(wt);
-      continue;
+function eachField(buf: Uint8Array, what: string, expect: Record<number, number>, on: (no: number, r: WireReader) => void): void {
+  const r = new WireReader(buf, what);
+  try {
+    while (r.pos < r.end) {
+      const no = r.tag();
+      const want = expect[no];
+      if (want === undefined) {
+        r.skipField();
+        continue;
+      }
+      if (want !== r.wireType) throw new Error(`${what}: field ${no} has wire type ${r.wireType}, expected ${want}`);
+      on(no, r);
     }
-    if (want !== wt) throw new Error(`${what}: field ${no} has wire type ${wt}, expected ${want}`);
-    on(no, r);
+  } catch (e) {
+    if (e instanceof WireFailure) throw new Error(`${what}: ${unmarshalFailureText(e.failure)} at byte ${e.failure.at}`);
+    throw e;
   }
 }
 
@@ -162,8 +166,8 @@ function timeOf(buf: Uint8Array): string {
   let seconds = 0n;
   let nanos = 0;
   eachField(buf, 'Time', { 1: VARINT, 2: VARINT }, (no, r) => {
-    if (no === 1) seconds = BigInt(r.int64().toString());
-    else nanos = r.int32();
+    if (no === 1) seconds = r.int64();
+    else nanos = r.varint() | 0; // int32
   });
   if (nanos < 0 || nanos > 999_999_999) throw new Error(`Time: nanos ${nanos} out of range`);
   // metav1.Time is RFC 3339 to the second in JSON (nanos are dropped), as kubectl shows it.
@@ -187,8 +191,8 @@ function objectMeta(buf: Uint8Array, out: K8sObjectJson): void {
       case 5: out.uid = text(r); break;
       case 6: out.resourceVersion = text(r); break;
       case 8: out.creationTimestamp = timeOf(r.bytes()); break;
-      case 7: case 10: r.skipType(VARINT); break;
-      default: r.skipType(LEN);
+      case 7: case 10: r.skipVarint(); break;
+      default: r.pos = r.lengthEnd();
     }
   });
   for (const k of ['generateName', 'namespace', 'uid', 'resourceVersion'] as const) if (out[k] === '') delete out[k];
@@ -228,7 +232,7 @@ function decodeProtobuf(value: Uint8Array): K8sObjectJson {
       let meta: Uint8Array | undefined;
       eachField(raw, out.kind || 'object', { 1: LEN }, (_no, r) => {
         if (meta === undefined) meta = r.bytes();
-        else r.skipType(LEN);
+        else r.pos = r.lengthEnd();
       });
       if (meta === undefined) errors.push('the object has no metadata (field 1)');
       else {

@@ -3,10 +3,11 @@
  *
  * How etcd's entries are told apart (spec etcd-messages.md §8.3):
  *   - EntryNormal without data is the no-op a new leader appends.
- *   - EntryNormal data is first decoded strictly as an InternalRaftRequest; if that fails it is a
- *     bare v2 etcdserverpb.Request. The strict decoder refuses a field whose wire type does not
- *     match the schema, recursively; a bare Request always has field 5 (Dir) as a varint where
- *     IRR field 5 is a message, so the two never mix up. Neither → 'undecodable'.
+ *   - EntryNormal data is decoded as etcd's applyEntryNormal does (etcdAppliesEntryData): an
+ *     InternalRaftRequest if etcd's Unmarshal accepts it, else a bare v2 etcdserverpb.Request.
+ *     gogoproto refuses a known field whose wire type does not match, recursively; a bare Request
+ *     always has field 5 (Dir) as a varint where IRR field 5 is a message, so the two never mix
+ *     up. Neither → 'undecodable' (etcd panics applying such an entry).
  *   - EntryConfChange / EntryConfChangeV2 data is a raftpb.ConfChange / ConfChangeV2; etcd puts
  *     the member as JSON in the context.
  *
@@ -14,8 +15,9 @@
  * bcrypt hashes, and Authenticate entries carry the issued simple token. All are masked.
  */
 import { hex16 } from '../format/wal/names.js';
-import { decodeConfChange, decodeConfChangeV2, decodeMessage, ProtoDecodeError } from '../format/proto/messages.js';
-import type { Entry, ProtoObject, ProtoValue } from '../format/proto/messages.js';
+import { decodeConfChange, decodeConfChangeV2, ProtoDecodeError } from '../format/proto/messages.js';
+import type { Entry } from '../format/proto/messages.js';
+import { type ProtoObject, type ProtoValue, type UnmarshalFailure, etcdAppliesEntryData, unmarshalFailureText } from '../format/proto/unmarshal.js';
 import type {
   BytesJson,
   CompareJson,
@@ -438,6 +440,11 @@ function errorText(e: unknown): string {
   throw e; // anything else is a bug, not bad data
 }
 
+/** `raftpb.ConfState: unexpected EOF`: the message that failed and etcd's error text. */
+function failureText(f: UnmarshalFailure): string {
+  return `${f.type}: ${unmarshalFailureText(f)}`;
+}
+
 /**
  * Decodes what an entry carries into JSON (see payload-schema.ts). Never throws on bad bytes:
  * data that decodes as nothing etcd writes becomes `{kind: 'undecodable', error, dataBase64}`.
@@ -447,17 +454,16 @@ export function describeEntry(entry: Entry, opts: DescribeOptions = {}): EntryPa
   const undecodable = (error: string): EntryPayloadJson => ({ kind: 'undecodable', error, dataBase64: b64(data) });
   switch (entry.type) {
     case 0: {
-      if (data.length === 0) return { kind: 'noop' };
-      let irrError: string;
-      try {
-        return irrJson(decodeMessage('etcdserverpb.InternalRaftRequest', data), opts);
-      } catch (e) {
-        irrError = errorText(e);
-      }
-      try {
-        return { kind: 'v2', request: v2Json(decodeMessage('etcdserverpb.Request', data), opts) };
-      } catch (e) {
-        return undecodable(`not an InternalRaftRequest (${irrError}) nor a v2 Request (${errorText(e)})`);
+      const o = etcdAppliesEntryData(data);
+      switch (o.as) {
+        case 'noop':
+          return { kind: 'noop' };
+        case 'internal-raft-request':
+          return irrJson(o.request, opts);
+        case 'v2-request':
+          return { kind: 'v2', request: v2Json(o.request, opts) };
+        case 'panic':
+          return undecodable(`not an InternalRaftRequest (${failureText(o.irrFailure)}) nor a v2 Request (${failureText(o.requestFailure)})`);
       }
     }
     case 1:

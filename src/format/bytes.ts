@@ -40,10 +40,22 @@ export class ReadWindow {
 
   /** Bytes [offset, offset+length) clipped to the end of the source. */
   bytes(offset: number, length: number): Uint8Array {
+    const i = this.locate(offset, length);
+    return this.buf.subarray(i, Math.min(this.buf.length, i + Math.min(offset + length, this.source.size) - offset));
+  }
+
+  /** The window's current bytes; `locate` says where a range starts in it (valid until the next call). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  /**
+   * Like `bytes`, without making a view (for a decoder reading a few bytes per record): brings
+   * [offset, offset+length) clipped to the end of the source into `buffer`, returns its index there.
+   */
+  locate(offset: number, length: number): number {
     const end = Math.min(offset + length, this.source.size);
-    if (offset >= this.start && end <= this.start + this.buf.length) {
-      return this.buf.subarray(offset - this.start, end - this.start);
-    }
+    if (offset >= this.start && end <= this.start + this.buf.length) return offset - this.start;
     const want = Math.max(end - offset, Math.min(this.windowBytes, this.source.size - offset));
     if (this.source.readInto) {
       // One buffer for the whole walk: what a previous call returned is valid until the next call.
@@ -54,7 +66,7 @@ export class ReadWindow {
       this.buf = this.source.read(offset, want);
     }
     this.start = offset;
-    return this.buf.subarray(0, Math.min(this.buf.length, end - offset));
+    return 0;
   }
 }
 

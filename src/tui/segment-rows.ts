@@ -5,11 +5,10 @@
  * decoded again only when it is shown, searched or filtered, so a segment of hundreds of
  * thousands of records costs ~9 bytes per record plus a small cache of decoded rows.
  */
-import protobuf from 'protobufjs/minimal.js';
 import { type ByteSource, ReadWindow } from '../format/bytes.js';
 import { type SegmentEnd, decodeSegment } from '../format/wal/decoder.js';
 import { FRAME_HEADER_BYTES, type FrameSize, decodeFrameSize } from '../format/wal/frame.js';
-import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordTypeName } from '../format/wal/record.js';
+import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordFieldSpans, recordTypeName } from '../format/wal/record.js';
 import { hex16 } from '../format/wal/names.js';
 import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
 import { type EntryPayloadJson, describeEntry, summarizePayload } from '../export/payload.js';
@@ -290,7 +289,7 @@ export interface FrameLayout {
 
 /**
  * Where each field of a frame sits: the 8-byte length word, the record's `type`, `crc` and `data`
- * fields (positions read with protobufjs's Reader), the padding; and which bytes are damaged:
+ * fields (positions from the WAL record decoder's recordFieldSpans), the padding; and which bytes are damaged:
  * the stored CRC of a record whose CRC does not match, the bytes from where a record stops
  * decoding, a length word that runs past the file, or padding/sectors that should not be zero.
  */
@@ -314,31 +313,16 @@ export function frameLayout(bytes: Uint8Array, end: SegmentEnd | undefined): Fra
     legend.push(`damaged: the record would end at byte ${recEnd}, past the ${bytes.length} bytes there are`);
     return { classes, legend };
   }
-  const r = protobuf.Reader.create(bytes.subarray(FRAME_HEADER_BYTES, recEnd));
-  try {
-    while (r.pos < r.len) {
-      const start = r.pos;
-      const tag = r.uint32();
-      const field = tag >>> 3;
-      if (field === 1 && (tag & 7) === 0) {
-        r.uint32();
-        mark(8 + start, 8 + r.pos, 'type');
-        legend.push(`type ${8 + start}..${8 + r.pos - 1}`);
-      } else if (field === 2 && (tag & 7) === 0) {
-        r.uint32();
-        mark(8 + start, 8 + r.pos, 'crc');
-        legend.push(`crc ${8 + start}..${8 + r.pos - 1}`);
-      } else if (field === 3 && (tag & 7) === 2) {
-        const len = r.uint32();
-        const from = 8 + r.pos;
-        r.skip(len);
-        legend.push(`data ${from}..${from + len - 1} (${len} bytes)`);
-      } else {
-        r.skipType(tag & 7);
-      }
+  // Fields as far as they read; the decoder's own failure (below) says where the rest goes wrong.
+  for (const f of recordFieldSpans(bytes.subarray(FRAME_HEADER_BYTES, recEnd))) {
+    const [from, to] = [8 + f.start, 8 + f.end];
+    if (f.field === 'type' || f.field === 'crc') {
+      mark(from, to, f.field);
+      legend.push(`${f.field} ${from}..${to - 1}`);
+    } else if (f.field === 'data') {
+      const len = f.end - f.valueStart;
+      legend.push(`data ${8 + f.valueStart}..${8 + f.valueStart + len - 1} (${len} bytes)`);
     }
-  } catch {
-    // The decoder's own failure (below) says where; here we only stop laying out fields.
   }
   if (frame.padBytes > 0) {
     mark(recEnd, recEnd + frame.padBytes, 'pad');

@@ -14,7 +14,7 @@ import CRC32C from 'crc-32/crc32c.js';
 import type { BoltDb } from './db.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
 import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
-import { decodeMessage } from '../proto/messages.js';
+import { decodeEtcdMessage } from '../proto/unmarshal.js';
 
 export interface HashKVOptions {
   /** Hash revision R; default (and 0): the db's current revision (main of the last key). */
@@ -88,14 +88,12 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
       continue;
     }
     if (r.main > R) break;
-    let userKey: string;
-    try {
-      const kv = decodeMessage('mvccpb.KeyValue', item.value);
-      userKey = hexOf((kv['key'] as Uint8Array | undefined) ?? new Uint8Array());
-    } catch {
+    const kv = decodeEtcdMessage('mvccpb.KeyValue', item.value);
+    if (!kv.ok) {
       if (findings.length < 100) findings.push({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
       continue;
     }
+    const userKey = hexOf((kv.message['key'] as Uint8Array | undefined) ?? new Uint8Array());
     let gens = index.get(userKey);
     if (r.tombstone) {
       const last = gens?.[gens.length - 1];

@@ -90,12 +90,18 @@ const json = {
             "nodeId": {
               "type": "uint64",
               "id": 1,
-              "protoName": "node_id"
+              "protoName": "node_id",
+              "options": {
+                "(gogoproto.customname)": "NodeID"
+              }
             },
             "clusterId": {
               "type": "uint64",
               "id": 2,
-              "protoName": "cluster_id"
+              "protoName": "cluster_id",
+              "options": {
+                "(gogoproto.customname)": "ClusterID"
+              }
             }
           }
         },
@@ -104,7 +110,10 @@ const json = {
           "fields": {
             "id": {
               "type": "uint64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "method": {
               "type": "string",
@@ -204,7 +213,10 @@ const json = {
           "fields": {
             "id": {
               "type": "uint64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "v2": {
               "type": "Request",
@@ -356,7 +368,10 @@ const json = {
             "downgradeVersionTest": {
               "type": "DowngradeVersionTestRequest",
               "id": 9900,
-              "protoName": "downgrade_version_test"
+              "protoName": "downgrade_version_test",
+              "options": {
+                "(waldoctor.since)": "3.6"
+              }
             }
           }
         },
@@ -364,7 +379,10 @@ const json = {
           "fields": {
             "id": {
               "type": "uint64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "username": {
               "type": "string",
@@ -378,7 +396,10 @@ const json = {
             "requesterMemberId": {
               "type": "uint64",
               "id": 4,
-              "protoName": "requester_member_id"
+              "protoName": "requester_member_id",
+              "options": {
+                "(waldoctor.since)": "3.7"
+              }
             }
           }
         },
@@ -656,11 +677,17 @@ const json = {
           "fields": {
             "ttl": {
               "type": "int64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "TTL"
+              }
             },
             "id": {
               "type": "int64",
-              "id": 2
+              "id": 2,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             }
           }
         },
@@ -668,7 +695,10 @@ const json = {
           "fields": {
             "id": {
               "type": "int64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             }
           }
         },
@@ -676,12 +706,18 @@ const json = {
           "fields": {
             "id": {
               "type": "int64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "remainingTtl": {
               "type": "int64",
               "id": 2,
-              "protoName": "remaining_ttl"
+              "protoName": "remaining_ttl",
+              "options": {
+                "(gogoproto.customname)": "Remaining_TTL"
+              }
             }
           }
         },
@@ -710,7 +746,10 @@ const json = {
             "memberId": {
               "type": "uint64",
               "id": 2,
-              "protoName": "member_id"
+              "protoName": "member_id",
+              "options": {
+                "(gogoproto.customname)": "MemberID"
+              }
             },
             "alarm": {
               "type": "AlarmType",
@@ -732,7 +771,10 @@ const json = {
             "memberId": {
               "type": "uint64",
               "id": 1,
-              "protoName": "member_id"
+              "protoName": "member_id",
+              "options": {
+                "(gogoproto.customname)": "MemberID"
+              }
             },
             "alarm": {
               "type": "AlarmType",
@@ -894,16 +936,25 @@ const json = {
           "fields": {
             "id": {
               "type": "int64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "ttl": {
               "type": "int64",
-              "id": 2
+              "id": 2,
+              "options": {
+                "(gogoproto.customname)": "TTL"
+              }
             },
             "remainingTtl": {
               "type": "int64",
               "id": 3,
-              "protoName": "remaining_ttl"
+              "protoName": "remaining_ttl",
+              "options": {
+                "(gogoproto.customname)": "RemainingTTL"
+              }
             }
           }
         }
@@ -944,7 +995,10 @@ const json = {
           "fields": {
             "id": {
               "type": "uint64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "raftAttributes": {
               "type": "RaftAttributes",
@@ -971,7 +1025,10 @@ const json = {
             "memberId": {
               "type": "uint64",
               "id": 1,
-              "protoName": "member_id"
+              "protoName": "member_id",
+              "options": {
+                "(gogoproto.customname)": "Member_ID"
+              }
             },
             "memberAttributes": {
               "type": "Attributes",
@@ -1147,7 +1204,10 @@ const json = {
           "fields": {
             "id": {
               "type": "uint64",
-              "id": 1
+              "id": 1,
+              "options": {
+                "(gogoproto.customname)": "ID"
+              }
             },
             "type": {
               "type": "int32",
@@ -1156,7 +1216,10 @@ const json = {
             "nodeId": {
               "type": "uint64",
               "id": 3,
-              "protoName": "node_id"
+              "protoName": "node_id",
+              "options": {
+                "(gogoproto.customname)": "NodeID"
+              }
             },
             "context": {
               "type": "bytes",
@@ -1182,7 +1245,10 @@ const json = {
             "nodeId": {
               "type": "uint64",
               "id": 2,
-              "protoName": "node_id"
+              "protoName": "node_id",
+              "options": {
+                "(gogoproto.customname)": "NodeID"
+              }
             }
           }
         },

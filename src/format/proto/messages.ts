@@ -1,403 +1,35 @@
 /**
- * Typed codecs for the protobuf messages etcd keeps on disk (WAL records, entries, hard states,
- * .snap files) and the generic strict decoder the entry-payload exporter uses.
+ * Typed codecs for the protobuf messages etcd keeps on disk: raft entries, hard states, WAL
+ * metadata and snapshot records, conf changes, .snap files.
  *
- * How it works: the schema is our own .proto files, compiled by scripts/gen-proto.mjs into
- * descriptor.generated.ts and loaded once with Root.fromJSON. Every decode runs two passes over
- * the bytes with protobufjs' Reader:
- *   1. `checkMessage` walks the wire format against the schema and throws ProtoDecodeError on
- *      anything etcd's gogoproto Unmarshal would refuse: a known field with the wrong wire type
- *      (this is what tells a bare v2 Request from an InternalRaftRequest), a varint or length cut
- *      short, a length prefix larger than the bytes left (checked before anything is sliced), a
- *      field number 0, wire types 6/7, a stray end-group. Unknown fields are skipped, as etcd does.
- *   2. protobufjs' generated decoder builds the message; 64-bit fields come back as Long and are
- *      turned into bigint from their two 32-bit halves (never through Number).
+ * Decoding goes through the project's one wire reader (wire.ts) with gogoproto's failure rules:
+ * entries and hard states (read once per WAL record) by hand, field by field, with no BigInt made
+ * beyond the values and no object beyond the result; the others through the schema-driven
+ * `decodeEtcdMessage` (unmarshal.ts). Bytes that etcd's Unmarshal refuses throw ProtoDecodeError
+ * carrying the failure and etcd's exact error text. Returned Uint8Arrays are views into the input.
  *
- * Encoders reproduce gogoproto's bytes: fields in ascending number (protobufjs sorts them), and in
- * the proto2 messages every non-nullable scalar is set explicitly so that zeros are written
- * (`08 00`). Nullable fields (Entry.data, Record.data, walpb.Snapshot.conf_state) are written
+ * Encoders reproduce gogoproto's bytes with protobufjs (built from the same .proto files): fields
+ * in ascending number, and in the proto2 messages every non-nullable scalar set explicitly so that
+ * zeros are written (`08 00`). Nullable fields (Entry.data, walpb.Snapshot.conf_state) are written
  * only when given.
- *
- * Byte offsets in errors are relative to the buffer passed in; callers add the file offset.
- * Returned Uint8Arrays are views into the input buffer (no copies).
  */
-import { Reader, Root, Type, Writer } from 'protobufjs';
-import type { Message } from 'protobufjs';
-import { descriptor } from './descriptor.generated.js';
+import protobuf from 'protobufjs';
+import { lookupType } from './schema.js';
+import { type ProtoObject, decodeEtcdMessage } from './unmarshal.js';
+import { type UnmarshalFailure, Uint64Memo, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
 
-/** Thrown by every decoder here on bytes that are not a valid encoding of the message. */
+/** Thrown by the typed decoders on bytes etcd's Unmarshal refuses; the message is etcd's text. */
 export class ProtoDecodeError extends Error {
   override readonly name = 'ProtoDecodeError';
-  constructor(
-    message: string,
-    /** Byte offset, within the decoded buffer, where the problem starts. */
-    readonly offset: number,
-    /** Fully qualified message being decoded at that point, e.g. `raftpb.Entry`. */
-    readonly messageType: string,
-  ) {
-    super(message);
+  /** Byte offset, within the decoded buffer, of the field where decoding failed. */
+  readonly offset: number;
+  /** Full name of the message whose Unmarshal failed (the innermost), e.g. `raftpb.ConfState`. */
+  readonly messageType: string;
+  constructor(readonly failure: UnmarshalFailure) {
+    super(unmarshalFailureText(failure));
+    this.offset = failure.at;
+    this.messageType = failure.type;
   }
-}
-
-const root = Root.fromJSON(descriptor);
-root.resolveAll();
-
-const types = new Map<string, Type>();
-function lookup(name: string): Type {
-  let t = types.get(name);
-  if (!t) {
-    t = root.lookupType(name);
-    types.set(name, t);
-  }
-  return t;
-}
-
-/** Deepest nesting accepted (Txn inside Txn ...); etcd's own limit is far below protobufjs'. */
-const MAX_DEPTH = 64;
-
-// ---------------------------------------------------------------------------------------------
-// 64-bit values
-
-interface LongLike {
-  low: number;
-  high: number;
-  unsigned?: boolean;
-}
-
-function isLongLike(v: unknown): v is LongLike {
-  return typeof v === 'object' && v !== null && typeof (v as LongLike).low === 'number';
-}
-
-/** protobufjs Long (or a plain number default) → bigint, exactly. */
-export function longToBigInt(v: unknown, signed: boolean): bigint {
-  let u: bigint;
-  if (isLongLike(v)) u = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-  else if (typeof v === 'number') return BigInt(v);
-  else if (typeof v === 'bigint') return v;
-  else return 0n;
-  return signed ? BigInt.asIntN(64, u) : u;
-}
-
-/** bigint → the {low, high} pair protobufjs' Writer accepts for 64-bit fields. */
-function bigIntToLong(b: bigint, unsigned: boolean): LongLike {
-  const u = BigInt.asUintN(64, b);
-  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0, unsigned };
-}
-
-const LONG_TYPES: ReadonlySet<string> = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
-const SIGNED_LONG: ReadonlySet<string> = new Set(['int64', 'sint64', 'sfixed64']);
-
-// ---------------------------------------------------------------------------------------------
-// Pass 1: strict wire-format check
-
-const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start-group', 'end-group', '32-bit'];
-
-function expectedWireType(type: string, isMessage: boolean): number {
-  if (isMessage) return 2;
-  switch (type) {
-    case 'string':
-    case 'bytes':
-      return 2;
-    case 'fixed64':
-    case 'sfixed64':
-    case 'double':
-      return 1;
-    case 'fixed32':
-    case 'sfixed32':
-    case 'float':
-      return 5;
-    default:
-      return 0; // int32, int64, uint32, uint64, sint*, bool, enums
-  }
-}
-
-/** What the check needs to know about one field, computed once per message type. */
-interface FieldCheck {
-  name: string;
-  want: number;
-  sub: Type | null;
-  packable: boolean;
-}
-
-interface TypeCheck {
-  name: string;
-  fields: Map<number, FieldCheck>;
-}
-
-const typeChecks = new WeakMap<Type, TypeCheck>();
-
-function typeCheck(type: Type): TypeCheck {
-  let tc = typeChecks.get(type);
-  if (tc) return tc;
-  const fields = new Map<number, FieldCheck>();
-  for (const f of type.fieldsArray) {
-    f.resolve();
-    const sub = f.resolvedType instanceof Type ? f.resolvedType : null;
-    const want = expectedWireType(f.type, sub !== null);
-    fields.set(f.id, { name: f.name, want, sub, packable: f.repeated && sub === null && want !== 2 });
-  }
-  tc = { name: type.fullName.replace(/^\./, ''), fields };
-  typeChecks.set(type, tc);
-  return tc;
-}
-
-class Walker {
-  constructor(
-    private readonly r: Reader,
-    private readonly typeName: string,
-  ) {}
-
-  private fail(message: string, at: number, typeName = this.typeName): never {
-    throw new ProtoDecodeError(message, at, typeName);
-  }
-
-  /** Skips one varint of at most 10 bytes. */
-  skipVarint(what: string, typeName: string): void {
-    const at = this.r.pos;
-    try {
-      this.r.skip();
-    } catch {
-      this.fail(`truncated ${what} at byte ${at}`, at, typeName);
-    }
-    if (this.r.pos - at > 10) this.fail(`${what} longer than 10 bytes at byte ${at}`, at, typeName);
-  }
-
-  /** Reads a varint that must fit in 32 bits (tags, lengths); undefined when it does not. */
-  small(what: string, typeName: string): number | undefined {
-    const at = this.r.pos;
-    let v: number;
-    try {
-      v = this.r.uint32();
-    } catch (e) {
-      if (e instanceof RangeError) this.fail(`truncated ${what} at byte ${at}`, at, typeName);
-      this.fail(`${what} longer than 10 bytes at byte ${at}`, at, typeName);
-    }
-    const n = this.r.pos - at;
-    // A 5-byte varint carries bits above 2^32 in its last byte's high nibble; longer ones always may.
-    if (n > 5 || (n === 5 && (this.r.buf[at + 4]! & 0x70) !== 0)) return undefined;
-    return v;
-  }
-
-  /** Reads a length prefix and checks it against the bytes left before anything is sliced. */
-  length(typeName: string): number {
-    const at = this.r.pos;
-    const n = this.small('length', typeName);
-    const left = this.r.len - this.r.pos;
-    if (n === undefined || n > left) {
-      // Slow path, errors only: the exact value for the message.
-      const end = this.r.pos;
-      this.r.pos = at;
-      const exact = longToBigInt(this.r.uint64(), false);
-      this.r.pos = end;
-      this.fail(`length ${exact} at byte ${at} exceeds the ${left} bytes left`, at, typeName);
-    }
-    return n;
-  }
-
-  skipFixed(n: number, typeName: string): void {
-    const at = this.r.pos;
-    const left = this.r.len - at;
-    if (left < n) this.fail(`truncated ${n * 8}-bit value at byte ${at} (${left} bytes left)`, at, typeName);
-    this.r.pos += n;
-  }
-
-  /** Skips one value of wire type wt (fields our schema does not know, as etcd does). */
-  skipValue(wt: number, field: number, at: number, typeName: string, depth: number): void {
-    switch (wt) {
-      case 0:
-        this.skipVarint('varint', typeName);
-        return;
-      case 1:
-        this.skipFixed(8, typeName);
-        return;
-      case 2: {
-        const n = this.length(typeName); // read first: `pos += length()` would add to the old pos
-        this.r.pos += n;
-        return;
-      }
-      case 5:
-        this.skipFixed(4, typeName);
-        return;
-      case 3: {
-        if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} at byte ${at}`, at, typeName);
-        for (;;) {
-          const tagAt = this.r.pos;
-          if (tagAt >= this.r.len) this.fail(`group of field ${field} at byte ${at} has no end`, at, typeName);
-          const tag = this.tag(typeName);
-          const f = tag >>> 3;
-          const w = tag & 7;
-          if (w === 4) {
-            if (f !== field) this.fail(`end-group for field ${f} at byte ${tagAt}, expected ${field}`, tagAt, typeName);
-            return;
-          }
-          this.checkTag(f, w, tagAt, typeName);
-          this.skipValue(w, f, tagAt, typeName, depth + 1);
-        }
-      }
-      default:
-        this.fail(`invalid wire type ${wt} at byte ${at}`, at, typeName);
-    }
-  }
-
-  tag(typeName: string): number {
-    const at = this.r.pos;
-    const tag = this.small('varint', typeName);
-    if (tag === undefined) this.fail(`field tag too large at byte ${at}`, at, typeName);
-    return tag;
-  }
-
-  checkTag(field: number, wt: number, at: number, typeName: string): void {
-    if (field === 0) this.fail(`invalid field number 0 at byte ${at}`, at, typeName);
-    if (wt > 5) this.fail(`invalid wire type ${wt} at byte ${at}`, at, typeName);
-  }
-
-  /** Checks the message of `type` that occupies bytes [r.pos, end). */
-  message(type: Type, end: number, depth: number): void {
-    const tc = typeCheck(type);
-    const typeName = tc.name;
-    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} at byte ${this.r.pos}`, this.r.pos, typeName);
-    const outerLen = this.r.len;
-    this.r.len = end;
-    while (this.r.pos < end) {
-      const at = this.r.pos;
-      const tag = this.tag(typeName);
-      const fieldNo = tag >>> 3;
-      const wt = tag & 7;
-      this.checkTag(fieldNo, wt, at, typeName);
-      if (wt === 4) this.fail(`unexpected end-group at byte ${at}`, at, typeName);
-      const field = tc.fields.get(fieldNo);
-      if (field === undefined) {
-        this.skipValue(wt, fieldNo, at, typeName, depth + 1);
-        continue;
-      }
-      const { want, sub, packable } = field;
-      if (wt !== want && !(packable && wt === 2)) {
-        this.fail(
-          `field ${fieldNo} (${field.name}) has wire type ${wt} (${WIRE_NAMES[wt] ?? '?'}) at byte ${at}, ` +
-            `expected ${want} (${WIRE_NAMES[want] ?? '?'})`,
-          at,
-          typeName,
-        );
-      }
-      if (sub !== null) {
-        const n = this.length(typeName);
-        this.message(sub, this.r.pos + n, depth + 1);
-      } else if (wt === 2 && packable) {
-        const n = this.length(typeName);
-        const packedEnd = this.r.pos + n;
-        const saved = this.r.len;
-        this.r.len = packedEnd;
-        while (this.r.pos < packedEnd) {
-          if (want === 0) this.skipVarint('varint', typeName);
-          else this.skipFixed(want === 1 ? 8 : 4, typeName);
-        }
-        this.r.len = saved;
-      } else {
-        this.skipValue(wt, fieldNo, at, typeName, depth + 1);
-      }
-    }
-    this.r.len = outerLen;
-  }
-}
-
-function checkMessage(type: Type, b: Uint8Array): void {
-  const r = Reader.create(b);
-  new Walker(r, typeCheck(type).name).message(type, b.length, 0);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pass 2: decode with protobufjs and convert to plain values
-
-function view(b: Uint8Array): Uint8Array {
-  // BufferReader hands out Buffer slices; callers get plain Uint8Array views of the same memory.
-  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function decodeChecked(type: Type, b: Uint8Array): Message & Record<string, unknown> {
-  checkMessage(type, b);
-  const r = Reader.create(b);
-  r.discardUnknown = true;
-  try {
-    return type.decode(r) as Message & Record<string, unknown>;
-  } catch (e) {
-    // The check above accepts only what this decoder reads; reaching here means the two disagree.
-    const why = e instanceof Error ? e.message : String(e);
-    throw new ProtoDecodeError(`${why} at byte ${r.pos}`, r.pos, typeCheck(type).name);
-  }
-}
-
-/** A decoded message as plain data: only fields present on the wire (proto3 zero scalars are
- *  absent), 64-bit integers as bigint, bytes as Uint8Array, enums as numbers, oneof members under
- *  their own names. */
-export type ProtoValue = bigint | number | boolean | string | Uint8Array | ProtoObject | ProtoValue[];
-export interface ProtoObject {
-  [field: string]: ProtoValue;
-}
-
-/** How to turn one field's decoded value into plain data, computed once per message type. */
-interface PlainField {
-  name: string;
-  /** Position in the type's declared field order (the order plain objects list fields in). */
-  pos: number;
-  sub: Type | null;
-  long: 'signed' | 'unsigned' | null;
-  repeated: boolean;
-}
-
-const plainFields = new WeakMap<Type, Map<string, PlainField>>();
-
-function plainFieldsOf(type: Type): Map<string, PlainField> {
-  let m = plainFields.get(type);
-  if (m) return m;
-  m = new Map();
-  type.fieldsArray.forEach((f, pos) => {
-    f.resolve();
-    const long = LONG_TYPES.has(f.type) ? (SIGNED_LONG.has(f.type) ? 'signed' : 'unsigned') : null;
-    m!.set(f.name, { name: f.name, pos, sub: f.resolvedType instanceof Type ? f.resolvedType : null, long, repeated: f.repeated });
-  });
-  plainFields.set(type, m);
-  return m;
-}
-
-function plainValue(f: PlainField, v: unknown): ProtoValue {
-  if (f.sub !== null) return toPlain(f.sub, v as Record<string, unknown>);
-  if (f.long !== null) return longToBigInt(v, f.long === 'signed');
-  if (v instanceof Uint8Array) return view(v);
-  return v as number | boolean | string;
-}
-
-function toPlain(type: Type, m: Record<string, unknown>): ProtoObject {
-  const fields = plainFieldsOf(type);
-  // protobufjs sets only the fields present on the wire as own properties: look at those (a
-  // request message has ~40 fields, of which one or two are set), in declared order.
-  const present: PlainField[] = [];
-  for (const k of Object.keys(m)) {
-    const f = fields.get(k);
-    if (f !== undefined) present.push(f);
-  }
-  if (present.length > 1) present.sort((a, b) => a.pos - b.pos);
-  const out: ProtoObject = {};
-  for (const f of present) {
-    const v = m[f.name];
-    if (v === null || v === undefined) continue;
-    if (f.repeated) {
-      const arr = v as unknown[];
-      if (arr.length === 0) continue;
-      out[f.name] = arr.map((x) => plainValue(f, x));
-    } else {
-      out[f.name] = plainValue(f, v);
-    }
-  }
-  return out;
-}
-
-/**
- * Strictly decodes `b` as the message `typeName` (e.g. `etcdserverpb.InternalRaftRequest`) into
- * plain data. Throws ProtoDecodeError on malformed bytes.
- */
-export function decodeMessage(typeName: string, b: Uint8Array): ProtoObject {
-  const type = lookup(typeName);
-  return toPlain(type, decodeChecked(type, b));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,13 +70,6 @@ export interface Metadata {
   clusterId: bigint;
 }
 
-/** walpb.Record. type: 1 metadata, 2 entry, 3 state, 4 crc, 5 snapshot. */
-export interface WalRecord {
-  type: number;
-  crc: number;
-  data?: Uint8Array;
-}
-
 /** snappb.snapshot, a whole .snap file. */
 export interface SnapFile {
   crc: number;
@@ -479,17 +104,15 @@ export const ConfChangeType = {
   ConfChangeAddLearnerNode: 3,
 } as const;
 
+// Types the encoders below write.
 const T = {
-  record: lookup('walpb.Record'),
-  walSnapshot: lookup('walpb.Snapshot'),
-  snapFile: lookup('snappb.snapshot'),
-  entry: lookup('raftpb.Entry'),
-  hardState: lookup('raftpb.HardState'),
-  confState: lookup('raftpb.ConfState'),
-  confChange: lookup('raftpb.ConfChange'),
-  confChangeV2: lookup('raftpb.ConfChangeV2'),
-  raftSnapshot: lookup('raftpb.Snapshot'),
-  metadata: lookup('etcdserverpb.Metadata'),
+  walSnapshot: lookupType('walpb.Snapshot'),
+  snapFile: lookupType('snappb.snapshot'),
+  entry: lookupType('raftpb.Entry'),
+  hardState: lookupType('raftpb.HardState'),
+  confChange: lookupType('raftpb.ConfChange'),
+  raftSnapshot: lookupType('raftpb.Snapshot'),
+  metadata: lookupType('etcdserverpb.Metadata'),
 };
 
 function u64(o: ProtoObject, k: string): bigint {
@@ -528,33 +151,86 @@ function confStateFrom(o: ProtoObject): ConfState {
   };
 }
 
-function decodeAs(type: Type, b: Uint8Array): ProtoObject {
-  return toPlain(type, decodeChecked(type, b));
+function decodeAs(typeName: string, b: Uint8Array): ProtoObject {
+  const r = decodeEtcdMessage(typeName, b);
+  if (!r.ok) throw new ProtoDecodeError(r.failure);
+  return r.message;
 }
 
-/** Decodes a walpb.Record (the bytes inside one WAL frame, without length word or padding). */
-export function decodeRecord(b: Uint8Array): WalRecord {
-  const o = decodeAs(T.record, b);
-  // int64 on the wire; etcd's types are 1..5, anything else is reported by the caller as is.
-  return withData({ type: Number(u64(o, 'type')), crc: num(o, 'crc') >>> 0 }, 'data', bytes(o, 'data'));
+// One reader for the hand-written hot decoders below (they never call each other), and the terms
+// and votes they read last: consecutive records mostly repeat them, so no new bigint is made.
+const hot = new WireReader(new Uint8Array(0));
+const entryTerm = new Uint64Memo();
+const stateTerm = new Uint64Memo();
+const stateVote = new Uint64Memo();
+
+function rethrow(e: unknown): never {
+  if (e instanceof WireFailure) throw new ProtoDecodeError(e.failure);
+  throw e;
 }
 
+/** raftpb.Entry, as gogo's Unmarshal reads it (Go names Type, Term, Index, Data). */
 export function decodeEntry(b: Uint8Array): Entry {
-  const o = decodeAs(T.entry, b);
-  return withData({ type: num(o, 'type'), term: u64(o, 'term'), index: u64(o, 'index') }, 'data', bytes(o, 'data'));
+  const r = hot.reset(b, 'raftpb.Entry');
+  let type = 0;
+  let term = 0n;
+  let index = 0n;
+  let data: Uint8Array | undefined;
+  try {
+    while (r.pos < r.end) {
+      switch (r.tag()) {
+        case 1:
+          if (r.wireType !== 0) throw r.wrongWireType('Type');
+          type = r.varint() | 0; // EntryType is an int32: any value is kept
+          break;
+        case 2:
+          if (r.wireType !== 0) throw r.wrongWireType('Term');
+          term = entryTerm.read(r);
+          break;
+        case 3:
+          if (r.wireType !== 0) throw r.wrongWireType('Index');
+          index = r.uint64();
+          break;
+        case 4:
+          if (r.wireType !== 2) throw r.wrongWireType('Data');
+          data = r.bytes();
+          break;
+        default:
+          r.skipField();
+      }
+    }
+  } catch (e) {
+    rethrow(e);
+  }
+  return data === undefined ? { type, term, index } : { type, term, index, data };
 }
 
+/** raftpb.HardState (Go names Term, Vote, Commit). */
 export function decodeHardState(b: Uint8Array): HardState {
-  const o = decodeAs(T.hardState, b);
-  return { term: u64(o, 'term'), vote: u64(o, 'vote'), commit: u64(o, 'commit') };
-}
-
-export function decodeConfState(b: Uint8Array): ConfState {
-  return confStateFrom(decodeAs(T.confState, b));
+  const r = hot.reset(b, 'raftpb.HardState');
+  let term = 0n;
+  let vote = 0n;
+  let commit = 0n;
+  try {
+    while (r.pos < r.end) {
+      const no = r.tag();
+      if (no < 1 || no > 3) {
+        r.skipField();
+        continue;
+      }
+      if (r.wireType !== 0) throw r.wrongWireType(no === 1 ? 'Term' : no === 2 ? 'Vote' : 'Commit');
+      if (no === 1) term = stateTerm.read(r);
+      else if (no === 2) vote = stateVote.read(r);
+      else commit = r.uint64();
+    }
+  } catch (e) {
+    rethrow(e);
+  }
+  return { term, vote, commit };
 }
 
 export function decodeWalSnapshot(b: Uint8Array): WalSnapshot {
-  const o = decodeAs(T.walSnapshot, b);
+  const o = decodeAs('walpb.Snapshot', b);
   const s: WalSnapshot = { index: u64(o, 'index'), term: u64(o, 'term') };
   const cs = sub(o, 'confState');
   if (cs !== undefined) s.confState = confStateFrom(cs);
@@ -562,19 +238,19 @@ export function decodeWalSnapshot(b: Uint8Array): WalSnapshot {
 }
 
 export function decodeMetadata(b: Uint8Array): Metadata {
-  const o = decodeAs(T.metadata, b);
+  const o = decodeAs('etcdserverpb.Metadata', b);
   return { nodeId: u64(o, 'nodeId'), clusterId: u64(o, 'clusterId') };
 }
 
 /** Decodes a whole .snap file (snappb.snapshot). Does not check the CRC. */
 export function decodeSnapFile(b: Uint8Array): SnapFile {
-  const o = decodeAs(T.snapFile, b);
+  const o = decodeAs('snappb.snapshot', b);
   return withData({ crc: num(o, 'crc') >>> 0 }, 'data', bytes(o, 'data'));
 }
 
 /** Decodes raftpb.Snapshot (the data of a .snap file). A missing metadata reads as zeros. */
 export function decodeRaftSnapshot(b: Uint8Array): RaftSnapshot {
-  const o = decodeAs(T.raftSnapshot, b);
+  const o = decodeAs('raftpb.Snapshot', b);
   const md = sub(o, 'metadata') ?? {};
   const cs = sub(md, 'confState') ?? {};
   return withData(
@@ -585,7 +261,7 @@ export function decodeRaftSnapshot(b: Uint8Array): RaftSnapshot {
 }
 
 export function decodeConfChange(b: Uint8Array): ConfChange {
-  const o = decodeAs(T.confChange, b);
+  const o = decodeAs('raftpb.ConfChange', b);
   return withData(
     { id: u64(o, 'id'), type: num(o, 'type'), nodeId: u64(o, 'nodeId') },
     'context',
@@ -594,7 +270,7 @@ export function decodeConfChange(b: Uint8Array): ConfChange {
 }
 
 export function decodeConfChangeV2(b: Uint8Array): ConfChangeV2 {
-  const o = decodeAs(T.confChangeV2, b);
+  const o = decodeAs('raftpb.ConfChangeV2', b);
   const raw = o['changes'];
   const changes = (Array.isArray(raw) ? raw : []).map((c) => {
     const co = c as ProtoObject;
@@ -606,8 +282,24 @@ export function decodeConfChangeV2(b: Uint8Array): ConfChangeV2 {
 // ---------------------------------------------------------------------------------------------
 // Encoders (gogoproto-identical bytes)
 
-function encode(type: Type, m: Record<string, unknown>): Uint8Array {
-  const w: Writer = type.encode(type.fromObject(m) as Message, Writer.create());
+function view(b: Uint8Array): Uint8Array {
+  // protobufjs' Writer may hand out a Buffer; callers get a plain Uint8Array view of the same memory.
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** bigint → the {low, high} pair protobufjs' Writer takes for 64-bit fields. */
+interface LongLike {
+  low: number;
+  high: number;
+  unsigned: boolean;
+}
+function bigIntToLong(b: bigint, unsigned: boolean): LongLike {
+  const x = BigInt.asUintN(64, b);
+  return { low: Number(x & 0xffffffffn) | 0, high: Number(x >> 32n) | 0, unsigned };
+}
+
+function encode(type: protobuf.Type, m: Record<string, unknown>): Uint8Array {
+  const w = type.encode(type.fromObject(m), protobuf.Writer.create());
   return view(w.finish());
 }
 
@@ -625,12 +317,6 @@ function confStateObject(cs: ConfState): Record<string, unknown> {
   };
 }
 
-export function encodeRecord(r: WalRecord): Uint8Array {
-  const m: Record<string, unknown> = { type: bigIntToLong(BigInt(r.type), false), crc: r.crc >>> 0 };
-  if (r.data !== undefined) m['data'] = r.data;
-  return encode(T.record, m);
-}
-
 export function encodeEntry(e: Entry): Uint8Array {
   const m: Record<string, unknown> = { type: e.type, term: u(e.term), index: u(e.index) };
   if (e.data !== undefined) m['data'] = e.data;
@@ -639,10 +325,6 @@ export function encodeEntry(e: Entry): Uint8Array {
 
 export function encodeHardState(h: HardState): Uint8Array {
   return encode(T.hardState, { term: u(h.term), vote: u(h.vote), commit: u(h.commit) });
-}
-
-export function encodeConfState(cs: ConfState): Uint8Array {
-  return encode(T.confState, confStateObject(cs));
 }
 
 export function encodeWalSnapshot(s: WalSnapshot): Uint8Array {

@@ -17,7 +17,7 @@ import {
   decodeMetadata,
   decodeWalSnapshot,
 } from '../proto/messages.js';
-import { type SegmentEnd, decodeSegment } from './decoder.js';
+import { type SegmentEnd, SegmentReader } from './decoder.js';
 import { type WalName, parseWalName } from './names.js';
 import { RecordType } from './record.js';
 
@@ -97,29 +97,34 @@ export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Gene
     const seg = segments[i]!;
     const win = new ReadWindow(seg.source);
     yield { kind: 'segment-start', segment: i, name: seg.name, parsed: parseWalName(seg.name), size: seg.source.size, crcIn: crc, chained };
-    let endEvent: WalkSegmentEnd | undefined;
-    for (const ev of decodeSegment(win, { crc, salvage: opts.salvage ?? false })) {
-      if (onProgress && ev.kind !== 'end' && before + ev.offset >= next) {
-        onProgress(before + ev.offset, total);
-        next = before + ev.offset + PROGRESS_STEP_BYTES;
+    // The pull reader, not decodeSegment's generator: one generator (this one) per record, not two.
+    const s = new SegmentReader(win, { crc });
+    while (s.advance()) {
+      if (onProgress && before + s.offset >= next) {
+        onProgress(before + s.offset, total);
+        next = before + s.offset + PROGRESS_STEP_BYTES;
       }
-      if (ev.kind === 'record') {
-        const rec: WalkRecord = {
-          kind: 'record',
-          segment: i,
-          offset: ev.offset,
-          recordNo: ev.recordNo,
-          recBytes: ev.recBytes,
-          padBytes: ev.padBytes,
-          crc: ev.record.crc,
-          payload: decodePayload(ev.record.type, ev.record.data),
-        };
-        if (ev.link !== undefined) rec.link = ev.link;
-        yield rec;
-      } else if (ev.kind === 'end') {
-        endEvent = { kind: 'segment-end', segment: i, end: ev.end, crcOut: ev.crc, records: ev.records };
-        yield endEvent;
-      } else {
+      const rec: WalkRecord = {
+        kind: 'record',
+        segment: i,
+        offset: s.offset,
+        recordNo: s.recordNo,
+        recBytes: s.recBytes,
+        padBytes: s.padBytes,
+        crc: s.record.crc,
+        payload: decodePayload(s.record.type, s.record.data),
+      };
+      if (s.link !== undefined) rec.link = s.link;
+      yield rec;
+    }
+    const endEvent: WalkSegmentEnd = { kind: 'segment-end', segment: i, end: s.end!, crcOut: s.crc, records: s.records };
+    yield endEvent;
+    if (opts.salvage) {
+      for (const ev of s.salvaged()) {
+        if (onProgress && before + ev.offset >= next) {
+          onProgress(before + ev.offset, total);
+          next = before + ev.offset + PROGRESS_STEP_BYTES;
+        }
         yield {
           kind: 'record',
           segment: i,
@@ -135,8 +140,8 @@ export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Gene
     }
     before += seg.source.size;
     onProgress?.(before, total);
-    const clean = endEvent !== undefined && endsCleanly(endEvent.end);
-    crc = clean ? endEvent!.crcOut : 0;
+    const clean = endsCleanly(endEvent.end);
+    crc = clean ? endEvent.crcOut : 0;
     chained = clean;
   }
 }

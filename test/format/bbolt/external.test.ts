@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check, readEtcdMeta, readMembers, snapshotStatus, summarizeKeys, guessWriter, decodeRevision, ETCD_BUCKETS } from '../../../src/format/bbolt/index.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
-import { decodeMessage } from '../../../src/format/proto/messages.js';
+import { decodeOk } from '../../support/proto.js';
 import { codes, externalFile, hex, text } from './helpers.js';
 
 describe('auger boltdb/db (real etcd 3.2-era db)', () => {
@@ -46,7 +46,7 @@ describe('auger boltdb/db (real etcd 3.2-era db)', () => {
       const items = [...db.items('key')];
       const revs = items.map((i) => decodeRevision(i.key));
       assert.deepEqual(revs.map((r) => r?.main), [4n, 82702n, 82703n, 232274n]);
-      const userKeys = items.map((i) => text(decodeMessage('mvccpb.KeyValue', i.value)['key'] as Uint8Array));
+      const userKeys = items.map((i) => text(decodeOk('mvccpb.KeyValue', i.value)['key'] as Uint8Array));
       assert.deepEqual(userKeys, ['/registry/namespaces/default', '/registry/pods/default/pi-dqtsw', '/registry/jobs/default/pi', 'compact_rev_key']);
       const expected = readFileSync(keysTxt, 'utf8').split('\n').filter((l) => l !== '');
       assert.deepEqual([...userKeys].sort(), expected);
@@ -69,7 +69,7 @@ describe('auger boltdb/db (real etcd 3.2-era db)', () => {
         assert.ok(item);
         assert.equal(item.index, n);
         assert.deepEqual(Buffer.from(item.value), readFileSync(join(dir, `page2item${n}.bin`)));
-        const kv = decodeMessage('mvccpb.KeyValue', item.value);
+        const kv = decodeOk('mvccpb.KeyValue', item.value);
         assert.equal(text(kv['key'] as Uint8Array), readFileSync(join(dir, `page2item${n}-key.txt`), 'utf8').trim());
         const summary = Object.fromEntries(
           readFileSync(join(dir, `page2item${n}-summary.txt`), 'utf8')

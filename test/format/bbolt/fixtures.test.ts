@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { bytesSource, check, decodeRevision, guessWriter, openBolt, readEtcdMeta, readMembers, snapshotStatus, summarizeKeys } from '../../../src/format/bbolt/index.js';
 import type { BoltDb } from '../../../src/format/bbolt/index.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
-import { decodeMessage } from '../../../src/format/proto/messages.js';
+import { decodeOk } from '../../support/proto.js';
 import { codes, le64, rd64, text } from './helpers.js';
 import { loadFixture } from '../../support/fixtures.js';
 import type { EtcdSeries, FixtureManifest, LoadedFixture } from '../../support/fixtures.js';
@@ -40,7 +40,7 @@ function latestByKey(db: BoltDb): Map<string, { tombstone: boolean; kv: Record<s
   for (const item of db.items('key')) {
     const r = decodeRevision(item.key);
     assert.ok(r, `bad revision key at ${item.offset}`);
-    const kv = decodeMessage('mvccpb.KeyValue', item.value);
+    const kv = decodeOk('mvccpb.KeyValue', item.value);
     out.set(text(kv['key'] as Uint8Array), { tombstone: r.tombstone, kv });
   }
   return out;

@@ -38,7 +38,7 @@ describe('walpb.Record', () => {
       const r = decodeRecord(b);
       assert.ok(r.ok);
       assert.ok(r.record.type >= 1 && r.record.type <= 5);
-      assert.deepEqual(encodeRecord(r.record), b);
+      assert.deepEqual(Buffer.from(encodeRecord(r.record)), b);
     }
   });
 

@@ -1,0 +1,164 @@
+/**
+ * The schema of etcd's messages, as the decoders in this directory need it.
+ *
+ * Our .proto files (compiled into descriptor.generated.ts by scripts/gen-proto.mjs) are loaded
+ * once with protobufjs, which is good at that; each message is then turned into a small table
+ * (`MessageSpec`) that the wire reader walks: field number → wire type, value kind, the Go field
+ * name gogoproto prints in `wrong wireType = N for field <Name>` (gogo's CamelCase of the proto
+ * name, or the `(gogoproto.customname)` option where etcd's name differs), whether the field takes
+ * the packed form, and the first etcd release that knows it (`(waldoctor.since)`: older releases
+ * skip it as an unknown field).
+ */
+import protobuf from 'protobufjs';
+import { descriptor } from './descriptor.generated.js';
+
+/** etcd releases whose Unmarshal the decoders reproduce (checked against their Go code). */
+export type EtcdRelease = '3.5' | '3.6';
+export const DEFAULT_RELEASE: EtcdRelease = '3.5';
+
+export const root = protobuf.Root.fromJSON(descriptor);
+root.resolveAll();
+
+const types = new Map<string, protobuf.Type>();
+/** A message type by full proto name (`raftpb.Entry`); throws on a name not in our schema (a bug). */
+export function lookupType(name: string): protobuf.Type {
+  let t = types.get(name);
+  if (!t) {
+    t = root.lookupType(name);
+    types.set(name, t);
+  }
+  return t;
+}
+
+/** How a field's value is read. */
+export const Kind = { Uint64: 0, Int64: 1, Uint32: 2, Int32: 3, Bool: 4, String: 5, Bytes: 6, Message: 7 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export interface FieldSpec {
+  no: number;
+  /** protobufjs' camelCase name: the key in decoded objects. */
+  key: string;
+  /** The name gogo's error text uses. */
+  goName: string;
+  /** Wire type the field must have (2 also accepted for packed lists when `packable`). */
+  wire: number;
+  kind: Kind;
+  repeated: boolean;
+  packable: boolean;
+  sub: MessageSpec | undefined;
+  /** Keys of the other members of its oneof (setting one clears them), if in a oneof. */
+  oneofOthers: string[] | undefined;
+  /** Release as a number (3.6 → 306) from which etcd's Unmarshal knows the field. */
+  since: number;
+}
+
+export interface MessageSpec {
+  /** Full proto name, e.g. `etcdserverpb.InternalRaftRequest`. */
+  name: string;
+  /** Fields numbered below 128, by number. */
+  small: (FieldSpec | undefined)[];
+  /** The others (InternalRaftRequest's 100, 1000..1302, 9900). */
+  large: Map<number, FieldSpec>;
+}
+
+export function releaseNumber(r: EtcdRelease | string): number {
+  const m = /^(\d+)\.(\d+)$/.exec(r);
+  if (!m) throw new Error(`bad etcd release ${r}`);
+  return Number(m[1]) * 100 + Number(m[2]);
+}
+
+/** gogoproto's generator.CamelCase: `_x` → `X`, other underscores stay (`remaining_TTL` → `Remaining_TTL`). */
+export function goCamelCase(s: string): string {
+  let t = '';
+  let i = 0;
+  const lower = (c: string | undefined) => c !== undefined && c >= 'a' && c <= 'z';
+  if (s[0] === '_') {
+    t += 'X';
+    i++;
+  }
+  for (; i < s.length; i++) {
+    let c = s[i]!;
+    if (c === '_' && lower(s[i + 1])) continue;
+    if (c >= '0' && c <= '9') {
+      t += c;
+      continue;
+    }
+    if (lower(c)) c = c.toUpperCase();
+    t += c;
+    while (lower(s[i + 1])) t += s[++i]!;
+  }
+  return t;
+}
+
+function scalarKind(type: string, where: string): { kind: Kind; wire: number } {
+  switch (type) {
+    case 'uint64':
+      return { kind: Kind.Uint64, wire: 0 };
+    case 'int64':
+      return { kind: Kind.Int64, wire: 0 };
+    case 'uint32':
+      return { kind: Kind.Uint32, wire: 0 };
+    case 'int32':
+      return { kind: Kind.Int32, wire: 0 };
+    case 'bool':
+      return { kind: Kind.Bool, wire: 0 };
+    case 'string':
+      return { kind: Kind.String, wire: 2 };
+    case 'bytes':
+      return { kind: Kind.Bytes, wire: 2 };
+    default:
+      // No etcd message uses fixed, zigzag or floating-point fields; adding one needs code here.
+      throw new Error(`${where}: field type ${type} is not supported by the wire decoder`);
+  }
+}
+
+const specs = new Map<protobuf.Type, MessageSpec>();
+
+/** The decoding table of a message type (built once; recursive types share their table). */
+export function messageSpec(type: protobuf.Type): MessageSpec {
+  const known = specs.get(type);
+  if (known) return known;
+  const spec: MessageSpec = { name: type.fullName.replace(/^\./, ''), small: [], large: new Map() };
+  specs.set(type, spec);
+  for (const f of type.fieldsArray) {
+    f.resolve();
+    const where = `${spec.name}.${f.name}`;
+    const opts = (f.options ?? {}) as Record<string, unknown>;
+    const custom = opts['(gogoproto.customname)'];
+    const since = opts['(waldoctor.since)'];
+    let kind: Kind;
+    let wire: number;
+    let sub: MessageSpec | undefined;
+    if (f.resolvedType instanceof protobuf.Type) {
+      kind = Kind.Message;
+      wire = 2;
+      sub = messageSpec(f.resolvedType);
+    } else if (f.resolvedType instanceof protobuf.Enum) {
+      kind = Kind.Int32; // gogo: enums are int32 fields; any value is kept
+      wire = 0;
+    } else {
+      ({ kind, wire } = scalarKind(f.type, where));
+    }
+    const oneof = f.partOf;
+    const fs: FieldSpec = {
+      no: f.id,
+      key: f.name,
+      goName: typeof custom === 'string' ? custom : goCamelCase((f as unknown as { protoName?: string }).protoName ?? f.name),
+      wire,
+      kind,
+      repeated: f.repeated,
+      packable: f.repeated && wire === 0,
+      sub,
+      oneofOthers: oneof ? oneof.oneof.filter((n) => n !== f.name) : undefined,
+      since: typeof since === 'string' ? releaseNumber(since) : 0,
+    };
+    if (f.id < 128) spec.small[f.id] = fs;
+    else spec.large.set(f.id, fs);
+  }
+  return spec;
+}
+
+/** The decoding table for a message by full proto name. */
+export function specOf(typeName: string): MessageSpec {
+  return messageSpec(lookupType(typeName));
+}

@@ -1,0 +1,206 @@
+/**
+ * etcd's `Unmarshal`, reproduced: decoding any message of our schema (src/format/proto/*.proto)
+ * with the wire reader, failing exactly where and how gogoproto's generated code for etcd fails
+ * (see wire.ts), in one pass that also builds the decoded value when asked.
+ *
+ * The generated code this mirrors recurses into embedded messages (a nested failure fails the
+ * whole message, with the nested type's name in the text), merges a repeated non-oneof embedded
+ * message into the one already read, replaces a oneof member, appends repeated fields (packed or
+ * not), keeps the last scalar, reads enums as int32 whatever their value, and sends every field it
+ * does not know — including fields of later releases — through the package's skip function.
+ *
+ * `etcdAppliesEntryData` is what etcd's apply loop makes of an EntryNormal's data.
+ */
+import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, releaseNumber, specOf } from './schema.js';
+import { MAX_NESTING, type UnmarshalFailure, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
+
+export type { EtcdRelease } from './schema.js';
+export type { UnmarshalFailure } from './wire.js';
+export { unmarshalFailureText } from './wire.js';
+
+/** A decoded message as plain data: only fields present on the wire, keyed by protobufjs' camelCase
+ *  names; 64-bit integers as bigint, 32-bit ones and enums as numbers, bytes as Uint8Array views
+ *  into the input (no copies), repeated fields as arrays, oneof members under their own names. */
+export type ProtoValue = bigint | number | boolean | string | Uint8Array | ProtoObject | ProtoValue[];
+export interface ProtoObject {
+  [field: string]: ProtoValue;
+}
+
+export interface UnmarshalOptions {
+  /** Whose Unmarshal: fields newer than this release are unknown to it (skipped). Default 3.5. */
+  release?: EtcdRelease;
+}
+
+export type UnmarshalOutcome = { ok: true } | { ok: false; failure: UnmarshalFailure };
+export type DecodeOutcome = { ok: true; message: ProtoObject } | { ok: false; failure: UnmarshalFailure };
+
+const releases = new Map<string, number>();
+function releaseOf(opts: UnmarshalOptions | undefined): number {
+  const r = opts?.release ?? DEFAULT_RELEASE;
+  let n = releases.get(r);
+  if (n === undefined) {
+    n = releaseNumber(r);
+    releases.set(r, n);
+  }
+  return n;
+}
+
+function isObject(v: ProtoValue | undefined): v is ProtoObject {
+  return typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v);
+}
+
+function store(out: ProtoObject, f: FieldSpec, v: ProtoValue): void {
+  if (f.repeated) {
+    const list = out[f.key];
+    if (Array.isArray(list)) list.push(v);
+    else out[f.key] = [v];
+    return;
+  }
+  if (f.oneofOthers !== undefined) for (const k of f.oneofOthers) delete out[k];
+  out[f.key] = v;
+}
+
+function scalar(r: WireReader, kind: Kind): ProtoValue {
+  switch (kind) {
+    case Kind.Uint64:
+      return r.uint64();
+    case Kind.Int64:
+      return r.int64();
+    case Kind.Uint32:
+      return r.varint(); // gogo keeps the low 32 bits
+    case Kind.Int32:
+      return r.varint() | 0;
+    default: {
+      const lo = r.varint(); // bool: any of the 64 bits set
+      return (lo | r.hi) !== 0;
+    }
+  }
+}
+
+/** Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given. */
+function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefined, depth: number, release: number): void {
+  const outerType = r.type;
+  const outerBase = r.base;
+  r.type = spec.name;
+  r.base = r.pos;
+  while (r.pos < r.end) {
+    const no = r.tag();
+    let f = no < 128 ? spec.small[no] : spec.large.get(no);
+    if (f !== undefined && f.since > release) f = undefined;
+    if (f === undefined) {
+      r.skipField();
+      continue;
+    }
+    if (r.wireType !== f.wire) {
+      if (r.wireType !== 2 || !f.packable) throw r.wrongWireType(f.goName);
+      // Packed: elements are read until the packed length is used up, but each varint is only
+      // bounded by the message (gogo's loop), so the last one may run past the packed bytes.
+      const e = r.lengthEnd();
+      while (r.pos < e) {
+        if (out) store(out, f, scalar(r, f.kind));
+        else r.skipVarint();
+      }
+      continue;
+    }
+    switch (f.kind) {
+      case Kind.Message: {
+        const e = r.lengthEnd();
+        if (depth + 1 >= MAX_NESTING) throw new WireFailure({ kind: 'too-deep', type: spec.name, at: r.fieldAt, depth: MAX_NESTING });
+        let sub: ProtoObject | undefined;
+        if (out) {
+          const had = out[f.key];
+          if (!f.repeated && f.oneofOthers === undefined && isObject(had)) sub = had; // merged, as gogo does
+          else {
+            sub = {};
+            store(out, f, sub);
+          }
+        }
+        const outerEnd = r.end;
+        r.end = e;
+        readFields(r, f.sub!, sub, depth + 1, release);
+        r.end = outerEnd;
+        break;
+      }
+      case Kind.Bytes: {
+        const v = r.bytes();
+        if (out) store(out, f, v);
+        break;
+      }
+      case Kind.String:
+        if (out) store(out, f, r.string());
+        else r.pos = r.lengthEnd();
+        break;
+      default:
+        if (out) store(out, f, scalar(r, f.kind));
+        else r.skipVarint();
+    }
+  }
+  r.type = outerType;
+  r.base = outerBase;
+}
+
+function run(typeName: string, bytes: Uint8Array, out: ProtoObject | undefined, opts: UnmarshalOptions | undefined): UnmarshalFailure | undefined {
+  const spec = specOf(typeName);
+  const r = new WireReader(bytes, spec.name);
+  try {
+    readFields(r, spec, out, 0, releaseOf(opts));
+  } catch (e) {
+    if (e instanceof WireFailure) return e.failure;
+    throw e;
+  }
+  return undefined;
+}
+
+/**
+ * Whether etcd's generated `(*<typeName>).Unmarshal` accepts `bytes`, and if not, how it fails
+ * (`unmarshalFailureText` gives its exact error text). `typeName` is the full proto name of any
+ * message in our schema, e.g. `walpb.Record`, `etcdserverpb.InternalRaftRequest`, `mvccpb.KeyValue`.
+ *
+ *   const r = checkEtcdUnmarshal('mvccpb.KeyValue', value);
+ *   if (!r.ok) console.log(unmarshalFailureText(r.failure)); // proto: KeyValue: illegal tag 0 (wire type 0)
+ */
+export function checkEtcdUnmarshal(typeName: string, bytes: Uint8Array, opts?: UnmarshalOptions): UnmarshalOutcome {
+  const failure = run(typeName, bytes, undefined, opts);
+  return failure === undefined ? { ok: true } : { ok: false, failure };
+}
+
+/** Like checkEtcdUnmarshal, and the decoded message when it is accepted (one pass). */
+export function decodeEtcdMessage(typeName: string, bytes: Uint8Array, opts?: UnmarshalOptions): DecodeOutcome {
+  const message: ProtoObject = {};
+  const failure = run(typeName, bytes, message, opts);
+  return failure === undefined ? { ok: true, message } : { ok: false, failure };
+}
+
+/** What etcd's applyEntryNormal makes of an EntryNormal's Data (see etcdAppliesEntryData). */
+export type EntryDataOutcome =
+  /** empty data: the leader's no-op, skipped */
+  | { as: 'noop' }
+  /** `pbutil.MaybeUnmarshal(&InternalRaftRequest)` succeeded */
+  | { as: 'internal-raft-request'; request: ProtoObject }
+  /** it failed, and the data is a bare v2 `etcdserverpb.Request` */
+  | { as: 'v2-request'; request: ProtoObject; irrFailure: UnmarshalFailure }
+  /** neither: `pbutil.MustUnmarshal(&Request)` panics with `panic` and etcd crashes on apply */
+  | { as: 'panic'; panic: string; irrFailure: UnmarshalFailure; requestFailure: UnmarshalFailure };
+
+/**
+ * etcd's EtcdServer.applyEntryNormal (3.5 and 3.6 alike): no-op when the data is empty; else an
+ * InternalRaftRequest if `MaybeUnmarshal` accepts it; else it must be a v2 Request
+ * (`MustUnmarshal`), and when that fails too etcd panics with
+ * `unmarshal should never fail (<the Request's error>)` — every time it applies the entry.
+ *
+ *   const o = etcdAppliesEntryData(entry.data);
+ *   if (o.as === 'panic') report(o.panic); // unmarshal should never fail (proto: Request: illegal tag 0 (wire type 0))
+ */
+export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: UnmarshalOptions): EntryDataOutcome {
+  if (data === undefined || data.length === 0) return { as: 'noop' };
+  const irr = decodeEtcdMessage('etcdserverpb.InternalRaftRequest', data, opts);
+  if (irr.ok) return { as: 'internal-raft-request', request: irr.message };
+  const v2 = decodeEtcdMessage('etcdserverpb.Request', data, opts);
+  if (v2.ok) return { as: 'v2-request', request: v2.message, irrFailure: irr.failure };
+  return {
+    as: 'panic',
+    panic: `unmarshal should never fail (${unmarshalFailureText(v2.failure)})`,
+    irrFailure: irr.failure,
+    requestFailure: v2.failure,
+  };
+}

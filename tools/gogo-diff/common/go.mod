@@ -1,0 +1,3 @@
+module etcd-wal-doctor/tools/gogo-diff/common
+
+go 1.22
