@@ -12,7 +12,7 @@
  *  - 3.7 (apply.Apply): the data must unmarshal as an InternalRaftRequest (protobuf-go, field 2
  *    reserved: a bare v2 Request no longer parses), and carry an ID or a header.
  */
-import { decodeMessage, type ProtoObject } from '../format/proto/messages.js';
+import { checkEtcdUnmarshal, etcdAppliesEntryData, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
 import type { Entry } from '../format/wal/walk.js';
 import type { EtcdVersion } from './predict.js';
 
@@ -23,14 +23,6 @@ export type ApplyProblem =
   | { kind: 'no-header' };
 
 export type ApplyProblems = Partial<Record<EtcdVersion, ApplyProblem>>;
-
-function decode(typeName: string, data: Uint8Array): { ok: true; value: ProtoObject } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: decodeMessage(typeName, data) };
-  } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
-  }
-}
 
 /** `/0/members/<hex id>/attributes` (as a substring: etcd's regexp is not anchored) or `/0/version`. */
 const MEMBER_ATTRIBUTES = /\/0\/members\/[0-9A-Fa-f]{1,16}\/attributes/;
@@ -53,33 +45,31 @@ export function applyProblems(e: Entry): ApplyProblems {
   const data = e.data;
   if (data === undefined || data.length === 0) return {};
   if (e.type === 1) {
-    const cc = decode('raftpb.ConfChange', data);
+    const cc = checkEtcdUnmarshal('raftpb.ConfChange', data);
     if (cc.ok) return {};
-    const p: ApplyProblem = { kind: 'undecodable', as: 'conf-change', error: cc.error };
+    const p: ApplyProblem = { kind: 'undecodable', as: 'conf-change', error: unmarshalFailureText(cc.failure) };
     return { '3.4': p, '3.5': p, '3.6': p, '3.7': p };
   }
   const out: ApplyProblems = {};
-  const irr = decode('etcdserverpb.InternalRaftRequest', data);
-  let v2: ProtoObject | undefined;
-  if (irr.ok) {
-    if (irr.value['v2'] !== undefined) v2 = irr.value['v2'] as ProtoObject;
-    const hasId = irr.value['id'] !== undefined && irr.value['id'] !== 0n && irr.value['id'] !== '0';
-    if (!hasId && irr.value['header'] === undefined) out['3.7'] = { kind: 'no-header' };
-  } else {
-    out['3.7'] = { kind: 'undecodable', as: 'normal', error: PROTOBUF_GO_INVALID };
-    const req = decode('etcdserverpb.Request', data);
-    if (!req.ok) {
-      const p: ApplyProblem = { kind: 'undecodable', as: 'normal', error: req.error };
-      out['3.4'] = p;
-      out['3.5'] = p;
-      out['3.6'] = p;
-      return out;
-    }
-    v2 = req.value;
+  const r35 = etcdAppliesEntryData(data, { release: '3.5' });
+  const r36 = etcdAppliesEntryData(data, { release: '3.6' });
+  if (r35.as === 'panic') {
+    const p: ApplyProblem = { kind: 'undecodable', as: 'normal', error: r35.panic.slice('unmarshal should never fail ('.length, -1) };
+    out['3.4'] = p;
+    out['3.5'] = p;
   }
-  if (v2 !== undefined) {
+  if (r36.as === 'panic') out['3.6'] = { kind: 'undecodable', as: 'normal', error: r36.panic.slice('unmarshal should never fail ('.length, -1) };
+  else if (r36.as === 'v2-request' || (r36.as === 'internal-raft-request' && r36.request['v2'] !== undefined)) {
+    const v2 = r36.as === 'v2-request' ? r36.request : (r36.request['v2'] as ProtoObject);
     const bad = v2Allowed(v2);
     if (bad) out['3.6'] = { kind: 'v2-disallowed', ...bad };
+  }
+  // 3.7 parses the data as an InternalRaftRequest only (protobuf-go; field 2 reserved).
+  if (r36.as !== 'internal-raft-request') out['3.7'] = { kind: 'undecodable', as: 'normal', error: PROTOBUF_GO_INVALID };
+  else {
+    const id = r36.request['ID'] ?? r36.request['id'];
+    const hasId = id !== undefined && id !== 0n && id !== 0;
+    if (!hasId && r36.request['header'] === undefined) out['3.7'] = { kind: 'no-header' };
   }
   return out;
 }

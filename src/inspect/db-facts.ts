@@ -7,7 +7,7 @@ import { openBoltFile } from '../io/bolt-file.js';
 import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
 import { checkRestore, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
 import { simulateOpen, type BoltLine, type OpenResult } from '../format/bbolt/open-sim.js';
-import { decodeMessage } from '../format/proto/messages.js';
+import { checkEtcdUnmarshal, unmarshalFailureText } from '../format/proto/unmarshal.js';
 import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
@@ -36,12 +36,8 @@ export interface DbStep {
 
 /** etcd's apply-time check of a KeyValue / Lease: undefined when it unmarshals. */
 const unmarshal: UnmarshalCheck = (typeName, bytes) => {
-  try {
-    decodeMessage(typeName, bytes);
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
+  const r = checkEtcdUnmarshal(typeName, bytes);
+  return r.ok ? undefined : unmarshalFailureText(r.failure);
 };
 
 /**

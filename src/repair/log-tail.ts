@@ -1,0 +1,239 @@
+/**
+ * What lies after the first damage in a WAL, record by record, for a repair that loses only the
+ * bytes actually destroyed: the run of valid records after the damage in the damaged segment (found
+ * by the salvage scan: each CRC follows from the one before), the later segments, the raft indexes
+ * the destroyed bytes held, and — when a zeroed length word is all that hides the records after it
+ * — the length word to write back.
+ *
+ * The bytes are re-framed (`reencodeSegment`) with the CRC chain continued from the last good
+ * record: etcd's CRC covers every byte of data since the log began, so once one record changes,
+ * every later record needs its CRC rewritten.
+ */
+import { basename } from 'node:path';
+import { FileSource } from '../io/file-source.js';
+import { ReadWindow } from '../format/bytes.js';
+import { crc32cUpdate } from '../format/crc.js';
+import { decodeSegment, type SegmentEvent } from '../format/wal/decoder.js';
+import { RecordEncoder } from '../format/wal/encoder.js';
+import { encodeFrameSize, FRAME_HEADER_BYTES } from '../format/wal/frame.js';
+import { decodeRecord, RecordType } from '../format/wal/record.js';
+import { decodeEntry, decodeHardState, encodeEntry } from '../format/proto/messages.js';
+import type { WalAnalysis } from '../inspect/wal-analysis.js';
+
+/** The valid records after the damage in the damaged segment. */
+export interface KeptRun {
+  /** Offset of the first kept record and of the first byte after the run. */
+  from: number;
+  to: number;
+  records: number;
+  entries: number;
+  firstIndex: bigint | undefined;
+  lastIndex: bigint | undefined;
+  firstTerm: bigint | undefined;
+  /** Highest commit in a HardState of the run. */
+  maxCommit: bigint;
+  /** Nothing but zeros (or the end of the file) after the run: the segment's data ends with it. */
+  toEnd: boolean;
+}
+
+export interface LaterSegment {
+  segmentIndex: number;
+  /** Ends cleanly (zero word or end of file) and chains internally from its crc record. */
+  clean: boolean;
+  entries: number;
+  firstIndex: bigint | undefined;
+  lastIndex: bigint | undefined;
+}
+
+export interface LogTail {
+  segmentIndex: number;
+  /** Where the damaged bytes start: the end of the last good record. */
+  damageAt: number;
+  /** Last entry before the damage (undefined: none in the log). */
+  before: { index: bigint; term: bigint } | undefined;
+  run: KeptRun | undefined;
+  later: LaterSegment[];
+  /** Indexes the damaged bytes held: between the entry before the damage and the first kept one. */
+  missing: { first: bigint; last: bigint } | undefined;
+  /** Everything after the damage can be kept (the run reaches the segment's end, later segments are clean). */
+  keepable: boolean;
+}
+
+function* segmentEvents(path: string, crc: number, salvage: boolean): Generator<SegmentEvent> {
+  const src = new FileSource(path);
+  try {
+    yield* decodeSegment(new ReadWindow(src), { crc, salvage });
+  } finally {
+    src.close();
+  }
+}
+
+/** Read the damaged segment's tail and the later segments (one pass over each, bounded memory). */
+export function describeTail(wal: WalAnalysis, segmentIndex: number): LogTail {
+  const seg = wal.segments[segmentIndex]!;
+  let before: LogTail['before'];
+  for (let i = segmentIndex; i >= 0 && !before; i--) if (wal.segments[i]!.lastEntry) before = wal.segments[i]!.lastEntry;
+
+  // The run: consecutive salvaged records, each (after the first) chaining from the one before.
+  let run: KeptRun | undefined;
+  let expectNext: number | undefined;
+  let closed = false;
+  for (const ev of segmentEvents(seg.path, seg.crcIn, true)) {
+    if (ev.kind !== 'salvaged' || closed) continue;
+    const contiguous = run !== undefined && ev.offset === expectNext && ev.chained && ev.record.type !== RecordType.crc;
+    if (run && !contiguous) {
+      closed = true;
+      run.toEnd = false;
+      continue;
+    }
+    if (!run) {
+      if (ev.record.type === RecordType.crc) continue;
+      run = { from: ev.offset, to: ev.offset, records: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, firstTerm: undefined, maxCommit: 0n, toEnd: true };
+    }
+    run.records++;
+    run.to = ev.offset + FRAME_HEADER_BYTES + ev.recBytes + ev.padBytes;
+    expectNext = run.to;
+    const data = ev.record.data ?? new Uint8Array(0);
+    try {
+      if (ev.record.type === RecordType.entry) {
+        const e = decodeEntry(data);
+        run.entries++;
+        if (run.firstIndex === undefined) {
+          run.firstIndex = e.index;
+          run.firstTerm = e.term;
+        }
+        run.lastIndex = e.index;
+      } else if (ev.record.type === RecordType.state) {
+        const hs = decodeHardState(data);
+        if (hs.commit > run.maxCommit) run.maxCommit = hs.commit;
+      }
+    } catch {
+      closed = true;
+      run.toEnd = false;
+    }
+  }
+  // A run that ends where the scan found only zeros after it reaches the segment's end.
+  if (run && run.toEnd && !closed) {
+    const src = new FileSource(seg.path);
+    try {
+      const w = new ReadWindow(src);
+      if (run.to + FRAME_HEADER_BYTES <= src.size) {
+        const word = w.bytes(run.to, FRAME_HEADER_BYTES);
+        if (word.some((b) => b !== 0)) run.toEnd = false;
+      }
+    } finally {
+      src.close();
+    }
+  }
+
+  const later: LaterSegment[] = [];
+  for (let i = segmentIndex + 1; i < wal.segments.length; i++) {
+    const s = wal.segments[i]!;
+    // Read on its own: its crc record is taken as it is; what follows must chain from it.
+    let clean = false;
+    let entries = 0;
+    let firstIndex: bigint | undefined;
+    let lastIndex: bigint | undefined;
+    for (const ev of segmentEvents(s.path, 0, false)) {
+      if (ev.kind === 'end') clean = ev.end.kind === 'eof' || (ev.end.kind === 'zero-length' && ev.end.nonZeroAfter === undefined);
+      if (ev.kind !== 'record' || ev.record.type !== RecordType.entry) continue;
+      const e = decodeEntry(ev.record.data ?? new Uint8Array(0));
+      entries++;
+      if (firstIndex === undefined) firstIndex = e.index;
+      lastIndex = e.index;
+    }
+    later.push({ segmentIndex: i, clean, entries, firstIndex, lastIndex });
+  }
+
+  const firstKept = run?.firstIndex ?? later.find((l) => l.firstIndex !== undefined)?.firstIndex;
+  const lastBefore = before?.index ?? 0n;
+  const missing = firstKept !== undefined && firstKept > lastBefore + 1n ? { first: lastBefore + 1n, last: firstKept - 1n } : undefined;
+  const runOk = run === undefined ? seg.end.kind === 'crc-link-mismatch' && seg.end.offset === 0 : run.toEnd;
+  return { segmentIndex, damageAt: seg.end.offset, before, run, later, missing, keepable: runOk && later.every((l) => l.clean) };
+}
+
+/**
+ * A zeroed length word with valid records after it: the hidden record's bytes are usually intact,
+ * and its length is fixed by where the next record starts. Returns the word to write back when
+ * exactly one length makes the hidden record decode and chain (its CRC from the running CRC, the
+ * next record's from its), else undefined.
+ */
+export function recoverLengthWord(path: string, offset: number, crcBefore: number, nextFrames: readonly number[]): { recBytes: number; padBytes: number; word: Uint8Array } | undefined {
+  const src = new FileSource(path);
+  try {
+    const w = new ReadWindow(src);
+    for (const next of nextFrames) {
+      const total = next - offset - FRAME_HEADER_BYTES;
+      if (total <= 0 || total % 8 !== 0 || total > 16 << 20) continue;
+      const body = w.bytes(offset + FRAME_HEADER_BYTES, total).slice();
+      for (let pad = 0; pad < 8; pad++) {
+        const recBytes = total - pad;
+        if (recBytes <= 0 || (8 - (recBytes % 8)) % 8 !== pad) continue;
+        const d = decodeRecord(body.subarray(0, recBytes));
+        if (!d.ok || d.record.type < 1 || d.record.type > 5 || d.record.type === RecordType.crc) continue;
+        const crc = crc32cUpdate(d.record.data ?? new Uint8Array(0), crcBefore);
+        if (crc !== d.record.crc) continue;
+        const after = decodeRecord(w.bytes(next + FRAME_HEADER_BYTES, Math.min(1 << 20, src.size - next - FRAME_HEADER_BYTES)).slice(0, frameLen(w, next)));
+        if (!after.ok || (after.record.type !== RecordType.crc && crc32cUpdate(after.record.data ?? new Uint8Array(0), crc) !== after.record.crc)) continue;
+        return { recBytes, padBytes: pad, word: encodeFrameSize(recBytes).word };
+      }
+    }
+    return undefined;
+  } finally {
+    src.close();
+  }
+}
+
+function frameLen(w: ReadWindow, at: number): number {
+  const h = w.bytes(at, FRAME_HEADER_BYTES);
+  const dv = new DataView(h.buffer, h.byteOffset, 8);
+  return dv.getUint32(0, true);
+}
+
+/** Where the records after a zeroed length word start (the salvage scan's finds, in order). */
+export function salvagedOffsets(path: string, crcIn: number, from: number): number[] {
+  const out: number[] = [];
+  for (const ev of segmentEvents(path, crcIn, true)) if (ev.kind === 'salvaged' && ev.offset > from && out.length < 64) out.push(ev.offset);
+  return out;
+}
+
+/**
+ * Re-frame a segment for a repair, continuing `enc`'s chain:
+ *  - `replace`: bytes [damageAt, from) of the original go; empty entries `fill` (if any) take
+ *    their place; then the run [from, to) is re-chained;
+ *  - without `replace` (a later segment): a crc record, then every record after the original one.
+ * Calls `emit` with each framed record, in order. Throws if the original no longer reads as the
+ * plan saw it (counts differ): nothing has been renamed then.
+ */
+export function reencodeSegment(
+  path: string,
+  enc: RecordEncoder,
+  emit: (frame: Uint8Array) => void,
+  opts: { replace?: { from: number; to: number; records: number; fill: { first: bigint; last: bigint; term: bigint } | undefined } },
+): number {
+  let n = 0;
+  if (opts.replace) {
+    const r = opts.replace;
+    if (r.fill) for (let i = r.fill.first; i <= r.fill.last; i++) emit(enc.record(RecordType.entry, encodeEntry({ type: 0, term: r.fill.term, index: i })));
+    let kept = 0;
+    for (const ev of segmentEvents(path, 0, true)) {
+      if (ev.kind !== 'salvaged' || ev.offset < r.from || ev.offset >= r.to) continue;
+      emit(enc.record(ev.record.type, ev.record.data ?? new Uint8Array(0)));
+      kept++;
+    }
+    if (kept !== r.records) throw new Error(`${basename(path)}: found ${kept} records in bytes ${r.from}..${r.to}, the plan saw ${r.records}`);
+    return kept;
+  }
+  emit(enc.crcRecord());
+  for (const ev of segmentEvents(path, 0, false)) {
+    if (ev.kind !== 'record' || ev.record.type === RecordType.crc) continue;
+    emit(enc.record(ev.record.type, ev.record.data ?? new Uint8Array(0)));
+    n++;
+  }
+  return n;
+}
+
+/** Replace one entry record (at `offset`, `frameBytes` long) by an empty entry at the same index and term. */
+export function emptyEntryFrame(enc: RecordEncoder, index: bigint, term: bigint): Uint8Array {
+  return enc.record(RecordType.entry, encodeEntry({ type: 0, term, index }));
+}
