@@ -89,6 +89,8 @@ function cases(db: string): Case[] {
 const BASES: { fixture: string; series: EtcdSeries }[] = [
   { fixture: 'v35-workload', series: '3.5' },
   { fixture: 'v34-workload', series: '3.4' },
+  { fixture: 'v36-workload', series: '3.6' },
+  { fixture: 'v37-workload', series: '3.7' },
 ];
 
 for (const { fixture, series } of BASES) {

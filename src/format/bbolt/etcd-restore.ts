@@ -68,7 +68,17 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         yield* v.inlineItems(b.inline, b.at + 16);
         return;
       }
-      for (const el of v.items(b.root)) yield { key: el.key, value: v.value(el), valueAt: el.valueAt };
+      for (const el of v.items(b.root)) {
+        // An unmarshal reads the value in order and stops at its first error: a value running past
+        // the end of the file faults only if the error is not found before.
+        const { bytes, cut } = v.valueInFile(el);
+        if (cut) {
+          const typeName = name === 'lease' ? 'leasepb.Lease' : 'mvccpb.KeyValue';
+          const err = name === 'key' || name === 'lease' ? unmarshal(typeName, bytes) : undefined;
+          if (err === undefined || err === 'unexpected EOF') v.fault(el);
+        }
+        yield { key: el.key, value: bytes, valueAt: el.valueAt };
+      }
     };
 
     for (const item of items('meta')) {

@@ -90,6 +90,11 @@ class Stop {
 }
 
 const MAX_OVERFLOW_WALK = 1 << 24;
+/**
+ * A real bbolt tree is a few levels deep; one that keeps descending loops back on itself, and bbolt
+ * recurses until Go's stack overflows. Deeper than this counts as that.
+ */
+const MAX_TREE_DEPTH = 256;
 
 function metaError(m: Meta, line: BoltLine): 'invalid' | 'version' | 'checksum' | undefined {
   if (m.magic !== MAGIC) return 'invalid';
@@ -265,6 +270,23 @@ export class BoltView {
   }
 
   /**
+   * A value for a reader that touches its bytes in order and may stop early (an unmarshal that
+   * fails): the part inside the file, and whether the rest lies past its end. Reading that part
+   * faults, so the caller decides with `fault()` whether it would have been reached.
+   */
+  valueInFile(el: LeafElement): { bytes: Uint8Array; cut: boolean } {
+    if (el.valueEnd > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: el.pgid, end: el.valueEnd });
+    const end = Math.min(el.valueAt + el.vsize, this.src.size);
+    if (el.valueAt > end) throw new Stop({ code: 'fault', offset: this.src.size, pgid: el.pgid });
+    return { bytes: this.src.read(el.valueAt, end - el.valueAt), cut: end < el.valueAt + el.vsize };
+  }
+
+  /** The read past the end of the file that a reader of `el`'s value reached. */
+  fault(el: LeafElement): never {
+    throw new Stop({ code: 'fault', offset: this.src.size, pgid: el.pgid });
+  }
+
+  /**
    * Run `fn` over the view; a failure bbolt or Go would die on comes back instead of throwing.
    */
   run(fn: (view: BoltView) => void): OpenFailure | undefined {
@@ -325,31 +347,73 @@ export class BoltView {
   }
 
   /** recursivelyCheckBucket (≥ 1.3.7) / checkBucket (1.3.6) on a bucket rooted at `root`. */
-  bucket(root: bigint): void {
+  bucket(root: bigint, depth = 0): void {
     if (root === 0n) return; // inline bucket
+    if (depth > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: root });
     this.forEachPage(root, [root]);
     if (this.line.keyOrder) this.keyOrder(root, undefined, undefined, []);
-    // ForEachBucket: every element flagged as a bucket, in key order, opened and checked in turn.
+    // ForEachBucket / ForEach: each element flagged as a bucket, in key order, opened by name
+    // (b.Bucket(k) seeks it again from the root) and checked in turn.
     for (const item of this.items(root)) {
       if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
-      const header = this.value(item).subarray(0, BUCKET_HEADER_SIZE);
+      const found = this.seek(root, item.key);
+      if (!found || !(found.flags & BUCKET_LEAF_FLAG) || compareBytes(found.key, item.key) !== 0) continue;
+      const header = this.value(found).subarray(0, BUCKET_HEADER_SIZE);
       if (header.length < 8) continue;
       const childRoot = new DataView(header.buffer, header.byteOffset, header.length).getBigUint64(0, true);
-      this.bucket(childRoot);
+      this.bucket(childRoot, depth + 1);
+    }
+  }
+
+  /**
+   * Cursor.seek: down the branch pages by binary search (the last element whose key is <= `key`),
+   * then the first leaf element whose key is >= `key`. Pages that are not leaves are read as branches.
+   */
+  seek(root: bigint, key: Uint8Array): LeafElement | undefined {
+    let id = root;
+    for (let depth = 0; ; depth++) {
+      if (depth > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
+      const p = this.page(id);
+      if (p.flags & LEAF_PAGE) {
+        let lo = 0;
+        let hi = p.count;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareBytes(this.leafElement(p, mid).key, key) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo < p.count ? this.leafElement(p, lo) : undefined;
+      }
+      let lo = 0;
+      let hi = p.count;
+      let exact = false;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareBytes(this.branchChild(p, mid).key, key);
+        if (c === 0) exact = true;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!exact && lo > 0) lo--;
+      id = this.branchChild(p, lo).pgid;
     }
   }
 
   /** Leaf elements of a tree in order, as a cursor reads them. */
-  *items(id: bigint): Generator<LeafElement> {
+  *items(id: bigint, depth = 0): Generator<LeafElement> {
+    if (depth > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
     const p = this.page(id);
-    if (p.flags & BRANCH_PAGE) {
-      for (let i = 0; i < p.count; i++) yield* this.items(this.branchChild(p, i).pgid);
-    } else if (p.flags & LEAF_PAGE) {
+    if (p.flags & LEAF_PAGE) {
       for (let i = 0; i < p.count; i++) yield this.leafElement(p, i);
+      return;
     }
+    // The cursor takes any page that is not a leaf for a branch, and first() descends through
+    // element 0 even when the page says it has none (a zeroed page leads to page 0's bytes).
+    for (let i = 0; i < Math.max(p.count, 1); i++) yield* this.items(this.branchChild(p, i).pgid, depth + 1);
   }
 
   private forEachPage(id: bigint, stack: bigint[]): void {
+    if (stack.length > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
     const p = this.page(id);
     const again = this.reachable.has(p.id);
     this.verifyReachable(p, stack);
@@ -384,6 +448,7 @@ export class BoltView {
 
   /** recursivelyCheckPageKeyOrderInternal: keys sorted, and within [min, maxOpen) from the parents. */
   private keyOrder(id: bigint, min: Uint8Array | undefined, maxOpen: Uint8Array | undefined, stack: bigint[]): Uint8Array | undefined {
+    if (stack.length > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
     const p = this.page(id);
     const pages = [...stack, id];
     if (p.flags & BRANCH_PAGE) {
