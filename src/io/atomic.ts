@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   fchmodSync,
   fchownSync,
   fstatSync,
@@ -53,6 +54,10 @@ export const CRASH_POINTS = [
   'append:copied', //             appendAtomic: the temp copy holds the old bytes, the new ones not yet written
   'append:tmp-synced', //         appendAtomic: temp copy with the new bytes fsynced, not renamed
   'append:renamed', //            appendAtomic: renamed in, dir not yet fsynced
+  'rewrite:prefix-written', //    rewriteTail: the kept prefix is in the temp file, the re-chained records not yet
+  'rewrite:tmp-synced', //        rewriteTail: temp file complete and fsynced, not renamed
+  'rewrite:renamed', //           rewriteTail: renamed over the segment, dir not yet fsynced
+  'rename:renamed', //            renameNoReplace: a segment renamed, dir not yet fsynced
   'write:first-chunk', //         writeFileAtomic: the first chunk is in the temp file, the rest not yet
   'write:tmp-synced', //          writeFileAtomic: temp fsynced, not renamed
   'write:renamed', //             writeFileAtomic: renamed in, dir not yet fsynced
@@ -499,4 +504,57 @@ export function removeFile(path: string): boolean {
   crashPoint('remove:unlinked');
   fsyncDir(dirname(path));
   return true;
+}
+
+/**
+ * Replace `path` atomically with its first `keepBytes` bytes, then what `produce` emits, then zeros
+ * up to `size` (or 8 bytes past the new data, whichever is larger): a repaired segment keeps its
+ * preallocated size, and no byte of the old records is left after the new end for a decoder to
+ * trip on. `produce` may read the original file: it stays in place until the rename. Returns the
+ * offset where the produced bytes end.
+ */
+export function rewriteTail(path: string, keepBytes: number, produce: (emit: (b: Uint8Array) => void) => void, size: number): number {
+  return withOriginal(path, (srcFd, orig) => {
+    if (!Number.isSafeInteger(keepBytes) || keepBytes < 0 || keepBytes > orig.size) {
+      throw new Error(`rewriteTail(${path}): keepBytes ${keepBytes} outside the file (0..${orig.size})`);
+    }
+    let at = keepBytes;
+    replaceVia(
+      path,
+      orig.mode,
+      'rewrite',
+      (fd, tmp) => {
+        copyRange(srcFd, path, fd, tmp, keepBytes);
+        crashPoint('rewrite:prefix-written');
+        produce((b) => {
+          writeAll(fd, b, at, tmp);
+          at += b.length;
+        });
+        const end = Math.max(size, at + 8);
+        const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(end - at, 1)));
+        for (let pos = at; pos < end; ) {
+          const n = Math.min(zeros.length, end - pos);
+          writeAll(fd, n === zeros.length ? zeros : zeros.subarray(0, n), pos, tmp);
+          pos += n;
+        }
+      },
+      orig,
+    );
+    return at;
+  });
+}
+
+/**
+ * Rename `src` to `dst` in the same directory and fsync it. Refuses to replace an existing `dst`:
+ * a repair only renames a segment to a name no file has.
+ */
+export function renameNoReplace(src: string, dst: string): void {
+  if (existsSync(dst)) throw new IoError(`${dst}: already exists; not renaming ${basename(src)} over it`);
+  try {
+    renameSync(src, dst);
+  } catch (e) {
+    throw fsError(e, dst, `renaming ${basename(src)} to it`);
+  }
+  crashPoint('rename:renamed');
+  fsyncDir(dirname(dst));
 }

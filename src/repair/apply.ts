@@ -8,11 +8,13 @@
  */
 import { readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated } from '../io/atomic.js';
-import { createBackup, removeIncompleteBackups } from '../io/backup.js';
-import { fsError } from '../errors.js';
+import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, renameNoReplace, replaceWithTruncated, rewriteTail } from '../io/atomic.js';
+import { encodeFrameSize } from '../format/wal/frame.js';
+import { RecordEncoder } from '../format/wal/encoder.js';
+import { appendRecords, reencodeSegmentTail, rechainSegment } from './rewrite.js';
+import { createBackup, removeIncompleteBackups, undo } from '../io/backup.js';
+import { IoError, fsError } from '../errors.js';
 import type { RepairPlan } from './plan.js';
-import { appendBytes } from './records.js';
 
 export interface ApplyResult {
   backupDir: string;
@@ -55,41 +57,80 @@ export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): 
     for (const f of targets[i]!.files) {
       if (saved.has(f)) continue;
       saved.add(f);
-      backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'append-records' ? 'rewritten' : 'removed');
+      backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'set-aside' || a.kind === 'rename-segment' ? 'removed' : 'rewritten');
     }
+    if (a.kind === 'rename-segment') backup.willCreate(a.to);
   });
   backup.commit();
 
-  // 2. The changes, each atomic and journaled.
+  // 2. The changes, each atomic and journaled. A rewrite continues the CRC chain of the one before.
   const applied: string[] = [];
-  plan.actions.forEach((a, i) => {
-    const abs = join(root, a.file);
-    switch (a.kind) {
-      case 'truncate-segment':
-        replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo });
-        break;
-      case 'append-records':
-        appendAtomic(abs, appendBytes(a), a.atOffset);
-        break;
-      case 'set-aside': {
-        const t = targets[i]!;
-        for (const f of t.files) removeFile(join(root, f));
-        for (const d of t.dirs) {
-          try {
-            rmdirSync(join(root, d));
-          } catch (e) {
-            throw fsError(e, join(root, d), 'removing the emptied directory');
-          }
-          fsyncDir(dirname(join(root, d)));
+  let chain: RecordEncoder | undefined;
+  try {
+    plan.actions.forEach((a, i) => {
+      const abs = join(root, a.file);
+      switch (a.kind) {
+        case 'truncate-segment':
+          replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo });
+          break;
+        case 'append-records': {
+          const enc = new RecordEncoder(a.crc);
+          rewriteTail(abs, a.atOffset, (emit) => appendRecords(enc, a, emit), a.atOffset);
+          break;
         }
-        break;
+        case 'rewrite-segment': {
+          // A segment rewritten from byte 0 starts with a crc record carrying the chain it continues.
+          const enc = a.from === 0 ? (chain ?? new RecordEncoder(a.crcIn)) : new RecordEncoder(a.crcIn);
+          rewriteTail(abs, a.from, (emit) => {
+            if (a.from === 0) emit(enc.crcRecord());
+            reencodeSegmentTail(abs, enc, a, emit);
+            if (a.append) appendRecords(enc, a.append, emit);
+          }, a.size);
+          chain = enc;
+          break;
+        }
+        case 'rechain-segment': {
+          if (!chain) throw new Error(`applyPlan: ${a.file} is re-chained with no rewrite before it`); // a bug in the plan
+          const enc = chain;
+          rewriteTail(abs, 0, (emit) => {
+            rechainSegment(abs, enc, emit);
+            if (a.append) appendRecords(enc, a.append, emit);
+          }, a.size);
+          break;
+        }
+        case 'rename-segment':
+          renameNoReplace(abs, join(root, a.to));
+          break;
+        case 'restore-length-word':
+          // Only the 8 bytes change: a copy of the whole file with them written back, renamed in.
+          appendAtomic(abs, encodeFrameSize(a.recBytes).word, a.offset);
+          break;
+        case 'set-aside': {
+          const t = targets[i]!;
+          for (const f of t.files) removeFile(join(root, f));
+          for (const d of t.dirs) {
+            try {
+              rmdirSync(join(root, d));
+            } catch (e) {
+              throw fsError(e, join(root, d), 'removing the emptied directory');
+            }
+            fsyncDir(dirname(join(root, d)));
+          }
+          break;
+        }
       }
-    }
-    const step = `${i + 1}:${a.kind}:${a.file}`;
-    backup.markApplied(step);
-    applied.push(step);
-    crashPoint('repair:step-applied');
-  });
+      const step = `${i + 1}:${a.kind}:${a.file}`;
+      backup.markApplied(step);
+      applied.push(step);
+      crashPoint('repair:step-applied');
+    });
+  } catch (e) {
+    // A step failed after others were applied (the original no longer read as the plan saw it, an
+    // I/O error): put every file back rather than leave the dir half repaired.
+    undo(backup.dir);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new IoError(`repair step failed (${why}); every change was undone from ${backup.dir}`);
+  }
   backup.finish();
   return { backupDir: backup.dir, applied };
 }

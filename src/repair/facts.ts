@@ -6,6 +6,9 @@
 import { basename } from 'node:path';
 import { FileSource } from '../io/file-source.js';
 import { walkWal } from '../format/wal/walk.js';
+import { ReadWindow } from '../format/bytes.js';
+import { decodeSegment } from '../format/wal/decoder.js';
+import { decodeEntry } from '../format/proto/messages.js';
 import { describeEntry } from '../export/payload.js';
 import { keyRanges } from '../export/keys.js';
 import { type Analysis, truncationPoint } from '../inspect/analyze.js';
@@ -27,6 +30,10 @@ export interface DroppedEntries {
 
 export interface RepairFacts {
   cut: { segmentIndex: number; offset: number; lastIndex: bigint | undefined } | undefined;
+  /** Term of each entry etcd cannot apply (they decode as raftpb.Entry; only their data is bad). */
+  entryTerms: Map<bigint, bigint>;
+  /** The running CRC just before each of those records (`<segment>:<offset>`): where a rewrite continues the chain. */
+  crcAt: Map<string, number>;
   dropped: DroppedEntries;
   /** Voter IDs known from any source: db confState, db members bucket, WAL conf changes. */
   members: bigint[];
@@ -77,6 +84,31 @@ export function gatherRepairFacts(a: Analysis): RepairFacts {
     }
   }
 
+  // Entries etcd cannot apply: their terms, and the chain just before each.
+  const entryTerms = new Map<bigint, bigint>();
+  const crcAt = new Map<string, number>();
+  if (wal && wal.badEntries.length > 0) {
+    const wanted = new Set(wal.badEntries.map((b) => `${b.segment}:${b.offset}`));
+    for (const segIndex of new Set(wal.badEntries.map((b) => b.segment))) {
+      const seg = wal.segments[segIndex]!;
+      const src = new FileSource(seg.path);
+      try {
+        let running = seg.crcIn;
+        for (const ev of decodeSegment(new ReadWindow(src), { crc: seg.crcIn })) {
+          if (ev.kind !== 'record') continue;
+          if (wanted.has(`${segIndex}:${ev.offset}`)) {
+            crcAt.set(`${segIndex}:${ev.offset}`, running);
+            const e = decodeEntry(ev.record.data ?? new Uint8Array(0));
+            entryTerms.set(e.index, e.term);
+          }
+          running = ev.record.crc;
+        }
+      } finally {
+        src.close();
+      }
+    }
+  }
+
   const members = a.report.cluster.members.map((h) => BigInt('0x' + h));
-  return { cut, dropped, members, memberSources: a.report.cluster.sources };
+  return { cut, dropped, members, memberSources: a.report.cluster.sources, entryTerms, crcAt };
 }

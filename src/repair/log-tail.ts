@@ -5,19 +5,17 @@
  * the destroyed bytes held, and — when a zeroed length word is all that hides the records after it
  * — the length word to write back.
  *
- * The bytes are re-framed (`reencodeSegment`) with the CRC chain continued from the last good
- * record: etcd's CRC covers every byte of data since the log began, so once one record changes,
- * every later record needs its CRC rewritten.
+ * The bytes are re-framed (rewrite.ts) with the CRC chain continued from the last good record:
+ * etcd's CRC covers every byte of data since the log began, so once one record changes, every later
+ * record needs its CRC rewritten.
  */
-import { basename } from 'node:path';
 import { FileSource } from '../io/file-source.js';
 import { ReadWindow } from '../format/bytes.js';
 import { crc32cUpdate } from '../format/crc.js';
 import { decodeSegment, type SegmentEvent } from '../format/wal/decoder.js';
-import { RecordEncoder } from '../format/wal/encoder.js';
 import { encodeFrameSize, FRAME_HEADER_BYTES } from '../format/wal/frame.js';
 import { decodeRecord, RecordType } from '../format/wal/record.js';
-import { decodeEntry, decodeHardState, encodeEntry } from '../format/proto/messages.js';
+import { decodeEntry, decodeHardState } from '../format/proto/messages.js';
 import type { WalAnalysis } from '../inspect/wal-analysis.js';
 
 /** The valid records after the damage in the damaged segment. */
@@ -148,7 +146,9 @@ export function describeTail(wal: WalAnalysis, segmentIndex: number): LogTail {
   const firstKept = run?.firstIndex ?? later.find((l) => l.firstIndex !== undefined)?.firstIndex;
   const lastBefore = before?.index ?? 0n;
   const missing = firstKept !== undefined && firstKept > lastBefore + 1n ? { first: lastBefore + 1n, last: firstKept - 1n } : undefined;
-  const runOk = run === undefined ? seg.end.kind === 'crc-link-mismatch' && seg.end.offset === 0 : run.toEnd;
+  // With no run, whatever followed the damage in this segment is gone (a cut file, a torn or
+  // zeroed tail): the later segments can still follow once the missing indexes are filled.
+  const runOk = run === undefined || run.toEnd;
   return { segmentIndex, damageAt: seg.end.offset, before, run, later, missing, keepable: runOk && later.every((l) => l.clean) };
 }
 
@@ -195,45 +195,4 @@ export function salvagedOffsets(path: string, crcIn: number, from: number): numb
   const out: number[] = [];
   for (const ev of segmentEvents(path, crcIn, true)) if (ev.kind === 'salvaged' && ev.offset > from && out.length < 64) out.push(ev.offset);
   return out;
-}
-
-/**
- * Re-frame a segment for a repair, continuing `enc`'s chain:
- *  - `replace`: bytes [damageAt, from) of the original go; empty entries `fill` (if any) take
- *    their place; then the run [from, to) is re-chained;
- *  - without `replace` (a later segment): a crc record, then every record after the original one.
- * Calls `emit` with each framed record, in order. Throws if the original no longer reads as the
- * plan saw it (counts differ): nothing has been renamed then.
- */
-export function reencodeSegment(
-  path: string,
-  enc: RecordEncoder,
-  emit: (frame: Uint8Array) => void,
-  opts: { replace?: { from: number; to: number; records: number; fill: { first: bigint; last: bigint; term: bigint } | undefined } },
-): number {
-  let n = 0;
-  if (opts.replace) {
-    const r = opts.replace;
-    if (r.fill) for (let i = r.fill.first; i <= r.fill.last; i++) emit(enc.record(RecordType.entry, encodeEntry({ type: 0, term: r.fill.term, index: i })));
-    let kept = 0;
-    for (const ev of segmentEvents(path, 0, true)) {
-      if (ev.kind !== 'salvaged' || ev.offset < r.from || ev.offset >= r.to) continue;
-      emit(enc.record(ev.record.type, ev.record.data ?? new Uint8Array(0)));
-      kept++;
-    }
-    if (kept !== r.records) throw new Error(`${basename(path)}: found ${kept} records in bytes ${r.from}..${r.to}, the plan saw ${r.records}`);
-    return kept;
-  }
-  emit(enc.crcRecord());
-  for (const ev of segmentEvents(path, 0, false)) {
-    if (ev.kind !== 'record' || ev.record.type === RecordType.crc) continue;
-    emit(enc.record(ev.record.type, ev.record.data ?? new Uint8Array(0)));
-    n++;
-  }
-  return n;
-}
-
-/** Replace one entry record (at `offset`, `frameBytes` long) by an empty entry at the same index and term. */
-export function emptyEntryFrame(enc: RecordEncoder, index: bigint, term: bigint): Uint8Array {
-  return enc.record(RecordType.entry, encodeEntry({ type: 0, term, index }));
 }

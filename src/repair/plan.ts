@@ -1,18 +1,27 @@
 /**
- * From the analysis to a repair plan: pure, serialisable, and complete before anything is
- * written (pg_resetwal -n is the model: `--dry-run` prints exactly this). Every byte that goes and
- * every entry that is dropped is named here; `apply.ts` only carries it out.
+ * From the analysis to a repair plan: pure (it reads what it needs through the analysis and the
+ * facts), serialisable, and complete before anything is written (pg_resetwal -n is the model:
+ * `--dry-run` prints exactly this). Every byte that goes and every entry that is dropped is named
+ * here; `apply.ts` only carries it out.
  *
- * The one repair that is always safe is what etcd's own Repair does, done right: cut the WAL at
- * the first bad record. Anything that would lose more than a torn, never-acknowledged record
- * needs an explicit flag; a cut that leaves the log below the db's consistent index is refused
- * (etcd would silently skip new writes) unless --bridge closes the gap on a single member.
+ * A repair loses only the bytes actually destroyed:
+ *  - a torn or garbage tail is cut where etcd's own Repair cuts it (nothing there was acknowledged);
+ *  - valid records after damage in the middle of the log are kept: the destroyed bytes are replaced
+ *    by empty entries at the indexes they held — only when the db already applied those indexes
+ *    (`--bridge`: the writes survive in the db) — and every later record is re-chained;
+ *  - a zeroed length word is written back when the record behind it is intact;
+ *  - an entry etcd cannot apply becomes an empty entry at the same index and term;
+ *  - where a destroyed entry was never applied, nothing after it can follow it (the later writes
+ *    would get other revisions): the log is cut there and the lost writes are listed (and written
+ *    to the backup as NDJSON for the operator to replay) — `--allow-entry-loss`.
+ * Synthesised entries are only ever written on a single member: another member holds the real ones.
  */
 import { relative } from 'node:path';
 import type { Analysis } from '../inspect/analyze.js';
+import { failureText } from '../inspect/etcd-texts.js';
 import { hex16 } from '../format/wal/names.js';
 import type { RepairFacts } from './facts.js';
-import { failureText } from '../inspect/etcd-texts.js';
+import { describeTail, recoverLengthWord, salvagedOffsets } from './log-tail.js';
 import { MAX_BRIDGE_ENTRIES } from './records.js';
 
 export interface RepairOptions {
@@ -20,6 +29,12 @@ export interface RepairOptions {
   bridge: boolean;
   /** Only repairs that lose nothing etcd acknowledged (for ExecStartPre / init containers). */
   auto: boolean;
+}
+
+/** Records a repair appends at the new end of the log (uint64s as decimal strings). */
+export interface AppendSpec {
+  entries: { firstIndex: string; lastIndex: string; term: string } | null;
+  hardState: { term: string; vote: string; commit: string };
 }
 
 export type RepairAction =
@@ -34,19 +49,43 @@ export type RepairAction =
       reason: string;
     }
   | { kind: 'set-aside'; file: string; reason: string }
-  | {
+  | ({
       kind: 'append-records';
       file: string;
       atOffset: number;
       /** Running CRC at atOffset: the chain the new records continue. */
       crc: number;
-      entries: { firstIndex: string; lastIndex: string; term: string } | null;
-      hardState: { term: string; vote: string; commit: string };
       reason: string;
-    };
+    } & AppendSpec)
+  | {
+      kind: 'rewrite-segment';
+      file: string;
+      /** Bytes before this offset stay as they are. */
+      from: number;
+      /** The running CRC at `from`. */
+      crcIn: number;
+      /** The CRC the analysis read this segment with (finding the same records again needs the same). */
+      scanCrc: number;
+      /** Destroyed bytes [from, resumeAt) give way to empty entries `fill` (null: none were entries). */
+      resumeAt: number;
+      fill: { first: string; last: string; term: string } | null;
+      /** Records in [resumeAt, keepTo) are kept (re-chained), but those at `substitute` offsets become empty entries. */
+      keepTo: number;
+      keepRecords: number;
+      substitute: { offset: number; index: string; term: string }[];
+      /** Appended after the kept records when this is the log's last segment. */
+      append: AppendSpec | null;
+      /** The file's size afterwards (zero-filled after the last record, as preallocated). */
+      size: number;
+      reason: string;
+    }
+  | { kind: 'rechain-segment'; file: string; records: number; append: AppendSpec | null; size: number; reason: string }
+  | { kind: 'restore-length-word'; file: string; offset: number; recBytes: number; padBytes: number; reason: string }
+  /** After the ones before it are kept, a segment takes the next sequence number (and the index of its first entry). */
+  | { kind: 'rename-segment'; file: string; to: string; reason: string };
 
 export interface RepairPlan {
-  format: 'wal-doctor-repair-plan/1';
+  format: 'wal-doctor-repair-plan/2';
   dataDir: string;
   /** Nothing to do: the dir is healthy (a second repair is a no-op). */
   noop: boolean;
@@ -59,6 +98,8 @@ export interface RepairPlan {
     keys: string[];
     keysTotal: number;
   };
+  /** Entries replaced by empty ones whose writes the db already holds (`--bridge`). */
+  bridged: { entries: number; firstIndex: string | null; lastIndex: string | null };
   /** True when nothing etcd had acknowledged as committed is lost. */
   lossless: boolean;
   /** Set when the plan must not be applied as asked; `exitCode` says why. */
@@ -68,24 +109,20 @@ export interface RepairPlan {
   warnings: string[];
 }
 
+const s = (x: bigint | undefined | null) => (x === undefined || x === null ? null : `${x}`);
+
 export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions): RepairPlan {
   const { layout, wal, report } = a;
   const rel = (abs: string) => relative(layout.root, abs);
   const actions: RepairAction[] = [];
   const warnings: string[] = [];
   const plan: RepairPlan = {
-    format: 'wal-doctor-repair-plan/1',
+    format: 'wal-doctor-repair-plan/2',
     dataDir: layout.root,
     noop: false,
     actions,
-    dropped: {
-      records: facts.dropped.records,
-      entries: facts.dropped.entries,
-      firstIndex: facts.dropped.firstIndex === undefined ? null : `${facts.dropped.firstIndex}`,
-      lastIndex: facts.dropped.lastIndex === undefined ? null : `${facts.dropped.lastIndex}`,
-      keys: facts.dropped.keys,
-      keysTotal: facts.dropped.keysTotal,
-    },
+    dropped: { records: 0, entries: 0, firstIndex: null, lastIndex: null, keys: [], keysTotal: 0 },
+    bridged: { entries: 0, firstIndex: null, lastIndex: null },
     lossless: true,
     refusal: null,
     after: { lastIndex: null, commit: null, term: null },
@@ -101,10 +138,19 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     refuse(`repair works on a data dir (or its member/ dir); ${layout.root} is a ${layout.kind}`, 2);
     return plan;
   }
+  if (a.verdict.status === 'in-use') {
+    refuse(`etcd is running on this dir: stop it first`, 2);
+    return plan;
+  }
   if (!wal) {
     refuse('there is no WAL segment to repair: rebuild the data dir from its db (wal-doctor rebuild)', 2);
     return plan;
   }
+
+  const single = facts.members.length <= 1;
+  const dbCi = report.db?.consistentIndex ? BigInt(report.db.consistentIndex) : undefined;
+  const decider = a.predictions.find((e) => e.version === report.verdict.etcdVersion);
+  const segs = wal.segments;
 
   // 1. Leftovers of interrupted operations: moved to the backup (etcd ignores or deletes them,
   //    but a stale 0.tmp can carry old bytes into a future segment).
@@ -114,166 +160,288 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     }
   }
 
-  // 2. The WAL cut.
-  const segs = wal.segments;
+  // 2. The log. `end` is where the repaired log ends (for what is appended there), unless a
+  //    rewrite carries the append itself.
+  let lastIndex: bigint | undefined = lastEntryIndexUpTo(a, segs.length - 1);
+  let lastTerm: bigint = lastEntryTermUpTo(a, segs.length - 1);
+  let end: { seg: number; offset: number; crc: number } | undefined;
+  let rewriteEnd: RepairAction | undefined;
+  let keptCommit: bigint | undefined;
   const cut = facts.cut;
-  let lastIndex: bigint | undefined;
-  let crcAtEnd = 0;
-  let endSeg = segs[segs.length - 1]!;
-  let endOffset = endSeg.end.offset;
-  if (cut) {
-    const seg = segs[cut.segmentIndex]!;
-    lastIndex = cut.lastIndex;
-    const isLast = cut.segmentIndex === segs.length - 1;
-    const size = seg.size;
-    const why = `the data after byte ${cut.offset} is not a valid record (${report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind}); everything before it is intact`;
-    if (cut.offset === 0) {
-      // Nothing good in it, not even the crc record that carries the chain: the segment goes, and
-      // the log ends where the previous one ends.
-      const prev = segs[cut.segmentIndex - 1];
-      if (!prev) {
-        refuse('the first segment has no valid record: no log is left to keep; rebuild from the db (wal-doctor rebuild)', 2);
-        return plan;
-      }
-      actions.push({ kind: 'set-aside', file: rel(seg.path), reason: why });
-      endSeg = prev;
-      endOffset = prev.end.offset;
-      crcAtEnd = prev.crcOut;
+
+  // 2a. A zeroed length word hiding intact records: write the word back.
+  const hiddenAt = segs.findIndex((x) => x.end.kind === 'zero-length' && x.end.nonZeroAfter !== undefined && x.salvage.chained > 0);
+  let recovered = false;
+  if (hiddenAt >= 0 && (!cut || cut.segmentIndex >= hiddenAt)) {
+    const seg = segs[hiddenAt]!;
+    const word = recoverLengthWord(seg.path, seg.end.offset, seg.crcOut, salvagedOffsets(seg.path, seg.crcIn, seg.end.offset));
+    if (word) {
+      actions.push({ kind: 'restore-length-word', file: rel(seg.path), offset: seg.end.offset, recBytes: word.recBytes, padBytes: word.padBytes, reason: `a zeroed length word hides ${seg.salvage.records} valid record(s) (index ${seg.salvage.firstIndex ?? '-'}..${seg.salvage.lastIndex ?? '-'}); the record behind it is intact: ${word.recBytes} bytes + ${word.padBytes} padding, its CRC chains` });
+      recovered = true;
+      if (seg.salvage.lastIndex !== undefined) lastIndex = seg.salvage.lastIndex;
     } else {
-      endSeg = seg;
-      endOffset = cut.offset;
-      crcAtEnd = seg.crcOut;
-      actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: cut.offset, originalSize: size, zeroFillTo: Math.max(size, cut.offset + 8), reason: why });
+      warnings.push(`the record behind the zeroed length word in ${seg.name} at byte ${seg.end.offset} is damaged too: it is treated as destroyed`);
     }
-    for (const later of segs.slice(cut.segmentIndex + 1)) {
-      actions.push({ kind: 'set-aside', file: rel(later.path), reason: `segment after the damage in ${seg.name}: its records cannot follow a broken chain` });
+  }
+
+  // 2b. The first damage.
+  if (cut && !recovered) {
+    const seg = segs[cut.segmentIndex]!;
+    const tail = describeTail(wal, cut.segmentIndex);
+    lastIndex = cut.lastIndex;
+    lastTerm = lastEntryTermUpTo(a, cut.segmentIndex);
+    const missing = tail.missing;
+    const missingApplied = missing === undefined || (dbCi !== undefined && missing.last <= dbCi);
+    const anythingAfter = tail.run !== undefined || tail.later.some((l) => l.entries > 0 || l.clean);
+    const why = `the data after byte ${cut.offset} is not a valid record (${report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind})`;
+    if (anythingAfter && tail.keepable && missingApplied && (missing === undefined || (opts.bridge && single))) {
+      // Keep everything after the damage: only the destroyed bytes go.
+      const fillTerm = tail.before?.term ?? tail.run?.firstTerm ?? lastTerm;
+      const lastLater = tail.later[tail.later.length - 1];
+      const rw: RepairAction = {
+        kind: 'rewrite-segment',
+        file: rel(seg.path),
+        from: cut.offset,
+        // At byte 0 (a broken link into this segment) the chain is the previous segment's.
+        crcIn: cut.offset === 0 ? seg.crcIn : seg.crcOut,
+        scanCrc: seg.crcIn,
+        resumeAt: tail.run?.from ?? seg.size,
+        fill: missing ? { first: `${missing.first}`, last: `${missing.last}`, term: `${fillTerm}` } : null,
+        keepTo: tail.run?.to ?? seg.size,
+        keepRecords: tail.run?.records ?? 0,
+        substitute: [],
+        append: null,
+        size: seg.size,
+        reason: `${why}; the ${tail.run?.records ?? 0} valid record(s) after it (bytes ${tail.run?.from ?? '-'}..${tail.run?.to ?? '-'}) are kept and re-chained${missing ? `, and indexes ${missing.first}..${missing.last} the damage destroyed become empty entries at term ${fillTerm} (the db has applied up to ${dbCi}: their writes are there)` : ''}`,
+      };
+      actions.push(rw);
+      rewriteEnd = rw;
+      for (const l of tail.later) {
+        const r: RepairAction = { kind: 'rechain-segment', file: rel(segs[l.segmentIndex]!.path), records: -1, append: null, size: segs[l.segmentIndex]!.size, reason: 'every record re-chained from the repaired segment before it (etcd\'s CRC covers all data since the log began)' };
+        actions.push(r);
+        rewriteEnd = r;
+      }
+      renameToCloseGaps(a, cut.segmentIndex, missing?.first, actions, rel);
+      if (missing) {
+        plan.bridged = { entries: Number(missing.last - missing.first + 1n), firstIndex: `${missing.first}`, lastIndex: `${missing.last}` };
+        warnings.push(`indexes ${missing.first}..${missing.last} become empty entries: the db (consistent index ${dbCi}) already holds their writes`);
+      }
+      keptCommit = tail.run?.maxCommit;
+      const tailLast = lastLater?.lastIndex ?? tail.run?.lastIndex;
+      if (tailLast !== undefined) lastIndex = tailLast;
+      lastTerm = lastEntryTermUpTo(a, segs.length - 1);
+    } else {
+      // Cut at the damage: the records after it cannot be kept.
+      if (anythingAfter && tail.keepable && missing !== undefined && !missingApplied) {
+        warnings.push(`the damage destroyed index ${missing.first}..${missing.last}, above the db's consistent index ${dbCi ?? '-'}: those writes never reached the db, and nothing after them can be replayed without them`);
+      } else if (anythingAfter && tail.keepable && missing !== undefined && !single) {
+        warnings.push(`keeping the records after the damage would need empty entries at ${missing.first}..${missing.last}: never on a member of ${facts.members.length} (the others hold the real entries)`);
+      } else if (anythingAfter && tail.keepable && missing !== undefined && !opts.bridge) {
+        warnings.push(`repair --bridge keeps the ${tail.run?.records ?? 0} valid record(s) after the damage: indexes ${missing.first}..${missing.last} it destroyed become empty entries (the db already holds their writes)`);
+      }
+      if (cut.offset === 0) {
+        // Nothing good in it, not even the crc record that carries the chain: the segment goes.
+        const prev = segs[cut.segmentIndex - 1];
+        if (!prev) {
+          refuse('the first segment has no valid record: no log is left to keep; rebuild from the db (wal-doctor rebuild)', 2);
+          return plan;
+        }
+        actions.push({ kind: 'set-aside', file: rel(seg.path), reason: why });
+        end = { seg: cut.segmentIndex - 1, offset: prev.end.offset, crc: prev.crcOut };
+      } else {
+        actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: cut.offset, originalSize: seg.size, zeroFillTo: Math.max(seg.size, cut.offset + 8), reason: `${why}; everything before it is intact` });
+        end = { seg: cut.segmentIndex, offset: cut.offset, crc: seg.crcOut };
+      }
+      for (const later of segs.slice(cut.segmentIndex + 1)) {
+        actions.push({ kind: 'set-aside', file: rel(later.path), reason: `segment after the damage in ${seg.name}: its records cannot follow a broken chain` });
+      }
+      const d = facts.dropped;
+      plan.dropped = { records: d.records, entries: d.entries, firstIndex: s(d.firstIndex), lastIndex: s(d.lastIndex), keys: d.keys, keysTotal: d.keysTotal };
+      const ackCommit = wal.maxCommitSeen;
+      const keptCommit = lastHardStateBefore(a, cut.segmentIndex)?.commit ?? 0n;
+      const lostCommitted = d.entries > 0 && d.firstIndex !== undefined && d.firstIndex <= (ackCommit > keptCommit ? ackCommit : keptCommit);
+      const lostAny = d.entries > 0 || cut.segmentIndex !== segs.length - 1;
+      if (lostAny) {
+        plan.lossless = !lostCommitted;
+        const what = `${d.entries} entries${d.firstIndex !== undefined ? ` (index ${d.firstIndex}..${d.lastIndex})` : ''} in ${d.records} valid record(s) after the damage`;
+        if (!opts.allowEntryLoss) refuse(`the cut drops ${what}; pass --allow-entry-loss to accept that${lostCommitted ? ' (some were acknowledged as committed)' : ''}`, 1);
+        else warnings.push(`dropping ${what}; the writes they carried are saved as NDJSON in the backup (lost-writes.ndjson)`);
+      }
     }
-    const d = facts.dropped;
-    const ackCommit = wal.maxCommitSeen;
-    const keptCommit = lastHardStateBefore(a, cut.segmentIndex)?.commit ?? 0n;
-    // Entries lost that etcd had reported committed: any dropped entry at or below the highest commit seen.
-    const lostCommitted = d.entries > 0 && d.firstIndex !== undefined && d.firstIndex <= (ackCommit > keptCommit ? ackCommit : keptCommit);
-    const lostAny = d.entries > 0 || !isLast;
-    if (lostAny) {
-      plan.lossless = !lostCommitted;
-      const what = `${d.entries} entries${d.firstIndex !== undefined ? ` (index ${d.firstIndex}..${d.lastIndex})` : ''} in ${d.records} valid record(s) after the damage`;
-      if (!opts.allowEntryLoss) refuse(`the cut drops ${what}; pass --allow-entry-loss to accept that${lostCommitted ? ' (some were acknowledged as committed)' : ''}`, 1);
-      else warnings.push(`dropping ${what}`);
+  }
+
+  // 2c. Entries etcd cannot apply: each becomes an empty entry at its index and term.
+  const applyFail = decider?.failure?.code === 'apply-fails' ? decider.failure : undefined;
+  if (applyFail && !actions.some((x) => x.kind === 'rewrite-segment' || x.kind === 'truncate-segment')) {
+    const v = decider!.version;
+    const bad = wal.badEntries.filter((b) => b.problems[v] !== undefined);
+    const firstSeg = bad[0]!.segment;
+    const seg = segs[firstSeg]!;
+    const inSeg = bad.filter((b) => b.segment === firstSeg);
+    const term = (idx: bigint) => facts.entryTerms.get(idx) ?? lastTerm;
+    const rw: RepairAction = {
+      kind: 'rewrite-segment',
+      file: rel(seg.path),
+      from: inSeg[0]!.offset,
+      crcIn: facts.crcAt.get(`${firstSeg}:${inSeg[0]!.offset}`) ?? 0,
+      scanCrc: seg.crcIn,
+      resumeAt: inSeg[0]!.offset,
+      fill: null,
+      keepTo: seg.end.offset,
+      keepRecords: -1,
+      substitute: inSeg.map((b) => ({ offset: b.offset, index: `${b.index}`, term: `${term(b.index)}` })),
+      append: null,
+      size: seg.size,
+      reason: `${inSeg.length} entr${inSeg.length === 1 ? 'y' : 'ies'} etcd ${v} cannot apply (${inSeg.map((b) => `index ${b.index}: ${b.problems[v]!.kind}`).join(', ')}) become empty entries at the same index and term; every later record is re-chained`,
+    };
+    actions.push(rw);
+    rewriteEnd = rw;
+    for (let i = firstSeg + 1; i < segs.length; i++) {
+      const more = bad.filter((b) => b.segment === i);
+      const r: RepairAction = more.length
+        ? { kind: 'rewrite-segment', file: rel(segs[i]!.path), from: 0, crcIn: 0, scanCrc: segs[i]!.crcIn, resumeAt: 0, fill: null, keepTo: segs[i]!.end.offset, keepRecords: -1, substitute: more.map((b) => ({ offset: b.offset, index: `${b.index}`, term: `${term(b.index)}` })), append: null, size: segs[i]!.size, reason: `${more.length} more entries etcd ${v} cannot apply become empty entries` }
+        : { kind: 'rechain-segment', file: rel(segs[i]!.path), records: -1, append: null, size: segs[i]!.size, reason: 'every record re-chained from the repaired segment before it' };
+      actions.push(r);
+      rewriteEnd = r;
     }
-  } else {
-    // Trailing segments without a single record (a 0-byte file) carry no chain to append to.
+    const unapplied = bad.filter((b) => dbCi === undefined || b.index > dbCi);
+    if (unapplied.length > 0) {
+      plan.lossless = false;
+      const what = `entr${unapplied.length === 1 ? 'y' : 'ies'} ${unapplied.map((b) => b.index).join(', ')}, above the db's consistent index ${dbCi ?? '-'}: etcd never applied ${unapplied.length === 1 ? 'it' : 'them'}, and ${unapplied.length === 1 ? 'its' : 'their'} content is unusable`;
+      if (!opts.allowEntryLoss) refuse(`replacing ${what}; pass --allow-entry-loss to accept that`, 1);
+      else warnings.push(`replacing ${what}`);
+    }
+    if (!single) refuse(`replacing entries is only safe on a single member; this one has ${facts.members.length}: remove it from the cluster and add it back instead`, 2);
+  }
+
+  // 3. .snap files: broken ones; ones newer than the db; all of them when etcd must replay the
+  //    WAL from index 1 into a new db (the db missing or damaged beyond what etcd opens).
+  const snaps = report.snapFiles;
+  const next = a.verdict.next;
+  const dbAside = next.kind === 'repair' && next.what === 'db-aside';
+  const allSnapsAside = dbAside || (next.kind === 'repair' && next.what === 'snaps-aside' && !report.db);
+  for (const snapFile of snaps) {
+    if (snapFile.status !== 'ok' && !allSnapsAside) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, reason: `broken .snap (${snapFile.error ?? snapFile.status}); etcd would rename it .broken` });
+  }
+  if (allSnapsAside) {
+    if (dbAside && report.db) actions.push({ kind: 'set-aside', file: report.db.path, reason: `etcd cannot use this db (${decider?.failure ? failureText(decider.failure, decider.version, layout.root).error : 'damaged'}); the WAL holds every entry from index 1, so etcd rebuilds the keyspace by replaying it into a new db` });
+    for (const snapFile of snaps) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, reason: 'with no db to match it, etcd must start from the beginning of the WAL, not from a snapshot' });
+  } else if (decider?.failure?.code === 'snap-db-missing' && dbCi !== undefined) {
+    const olderOk = snaps.some((x) => x.status === 'ok' && x.matchesWalRecord && BigInt(x.index) <= dbCi);
+    const newer = snaps.filter((x) => x.status === 'ok' && BigInt(x.index) > dbCi);
+    if (olderOk || newer.length > 0) {
+      for (const x of newer) actions.push({ kind: 'set-aside', file: `member/snap/${x.name}`, reason: `.snap at index ${x.index} is newer than the db (consistent index ${dbCi}) and its .snap.db is missing` });
+      if (!olderOk) warnings.push('no older .snap matches the db: etcd will replay the WAL from its first segment, which must still exist');
+    } else refuse('the snapshot etcd would load is newer than the db and no older snapshot matches: rebuild from the db (wal-doctor rebuild)');
+  }
+
+  // 4. Trailing segments without a single record (a 0-byte file) carry no chain to append to.
+  if (!cut && !rewriteEnd) {
     let k = segs.length - 1;
     while (k > 0 && segs[k]!.records === 0) {
       actions.push({ kind: 'set-aside', file: rel(segs[k]!.path), reason: 'segment without a single record (not even the crc record that carries the chain)' });
       k--;
     }
-    endSeg = segs[k]!;
-    endOffset = endSeg.end.offset;
-    lastIndex = lastEntryIndex(a);
-    crcAtEnd = endSeg.crcOut;
+    const endSeg = segs[k]!;
+    if (!recovered) end = { seg: k, offset: endSeg.end.offset, crc: endSeg.crcOut };
   }
 
-  // 3. .snap files: broken ones, and ones newer than the db when an older one matches.
-  const snaps = report.snapFiles;
-  const dbCi = report.db?.consistentIndex ? BigInt(report.db.consistentIndex) : undefined;
-  for (const s of snaps) {
-    if (s.status !== 'ok') actions.push({ kind: 'set-aside', file: `member/snap/${s.name}`, reason: `broken .snap (${s.error ?? s.status}); etcd would rename it .broken` });
-  }
-  const decider = a.predictions.find((e) => e.version === report.verdict.etcdVersion);
-  const main = decider?.failure?.code === 'snap-db-missing' ? decider : undefined;
-  if (main && dbCi !== undefined) {
-    const olderOk = snaps.some((s) => s.status === 'ok' && s.matchesWalRecord && BigInt(s.index) <= dbCi);
-    const newer = snaps.filter((s) => s.status === 'ok' && BigInt(s.index) > dbCi);
-    if (olderOk || newer.length > 0) {
-      for (const s of newer) actions.push({ kind: 'set-aside', file: `member/snap/${s.name}`, reason: `.snap at index ${s.index} is newer than the db (consistent index ${dbCi}) and its .snap.db is missing` });
-      if (!olderOk) warnings.push('no older .snap matches the db: etcd will replay the WAL from its first segment, which must still exist');
-    } else refuse('the snapshot etcd would load is newer than the db and no older snapshot matches: rebuild from the db (wal-doctor rebuild)');
-  }
-
-  // 4. The db ahead of the log: bridge or refuse.
-  const hs = cut ? lastHardStateBefore(a, cut.segmentIndex) : lastHardStateBefore(a, segs.length - 1);
-  const term = maxBig(hs?.term, lastEntryTerm(a, cut?.segmentIndex));
+  // 5. The end of the log against the db and the HardState: bridge, or lower the commit.
+  const hs = cut && !rewriteEnd && !recovered ? lastHardStateBefore(a, cut.segmentIndex) : lastHardStateBefore(a, segs.length - 1, keptCommit);
+  const term = maxBig(hs?.term, lastTerm);
   let commit = hs?.commit;
-  if (dbCi !== undefined && lastIndex !== undefined && dbCi > lastIndex) {
+  let append: AppendSpec | null = null;
+  if (!dbAside && dbCi !== undefined && lastIndex !== undefined && dbCi > lastIndex) {
     if (!opts.bridge) {
       refuse(
-        `after the cut the log ends at index ${lastIndex} but the db has applied up to ${dbCi}: etcd would start and silently skip new writes until their index passes ${dbCi}. ` +
-          (facts.members.length > 1
-            ? `This member is one of ${facts.members.length}: remove it from the cluster and add it back (etcdctl member remove/add), or rebuild with wal-doctor rebuild.`
-            : `Single member: wal-doctor repair --bridge bridges the gap with empty entries; or rebuild from the db with wal-doctor rebuild.`),
+        `after the repair the log ends at index ${lastIndex} but the db has applied up to ${dbCi}: etcd would start and silently skip new writes until their index passes ${dbCi}. ` +
+          (single
+            ? `Single member: wal-doctor repair --bridge bridges the gap with empty entries; or rebuild from the db with wal-doctor rebuild.`
+            : `This member is one of ${facts.members.length}: remove it from the cluster and add it back (etcdctl member remove/add), or rebuild with wal-doctor rebuild.`),
         2,
       );
     } else if (dbCi - lastIndex > MAX_BRIDGE_ENTRIES) {
       refuse(`the gap between the log (index ${lastIndex}) and the db (${dbCi}) is over ${MAX_BRIDGE_ENTRIES} entries: rebuild from the db instead (wal-doctor rebuild)`, 2);
-    } else if (facts.members.length > 1) {
+    } else if (!single) {
       refuse(`--bridge is only safe on a single-member cluster; this one has ${facts.members.length} members (${facts.members.map(hex16).join(', ')}, from ${facts.memberSources.join(', ')}): remove this member and add it back instead`, 2);
     } else {
       const first = lastIndex + 1n;
-      actions.push({
-        kind: 'append-records',
-        file: rel(endSeg.path),
-        atOffset: endOffset,
-        crc: crcAtEnd,
-        entries: { firstIndex: `${first}`, lastIndex: `${dbCi}`, term: `${term}` },
-        hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${dbCi}` },
-        reason: `the db has applied up to ${dbCi}: ${dbCi - lastIndex} empty entries at term ${term} bring raft's log up to it, so new writes get indexes above the db's`,
-      });
+      append = { entries: { firstIndex: `${first}`, lastIndex: `${dbCi}`, term: `${term}` }, hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${dbCi}` } };
       warnings.push(`bridged indexes ${first}..${dbCi} with empty entries: the db already holds what they carried`);
-      if (facts.dropped.lastIndex !== undefined && facts.dropped.lastIndex <= dbCi && facts.dropped.entries > 0) {
-        warnings.push(`every dropped entry (up to index ${facts.dropped.lastIndex}) was already applied to the db (consistent index ${dbCi}): their writes survive`);
-      }
+      plan.bridged = { entries: plan.bridged.entries + Number(dbCi - first + 1n), firstIndex: plan.bridged.firstIndex ?? `${first}`, lastIndex: `${dbCi}` };
       lastIndex = dbCi;
       commit = dbCi;
     }
   } else if (commit !== undefined && lastIndex !== undefined && commit > lastIndex) {
-    // 5. raft refuses a HardState committing entries the log no longer has.
-    actions.push({
-      kind: 'append-records',
-      file: rel(endSeg.path),
-      atOffset: endOffset,
-      crc: crcAtEnd,
-      entries: null,
-      hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${lastIndex}` },
-      reason: `the last HardState commits index ${commit} but the log ends at ${lastIndex}: etcd would panic (state.commit out of range)`,
-    });
+    // raft refuses a HardState committing entries the log no longer has.
+    append = { entries: null, hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${lastIndex}` } };
     warnings.push(`lowered the committed index from ${commit} to ${lastIndex}`);
     commit = lastIndex;
   }
-
-  // What cutting and setting aside cannot fix: etcd would still refuse the dir.
-  const handledBySnapQuarantine = decider?.failure?.code === 'snap-db-missing';
-  if (!cut && decider?.outcome === 'fails' && decider.failure && !handledBySnapQuarantine && !actions.some((x) => x.kind === 'append-records')) {
-    refuse(`etcd ${decider.version} would still not start (${failureText(decider.failure, decider.version, a.layout.root).error}) and cutting the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
+  if (append) {
+    if (rewriteEnd && (rewriteEnd.kind === 'rewrite-segment' || rewriteEnd.kind === 'rechain-segment')) rewriteEnd.append = append;
+    else if (end) actions.push({ kind: 'append-records', file: rel(segs[end.seg]!.path), atOffset: end.offset, crc: end.crc, ...append, reason: append.entries ? `the db has applied up to ${dbCi}: empty entries at term ${term} bring raft's log up to it, so new writes get indexes above the db's` : `the last HardState commits index ${hs?.commit} but the log ends at ${lastIndex}: etcd would panic (state.commit out of range)` });
   }
+
+  // What none of this can fix: etcd would still refuse the dir.
+  const handled = decider?.failure ? ['snap-db-missing', 'apply-fails', 'commit-out-of-range', 'db-open', 'db-restore'].includes(decider.failure.code) : false;
+  if (!cut && decider?.outcome === 'fails' && decider.failure && !handled && !append) {
+    refuse(`etcd ${decider.version} would still not start (${failureText(decider.failure, decider.version, layout.root).error}) and repairing the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
+  }
+  if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside) {
+    refuse(`etcd ${decider.version} cannot use the db and the WAL does not hold every entry from index 1 to replay: rebuild from the db (wal-doctor rebuild salvages what it can read)`, 2);
+  }
+  if (decider?.outcome === 'never-healthy' && !cut) refuse(`etcd ${decider.version} would start but never serve (${decider.stall?.code}): a repair of the files cannot change that; see wal-doctor inspect`, 2);
 
   if (opts.auto && !plan.lossless) refuse('--auto applies only repairs that lose nothing etcd acknowledged as committed; this one would', 1);
-  if (opts.auto && plan.refusal === null && actions.some((x) => x.kind === 'append-records' && x.entries !== null)) {
-    refuse('--auto never bridges: run wal-doctor repair --bridge by hand after reading its plan', 2);
-  }
+  if (opts.auto && plan.refusal === null && plan.bridged.entries > 0) refuse('--auto never bridges: run wal-doctor repair --bridge by hand after reading its plan', 2);
 
   plan.noop = actions.length === 0 && plan.refusal === null;
-  plan.after = { lastIndex: lastIndex === undefined ? null : `${lastIndex}`, commit: commit === undefined ? null : `${commit}`, term: `${term}` };
+  plan.after = { lastIndex: s(lastIndex), commit: s(commit), term: `${term}` };
   return plan;
 }
 
-function lastHardStateBefore(a: Analysis, segmentIndex: number) {
+/**
+ * Sequence numbers must follow each other for etcd to read the segments in order (3.6+ check it
+ * strictly): a kept segment after a missing one is renamed to the next number, and a segment that
+ * now starts with filled entries is named for the first of them.
+ */
+function renameToCloseGaps(a: Analysis, from: number, fillFirst: bigint | undefined, actions: RepairAction[], rel: (abs: string) => string): void {
+  const segs = a.wal!.segments;
+  let prev = from > 0 ? segs[from - 1]!.parsed?.seq : undefined;
+  for (let i = from; i < segs.length; i++) {
+    const p = segs[i]!.parsed;
+    if (!p) continue;
+    const seq = prev === undefined ? p.seq : prev + 1n;
+    const index = i === from && fillFirst !== undefined && fillFirst - 1n < p.index ? fillFirst - 1n : p.index;
+    if (seq !== p.seq || index !== p.index) {
+      const to = `${hex16(seq)}-${hex16(index)}.wal`;
+      const file = rel(segs[i]!.path);
+      actions.push({ kind: 'rename-segment', file, to: file.slice(0, file.length - segs[i]!.name.length) + to, reason: seq !== p.seq ? `sequence ${p.seq} follows ${prev}: segments must be numbered one after another` : `it now starts with index ${index + 1n}` });
+    }
+    prev = seq;
+  }
+}
+
+/** The HardState in force at the end of segment `segmentIndex`; `keptCommit`: a commit recorded past the damage, now kept. */
+function lastHardStateBefore(a: Analysis, segmentIndex: number, keptCommit?: bigint) {
   const segs = a.wal!.segments;
   for (let i = segmentIndex; i >= 0; i--) {
     const hs = segs[i]!.lastHardState;
-    if (hs) return hs;
+    if (hs) return keptCommit !== undefined && keptCommit > hs.commit ? { ...hs, commit: keptCommit } : hs;
   }
   return undefined;
 }
 
-function lastEntryIndex(a: Analysis): bigint | undefined {
+function lastEntryIndexUpTo(a: Analysis, upTo: number): bigint | undefined {
   const segs = a.wal!.segments;
-  for (let i = segs.length - 1; i >= 0; i--) if (segs[i]!.lastEntry) return segs[i]!.lastEntry!.index;
+  for (let i = upTo; i >= 0; i--) if (segs[i]!.lastEntry) return segs[i]!.lastEntry!.index;
   return undefined;
 }
 
-function lastEntryTerm(a: Analysis, upTo: number | undefined): bigint {
+function lastEntryTermUpTo(a: Analysis, upTo: number): bigint {
   const segs = a.wal!.segments;
-  for (let i = upTo ?? segs.length - 1; i >= 0; i--) if (segs[i]!.lastEntry) return segs[i]!.lastEntry!.term;
+  for (let i = upTo; i >= 0; i--) if (segs[i]!.lastEntry) return segs[i]!.lastEntry!.term;
   return 0n;
 }
 
@@ -287,6 +455,7 @@ export function describePlan(p: RepairPlan): string {
   if (p.noop) return `nothing to repair in ${p.dataDir}: etcd will start as is\n`;
   if (p.actions.length === 0 && p.refusal) return `repair plan for ${p.dataDir}: none\n  REFUSED: ${p.refusal.reason}\n`;
   out += `repair plan for ${p.dataDir}\n`;
+  const appended = (x: AppendSpec | null) => (x ? `; then${x.entries ? ` empty entries ${x.entries.firstIndex}..${x.entries.lastIndex} (term ${x.entries.term}) and` : ''} a HardState {term ${x.hardState.term}, commit ${x.hardState.commit}}` : '');
   for (const [i, a] of p.actions.entries()) {
     const n = `${i + 1}.`;
     switch (a.kind) {
@@ -297,7 +466,19 @@ export function describePlan(p: RepairPlan): string {
         out += `  ${n} ${a.file}: move into the backup\n     why: ${a.reason}\n`;
         break;
       case 'append-records':
-        out += `  ${n} ${a.file}: append at byte ${a.atOffset}${a.entries ? ` empty entries ${a.entries.firstIndex}..${a.entries.lastIndex} (term ${a.entries.term}) and` : ''} a HardState {term ${a.hardState.term}, commit ${a.hardState.commit}}\n     why: ${a.reason}\n`;
+        out += `  ${n} ${a.file}: append at byte ${a.atOffset}${a.entries ? ` empty entries ${a.entries.firstIndex}..${a.entries.lastIndex} (term ${a.entries.term}) and` : ''} a HardState {term ${a.hardState.term}, commit ${a.hardState.commit}}, zeros after\n     why: ${a.reason}\n`;
+        break;
+      case 'rewrite-segment':
+        out += `  ${n} ${a.file}: from byte ${a.from}, ${a.fill ? `empty entries ${a.fill.first}..${a.fill.last} (term ${a.fill.term}) in place of bytes ${a.from}..${a.resumeAt - 1}, then ` : ''}the records up to byte ${a.keepTo} re-chained${a.substitute.length ? `, entries ${a.substitute.map((x) => x.index).join(', ')} replaced by empty ones` : ''}${appended(a.append)}; zeros after\n     why: ${a.reason}\n`;
+        break;
+      case 'rechain-segment':
+        out += `  ${n} ${a.file}: every record re-chained${appended(a.append)}\n     why: ${a.reason}\n`;
+        break;
+      case 'restore-length-word':
+        out += `  ${n} ${a.file}: write the length word back at byte ${a.offset} (${a.recBytes} bytes + ${a.padBytes} padding)\n     why: ${a.reason}\n`;
+        break;
+      case 'rename-segment':
+        out += `  ${n} ${a.file}: rename to ${a.to.slice(a.to.lastIndexOf('/') + 1)}\n     why: ${a.reason}\n`;
         break;
     }
   }
@@ -306,9 +487,9 @@ export function describePlan(p: RepairPlan): string {
     out += `  entries dropped: ${d.entries}${d.firstIndex ? ` (index ${d.firstIndex}..${d.lastIndex})` : ''}, in ${d.records} record(s) after the damage\n`;
     if (d.keys.length) out += `  keys they touched (${d.keysTotal}): ${d.keys.slice(0, 8).join(', ')}${d.keysTotal > 8 ? ', ...' : ''}\n`;
   }
+  if (p.bridged.entries > 0) out += `  entries bridged (empty; the db holds their writes): ${p.bridged.entries} (index ${p.bridged.firstIndex}..${p.bridged.lastIndex})\n`;
   out += `  afterwards: last index ${p.after.lastIndex ?? '-'}, commit ${p.after.commit ?? '-'}, term ${p.after.term ?? '-'}\n`;
   for (const w of p.warnings) out += `  note: ${w}\n`;
   if (p.refusal) out += `  REFUSED: ${p.refusal.reason}\n`;
   return out;
 }
-

@@ -18,15 +18,28 @@ describe('repair modes', () => {
     const fx = await loadFixture('v35-zeroed-sector-mid');
     try {
       const before = treeHashes(fx.dir);
-      const r = cli(['repair', '--dry-run', '--allow-entry-loss', '--bridge', fx.dir]);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
+      // Without --bridge the records after the damage cannot be kept: the plan is a cut, it lists
+      // the entries and keys it would drop and says what keeps them, and it is refused (the db is ahead).
+      const r = cli(['repair', '--dry-run', '--allow-entry-loss', fx.dir]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /keep bytes 0\.\.\d+, zero bytes/);
       assert.match(r.stdout, /entries dropped: \d+ \(index \d+\.\.\d+\)/);
       assert.match(r.stdout, /keys they touched \(\d+\): \/fixture\//);
+      assert.match(r.stdout, /repair --bridge keeps the 111 valid record\(s\) after the damage/);
       assert.deepEqual(treeHashes(fx.dir), before);
-      const j = JSON.parse(cli(['repair', '--dry-run', '--json', '--allow-entry-loss', '--bridge', fx.dir]).stdout) as { plan: { dropped: { keys: string[]; entries: number } } };
+      const j = JSON.parse(cli(['repair', '--dry-run', '--json', '--allow-entry-loss', fx.dir]).stdout) as { plan: { dropped: { keys: string[]; entries: number } } };
       assert.ok(j.plan.dropped.entries > 0);
       assert.ok(j.plan.dropped.keys.length > 0);
+      // With --bridge only the destroyed index goes (its write is in the db): nothing is dropped.
+      const b = cli(['repair', '--dry-run', '--bridge', fx.dir]);
+      assert.equal(b.code, 0, b.stdout + b.stderr);
+      assert.match(b.stdout, /from byte \d+, empty entries 158\.\.158 \(term 2\) in place of bytes \d+\.\.\d+, then the records up to byte \d+ re-chained/);
+      assert.match(b.stdout, /entries bridged \(empty; the db holds their writes\): 1 \(index 158\.\.158\)/);
+      assert.doesNotMatch(b.stdout, /entries dropped/);
+      const jb = JSON.parse(cli(['repair', '--dry-run', '--json', '--bridge', fx.dir]).stdout) as { plan: { dropped: { entries: number }; lossless: boolean } };
+      assert.equal(jb.plan.dropped.entries, 0);
+      assert.equal(jb.plan.lossless, true);
+      assert.deepEqual(treeHashes(fx.dir), before);
     } finally {
       fx.cleanup();
     }
