@@ -4,7 +4,6 @@
  * verdict. Read-only: files are opened O_RDONLY and never locked.
  */
 import { basename, relative } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
@@ -67,14 +66,17 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     let bytes: Uint8Array;
     let size: number;
     try {
-      const src = new FileSource(p);
-      size = src.size;
-      src.close();
-      if (size > MAX_SNAP_BYTES) {
-        snapReports.push({ name, term: `${parsed.term}`, index: `${parsed.index}`, size, status: 'too-large', error: `larger than ${MAX_SNAP_BYTES} bytes`, matchesWalRecord: false, voters: [] });
-        continue;
+      const src = new FileSource(p); // a regular file only: never blocks on a FIFO
+      try {
+        size = src.size;
+        if (size > MAX_SNAP_BYTES) {
+          snapReports.push({ name, term: `${parsed.term}`, index: `${parsed.index}`, size, status: 'too-large', error: `larger than ${MAX_SNAP_BYTES} bytes`, matchesWalRecord: false, voters: [] });
+          continue;
+        }
+        bytes = src.read(0, size);
+      } finally {
+        src.close();
       }
-      bytes = readFileSync(p);
     } catch (e) {
       throw e instanceof IoError ? e : fsError(e, p, 'reading the .snap file');
     }
@@ -192,6 +194,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       add({ code: 'broken-copy', severity: 'info', file: f.path, message: `${f.path}: a copy etcd set aside after finding damage (it never reads or deletes it); keep it until the cluster is healthy` });
     } else if (f.role === 'unknown') {
       add({ code: 'unknown-file', severity: 'info', file: f.path, message: `${f.path}: not a file etcd writes here` });
+    } else if (f.role === 'not-regular') {
+      const n = layout.notRegular.find((x) => x.path === f.path);
+      add({ code: 'unknown-file', severity: 'error', file: f.path, message: `${f.path}: is ${n?.is ?? 'not a regular file'} where etcd keeps ${n?.expected ?? 'a file'}; not read (etcd fails or hangs opening it): move it away`, expected: 'a regular file', found: n?.is ?? 'not a regular file' });
     }
   }
 

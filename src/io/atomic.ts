@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   fchmodSync,
   fchownSync,
   fstatSync,
@@ -31,6 +32,10 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, fsError } from '../errors.js';
+import { openRegularForRead } from './safe-open.js';
+
+/** Opening a directory (to fsync it): never blocks, even if the name turned out to be a FIFO. */
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK;
 
 /** Bytes per read/write when streaming a copy: bounds memory whatever the file size. */
 export const CHUNK_BYTES = 1 << 20;
@@ -132,7 +137,7 @@ export function removeStaleTemps(dir: string): string[] {
 export function fsyncDir(dir: string): void {
   let fd: number;
   try {
-    fd = openSync(dir, 'r');
+    fd = openSync(dir, DIR_FLAGS);
   } catch (e) {
     throw fsError(e, dir, 'opening the directory to fsync it');
   }
@@ -175,7 +180,7 @@ export function ensureDir(dir: string): void {
 }
 
 function fstatDir(d: string): void {
-  const fd = openSync(d, 'r');
+  const fd = openSync(d, DIR_FLAGS);
   try {
     if (!fstatSync(fd).isDirectory()) throw new IoError(`${d}: exists and is not a directory`);
   } finally {
@@ -233,16 +238,11 @@ export function copyRange(
   }
 }
 
-/** sha256 (lower-case hex) and size of a file, read in bounded chunks. */
+/** sha256 (lower-case hex) and size of a regular file (never a FIFO or a symlink's target), read in bounded chunks. */
 export function sha256File(path: string): { sha256: string; size: number } {
-  let fd: number;
+  const { fd, st } = openRegularForRead(path, 'hashing');
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fsError(e, path, 'opening to hash');
-  }
-  try {
-    const size = fstatSync(fd).size;
+    const size = st.size;
     const h = createHash('sha256');
     const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
     for (let done = 0; done < size; ) {
@@ -423,12 +423,7 @@ export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number):
 }
 
 function withOriginal<T>(path: string, f: (fd: number, orig: Original) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fsError(e, path, 'opening');
-  }
+  const { fd } = openRegularForRead(path, 'rewriting');
   try {
     return f(fd, statOriginal(fd, path));
   } finally {
