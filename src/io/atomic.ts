@@ -21,6 +21,7 @@ import {
   fchownSync,
   fstatSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -275,6 +276,23 @@ function statOriginal(fd: number, path: string): Original {
   }
 }
 
+/** How replaceVia finishes the file it built. */
+export interface ReplaceOptions {
+  /** chown the new file to this (only when running as root: a repaired file keeps etcd's user) */
+  owner?: { uid: number; gid: number } | undefined;
+  /**
+   * Never replace an existing `path`: the temp is hard-linked to it (link(2) fails if the name
+   * exists, even if it appeared a moment ago) instead of renamed over it. IoError if it exists.
+   */
+  noReplace?: boolean | undefined;
+  /**
+   * Called with the finished, fsynced temp file (fd still open for writing) just before it takes
+   * the real name. Return true to keep the fd open (the caller now owns it: e.g. it holds an OFD
+   * lock on the new inode, so a lock held on the old file carries over to the new one).
+   */
+  beforeRename?: ((fd: number, tmp: string) => boolean) | undefined;
+}
+
 /**
  * The one temp-then-rename sequence every writer here shares: create the temp (exclusively, after
  * removing a leftover of the same name), let `fill` write it, set the mode (and owner when root),
@@ -285,7 +303,7 @@ export function replaceVia(
   mode: number,
   pointPrefix: string,
   fill: (fd: number, tmp: string) => void,
-  owner?: { uid: number; gid: number },
+  opts: ReplaceOptions = {},
 ): void {
   const tmp = tempPathFor(path);
   const dir = dirname(path);
@@ -296,24 +314,35 @@ export function replaceVia(
   }
   let fd: number;
   try {
-    fd = openSync(tmp, 'wx', mode & 0o7777);
+    fd = openSync(tmp, 'wx', mode & 0o777);
   } catch (e) {
     throw fsError(e, tmp, 'creating the temp file');
   }
   let renamed = false;
   try {
+    let keepOpen = false;
     try {
       fill(fd, tmp);
-      fchmodSync(fd, mode & 0o7777); // openSync's mode is filtered by the umask
+      const owner = opts.owner;
       if (owner && typeof process.getuid === 'function' && process.getuid() === 0) fchownSync(fd, owner.uid, owner.gid);
+      // after chown (which clears set-id bits) and never beyond rwx: no set-id or sticky bit is ever created
+      fchmodSync(fd, mode & 0o777); // openSync's mode is filtered by the umask
       fsyncSync(fd);
+      keepOpen = opts.beforeRename?.(fd, tmp) ?? false;
     } finally {
-      closeSync(fd);
+      if (!keepOpen) closeSync(fd);
     }
     crashPoint(`${pointPrefix}:tmp-synced`);
     try {
-      renameSync(tmp, path);
+      if (opts.noReplace) {
+        linkSync(tmp, path); // never replaces: EEXIST if the name exists
+        renamed = true;
+        unlinkSync(tmp);
+      } else {
+        renameSync(tmp, path);
+      }
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`${path}: already exists; not replacing it`);
       throw fsError(e, path, `renaming ${basename(tmp)} over it`);
     }
     renamed = true;
@@ -339,9 +368,9 @@ export function replaceVia(
 export function writeFileAtomic(
   path: string,
   chunks: Iterable<Uint8Array> | ((write: (b: Uint8Array) => void) => void),
-  opts: { mode: number },
+  opts: { mode: number; noReplace?: boolean },
 ): void {
-  writeAtomicAs(path, chunks, opts.mode, 'write');
+  writeAtomicAs(path, chunks, opts.mode, 'write', { noReplace: opts.noReplace });
 }
 
 /** writeFileAtomic with its own crash-point names (the backup manifest uses `manifest:`). */
@@ -350,6 +379,7 @@ export function writeAtomicAs(
   chunks: Iterable<Uint8Array> | ((write: (b: Uint8Array) => void) => void),
   mode: number,
   pointPrefix: string,
+  opts: ReplaceOptions = {},
 ): void {
   replaceVia(path, mode, pointPrefix, (fd, tmp) => {
     let pos = 0;
@@ -362,7 +392,7 @@ export function writeAtomicAs(
     };
     if (typeof chunks === 'function') chunks(write);
     else for (const c of chunks) write(c);
-  });
+  }, opts);
 }
 
 /**
@@ -394,7 +424,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
           pos += n;
         }
       },
-      orig,
+      { owner: orig },
     );
   });
 }
@@ -417,7 +447,7 @@ export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number):
         crashPoint('append:copied');
         writeAll(fd, bytes, atOffset, tmp);
       },
-      orig,
+      { owner: orig },
     );
   });
 }
@@ -466,7 +496,7 @@ export function moveFile(src: string, dstDir: string): string {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e instanceof IoError ? e : fsError(e, src, `moving it to ${dstDir}`);
   }
   withOriginal(src, (srcFd, orig) => {
-    replaceVia(dst, orig.mode, 'move-copy', (fd, tmp) => copyRange(srcFd, src, fd, tmp, orig.size), orig);
+    replaceVia(dst, orig.mode, 'move-copy', (fd, tmp) => copyRange(srcFd, src, fd, tmp, orig.size), { owner: orig });
   });
   crashPoint('move:copied');
   unlinkOrThrow(src);

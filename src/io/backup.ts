@@ -31,7 +31,7 @@ import {
   rmSync,
   unlinkSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { IoError, NotEtcdError, UsageError, fsError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import {
@@ -44,6 +44,7 @@ import {
   sha256File,
   writeAtomicAs,
 } from './atomic.js';
+import { isInside, realish } from './paths.js';
 import {
   BACKUP_FORMAT,
   BackupManifest,
@@ -110,27 +111,6 @@ function exists(p: string): boolean {
 
 function modeString(mode: number): string {
   return '0' + (mode & 0o7777).toString(8).padStart(3, '0');
-}
-
-function isInside(child: string, parent: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || !(r === '..' || r.startsWith('..' + sep) || isAbsolute(r));
-}
-
-/** The real path of `p`, or of its nearest existing ancestor with the rest appended. */
-function realish(p: string): string {
-  const rest: string[] = [];
-  let d = resolve(p);
-  for (;;) {
-    try {
-      return join(realpathSync(d), ...rest.reverse());
-    } catch {
-      const up = dirname(d);
-      if (up === d) return resolve(p);
-      rest.push(basename(d));
-      d = up;
-    }
-  }
 }
 
 function checkRelPath(relPath: string): void {
