@@ -78,20 +78,28 @@ export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 const crashHits = new Map<string, number>();
 
-/**
- * Die here, now, by SIGKILL, when `WAL_DOCTOR_CRASH_AT` names this point (`name`, or `name#n` for the
- * n-th time it is reached). A no-op otherwise. For crash tests only; costs one env lookup.
- */
-export function crashPoint(name: string): void {
-  const want = process.env['WAL_DOCTOR_CRASH_AT'];
-  if (!want) return;
+/** True the n-th time `name` is reached when `want` is `name` or `name#n`. */
+function hitPoint(env: string, want: string | undefined, name: string): boolean {
+  if (!want) return false;
   const hash = want.lastIndexOf('#');
   const wantName = hash > 0 ? want.slice(0, hash) : want;
-  if (wantName !== name) return;
+  if (wantName !== name) return false;
   const nth = hash > 0 ? Number(want.slice(hash + 1)) : 1;
-  const hit = (crashHits.get(name) ?? 0) + 1;
-  crashHits.set(name, hit);
-  if (hit === nth) process.kill(process.pid, 'SIGKILL');
+  const key = `${env}:${name}`;
+  const hit = (crashHits.get(key) ?? 0) + 1;
+  crashHits.set(key, hit);
+  return hit === nth;
+}
+
+/**
+ * Die here, now, by SIGKILL, when `WAL_DOCTOR_CRASH_AT` names this point (`name`, or `name#n` for the
+ * n-th time it is reached). With `WAL_DOCTOR_STOP_AT` the process stops itself (SIGSTOP) instead,
+ * so a test can change the world (fill the disk) at exactly this point and let it go on (SIGCONT).
+ * A no-op otherwise. For tests only; costs two env lookups.
+ */
+export function crashPoint(name: string): void {
+  if (hitPoint('crash', process.env['WAL_DOCTOR_CRASH_AT'], name)) process.kill(process.pid, 'SIGKILL');
+  if (hitPoint('stop', process.env['WAL_DOCTOR_STOP_AT'], name)) process.kill(process.pid, 'SIGSTOP');
 }
 
 /** `.<name>.wal-doctor-tmp-<pid>`: where a new version of `<name>` is built. */

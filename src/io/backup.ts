@@ -45,6 +45,7 @@ import {
   writeAtomicAs,
 } from './atomic.js';
 import { isInside, realish } from './paths.js';
+import { assertFreeSpace } from './space.js';
 import {
   BACKUP_FORMAT,
   BackupManifest,
@@ -64,6 +65,12 @@ export interface CreateBackupOptions {
   /** the repair plan, stored in the manifest; must survive JSON.stringify */
   plan: unknown;
   now?: Date;
+  /**
+   * Checked against the free space (statfs) before the first byte of the backup is written:
+   * what the backup will hold, and what the repair will write in the data dir besides (its
+   * largest temp file). A shortfall is an IoError naming the numbers; nothing is written.
+   */
+  space?: { backupBytes: number; dataDirBytes: number };
 }
 
 /** A backup being built, then committed, then journaling the repair. */
@@ -86,6 +93,17 @@ export interface Backup {
   markApplied(step: string): void;
   /** Record that every step was applied. */
   finish(): void;
+  /**
+   * Before commit only: delete the unfinished backup (a failure while it was being written, e.g. a
+   * full disk, must not leave a partial copy filling the disk). A no-op after commit.
+   */
+  abort(): void;
+  /**
+   * After commit, when no step was journaled yet and the first step failed: if every saved file
+   * still holds its original bytes (and nothing the repair was to create exists), the backup saves
+   * nothing, so it is deleted and true returned; otherwise it is kept (false). Never throws.
+   */
+  discardIfUnused(): boolean;
 }
 
 const MANIFEST = 'manifest.json';
@@ -268,6 +286,13 @@ export function createBackup(dataDir: string, opts: CreateBackupOptions): Backup
     for (let n = 2; exists(dir) || exists(dir + '.tmp'); n++) dir = `${base}-${n}`;
   }
 
+  if (opts.space) {
+    assertFreeSpace([
+      { dir: dirname(dir), bytes: opts.space.backupBytes, what: 'the backup' },
+      { dir: data, bytes: opts.space.dataDirBytes, what: "the repair's temp files" },
+    ]);
+  }
+
   const tmp = dir + '.tmp';
   ensureDir(tmp);
   const manifest: BackupManifest = {
@@ -283,7 +308,12 @@ export function createBackup(dataDir: string, opts: CreateBackupOptions): Backup
     files: [],
     applied: [],
   };
-  writeManifest(tmp, manifest);
+  try {
+    writeManifest(tmp, manifest);
+  } catch (e) {
+    discardDir(tmp);
+    throw e;
+  }
   crashPoint('backup:dir-created');
   return new BackupSession(data, dir, manifest);
 }
@@ -408,9 +438,11 @@ class BackupSession implements Backup {
     this.where = this.dir;
     crashPoint('backup:renamed');
     fsyncDir(dirname(this.dir));
-    this.m.state = 'committed';
-    this.m.committedAt = isoNow();
-    writeManifest(this.dir, this.m);
+    // In memory only once on disk: if this write fails the backup is still `building` (abort() removes it).
+    const committed: BackupManifest = { ...this.m, state: 'committed', committedAt: isoNow() };
+    writeManifest(this.dir, committed);
+    this.m.state = committed.state;
+    this.m.committedAt = committed.committedAt;
     crashPoint('backup:committed');
   }
 
@@ -425,6 +457,38 @@ class BackupSession implements Backup {
     if (this.m.state !== 'committed') throw new Error('backup: finish() before commit()');
     this.m.finishedAt = isoNow();
     writeManifest(this.dir, this.m);
+  }
+
+  discardIfUnused(): boolean {
+    if (this.m.state !== 'committed' || this.m.applied.length > 0) return false;
+    try {
+      for (const f of this.m.files) {
+        const p = join(this.dataDir, f.path);
+        const st = lstatSync(p, { throwIfNoEntry: false });
+        if (f.action === 'created') {
+          if (st !== undefined) return false;
+          continue;
+        }
+        if (!st?.isFile() || st.size !== f.size || sha256File(p).sha256 !== f.sha256) return false;
+      }
+      discardDir(this.dir);
+      fsyncDir(dirname(this.dir));
+      return true;
+    } catch {
+      return false; // when in doubt, keep it
+    }
+  }
+
+  abort(): void {
+    if (this.m.state !== 'building') return;
+    // Not a backup yet (the data dir is untouched): nothing in it is the only copy of anything.
+    // commit() may have renamed it already and failed on the manifest: then it is at `dir`.
+    discardDir(this.where);
+    try {
+      fsyncDir(dirname(this.where));
+    } catch {
+      // removed; the fsync only makes that durable
+    }
   }
 }
 

@@ -6,10 +6,11 @@
  * Killed during step 2: every file is either old or new, never half written; `undo` restores
  * the originals, and a rerun of `repair` plans only what is left.
  */
-import { readdirSync, rmdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated } from '../io/atomic.js';
-import { createBackup, removeIncompleteBackups } from '../io/backup.js';
+import { createBackup, removeIncompleteBackups, type Backup } from '../io/backup.js';
+import { blocksOf } from '../io/space.js';
 import { fsError } from '../errors.js';
 import type { RepairPlan } from './plan.js';
 import { appendBytes } from './records.js';
@@ -46,22 +47,71 @@ export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): 
   // and backups that were never committed (the data dir was not touched by them).
   for (const d of new Set([root, ...plan.actions.map((a) => dirname(join(root, a.file)))])) removeStaleTemps(d);
   removeIncompleteBackups(root);
-  const backup = createBackup(root, { plan, ...(opts.backupDir !== undefined ? { backupDir: opts.backupDir } : {}) });
-
-  // 1. Everything the plan touches is saved before the first byte changes.
-  const saved = new Set<string>();
   const targets = plan.actions.map((a) => (a.kind === 'set-aside' ? filesUnder(root, a.file) : { files: [a.file], dirs: [] }));
-  plan.actions.forEach((a, i) => {
-    for (const f of targets[i]!.files) {
-      if (saved.has(f)) continue;
-      saved.add(f);
-      backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'append-records' ? 'rewritten' : 'removed');
-    }
-  });
-  backup.commit();
+  const appended = plan.actions.map((a) => (a.kind === 'append-records' ? appendBytes(a) : undefined));
 
-  // 2. The changes, each atomic and journaled.
+  // Room for the copies and for the largest temp file a step builds (one at a time; the old file's
+  // blocks are freed when the new one is renamed over it) — checked before the first byte is written.
+  const sizes = new Map<string, number>();
+  const sizeOf = (rel: string): number => {
+    let n = sizes.get(rel);
+    if (n === undefined) {
+      try {
+        n = lstatSync(join(root, rel)).size;
+      } catch (e) {
+        throw fsError(e, join(root, rel), 'reading its size');
+      }
+      sizes.set(rel, n);
+    }
+    return n;
+  };
+  const backupBytes = [...new Set(targets.flatMap((t) => t.files))].reduce((sum, f) => sum + blocksOf(sizeOf(f)), 0);
+  const dataDirBytes = plan.actions.reduce((most, a, i) => {
+    const temp =
+      a.kind === 'truncate-segment' ? a.zeroFillTo : a.kind === 'append-records' ? Math.max(sizeOf(a.file), a.atOffset + appended[i]!.length) : 0;
+    return Math.max(most, blocksOf(temp));
+  }, 0);
+  const backup = createBackup(root, { plan, space: { backupBytes, dataDirBytes }, ...(opts.backupDir !== undefined ? { backupDir: opts.backupDir } : {}) });
+
+  // 1. Everything the plan touches is saved before the first byte changes. A failure on the way
+  //    (a full disk) removes the unfinished backup: the data dir was not touched.
+  try {
+    const saved = new Set<string>();
+    plan.actions.forEach((a, i) => {
+      for (const f of targets[i]!.files) {
+        if (saved.has(f)) continue;
+        saved.add(f);
+        backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'append-records' ? 'rewritten' : 'removed');
+      }
+    });
+    backup.commit();
+  } catch (e) {
+    backup.abort();
+    throw e;
+  }
+
+  // 2. The changes, each atomic and journaled. A first step that fails (a full disk) changes
+  //    nothing (its temp is removed, the real name untouched): then the backup saves nothing and
+  //    is removed too, leaving the disk as it was. After that, the backup is what undo needs.
   const applied: string[] = [];
+  try {
+    applySteps(plan, root, targets, appended, backup, applied);
+  } catch (e) {
+    if (applied.length === 0) backup.discardIfUnused();
+    throw e;
+  }
+  backup.finish();
+  return { backupDir: backup.dir, applied };
+}
+
+function applySteps(
+  plan: RepairPlan,
+  root: string,
+  targets: { files: string[]; dirs: string[] }[],
+  appended: (Uint8Array | undefined)[],
+  backup: Backup,
+  applied: string[],
+): void {
   plan.actions.forEach((a, i) => {
     const abs = join(root, a.file);
     switch (a.kind) {
@@ -69,7 +119,7 @@ export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): 
         replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo });
         break;
       case 'append-records':
-        appendAtomic(abs, appendBytes(a), a.atOffset);
+        appendAtomic(abs, appended[i]!, a.atOffset);
         break;
       case 'set-aside': {
         const t = targets[i]!;
@@ -90,6 +140,4 @@ export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): 
     applied.push(step);
     crashPoint('repair:step-applied');
   });
-  backup.finish();
-  return { backupDir: backup.dir, applied };
 }
