@@ -409,7 +409,7 @@ export function writeAtomicAs(
  * cut after its last good record and zero-filled as etcd preallocates. Atomic, streamed in
  * CHUNK_BYTES pieces, keeping the file's mode (and owner when run as root).
  */
-export function replaceWithTruncated(path: string, keepBytes: number, opts: { zeroFillTo?: number } = {}): void {
+export function replaceWithTruncated(path: string, keepBytes: number, opts: { zeroFillTo?: number; beforeRename?: ReplaceOptions['beforeRename'] } = {}): void {
   withOriginal(path, (srcFd, orig) => {
     const end = opts.zeroFillTo ?? orig.size;
     if (!Number.isSafeInteger(keepBytes) || keepBytes < 0 || keepBytes > orig.size) {
@@ -432,7 +432,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
           pos += n;
         }
       },
-      { owner: orig },
+      { owner: orig, beforeRename: opts.beforeRename },
     );
   });
 }
@@ -441,7 +441,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
  * Replace `path` with a copy of itself that has `bytes` written at `atOffset` (which may extend
  * it), atomically, keeping mode and owner. Used to add records in the zero-filled end of a segment.
  */
-export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number): void {
+export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number, opts: { beforeRename?: ReplaceOptions['beforeRename'] } = {}): void {
   withOriginal(path, (srcFd, orig) => {
     if (!Number.isSafeInteger(atOffset) || atOffset < 0 || atOffset > orig.size) {
       throw new Error(`appendAtomic(${path}): offset ${atOffset} outside the file (0..${orig.size})`);
@@ -455,7 +455,7 @@ export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number):
         crashPoint('append:copied');
         writeAll(fd, bytes, atOffset, tmp);
       },
-      { owner: orig },
+      { owner: orig, beforeRename: opts.beforeRename },
     );
   });
 }

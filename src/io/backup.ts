@@ -41,6 +41,7 @@ import {
   fsyncDir,
   removeStaleTemps,
   replaceVia,
+  type ReplaceOptions,
   sha256File,
   writeAtomicAs,
 } from './atomic.js';
@@ -508,7 +509,7 @@ export interface UndoResult {
  * refuses (changing nothing) if anything is missing or does not match. Idempotent; after a crash
  * during undo, running it again finishes the job.
  */
-export function undo(backupDir: string): UndoResult {
+export function undo(backupDir: string, opts: { beforeRename?: ReplaceOptions['beforeRename'] } = {}): UndoResult {
   const dir = resolve(backupDir);
   const m = readBackupManifest(dir);
   if (m.state !== 'committed') {
@@ -567,7 +568,7 @@ export function undo(backupDir: string): UndoResult {
   // 3. write
   const restored: string[] = [];
   for (const f of toRestore) {
-    restoreOne(dir, data, f);
+    restoreOne(dir, data, f, opts.beforeRename);
     restored.push(f.path);
     crashPoint('undo:file-restored');
   }
@@ -603,7 +604,7 @@ function currentState(p: string): { sha256: string; mode: string } | undefined {
   return { sha256: sha256File(p).sha256, mode: modeString(st.mode) };
 }
 
-function restoreOne(backupDir: string, data: string, f: SavedFileEntry): void {
+function restoreOne(backupDir: string, data: string, f: SavedFileEntry, beforeRename: ReplaceOptions['beforeRename']): void {
   const target = join(data, f.path);
   const copy = join(backupDir, f.copy);
   ensureDir(dirname(target));
@@ -627,7 +628,7 @@ function restoreOne(backupDir: string, data: string, f: SavedFileEntry): void {
       if (back.sha256 !== f.sha256 || back.size !== f.size) {
         throw new IoError(`${tmp}: reads back as sha256 ${back.sha256} (${back.size} bytes), expected ${f.sha256}; ${target} left as it was`);
       }
-    });
+    }, { beforeRename });
   } finally {
     closeSync(srcFd);
   }

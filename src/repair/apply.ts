@@ -8,7 +8,7 @@
  */
 import { lstatSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated } from '../io/atomic.js';
+import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated, type ReplaceOptions } from '../io/atomic.js';
 import { createBackup, removeIncompleteBackups, type Backup } from '../io/backup.js';
 import { blocksOf } from '../io/space.js';
 import { fsError } from '../errors.js';
@@ -40,7 +40,13 @@ function filesUnder(root: string, rel: string): { files: string[]; dirs: string[
   return out;
 }
 
-export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): ApplyResult {
+export interface ApplyOptions {
+  backupDir?: string;
+  /** given each new file before it takes its name (the caller's locks follow the file: see lockEtcdFiles) */
+  beforeRename?: ReplaceOptions['beforeRename'];
+}
+
+export function applyPlan(plan: RepairPlan, opts: ApplyOptions = {}): ApplyResult {
   if (plan.refusal) throw new Error('applyPlan: the plan was refused'); // a bug in the caller
   const root = plan.dataDir;
   // Leftovers of an earlier run killed mid-way: temp files of ours (never referenced by anything)
@@ -95,7 +101,7 @@ export function applyPlan(plan: RepairPlan, opts: { backupDir?: string } = {}): 
   //    is removed too, leaving the disk as it was. After that, the backup is what undo needs.
   const applied: string[] = [];
   try {
-    applySteps(plan, root, targets, appended, backup, applied);
+    applySteps(plan, root, targets, appended, backup, applied, opts.beforeRename);
   } catch (e) {
     if (applied.length === 0) backup.discardIfUnused();
     throw e;
@@ -111,15 +117,16 @@ function applySteps(
   appended: (Uint8Array | undefined)[],
   backup: Backup,
   applied: string[],
+  beforeRename: ReplaceOptions['beforeRename'],
 ): void {
   plan.actions.forEach((a, i) => {
     const abs = join(root, a.file);
     switch (a.kind) {
       case 'truncate-segment':
-        replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo });
+        replaceWithTruncated(abs, a.keepBytes, { zeroFillTo: a.zeroFillTo, beforeRename });
         break;
       case 'append-records':
-        appendAtomic(abs, appended[i]!, a.atOffset);
+        appendAtomic(abs, appended[i]!, a.atOffset, { beforeRename });
         break;
       case 'set-aside': {
         const t = targets[i]!;
