@@ -6,7 +6,7 @@
  * Killed during step 2: every file is either old or new, never half written; `undo` restores
  * the originals, and a rerun of `repair` plans only what is left.
  */
-import { lstatSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, replaceWithTruncated, type ReplaceOptions } from '../io/atomic.js';
 import { createBackup, removeIncompleteBackups, type Backup } from '../io/backup.js';
@@ -25,7 +25,7 @@ function filesUnder(root: string, rel: string): { files: string[]; dirs: string[
   const abs = join(root, rel);
   let st;
   try {
-    st = statSync(abs);
+    st = lstatSync(abs); // never into a symlinked dir: its files are not the data dir's
   } catch (e) {
     throw fsError(e, abs, 'reading what to set aside');
   }
@@ -89,6 +89,8 @@ export function applyPlan(plan: RepairPlan, opts: ApplyOptions = {}): ApplyResul
         saved.add(f);
         backup.saveOriginal(f, a.kind === 'truncate-segment' ? 'truncated' : a.kind === 'append-records' ? 'rewritten' : 'removed');
       }
+      // directories the step removes: undo recreates them with their owner, mode and mtime
+      for (const d of targets[i]!.dirs) backup.saveDir(d);
     });
     backup.commit();
   } catch (e) {
