@@ -637,6 +637,23 @@ interface Owner {
 }
 
 /**
+ * The checks `undo` makes on the backup before it looks at any file: the backup dir and manifest
+ * trusted (ours or root's, not writable by others, not symlinks), the manifest valid and committed,
+ * the data dir it names an etcd data dir (its real path is returned). Callers that lock the data dir
+ * before undo run this first, so a crafted manifest never makes them touch anything.
+ */
+export function undoTarget(backupDir: string): { dir: string; manifest: BackupManifest; dataDir: string } {
+  const dir = resolve(backupDir);
+  assertTrusted(dir, 'backup dir', dir);
+  if (exists(join(dir, MANIFEST))) assertTrusted(join(dir, MANIFEST), 'manifest', dir);
+  const m = readBackupManifest(dir);
+  if (m.state !== 'committed') {
+    throw new IoError(`${dir}: incomplete backup (the repair stopped before changing anything in ${m.dataDir}); nothing to undo — delete it`);
+  }
+  return { dir, manifest: m, dataDir: trustedDataDir(m, dir) };
+}
+
+/**
  * Put the data dir back as it was before the repair: every saved file byte for byte with its owner,
  * group, mode and mtime (atomically; sha256 checked on the backup copy before and on the written
  * file after), files the repair created deleted, removed directories recreated, and every directory
@@ -649,14 +666,7 @@ interface Owner {
  * must match. Idempotent; after a crash during undo, running it again finishes the job.
  */
 export function undo(backupDir: string, opts: { beforeRename?: ReplaceOptions['beforeRename'] } = {}): UndoResult {
-  const dir = resolve(backupDir);
-  assertTrusted(dir, 'backup dir', dir);
-  if (exists(join(dir, MANIFEST))) assertTrusted(join(dir, MANIFEST), 'manifest', dir);
-  const m = readBackupManifest(dir);
-  if (m.state !== 'committed') {
-    throw new IoError(`${dir}: incomplete backup (the repair stopped before changing anything in ${m.dataDir}); nothing to undo — delete it`);
-  }
-  const data = trustedDataDir(m, dir);
+  const { dir, manifest: m, dataDir: data } = undoTarget(backupDir);
   const v1 = m.format === BACKUP_FORMAT_V1;
 
   // 1. verify everything before writing anything

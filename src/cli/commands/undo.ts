@@ -9,8 +9,10 @@ export function registerUndo(program: Command): void {
     .argument('<backup-dir>', 'the backup dir a repair printed')
     .option('--json', 'print what was restored as JSON')
     .action(async (backupDir: string, o: { json?: boolean }) => {
-      const { readBackupManifest, undo } = await import('../../io/backup.js');
-      const m = readBackupManifest(backupDir);
+      const { undo, undoTarget } = await import('../../io/backup.js');
+      // The backup is checked before the data dir it names is locked (or touched in any way).
+      const target = undoTarget(backupDir);
+      const m = { dataDir: target.dataDir };
       const lock = await acquireRepairLock(m.dataDir);
       let etcdLocks: EtcdFileLocks | undefined;
       try {
