@@ -179,6 +179,9 @@ function leftoverFindings(layout: Layout, add: (f: Finding) => void): void {
       add({ code: 'broken-copy', severity: 'info', file: f.path, message: `${f.path}: a copy etcd set aside after finding damage (it never reads or deletes it); keep it until the cluster is healthy` });
     } else if (f.role === 'unknown') {
       add({ code: 'unknown-file', severity: 'info', file: f.path, message: `${f.path}: not a file etcd writes here` });
+    } else if (f.role === 'not-regular') {
+      const n = layout.notRegular.find((x) => x.path === f.path);
+      add({ code: 'unknown-file', severity: 'error', file: f.path, message: `${f.path}: is ${n?.is ?? 'not a regular file'} where etcd keeps ${n?.expected ?? 'a file'}; not read (etcd fails or hangs opening it): move it away`, expected: 'a regular file', found: n?.is ?? 'not a regular file' });
     }
   }
 }

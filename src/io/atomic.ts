@@ -16,11 +16,13 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   existsSync,
   fchmodSync,
   fchownSync,
   fstatSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -32,6 +34,10 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, fsError } from '../errors.js';
+import { openRegularForRead } from './safe-open.js';
+
+/** Opening a directory (to fsync it): never blocks, even if the name turned out to be a FIFO. */
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK;
 
 /** Bytes per read/write when streaming a copy: bounds memory whatever the file size. */
 export const CHUNK_BYTES = 1 << 20;
@@ -77,20 +83,28 @@ export type CrashPointName = (typeof CRASH_POINTS)[number];
 
 const crashHits = new Map<string, number>();
 
-/**
- * Die here, now, by SIGKILL, when `WAL_DOCTOR_CRASH_AT` names this point (`name`, or `name#n` for the
- * n-th time it is reached). A no-op otherwise. For crash tests only; costs one env lookup.
- */
-export function crashPoint(name: string): void {
-  const want = process.env['WAL_DOCTOR_CRASH_AT'];
-  if (!want) return;
+/** True the n-th time `name` is reached when `want` is `name` or `name#n`. */
+function hitPoint(env: string, want: string | undefined, name: string): boolean {
+  if (!want) return false;
   const hash = want.lastIndexOf('#');
   const wantName = hash > 0 ? want.slice(0, hash) : want;
-  if (wantName !== name) return;
+  if (wantName !== name) return false;
   const nth = hash > 0 ? Number(want.slice(hash + 1)) : 1;
-  const hit = (crashHits.get(name) ?? 0) + 1;
-  crashHits.set(name, hit);
-  if (hit === nth) process.kill(process.pid, 'SIGKILL');
+  const key = `${env}:${name}`;
+  const hit = (crashHits.get(key) ?? 0) + 1;
+  crashHits.set(key, hit);
+  return hit === nth;
+}
+
+/**
+ * Die here, now, by SIGKILL, when `WAL_DOCTOR_CRASH_AT` names this point (`name`, or `name#n` for the
+ * n-th time it is reached). With `WAL_DOCTOR_STOP_AT` the process stops itself (SIGSTOP) instead,
+ * so a test can change the world (fill the disk) at exactly this point and let it go on (SIGCONT).
+ * A no-op otherwise. For tests only; costs two env lookups.
+ */
+export function crashPoint(name: string): void {
+  if (hitPoint('crash', process.env['WAL_DOCTOR_CRASH_AT'], name)) process.kill(process.pid, 'SIGKILL');
+  if (hitPoint('stop', process.env['WAL_DOCTOR_STOP_AT'], name)) process.kill(process.pid, 'SIGSTOP');
 }
 
 /** `.<name>.wal-doctor-tmp-<pid>`: where a new version of `<name>` is built. */
@@ -137,7 +151,7 @@ export function removeStaleTemps(dir: string): string[] {
 export function fsyncDir(dir: string): void {
   let fd: number;
   try {
-    fd = openSync(dir, 'r');
+    fd = openSync(dir, DIR_FLAGS);
   } catch (e) {
     throw fsError(e, dir, 'opening the directory to fsync it');
   }
@@ -180,7 +194,7 @@ export function ensureDir(dir: string): void {
 }
 
 function fstatDir(d: string): void {
-  const fd = openSync(d, 'r');
+  const fd = openSync(d, DIR_FLAGS);
   try {
     if (!fstatSync(fd).isDirectory()) throw new IoError(`${d}: exists and is not a directory`);
   } finally {
@@ -238,16 +252,11 @@ export function copyRange(
   }
 }
 
-/** sha256 (lower-case hex) and size of a file, read in bounded chunks. */
+/** sha256 (lower-case hex) and size of a regular file (never a FIFO or a symlink's target), read in bounded chunks. */
 export function sha256File(path: string): { sha256: string; size: number } {
-  let fd: number;
+  const { fd, st } = openRegularForRead(path, 'hashing');
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fsError(e, path, 'opening to hash');
-  }
-  try {
-    const size = fstatSync(fd).size;
+    const size = st.size;
     const h = createHash('sha256');
     const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
     for (let done = 0; done < size; ) {
@@ -280,6 +289,23 @@ function statOriginal(fd: number, path: string): Original {
   }
 }
 
+/** How replaceVia finishes the file it built. */
+export interface ReplaceOptions {
+  /** chown the new file to this (only when running as root: a repaired file keeps etcd's user) */
+  owner?: { uid: number; gid: number } | undefined;
+  /**
+   * Never replace an existing `path`: the temp is hard-linked to it (link(2) fails if the name
+   * exists, even if it appeared a moment ago) instead of renamed over it. IoError if it exists.
+   */
+  noReplace?: boolean | undefined;
+  /**
+   * Called with the finished, fsynced temp file (fd still open for writing) just before it takes
+   * the real name. Return true to keep the fd open (the caller now owns it: e.g. it holds an OFD
+   * lock on the new inode, so a lock held on the old file carries over to the new one).
+   */
+  beforeRename?: ((fd: number, tmp: string) => boolean) | undefined;
+}
+
 /**
  * The one temp-then-rename sequence every writer here shares: create the temp (exclusively, after
  * removing a leftover of the same name), let `fill` write it, set the mode (and owner when root),
@@ -290,7 +316,7 @@ export function replaceVia(
   mode: number,
   pointPrefix: string,
   fill: (fd: number, tmp: string) => void,
-  owner?: { uid: number; gid: number },
+  opts: ReplaceOptions = {},
 ): void {
   const tmp = tempPathFor(path);
   const dir = dirname(path);
@@ -301,24 +327,35 @@ export function replaceVia(
   }
   let fd: number;
   try {
-    fd = openSync(tmp, 'wx', mode & 0o7777);
+    fd = openSync(tmp, 'wx', mode & 0o777);
   } catch (e) {
     throw fsError(e, tmp, 'creating the temp file');
   }
   let renamed = false;
   try {
+    let keepOpen = false;
     try {
       fill(fd, tmp);
-      fchmodSync(fd, mode & 0o7777); // openSync's mode is filtered by the umask
+      const owner = opts.owner;
       if (owner && typeof process.getuid === 'function' && process.getuid() === 0) fchownSync(fd, owner.uid, owner.gid);
+      // after chown (which clears set-id bits) and never beyond rwx: no set-id or sticky bit is ever created
+      fchmodSync(fd, mode & 0o777); // openSync's mode is filtered by the umask
       fsyncSync(fd);
+      keepOpen = opts.beforeRename?.(fd, tmp) ?? false;
     } finally {
-      closeSync(fd);
+      if (!keepOpen) closeSync(fd);
     }
     crashPoint(`${pointPrefix}:tmp-synced`);
     try {
-      renameSync(tmp, path);
+      if (opts.noReplace) {
+        linkSync(tmp, path); // never replaces: EEXIST if the name exists
+        renamed = true;
+        unlinkSync(tmp);
+      } else {
+        renameSync(tmp, path);
+      }
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`${path}: already exists; not replacing it`);
       throw fsError(e, path, `renaming ${basename(tmp)} over it`);
     }
     renamed = true;
@@ -344,9 +381,9 @@ export function replaceVia(
 export function writeFileAtomic(
   path: string,
   chunks: Iterable<Uint8Array> | ((write: (b: Uint8Array) => void) => void),
-  opts: { mode: number },
+  opts: { mode: number; noReplace?: boolean },
 ): void {
-  writeAtomicAs(path, chunks, opts.mode, 'write');
+  writeAtomicAs(path, chunks, opts.mode, 'write', { noReplace: opts.noReplace });
 }
 
 /** writeFileAtomic with its own crash-point names (the backup manifest uses `manifest:`). */
@@ -355,6 +392,7 @@ export function writeAtomicAs(
   chunks: Iterable<Uint8Array> | ((write: (b: Uint8Array) => void) => void),
   mode: number,
   pointPrefix: string,
+  opts: ReplaceOptions = {},
 ): void {
   replaceVia(path, mode, pointPrefix, (fd, tmp) => {
     let pos = 0;
@@ -367,7 +405,7 @@ export function writeAtomicAs(
     };
     if (typeof chunks === 'function') chunks(write);
     else for (const c of chunks) write(c);
-  });
+  }, opts);
 }
 
 /**
@@ -376,7 +414,7 @@ export function writeAtomicAs(
  * cut after its last good record and zero-filled as etcd preallocates. Atomic, streamed in
  * CHUNK_BYTES pieces, keeping the file's mode (and owner when run as root).
  */
-export function replaceWithTruncated(path: string, keepBytes: number, opts: { zeroFillTo?: number } = {}): void {
+export function replaceWithTruncated(path: string, keepBytes: number, opts: { zeroFillTo?: number; beforeRename?: ReplaceOptions['beforeRename'] } = {}): void {
   withOriginal(path, (srcFd, orig) => {
     const end = opts.zeroFillTo ?? orig.size;
     if (!Number.isSafeInteger(keepBytes) || keepBytes < 0 || keepBytes > orig.size) {
@@ -399,7 +437,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
           pos += n;
         }
       },
-      orig,
+      { owner: orig, beforeRename: opts.beforeRename },
     );
   });
 }
@@ -408,7 +446,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
  * Replace `path` with a copy of itself that has `bytes` written at `atOffset` (which may extend
  * it), atomically, keeping mode and owner. Used to add records in the zero-filled end of a segment.
  */
-export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number): void {
+export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number, opts: { beforeRename?: ReplaceOptions['beforeRename'] } = {}): void {
   withOriginal(path, (srcFd, orig) => {
     if (!Number.isSafeInteger(atOffset) || atOffset < 0 || atOffset > orig.size) {
       throw new Error(`appendAtomic(${path}): offset ${atOffset} outside the file (0..${orig.size})`);
@@ -422,18 +460,13 @@ export function appendAtomic(path: string, bytes: Uint8Array, atOffset: number):
         crashPoint('append:copied');
         writeAll(fd, bytes, atOffset, tmp);
       },
-      orig,
+      { owner: orig, beforeRename: opts.beforeRename },
     );
   });
 }
 
 function withOriginal<T>(path: string, f: (fd: number, orig: Original) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw fsError(e, path, 'opening');
-  }
+  const { fd } = openRegularForRead(path, 'rewriting');
   try {
     return f(fd, statOriginal(fd, path));
   } finally {
@@ -476,7 +509,7 @@ export function moveFile(src: string, dstDir: string): string {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e instanceof IoError ? e : fsError(e, src, `moving it to ${dstDir}`);
   }
   withOriginal(src, (srcFd, orig) => {
-    replaceVia(dst, orig.mode, 'move-copy', (fd, tmp) => copyRange(srcFd, src, fd, tmp, orig.size), orig);
+    replaceVia(dst, orig.mode, 'move-copy', (fd, tmp) => copyRange(srcFd, src, fd, tmp, orig.size), { owner: orig });
   });
   crashPoint('move:copied');
   unlinkOrThrow(src);
@@ -513,7 +546,13 @@ export function removeFile(path: string): boolean {
  * trip on. `produce` may read the original file: it stays in place until the rename. Returns the
  * offset where the produced bytes end.
  */
-export function rewriteTail(path: string, keepBytes: number, produce: (emit: (b: Uint8Array) => void) => void, size: number): number {
+export function rewriteTail(
+  path: string,
+  keepBytes: number,
+  produce: (emit: (b: Uint8Array) => void) => void,
+  size: number,
+  opts: { beforeRename?: ReplaceOptions['beforeRename'] } = {},
+): number {
   return withOriginal(path, (srcFd, orig) => {
     if (!Number.isSafeInteger(keepBytes) || keepBytes < 0 || keepBytes > orig.size) {
       throw new Error(`rewriteTail(${path}): keepBytes ${keepBytes} outside the file (0..${orig.size})`);
@@ -538,7 +577,7 @@ export function rewriteTail(path: string, keepBytes: number, produce: (emit: (b:
           pos += n;
         }
       },
-      orig,
+      { owner: orig, beforeRename: opts.beforeRename },
     );
     return at;
   });

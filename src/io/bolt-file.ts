@@ -1,9 +1,10 @@
 /**
  * A bbolt file on disk as a PageSource: positioned reads (fs.readSync) through a small cache of
  * aligned blocks, so walking a tree rereads branch pages from memory while a multi-GB db never is
- * loaded whole. Read-only: the file is opened with 'r' and never written.
+ * loaded whole. Read-only: the file is opened O_RDONLY|O_NONBLOCK|O_NOFOLLOW, checked to be a regular
+ * file, and never written.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { openBolt } from '../format/bbolt/db.js';
 import type { BoltDb, OpenOptions } from '../format/bbolt/db.js';
@@ -11,6 +12,7 @@ import type { PageSource } from '../format/bbolt/page.js';
 import { verifySnapshotTrailer, withoutTrailer } from '../format/bbolt/snapshot-file.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
 import { IoError } from '../errors.js';
+import { fileKind } from './safe-open.js';
 
 /**
  * An I/O failure on a bbolt file: an IoError (src/errors.ts, exit code "io") that also carries the
@@ -22,9 +24,10 @@ export class BoltFileError extends IoError {
     readonly path: string,
     readonly op: string,
     cause: unknown,
+    message?: string,
   ) {
     const code = (cause as { code?: string } | undefined)?.code;
-    super(`${path}: ${op} failed: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
+    super(message ?? `${path}: ${op} failed: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`);
     this.code = code;
   }
 }
@@ -56,17 +59,28 @@ export class BoltFile implements PageSource {
     this.onProgress = options.onProgress;
     this.blockSize = options.blockSize ?? 64 * 1024;
     this.cacheBlocks = Math.max(1, options.cacheBlocks ?? 64);
+    // Only a regular file (a FIFO or device named db would block or never end), see safe-open.ts.
+    let fd: number;
     try {
-      this.fd = openSync(path, 'r');
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new BoltFileError(path, 'open', e, `${path}: is a symbolic link, expected a regular file; not following it`);
       throw new BoltFileError(path, 'open', e);
     }
+    let st: Stats;
     try {
-      this.size = fstatSync(this.fd).size;
+      st = fstatSync(fd);
     } catch (e) {
-      this.close();
+      closeSync(fd);
       throw new BoltFileError(path, 'stat', e);
     }
+    if (!st.isFile()) {
+      closeSync(fd);
+      const code = st.isDirectory() ? 'EISDIR' : 'ENOTREG';
+      throw new BoltFileError(path, 'open', { code }, `${path}: is ${fileKind(st)}, expected a regular file (a bbolt db); not reading it (${code})`);
+    }
+    this.fd = fd;
+    this.size = st.size;
   }
 
   read(offset: number, length: number): Uint8Array {

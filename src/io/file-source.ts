@@ -1,22 +1,21 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { ByteSource } from '../format/bytes.js';
 import { fsError } from '../errors.js';
+import { openRegularForRead } from './safe-open.js';
 
 /**
  * A read-only ByteSource over a file, read with positioned reads (no whole-file buffering).
- * The caller closes it.
+ * Only a regular file is opened (O_NONBLOCK|O_NOFOLLOW, then fstat): a FIFO, device or symlink
+ * is an IoError naming it, never a read that blocks. The caller closes it.
  */
 export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number | undefined;
 
   constructor(readonly path: string) {
-    try {
-      this.fd = openSync(path, 'r');
-      this.size = fstatSync(this.fd).size;
-    } catch (e) {
-      throw fsError(e, path, 'opening');
-    }
+    const { fd, st } = openRegularForRead(path);
+    this.fd = fd;
+    this.size = st.size;
   }
 
   read(offset: number, length: number): Uint8Array {

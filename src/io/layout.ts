@@ -1,11 +1,17 @@
 /**
  * Find what etcd wrote under a path: a data dir, a member dir, a WAL dir, or a single .wal,
  * .snap or bbolt file. Lists names and sizes only; decoding is inspect/'s job.
+ *
+ * Entries are lstat'ed, never stat'ed: a FIFO, socket, device, symlink, or a directory where etcd
+ * keeps a file is listed with role `not-regular` (and in `notRegular`, saying what it is and what
+ * etcd expects there) and is never handed on as a segment, .snap or db, so nothing ever opens it
+ * for reading (open(2) on a FIFO blocks until a writer comes).
  */
-import { closeSync, openSync, readSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, readSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { NotEtcdError, fsError } from '../errors.js';
 import { parseSnapDbName, parseSnapName, parseWalName } from '../format/wal/names.js';
+import { fileKind, openRegularForRead } from './safe-open.js';
 
 export type LayoutKind = 'data-dir' | 'member-dir' | 'wal-dir' | 'wal-file' | 'snap-file' | 'db-file';
 
@@ -22,6 +28,7 @@ export type FileRole =
   | 'db-tmp'
   | 'snap-tmp'
   | 'touch'
+  | 'not-regular'
   | 'unknown';
 
 export interface LayoutFile {
@@ -43,15 +50,32 @@ export interface Layout {
   snapFiles: string[];
   db: string | undefined;
   files: LayoutFile[];
+  /** Entries that are not what etcd keeps there (a FIFO named like a segment, a directory named db...): never read. */
+  notRegular: NotRegularEntry[];
+}
+
+export interface NotRegularEntry {
+  /** relative to the layout root, as in `files` */
+  path: string;
+  /** what it is: "a FIFO (named pipe)", "a socket", "a symbolic link", "a directory", ... */
+  is: string;
+  /** what etcd keeps under that name: "a WAL segment", "the bbolt db", ... */
+  expected: string;
 }
 
 const BOLT_MAGIC = 0xed0cdaed;
 
 export function locate(path: string, opts: { walDir?: string } = {}): Layout {
   const root = resolve(path);
-  const st = statOrThrow(root);
-  if (st.isFile()) return locateFile(root, st);
-  if (!st.isDirectory()) throw new NotEtcdError(`${root}: neither a file nor a directory`);
+  let st: Stats;
+  try {
+    st = statSync(root); // the path the user names may be a symlink to the dir; what is inside is lstat'ed
+  } catch (e) {
+    throw fsError(e, root, 'stat');
+  }
+  // One file named on the command line may be a symlink: read the file it names (never a link's target found inside a dir).
+  if (st.isFile()) return locateFile(lstatSync(root).isSymbolicLink() ? realpathSync(root) : root, st);
+  if (!st.isDirectory()) throw new NotEtcdError(`${root}: is ${fileKind(st)}, expected a data dir, a WAL segment, a .snap file or a bbolt db`);
 
   const names = readDir(root);
   let member: string | undefined;
@@ -68,9 +92,16 @@ export function locate(path: string, opts: { walDir?: string } = {}): Layout {
     throw new NotEtcdError(`${root}: not an etcd data dir (no member/, wal/, snap/ or *.wal inside)`);
   }
 
-  const layout: Layout = { kind, root, walDir: undefined, snapDir: undefined, segments: [], snapFiles: [], db: undefined, files: [] };
-  const add = (abs: string, role: FileRole, s: Stats) =>
-    layout.files.push({ path: abs.slice(root.length + 1) || basename(abs), role, size: s.size, isDir: s.isDirectory() });
+  const layout: Layout = { kind, root, walDir: undefined, snapDir: undefined, segments: [], snapFiles: [], db: undefined, files: [], notRegular: [] };
+  const relOf = (abs: string) => abs.slice(root.length + 1) || basename(abs);
+  const add = (abs: string, role: FileRole, s: Stats) => layout.files.push({ path: relOf(abs), role, size: s.size, isDir: s.isDirectory() });
+  /** A name etcd uses for a regular file: true when it is one; else listed as not-regular. */
+  const regular = (abs: string, s: Stats, expected: string): boolean => {
+    if (s.isFile()) return true;
+    layout.notRegular.push({ path: relOf(abs), is: fileKind(s), expected });
+    add(abs, 'not-regular', s);
+    return false;
+  };
 
   if (kind === 'data-dir') {
     for (const n of names) {
@@ -101,11 +132,14 @@ export function locate(path: string, opts: { walDir?: string } = {}): Layout {
       const abs = join(layout.walDir, n);
       const s = statOrThrow(abs);
       let role: FileRole = 'unknown';
-      if (s.isFile() && parseWalName(n)) {
+      if (parseWalName(n)) {
+        if (!regular(abs, s, 'a WAL segment')) continue;
         role = 'segment';
         layout.segments.push(abs);
-      } else if (n.endsWith('.tmp')) role = 'wal-tmp';
-      else if (n.endsWith('.broken')) role = 'wal-broken';
+      } else if (n.endsWith('.tmp')) {
+        if (!regular(abs, s, 'the preallocated next WAL segment')) continue;
+        role = 'wal-tmp';
+      } else if (n.endsWith('.broken')) role = 'wal-broken';
       add(abs, role, s);
     }
   }
@@ -115,14 +149,18 @@ export function locate(path: string, opts: { walDir?: string } = {}): Layout {
       const s = statOrThrow(abs);
       let role: FileRole = 'unknown';
       if (n === 'db') {
+        if (!regular(abs, s, 'the bbolt db')) continue;
         role = 'db';
         layout.db = abs;
       } else if (parseSnapName(n)) {
+        if (!regular(abs, s, 'a raft snapshot (.snap)')) continue;
         role = 'snap';
         layout.snapFiles.push(abs);
       } else if (n.endsWith('.snap.broken')) role = 'snap-broken';
-      else if (parseSnapDbName(n) !== undefined) role = 'snap-db';
-      else if (n.startsWith('db.tmp')) role = 'db-tmp';
+      else if (parseSnapDbName(n) !== undefined) {
+        if (!regular(abs, s, 'a received backend snapshot (.snap.db)')) continue;
+        role = 'snap-db';
+      } else if (n.startsWith('db.tmp')) role = 'db-tmp';
       else if (n.startsWith('tmp')) role = 'snap-tmp';
       add(abs, role, s);
     }
@@ -135,7 +173,7 @@ export function locate(path: string, opts: { walDir?: string } = {}): Layout {
 
 function locateFile(abs: string, st: Stats): Layout {
   const n = basename(abs);
-  const base: Layout = { kind: 'wal-file', root: abs, walDir: undefined, snapDir: undefined, segments: [], snapFiles: [], db: undefined, files: [] };
+  const base: Layout = { kind: 'wal-file', root: abs, walDir: undefined, snapDir: undefined, segments: [], snapFiles: [], db: undefined, files: [], notRegular: [] };
   const file: LayoutFile = { path: n, role: 'unknown', size: st.size, isDir: false };
   base.files.push(file);
   if (n.endsWith('.wal') || n.endsWith('.wal.broken') || n.endsWith('.tmp')) {
@@ -162,21 +200,21 @@ function locateFile(abs: string, st: Stats): Layout {
 
 function looksLikeBolt(abs: string): boolean {
   const buf = Buffer.alloc(24);
-  let fd: number | undefined;
+  const { fd } = openRegularForRead(abs, 'reading the header of');
   try {
-    fd = openSync(abs, 'r');
     const n = readSync(fd, buf, 0, 24, 0);
     return n === 24 && buf.readUInt32LE(16) === BOLT_MAGIC;
   } catch (e) {
     throw fsError(e, abs, 'reading the file header');
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 
+/** lstat: an entry is what it is, never what a symlink points to. */
 function statOrThrow(p: string): Stats {
   try {
-    return statSync(p);
+    return lstatSync(p);
   } catch (e) {
     throw fsError(e, p, 'stat');
   }

@@ -1,31 +1,35 @@
 /**
  * wal-doctor's own lock, so two repairs never work on one data dir at once.
  *
- * The lock is a file BESIDE the data dir, `<parent>/.<basename>.wal-doctor.lock` (etcd warns about
- * unknown entries inside the data dir and the member dir), created with O_CREAT|O_EXCL and holding
- * one JSON line: pid, host, startedAt, plus what tells a live owner from a dead one — the owner's
- * start time (/proc/PID/stat field 22, against PID reuse), the boot id and the PID namespace.
+ * The lock is a kernel lock on a file BESIDE the data dir, `<parent>/.<basename>.wal-doctor.lock`
+ * (etcd warns about unknown entries inside the data dir and the member dir): an exclusive OFD
+ * lock (fcntl F_OFD_SETLK, see ofd-lock.ts) on the open file. The kernel decides who holds it and
+ * drops it when the holder's fd closes — on release, or when the process dies in any way — so a
+ * crashed wal-doctor never leaves a lock behind and nobody has to guess whether a lock is stale
+ * (the old scheme read pids and start times from the file and raced when two took over one stale
+ * lock at once: two winners under load).
  *
- * Crash safety: a lock whose owner is gone (no such pid, a pid now used by another process, or a
- * machine rebooted since) is stale and taken over; the caller gets the reason in `tookOver`.
- * A lock from another host, or from another PID namespace, cannot be checked and is taken as held.
+ * The file's content (pid, host, start time) only serves the message a refused taker prints.
  *
- * The race two takers of one stale lock would run (A removes it and creates its own; B, acting on
- * what it read before, removes A's): nobody unlinks the lock by name. A taker renames it to a
- * private name, which succeeds for exactly one taker, then reads what it moved. Only if that is
- * byte for byte the stale content it judged (each lock carries a random nonce, so a newer lock
- * never looks the same) is it deleted; otherwise it is someone's fresh lock and is put back with
- * link() (which never overwrites) and the taker starts over. Release, likewise, only removes a
- * lock file whose content is its own.
+ * Taking it: open (O_CREAT, O_NOFOLLOW: never through a symlink), check it is a regular file with
+ * one link, try the lock, then check the name still leads to the inode we locked — a holder
+ * releasing unlinks the file while it still holds the lock, so a taker that opened the old inode
+ * just before sees the mismatch and starts over instead of locking a file nobody else will open.
+ *
+ * Without OFD locks (no prebuilt binary for this platform, see ofd-lock.ts) the same file is held
+ * with flock(1) (flock-helper.ts) and kept, not unlinked, on release: every wal-doctor on a host
+ * runs the same build, so all of them use the same one of the two kinds.
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readSync, realpathSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, LockedError, fsError } from '../errors.js';
-import { processStartTime } from './lock-proc.js';
+import { holdFlock, type FlockHold } from './flock-helper.js';
+import { ofdLocks, tryOfdWriteLock } from './ofd-lock.js';
+import { fileKind } from './safe-open.js';
 
 export interface RepairLockInfo {
   tool: 'wal-doctor';
@@ -34,13 +38,9 @@ export interface RepairLockInfo {
   /** ISO 8601 */
   startedAt: string;
   dataDir: string;
-  /** /proc/PID/stat start time of the owner (clock ticks since boot), Linux only */
-  procStart?: string;
-  /** /proc/sys/kernel/random/boot_id, Linux only */
-  bootId?: string;
-  /** readlink /proc/self/ns/pid, e.g. `pid:[4026531836]`, Linux only */
-  pidNs?: string;
-  /** random, so no two locks ever have the same content */
+  /** which kernel lock holds it */
+  lock: 'ofd' | 'flock';
+  /** random: tells one holding from the next */
   nonce: string;
 }
 
@@ -48,15 +48,12 @@ export interface RepairLock {
   /** the lock file */
   path: string;
   info: RepairLockInfo;
-  /** set when a stale lock was taken over: what it was and why it was stale (one line) */
-  tookOver?: string;
-  /**
-   * Throw LockedError unless the lock file is still ours. Call it just before the first write:
-   * it closes the one window the takeover protocol leaves (see takeOverIfUnchanged).
-   */
+  /** the flock(1) helper's pid when the lock is a flock (it is the owner /proc/locks names) */
+  helperPid?: number;
+  /** Throw LockedError unless the lock is still held (always, for an OFD lock until release). Call it just before the first write. */
   assertHeld(): void;
-  /** remove the lock file (only if it is still ours); safe to call twice */
-  release(): void;
+  /** drop the lock (and remove the file, for an OFD lock); safe to call twice */
+  release(): Promise<void>;
 }
 
 /** `<parent>/.<basename>.wal-doctor.lock` for the data dir (symlinks resolved, so every path to a dir shares one lock). */
@@ -68,194 +65,142 @@ export function repairLockPath(dataDir: string): string {
   return join(dirname(real), `.${basename(real)}.wal-doctor.lock`);
 }
 
-const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+function myInfo(dataDir: string, lock: 'ofd' | 'flock'): RepairLockInfo {
+  return { tool: 'wal-doctor', pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), dataDir, lock, nonce: randomBytes(8).toString('hex') };
+}
 
-function readOr(path: string): string | undefined {
+/** What a holder wrote into the file (best effort: it may be mid-write or from an older version). */
+function readHolder(fd: number): RepairLockInfo | undefined {
   try {
-    return readFileSync(path, 'utf8').trim();
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const j = JSON.parse(buf.subarray(0, n).toString('utf8')) as Partial<RepairLockInfo>;
+    return typeof j.pid === 'number' && typeof j.host === 'string' ? (j as RepairLockInfo) : undefined;
   } catch {
     return undefined;
   }
 }
 
-function myInfo(dataDir: string): RepairLockInfo {
-  const info: RepairLockInfo = {
-    tool: 'wal-doctor', pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), dataDir, nonce: randomBytes(8).toString('hex'),
-  };
-  if (process.platform === 'linux') {
-    const start = processStartTime('/proc', process.pid);
-    if (start !== undefined) info.procStart = start;
-    const boot = readOr('/proc/sys/kernel/random/boot_id');
-    if (boot) info.bootId = boot;
-    try {
-      info.pidNs = readlinkSync('/proc/self/ns/pid');
-    } catch { /* no /proc */ }
-  }
-  return info;
+function lockedBy(path: string, dataDir: string, holder: RepairLockInfo | undefined): LockedError {
+  const who = holder
+    ? `pid ${holder.pid}${holder.host === hostname() ? '' : ` on host ${holder.host}`}, since ${holder.startedAt}`
+    : 'its pid is not written yet';
+  return new LockedError(`${dataDir} is being repaired by another wal-doctor (${who}; lock ${path}): wait for it to finish`);
 }
 
-function parseInfo(text: string): RepairLockInfo | undefined {
-  try {
-    const j = JSON.parse(text) as Partial<RepairLockInfo>;
-    return typeof j.pid === 'number' && Number.isInteger(j.pid) && j.pid > 0 && typeof j.host === 'string' ? (j as RepairLockInfo) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const OPEN_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-function pidAlive(pid: number): boolean {
+/** Open the lock file, refusing anything but a regular file with one link (never a symlink or a hard link to elsewhere). */
+function openLockFile(path: string): number {
+  let fd: number;
   try {
-    process.kill(pid, 0); // signal 0: existence check only, nothing is delivered
-    return true;
+    fd = openSync(path, OPEN_FLAGS, 0o600);
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new IoError(`${path}: is a symbolic link; wal-doctor's lock file must be a plain file (remove it)`);
+    throw fsError(e, path, 'opening the repair lock');
   }
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.nlink !== 1) {
+    closeSync(fd);
+    throw new IoError(`${path}: is ${st.isFile() ? `a file with ${st.nlink} hard links` : fileKind(st)}; wal-doctor's lock file must be a plain file (remove it)`);
+  }
+  return fd;
 }
 
-/** undefined: the owner may be alive (the lock holds); else why the lock is stale */
-function staleReason(info: RepairLockInfo, mine: RepairLockInfo): string | undefined {
-  if (info.host !== mine.host) return undefined; // cannot see another host's processes
-  if (info.bootId && mine.bootId && info.bootId !== mine.bootId) return `the machine has rebooted since ${info.startedAt}`;
-  if (info.pidNs && mine.pidNs && info.pidNs !== mine.pidNs) return undefined; // its pid means nothing here
-  if (!pidAlive(info.pid)) return `pid ${info.pid} is not running`;
-  if (info.procStart && mine.procStart) {
-    const now = processStartTime('/proc', info.pid);
-    if (now !== undefined && now !== info.procStart) return `pid ${info.pid} is now another process`;
+function writeInfo(fd: number, path: string, info: RepairLockInfo): void {
+  try {
+    ftruncateSync(fd, 0);
+    const b = Buffer.from(`${JSON.stringify(info)}\n`);
+    writeSync(fd, b, 0, b.length, 0);
+    fsyncSync(fd);
+  } catch (e) {
+    throw fsError(e, path, 'writing the repair lock');
   }
-  return undefined;
 }
-
-/** a lock file still empty or unparseable after this long was left by a crash while it was written */
-const UNREADABLE_GRACE_MS = 5000;
 
 /**
- * Take wal-doctor's lock on `dataDir` (a file beside it), or throw LockedError (exit 75) naming the
- * other wal-doctor's pid. A stale lock (its owner died) is taken over and `tookOver` says so.
+ * Take wal-doctor's lock on `dataDir` (a kernel lock on a file beside it), or throw LockedError
+ * (exit 75) naming the other wal-doctor's pid. Never waits.
  */
-export function acquireRepairLock(dataDir: string): RepairLock {
+export async function acquireRepairLock(dataDir: string): Promise<RepairLock> {
   const path = repairLockPath(dataDir);
-  const mine = myInfo(resolve(dataDir));
-  const content = `${JSON.stringify(mine)}\n`;
-  let tookOver: string | undefined;
-
-  for (let attempt = 0; attempt < 50; attempt++) {
-    let fd: number;
+  const data = resolve(dataDir);
+  if (!ofdLocks().available) return acquireWithFlock(path, data);
+  const info = myInfo(data, 'ofd');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const fd = openLockFile(path);
+    let locked: boolean;
     try {
-      fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      locked = tryOfdWriteLock(fd);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, path, 'creating the repair lock');
-      const stale = judgeExisting(path, mine, dataDir);
-      if (stale === undefined) continue; // gone meanwhile: try again
-      if (takeOverIfUnchanged(path, stale.raw, mine.nonce)) tookOver = `took over a stale wal-doctor lock ${path} (${stale.who}): ${stale.why}`;
+      closeSync(fd);
+      throw fsError(e, path, 'locking the repair lock');
+    }
+    if (!locked) {
+      const holder = readHolder(fd);
+      closeSync(fd);
+      throw lockedBy(path, data, holder);
+    }
+    // The holder before us may have released (unlinked the name) between our open and our lock:
+    // then we locked an orphan inode and the next taker would create a fresh file. Start over.
+    const mine = fstatSync(fd);
+    const now = lstatSync(path, { throwIfNoEntry: false });
+    if (!now || now.ino !== mine.ino || now.dev !== mine.dev) {
+      closeSync(fd);
       continue;
     }
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } catch (e) {
-      try { unlinkSync(path); } catch { /* best effort */ }
-      throw fsError(e, path, 'writing the repair lock');
-    } finally {
-      closeSync(fd);
-    }
-    syncDir(dirname(path));
-    let released = false;
-    const lock: RepairLock = {
+    writeInfo(fd, path, info);
+    let open = true;
+    return {
       path,
-      info: mine,
+      info,
       assertHeld() {
-        if (released || readOr(path) !== content.trim()) {
-          throw new LockedError(`${path}: wal-doctor's repair lock on ${dataDir} is no longer ours (${released ? 'released' : 'another wal-doctor took it'}): stopping before any write`);
-        }
+        if (!open) throw new LockedError(`${path}: wal-doctor's repair lock on ${data} was released: stopping before any write`);
       },
-      release() {
-        if (released) return;
-        released = true;
-        if (readOr(path) !== content.trim()) return; // not ours any more: never remove another's lock
+      async release() {
+        if (!open) return;
+        open = false;
+        // unlink first, while the lock is still ours: a taker that opened this inode re-checks the name
         try {
           unlinkSync(path);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, path, 'removing the repair lock');
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+            closeSync(fd);
+            throw fsError(e, path, 'removing the repair lock');
+          }
         }
+        closeSync(fd);
       },
     };
-    if (tookOver !== undefined) lock.tookOver = tookOver;
-    return lock;
   }
-  throw new LockedError(`${path}: could not take the repair lock (it kept changing hands): another wal-doctor is working on ${dataDir}`);
+  throw new LockedError(`${path}: could not take the repair lock (it kept changing hands): another wal-doctor is working on ${data}`);
 }
 
-/**
- * The existing lock at `path`: throws LockedError if its owner may be alive; returns the stale
- * content and why; undefined if the file vanished.
- */
-function judgeExisting(path: string, mine: RepairLockInfo, dataDir: string): { raw: string; why: string; who: string } | undefined {
-  for (let waited = 0; ; waited += 50) {
-    let raw: string;
-    let mtimeMs: number;
-    try {
-      raw = readFileSync(path, 'utf8');
-      mtimeMs = statSync(path).mtimeMs;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw fsError(e, path, 'reading the repair lock');
-    }
-    const info = parseInfo(raw);
-    if (info) {
-      const why = staleReason(info, mine);
-      const who = `pid ${info.pid} on ${info.host}, since ${info.startedAt}`;
-      if (why !== undefined) return { raw, why, who };
-      const where = info.host === mine.host ? `pid ${info.pid}` : `pid ${info.pid} on host ${info.host}`;
-      throw new LockedError(
-        `${dataDir} is being repaired by another wal-doctor (${where}, since ${info.startedAt}; lock ${path}): wait for it to finish` +
-          (info.host === mine.host ? '' : ', or remove the lock if that process is gone'),
-      );
-    }
-    // empty or half-written: its creator may be between open and write; a crash there leaves it so
-    if (Date.now() - mtimeMs > UNREADABLE_GRACE_MS) return { raw, why: 'the lock file is empty or unreadable (left by a crash while it was written)', who: 'unreadable' };
-    if (waited >= 1000) throw new LockedError(`${path}: another wal-doctor is taking the repair lock on ${dataDir} right now`);
-    sleepSync(50);
-  }
-}
-
-/**
- * Remove the lock at `path` if, and only if, it still has content `raw`. True if this call removed it.
- *
- * Left open: if the file moved aside turns out to be a live lock (its owner A created it after we
- * judged the old one) and a third wal-doctor creates a new lock in the microseconds before we put
- * A's back, link() fails with EEXIST and A's lock is gone while A runs. A then fails assertHeld()
- * before its first write. File systems offer no compare-and-delete, so this cannot be closed here.
- * Exported for tests.
- */
-export function takeOverIfUnchanged(path: string, raw: string, nonce: string): boolean {
-  const mine = `${path}.takeover.${process.pid}.${nonce}`;
+/** The fallback: a flock held by flock(1); the file is kept on release (flock(1) opens it by name). */
+async function acquireWithFlock(path: string, data: string): Promise<RepairLock> {
+  const fd = openLockFile(path); // creates it, with the same checks, before flock(1) opens it by name
   try {
-    renameSync(path, mine); // atomic: at most one taker moves any given file
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw fsError(e, path, 'taking over a stale repair lock');
+    const r = await holdFlock(path);
+    if ('conflict' in r) throw lockedBy(path, data, readHolder(fd));
+    if ('error' in r) throw new IoError(`${path}: cannot take the repair lock: ${r.error} (and ${ofdLocks().available ? '' : (ofdLocks() as { why: string }).why})`);
+    const hold: FlockHold = r.held;
+    const info = myInfo(data, 'flock');
+    writeInfo(fd, path, info);
+    let open = true;
+    return {
+      path,
+      info,
+      helperPid: hold.pid,
+      assertHeld() {
+        if (!open || !hold.held()) throw new LockedError(`${path}: wal-doctor's repair lock on ${data} is no longer held (its flock(1) helper ended): stopping before any write`);
+      },
+      async release() {
+        if (!open) return;
+        open = false;
+        await hold.release();
+      },
+    };
+  } finally {
+    closeSync(fd);
   }
-  let moved: string | undefined;
-  try {
-    moved = readFileSync(mine, 'utf8');
-  } catch { /* treat as not ours */ }
-  if (moved === raw) {
-    unlinkSync(mine);
-    return true;
-  }
-  // we moved a lock someone created after we looked: put it back; link() never replaces a file
-  try {
-    linkSync(mine, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new IoError(`${path}: could not put back a live repair lock moved to ${mine}: ${(e as Error).message}`);
-  }
-  unlinkSync(mine);
-  return false;
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, constants.O_RDONLY);
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-  } catch { /* not every file system lets a directory be fsync'ed; the lock still works */ }
 }

@@ -9,12 +9,15 @@
  * flock(1) on a WAL file proves nothing on Linux (flock and OFD locks do not conflict), so it is
  * only ever run on the db there.
  *
- * Also here: acquireRepairLock (lock-file.ts), wal-doctor's own lock beside the data dir.
+ * Also here: lockEtcdFiles, which takes those same locks for wal-doctor while it changes the dir,
+ * and acquireRepairLock (lock-file.ts), wal-doctor's own lock beside the data dir.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { LockedError } from '../errors.js';
+import { LockedError, fsError } from '../errors.js';
+import { holdFlock, type FlockHold } from './flock-helper.js';
+import { ofdLocks, tryOfdWriteLock } from './ofd-lock.js';
 import { lockKey, parseProcLocks, processCommand, scanOpenFiles } from './lock-proc.js';
 import type { OpenFile } from './lock-proc.js';
 
@@ -59,6 +62,8 @@ export interface FindHoldersOptions {
   flockProbe?: boolean;
   /** where procfs is mounted (default /proc; tests point it elsewhere to simulate its absence) */
   proc?: string;
+  /** processes whose locks are ours (our flock(1) helpers); this process is always left out */
+  ignorePids?: readonly number[];
 }
 
 interface Target {
@@ -202,6 +207,10 @@ export function findHolders(dataDir: string, opts: FindHoldersOptions = {}): Hol
         (unreadable > 0 ? ` (${unreadable} processes' open files could not be read: not root?)` : ' (another PID namespace or container?)'),
     );
   }
+  // Our own locks are not holders: the OFD locks this process takes on the WAL while it repairs,
+  // and the flock its flock(1) helper holds on the db.
+  const ours = new Set([process.pid, ...(opts.ignorePids ?? [])]);
+  for (let i = holders.length - 1; i >= 0; i--) if (holders[i]!.pid !== undefined && ours.has(holders[i]!.pid!)) holders.splice(i, 1);
   const order = new Map(ts.map((t, i) => [t.path, i]));
   holders.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
   return Object.defineProperties(holders, {
@@ -239,4 +248,108 @@ export function assertNotHeld(dataDir: string, opts: FindHoldersOptions = {}): H
   throw new LockedError(
     `${describe(first)}: stop ${what} before repairing` + (others.length > 0 ? ` (also held: ${others.join(', ')})` : ''),
   );
+}
+
+/** The locks etcd itself takes, held by wal-doctor while it changes the dir (see lockEtcdFiles). */
+export interface EtcdFileLocks {
+  /** what was locked, relative to the data dir: `member/snap/db (flock)`, `member/wal/x.wal (OFD)` */
+  locked: string[];
+  /** what could not be locked and why (no OFD locks here, no flock(1)): the dir is then guarded by the /proc checks only */
+  limits: string[];
+  /** for findHolders/assertNotHeld: leave our own locks out */
+  holderOptions: FindHoldersOptions;
+  /**
+   * For replaceVia's beforeRename: lock the new file (its fd, open for writing) before it takes a
+   * locked file's name, so the lock stays on whatever is at that name. Returns true (keep the fd
+   * open) when it took the lock.
+   */
+  adopt(fd: number, tmp: string): boolean;
+  /** drop every lock (closing the fds, ending the flock helper); safe to call twice */
+  release(): Promise<void>;
+}
+
+/**
+ * Take the locks etcd takes (spec §1.2), for as long as wal-doctor changes the dir: flock
+ * LOCK_EX|LOCK_NB on member/snap/db, as bbolt does (a starting etcd then waits at its db open
+ * until we are done), and an OFD write lock on every WAL segment and preallocated .tmp, as etcd
+ * does on Linux. A running etcd holds them, so taking them is the kernel's own answer to "is etcd
+ * running?", whatever PID namespace or container it is in: LockedError (exit 75), naming the
+ * holder when /proc shows it. Non-regular files are skipped (never opened: see safe-open.ts).
+ */
+export async function lockEtcdFiles(dataDir: string): Promise<EtcdFileLocks> {
+  const root = resolve(dataDir);
+  const member = existsSync(join(root, 'member')) ? join(root, 'member') : root;
+  const rel = (abs: string) => relative(root, abs);
+  const fds: number[] = [];
+  const locked: string[] = [];
+  const limits: string[] = [];
+  let flock: FlockHold | undefined;
+  const release = async (): Promise<void> => {
+    for (const fd of fds.splice(0)) {
+      try {
+        closeSync(fd);
+      } catch { /* closing drops the lock; nothing else to do */ }
+    }
+    const f = flock;
+    flock = undefined;
+    await f?.release();
+  };
+  const refuse = (path: string, kind: string): never => {
+    const opts = { ignorePids: flock ? [flock.pid] : [], flockProbe: !flock };
+    assertNotHeld(root, opts); // names the holder (etcd and its pid) when /proc shows it
+    throw new LockedError(`${path} is locked (${kind}, by a process not visible here: another container or PID namespace?): stop etcd before repairing`);
+  };
+  try {
+    const db = join(member, 'snap', 'db');
+    const dbSt = lstatSync(db, { throwIfNoEntry: false });
+    if (dbSt?.isFile()) {
+      const r = await holdFlock(db);
+      if ('conflict' in r) refuse(rel(db), 'an exclusive flock, as bbolt takes');
+      else if ('error' in r) limits.push(`${rel(db)} not locked: ${r.error}`);
+      else {
+        flock = r.held;
+        locked.push(`${rel(db)} (flock)`);
+      }
+    }
+    const ofd = ofdLocks();
+    const walDir = join(member, 'wal');
+    const names = walFiles(walDir);
+    if (!ofd.available && names.length > 0) limits.push(`WAL segments not locked: ${ofd.why}`);
+    if (ofd.available) {
+      for (const abs of names) {
+        let fd: number;
+        try {
+          fd = openSync(abs, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') continue; // gone, or not a file etcd could lock either
+          throw fsError(e, abs, 'opening to lock it as etcd does');
+        }
+        if (!fstatSync(fd).isFile()) {
+          closeSync(fd);
+          continue;
+        }
+        fds.push(fd);
+        if (!tryOfdWriteLock(fd)) refuse(rel(abs), 'an OFD write lock, as etcd takes');
+        locked.push(`${rel(abs)} (OFD)`);
+      }
+    }
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  return {
+    locked,
+    limits,
+    get holderOptions(): FindHoldersOptions {
+      return { ignorePids: flock ? [flock.pid] : [], flockProbe: !flock };
+    },
+    adopt(fd: number): boolean {
+      if (!ofdLocks().available) return false;
+      if (!tryOfdWriteLock(fd)) return false; // a fresh temp nobody else has: cannot happen
+      fds.push(fd);
+      return true;
+    },
+    release,
+  };
 }

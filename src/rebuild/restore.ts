@@ -35,6 +35,7 @@ import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.j
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
 import { hex16 } from '../format/wal/names.js';
 import { CHUNK_BYTES, crashPoint, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
+import { assertOutside, enclosingDataDir } from '../io/paths.js';
 import { writeBoltFile } from '../io/bolt-write.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { bootstrapMembers } from './ids.js';
@@ -340,6 +341,7 @@ export function restoreFromFile(
 ): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
   const plan = planRestore(opts, sha1);
   checkOutDir(outDir);
+  assertOutside(outDir, '--out', [enclosingDataDir(path)]); // never rebuild into the data dir being read
   // With skipHashCheck the trailer is not hashed (etcd does not either); it is still cut off.
   const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {

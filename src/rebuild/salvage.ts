@@ -68,7 +68,7 @@ export function writeUnapplied(layout: Layout, consistentIndex: bigint, outPath:
           if (res.lastIndex === undefined || i > res.lastIndex) res.lastIndex = i;
         }
       },
-      { mode: 0o600 },
+      { mode: 0o600, noReplace: true }, // the only record of these writes: never replace an earlier one
     );
   } finally {
     for (const s of segments) s.source.close();

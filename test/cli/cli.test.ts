@@ -195,7 +195,7 @@ describe('wal-doctor CLI', () => {
     assert.equal(cli(['export', '--output', out, fx.dir]).code, 0);
     assert.equal(readFileSync(out, 'utf8'), all.stdout);
     const again = cli(['export', '--output', out, fx.dir]);
-    assert.equal(again.code, 74, 'refuses to overwrite');
+    assert.equal(again.code, 64, 'refuses to overwrite without --force');
     assertOneLineError(again.stderr, out);
   });
 

@@ -61,7 +61,7 @@ async function setUp(): Promise<Work> {
 function repair(w: Work, opts: { backupDir?: string } = {}) {
   const b = createBackup(w.data, { plan: { steps: ['truncate', 'append', 'move db', 'create', 'remove'] }, ...opts });
   b.saveOriginal(WAL, 'truncated');
-  b.saveOriginal('member/snap/db', { action: 'moved', toDir: w.quarantine });
+  b.saveOriginal('member/snap/db', 'removed'); // moved away below: undo brings it back from the copy
   b.saveOriginal('member/remove-me.bin', 'removed');
   b.willCreate('member/wal/created.bin');
   b.commit();
@@ -113,7 +113,7 @@ describe('backup and undo (v35-workload)', () => {
     b.commit();
     assert.equal(existsSync(b.dir + '.tmp'), false);
     const m = readBackupManifest(b.dir);
-    assert.equal(m.format, 'wal-doctor-backup/1');
+    assert.equal(m.format, 'wal-doctor-backup/2');
     assert.equal(m.state, 'committed');
     assert.equal(m.dataDir, w.data);
     assert.equal(m.createdAt, '2026-11-25T11:37:01.250Z');
@@ -148,9 +148,9 @@ describe('backup and undo (v35-workload)', () => {
 
     const r1 = undo(b.dir);
     assert.deepEqual(r1.restored.sort(), [WAL, 'member/remove-me.bin', 'member/snap/db'].sort());
-    assert.deepEqual(r1.removed.sort(), [join(w.quarantine, 'db'), 'member/wal/created.bin'].sort());
+    assert.deepEqual(r1.removed.sort(), ['member/wal/created.bin']);
     assert.deepEqual(tree(w.data), before);
-    assert.deepEqual(readdirSync(w.quarantine), []);
+    assert.deepEqual(readdirSync(w.quarantine), ['db'], 'undo never touches anything outside the data dir');
     assert.equal(statSync(join(w.data, 'member/remove-me.bin')).mode & 0o777, 0o600, 'mode restored');
     assert.ok(readBackupManifest(b.dir).undoneAt);
 

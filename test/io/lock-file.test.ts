@@ -1,17 +1,17 @@
-// wal-doctor's own repair lock: beside the data dir, exclusive, crash-safe (stale locks of dead or
-// reused pids are taken over), and exactly one of several concurrent processes gets it.
+// wal-doctor's own repair lock: a kernel lock (OFD, or flock(1) without the native binding) on a
+// file beside the data dir. Exclusive, even within one process; never stale: whatever the file
+// holds, a lock whose owner died (SIGKILL) is free at once; never through a symlink or hard link.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { LockedError } from '../../src/errors.js';
-import { acquireRepairLock, repairLockPath, takeOverIfUnchanged } from '../../src/io/lock-file.js';
+import { IoError, LockedError } from '../../src/errors.js';
+import { acquireRepairLock, repairLockPath } from '../../src/io/lock-file.js';
+import { ofdLocks } from '../../src/io/ofd-lock.js';
 
-const run = promisify(execFile);
 const LOCK_MODULE = fileURLToPath(new URL('../../src/io/lock-file.js', import.meta.url));
 
 function scratch(): { parent: string; dataDir: string; lockPath: string; cleanup(): void } {
@@ -19,14 +19,6 @@ function scratch(): { parent: string; dataDir: string; lockPath: string; cleanup
   const dataDir = join(parent, 'etcd-data');
   mkdirSync(join(dataDir, 'member', 'wal'), { recursive: true });
   return { parent, dataDir, lockPath: join(parent, '.etcd-data.wal-doctor.lock'), cleanup: () => rmSync(parent, { recursive: true, force: true }) };
-}
-
-/** the pid of a process that has certainly exited */
-async function deadPid(): Promise<number> {
-  const c = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  await new Promise((r) => c.once('exit', r));
-  assert.ok(c.pid);
-  return c.pid;
 }
 
 const isLocked = (re: RegExp) => (e: unknown) => {
@@ -37,130 +29,127 @@ const isLocked = (re: RegExp) => (e: unknown) => {
   return true;
 };
 
-test('the lock is a JSON file beside the data dir, never inside it; a second acquire is refused with our pid; release removes it', () => {
+/** a child process that takes the lock, says so, and holds it until killed */
+async function holder(dataDir: string, env: Record<string, string> = {}): Promise<{ pid: number; kill(): Promise<void> }> {
+  const script = `
+    import { acquireRepairLock } from ${JSON.stringify(LOCK_MODULE)};
+    let l;
+    try { l = await acquireRepairLock(${JSON.stringify(dataDir)}); } catch (e) { process.exit(e.exitCode ?? 1); }
+    console.log('held ' + l.info.lock);
+    setInterval(() => {}, 1000);`;
+  const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  await new Promise<void>((res, rej) => {
+    c.stdout.on('data', (b: Buffer) => (b.toString().startsWith('held') ? res() : undefined));
+    c.once('exit', (code) => rej(new Error(`holder exited ${code}`)));
+  });
+  return {
+    pid: c.pid!,
+    kill: async () => {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await gone;
+    },
+  };
+}
+
+test('OFD locks are available here (the prebuilt fs-native-extensions binary loads)', { skip: process.platform !== 'linux' && 'Linux only' }, () => {
+  assert.deepEqual(ofdLocks(), { available: true });
+});
+
+test('the lock is a file beside the data dir, never inside it; a second taker, even in this process, is refused with our pid; release removes it', async () => {
   const s = scratch();
   try {
     assert.equal(repairLockPath(s.dataDir), s.lockPath);
     assert.equal(repairLockPath(`${s.dataDir}/`), s.lockPath);
-    const lock = acquireRepairLock(s.dataDir);
+    const lock = await acquireRepairLock(s.dataDir);
     assert.equal(lock.path, s.lockPath);
-    assert.equal(lock.tookOver, undefined);
+    assert.equal(lock.info.lock, 'ofd');
     const info = JSON.parse(readFileSync(s.lockPath, 'utf8')) as Record<string, unknown>;
     assert.equal(info['pid'], process.pid);
     assert.equal(info['host'], hostname());
-    assert.ok(!Number.isNaN(Date.parse(String(info['startedAt']))));
     assert.deepEqual(readdirSync(s.dataDir), ['member'], 'nothing was added to the data dir');
+    const line = readFileSync('/proc/locks', 'utf8').split('\n').filter((l) => / OFDLCK +ADVISORY +WRITE /.test(l));
+    assert.ok(line.length > 0, 'the kernel lists an OFD write lock');
 
-    assert.throws(() => acquireRepairLock(s.dataDir), isLocked(new RegExp(`another wal-doctor \\(pid ${process.pid},`)));
-    assert.ok(existsSync(s.lockPath), 'a refused acquire leaves the holder\'s lock alone');
+    await assert.rejects(acquireRepairLock(s.dataDir), isLocked(new RegExp(`being repaired by another wal-doctor \\(pid ${process.pid}, since `)));
+    assert.ok(existsSync(s.lockPath), "a refused taker leaves the holder's lock alone");
+    lock.assertHeld();
 
-    lock.release();
+    await lock.release();
     assert.ok(!existsSync(s.lockPath));
-    lock.release(); // twice is fine
-    const again = acquireRepairLock(s.dataDir);
-    again.release();
+    assert.throws(() => lock.assertHeld(), isLocked(/was released/));
+    await lock.release(); // twice is fine
+    const again = await acquireRepairLock(s.dataDir);
+    await again.release();
     assert.deepEqual(readdirSync(s.parent), ['etcd-data']);
   } finally {
     s.cleanup();
   }
 });
 
-test('a stale lock is taken over, saying why: dead pid, reused pid, rebooted machine, empty file left by a crash', async () => {
+test('never stale: whatever a dead holder left in the file, and a holder killed by SIGKILL, the lock is free at once', async () => {
   const s = scratch();
   try {
-    const base = { tool: 'wal-doctor', host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', dataDir: s.dataDir, nonce: 'feedfeedfeedfeed' };
-    const dead = await deadPid();
-    const cases: [string, string, RegExp][] = [
-      ['dead pid', JSON.stringify({ ...base, pid: dead }), new RegExp(`pid ${dead} is not running`)],
-      ['reused pid', JSON.stringify({ ...base, pid: process.pid, procStart: '1' }), new RegExp(`pid ${process.pid} is now another process`)],
-      ...(existsSync('/proc/sys/kernel/random/boot_id')
-        ? [['rebooted', JSON.stringify({ ...base, pid: process.pid, bootId: '00000000-0000-0000-0000-000000000000' }), /rebooted/] as [string, string, RegExp]]
-        : []),
-      ['empty file', '', /empty or unreadable/],
-    ];
-    for (const [name, content, why] of cases) {
+    for (const content of ['', 'garbage', JSON.stringify({ tool: 'wal-doctor', pid: 1, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', nonce: 'x' })]) {
       writeFileSync(s.lockPath, content);
-      if (content === '') utimesSync(s.lockPath, new Date(Date.now() - 60000), new Date(Date.now() - 60000));
-      const lock = acquireRepairLock(s.dataDir);
-      assert.match(lock.tookOver ?? '', /took over a stale wal-doctor lock/, name);
-      assert.match(lock.tookOver ?? '', why, name);
-      assert.equal((JSON.parse(readFileSync(s.lockPath, 'utf8')) as { pid: number }).pid, process.pid, name);
-      lock.release();
-      assert.ok(!existsSync(s.lockPath), name);
-      assert.deepEqual(readdirSync(s.parent), ['etcd-data'], `${name}: no takeover files left behind`);
+      const lock = await acquireRepairLock(s.dataDir);
+      assert.equal((JSON.parse(readFileSync(s.lockPath, 'utf8')) as { pid: number }).pid, process.pid);
+      await lock.release();
     }
+    const h = await holder(s.dataDir);
+    await assert.rejects(acquireRepairLock(s.dataDir), isLocked(new RegExp(`pid ${h.pid},`)));
+    await h.kill();
+    const t0 = Date.now();
+    const lock = await acquireRepairLock(s.dataDir); // the file is still there, with the dead holder's pid in it
+    assert.ok(Date.now() - t0 < 1000);
+    await lock.release();
   } finally {
     s.cleanup();
   }
 });
 
-test('a lock that may be live is never taken: another host, a fresh empty file being written', () => {
+test('never through a symlink or a hard link (a lock path planted by someone who can write beside the data dir)', async () => {
   const s = scratch();
   try {
-    writeFileSync(s.lockPath, JSON.stringify({ tool: 'wal-doctor', pid: 4242, host: 'other-host.example', startedAt: '2026-01-01T00:00:00.000Z', nonce: 'x' }));
-    assert.throws(() => acquireRepairLock(s.dataDir), isLocked(/pid 4242 on host other-host\.example/));
-    writeFileSync(s.lockPath, '');
-    assert.throws(() => acquireRepairLock(s.dataDir), isLocked(/taking the repair lock .* right now/));
-    assert.ok(existsSync(s.lockPath));
+    const victim = join(s.parent, 'victim');
+    writeFileSync(victim, 'keep me\n');
+    symlinkSync(victim, s.lockPath);
+    await assert.rejects(acquireRepairLock(s.dataDir), (e: unknown) => e instanceof IoError && /is a symbolic link; wal-doctor's lock file must be a plain file/.test(e.message));
+    rmSync(s.lockPath);
+    linkSync(victim, s.lockPath);
+    await assert.rejects(acquireRepairLock(s.dataDir), (e: unknown) => e instanceof IoError && /a file with 2 hard links/.test(e.message));
+    assert.equal(readFileSync(victim, 'utf8'), 'keep me\n', 'the file the links lead to is untouched');
   } finally {
     s.cleanup();
   }
 });
 
-/** start `n` processes that all try to take the lock at the same instant; each reports won/refused */
-async function race(dataDir: string, n: number): Promise<{ won: number; refused: number; messages: string[] }> {
-  const at = Date.now() + 1500; // after every child has started
-  const script = `
-    import { acquireRepairLock } from ${JSON.stringify(LOCK_MODULE)};
-    while (Date.now() < ${at}) {}
-    try {
-      const l = acquireRepairLock(${JSON.stringify(dataDir)});
-      console.log(JSON.stringify({ won: true, tookOver: l.tookOver ?? null }));
-      setTimeout(() => l.release(), 1000);
-    } catch (e) {
-      console.log(JSON.stringify({ won: false, exitCode: e.exitCode, message: e.message }));
-    }`;
-  const results = await Promise.all(Array.from({ length: n }, () => run(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
-  const out = results.map((r) => JSON.parse(r.stdout.trim()) as { won: boolean; exitCode?: number; message?: string });
-  for (const o of out) if (!o.won) assert.equal(o.exitCode, 75, o.message);
-  return { won: out.filter((o) => o.won).length, refused: out.filter((o) => !o.won).length, messages: out.map((o) => o.message ?? 'won') };
-}
-
-test('several wal-doctors at once: exactly one gets the lock, on a free dir and on a stale lock', async () => {
+test('without OFD locks (no native binary): flock(1) holds the same file; exclusive, and gone when the holder is killed', async () => {
   const s = scratch();
+  const env = { WAL_DOCTOR_NO_NATIVE_LOCKS: '1' };
   try {
-    for (let round = 0; round < 3; round++) {
-      const free = await race(s.dataDir, 6);
-      assert.equal(free.won, 1, `round ${round}, free dir: ${free.messages.join(' | ')}`);
-      assert.ok(!existsSync(s.lockPath), 'the winner released it');
-
-      writeFileSync(s.lockPath, JSON.stringify({ tool: 'wal-doctor', pid: await deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', nonce: `stale${round}` }));
-      const stale = await race(s.dataDir, 6);
-      assert.equal(stale.won, 1, `round ${round}, stale lock: ${stale.messages.join(' | ')}`);
-      assert.ok(!existsSync(s.lockPath));
-      assert.deepEqual(readdirSync(s.parent), ['etcd-data'], 'no takeover files left behind');
+    const h = await holder(s.dataDir, env);
+    const again = await holder(s.dataDir, env).then(
+      () => 'took it',
+      (e: Error) => e.message,
+    );
+    assert.equal(again, 'holder exited 75', 'a second flock holder is refused (exit 75)');
+    const line = readFileSync('/proc/locks', 'utf8').split('\n').filter((l) => / FLOCK +ADVISORY +WRITE /.test(l));
+    assert.ok(line.length > 0);
+    await h.kill();
+    // flock(1)'s `cat` reads EOF on the dead holder's pipe and exits: the lock goes with it
+    const deadline = Date.now() + 5000;
+    let took: string | undefined;
+    while (!took && Date.now() < deadline) {
+      took = await holder(s.dataDir, env).then(
+        async (x) => {
+          await x.kill();
+          return 'took it';
+        },
+        () => undefined,
+      );
     }
-  } finally {
-    s.cleanup();
-  }
-});
-
-test('a taker that acted on an old reading puts back the live lock it moved, and the owner can tell when its lock is gone', () => {
-  const s = scratch();
-  try {
-    const lock = acquireRepairLock(s.dataDir);
-    const live = readFileSync(s.lockPath, 'utf8');
-    // B read a stale lock earlier; meanwhile A (here: us) took it over. B's takeover must not remove A's lock.
-    assert.equal(takeOverIfUnchanged(s.lockPath, '{"pid":1,"nonce":"old"}\n', 'b0b0b0b0'), false);
-    assert.equal(readFileSync(s.lockPath, 'utf8'), live, 'the live lock is back, byte for byte');
-    assert.deepEqual(readdirSync(s.parent).sort(), ['.etcd-data.wal-doctor.lock', 'etcd-data']);
-    lock.assertHeld();
-
-    // the lock file replaced behind our back: assertHeld refuses, release leaves the other one alone
-    writeFileSync(s.lockPath, JSON.stringify({ tool: 'wal-doctor', pid: 4242, host: 'elsewhere', startedAt: '2026-01-01T00:00:00.000Z', nonce: 'n' }));
-    assert.throws(() => lock.assertHeld(), isLocked(/no longer ours/));
-    lock.release();
-    assert.ok(existsSync(s.lockPath), 'release never removes a lock that is not ours');
+    assert.equal(took, 'took it');
   } finally {
     s.cleanup();
   }

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LockedError } from '../../src/errors.js';
-import { assertNotHeld, findHolders } from '../../src/io/locks.js';
+import { assertNotHeld, findHolders, lockEtcdFiles } from '../../src/io/locks.js';
 import type { Holder } from '../../src/io/locks.js';
 import { lockKeyOfPath } from '../../src/io/lock-proc.js';
 import { bootEtcd, etcdBin } from '../support/etcd.js';
@@ -188,3 +188,50 @@ test('not only etcd: a process with a WAL open for writing (no lock) and one wai
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const [version, fixture] of cases) {
+  test(`lockEtcdFiles takes etcd ${version}'s own locks: refused (naming etcd) while it runs; held, etcd cannot start (it waits at the db) until they are released`, { skip: !linux && 'Linux only: OFD locks' }, async (t) => {
+    if (!(await etcdBin(version))) { t.skip(`etcd ${version} binary not available: this test was NOT run`); return; }
+    const fx = await loadFixture(fixture);
+    try {
+      const etcd = await bootEtcd(version, fx.dir);
+      assert.ok(etcd.ok, `etcd ${version} did not start: ${etcd.error}\n${etcd.logTail}`);
+      try {
+        await assert.rejects(lockEtcdFiles(fx.dir), (e: unknown) => {
+          assert.ok(e instanceof LockedError, String(e));
+          assert.match(e.message, new RegExp(`is locked by etcd \\(pid ${etcd.pid}\\): stop etcd before repairing`));
+          assert.doesNotMatch(e.message, /\n/);
+          return true;
+        });
+        assert.ok(!readFileSync('/proc/locks', 'utf8').split('\n').some((l) => / FLOCK /.test(l) && !l.includes(` ${etcd.pid} `) && l.includes(lockKeyOfPath(join(fx.dir, 'member/snap/db'))!)), 'the refused attempt left no lock behind');
+      } finally {
+        await etcd.stop();
+      }
+
+      const held = await lockEtcdFiles(fx.dir);
+      let starting: ReturnType<typeof bootEtcd> | undefined;
+      try {
+        assert.deepEqual(held.limits, []);
+        assert.deepEqual(held.locked, ['member/snap/db (flock)', 'member/wal/0000000000000000-0000000000000000.wal (OFD)']);
+        const mine = findHolders(fx.dir, { ignorePids: [] , flockProbe: false });
+        assert.ok(mine.some((h) => h.kind === 'FLOCK' && h.path === 'member/snap/db'), 'the kernel shows our flock on the db');
+        assert.deepEqual(findHolders(fx.dir, held.holderOptions), [], 'our own locks are not holders');
+
+        starting = bootEtcd(version, fx.dir, { timeoutMs: 40_000 });
+        await new Promise((r) => setTimeout(r, 4000));
+        const h = findHolders(fx.dir, held.holderOptions);
+        t.diagnostic(`4 s after etcd ${version} was started with the locks held: ${JSON.stringify(h)}`);
+        const etcdPid = h.find((x) => x.command === 'etcd')?.pid;
+        assert.ok(etcdPid, `etcd opened the db (and waits for its flock): ${JSON.stringify(h)}`);
+        assert.ok(!h.some((x) => x.kind === 'OFDLCK' || x.kind === 'FLOCK'), `etcd got no lock: it has not gone past the db: ${JSON.stringify(h)}`);
+      } finally {
+        await held.release();
+      }
+      const e = await starting!;
+      assert.ok(e.ok, `etcd ${version} did not start once the locks were released: ${e.error}\n${e.logTail}`);
+      await e.stop();
+    } finally {
+      fx.cleanup();
+    }
+  });
+}

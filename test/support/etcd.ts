@@ -136,6 +136,11 @@ export interface BootOptions {
   args?: string[];
   name?: string;
   logFile?: string;
+  /** run etcd as this user and group (setgid+setuid, supplementary groups dropped); needs root */
+  uid?: number;
+  /** the etcd executable to run (default: the cached one, which another user may not reach) */
+  etcdPath?: string;
+  gid?: number;
 }
 
 /** start etcd `version` on dataDir (ports 25000-25999 on 127.0.0.1); resolves when healthy or failed */
@@ -152,9 +157,10 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     // 3.5+ log zap JSON to stderr by default; the start flags below are the same for every line
     // (none of them is a v2 or proxy flag, which 3.6 removed)
     const zap = version === '3.4' && !opts.capnslog ? ['--logger=zap', '--log-outputs=stderr'] : [];
-    const child = spawn(join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
+    const child = spawn(opts.etcdPath ?? join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], { env: cleanEnv(), stdio: ['ignore', fd, fd] });
+      '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], { env: cleanEnv(), stdio: ['ignore', fd, fd],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
     closeSync(fd);
     let exited = false;
     const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));

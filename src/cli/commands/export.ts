@@ -1,8 +1,10 @@
-import { createWriteStream } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, createWriteStream, fchmodSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { UsageError, fsError } from '../../errors.js';
+import { IoError, UsageError, fsError } from '../../errors.js';
+import { fsyncDir, tempPathFor } from '../../io/atomic.js';
+import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
 import { ENTRY_TYPES, RECORD_TYPES, exportLines } from '../../export/ndjson.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
@@ -28,6 +30,7 @@ interface ExportFlags {
   maxValueBytes?: string;
   walDir?: string;
   k8s?: boolean;
+  force?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -35,7 +38,8 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('every WAL record as NDJSON (one JSON object per line) in log order')
     .argument('<path>', 'data dir, member dir, wal dir or one .wal file')
-    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .option('-o, --output <file>', 'write to FILE instead of stdout (created 0600: it may hold secrets; never inside the data dir read)')
+    .option('--force', 'with -o: replace FILE if it exists')
     .option('--from-index <n>', 'only entries with index >= n')
     .option('--to-index <n>', 'only entries with index <= n')
     .option('--type <list>', `comma list of record types (${RECORD_TYPES.join(', ')}) and/or request kinds (put, txn, delete_range, noop, v2, conf_change, lease_grant, ...)`)
@@ -57,15 +61,11 @@ export function registerExport(program: Command): void {
       const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
       if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment to export (export reads *.wal files)`);
       const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
-      const out: Writable = o.output ? createWriteStream(o.output, { flags: 'wx' }) : process.stdout;
-      if (o.output) {
-        await new Promise<void>((resolve, reject) => {
-          out.once('open', () => resolve());
-          out.once('error', (e) => reject(fsError(e, o.output!, 'creating the output file')));
-        });
-      }
+      const file = o.output !== undefined ? openOutput(resolve(o.output), o.force ?? false, [enclosingDataDir(layout.root), layout.kind === 'wal-dir' ? layout.root : undefined, layout.walDir]) : undefined;
+      const out: Writable = file ? createWriteStream('', { fd: file.fd, autoClose: false }) : process.stdout;
       // Lines going to the terminal would mix with the bar: it shows only with -o or a pipe.
       const progress = progressFor({ json: !o.output && Boolean(process.stdout.isTTY) });
+      let complete = false;
       try {
         const lines = exportLines(segments, {
           ...progress.options,
@@ -87,10 +87,85 @@ export function registerExport(program: Command): void {
           }
         }
         if (batch) out.write(batch);
+        complete = true;
       } finally {
         progress.done();
         for (const s of segments) s.source.close();
-        if (o.output) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(fsError(e, o.output!, 'writing')) : resolve())));
+        if (file) {
+          const ended = new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(fsError(e, file.path, 'writing')) : res())));
+          if (complete) {
+            await ended;
+            file.commit();
+          } else {
+            await ended.catch(() => undefined);
+            file.discard();
+          }
+        }
       }
     });
+}
+
+interface OutputFile {
+  path: string;
+  fd: number;
+  /** fsync, then give the temp its real name (link: never over a file that appeared meanwhile; --force: rename over it) */
+  commit(): void;
+  /** remove the temp: a failed export leaves no partial file */
+  discard(): void;
+}
+
+/**
+ * `-o FILE`: refused inside the data dir read, and when FILE exists (unless --force). Written to a
+ * temp beside it, mode 0600 (records can hold secrets: values, lease IDs, 3.4's plaintext
+ * passwords are masked but keys and values are not), and named FILE only once complete.
+ */
+function openOutput(path: string, force: boolean, sources: (string | undefined)[]): OutputFile {
+  assertOutside(path, '--output', sources);
+  if (!force) assertNotExisting(path, '--output', 'pass --force to replace it');
+  const tmp = tempPathFor(path);
+  try {
+    unlinkSync(tmp);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, tmp, 'removing an old temp file');
+  }
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    fchmodSync(fd, 0o600); // whatever the umask
+  } catch (e) {
+    throw fsError(e, tmp, 'creating the output file');
+  }
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
+  return {
+    path,
+    fd,
+    commit() {
+      try {
+        fsyncSync(fd);
+        close();
+        if (force) renameSync(tmp, path);
+        else {
+          linkSync(tmp, path);
+          unlinkSync(tmp);
+        }
+      } catch (e) {
+        this.discard();
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`${path}: appeared while exporting; not replacing it (pass --force to)`);
+        throw fsError(e, path, 'naming the finished export');
+      }
+      fsyncDir(dirname(path));
+    },
+    discard() {
+      close();
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { locate } from '../../io/layout.js';
+import { assertNotExisting, assertOutside, enclosingDataDir, isInside, realish } from '../../io/paths.js';
 import { hex16 } from '../../format/wal/names.js';
 import { RESTORE_DEFAULTS } from '../../rebuild/ids.js';
 import { restoreFromFile } from '../../rebuild/restore.js';
@@ -36,7 +37,7 @@ export function registerRebuild(program: Command): void {
     .option('--initial-advertise-peer-urls <urls>', 'this member\'s peer URLs', RESTORE_DEFAULTS.initialAdvertisePeerUrls)
     .option('--skip-hash-check', 'rebuild from a snapshot file whose SHA-256 trailer is missing or wrong')
     .option('--etcd-version <v>', 'write what this etcd\'s restore writes: 3.4 or 3.5 (default: the db\'s writer)')
-    .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson)')
+    .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson; must not exist)')
     .option('--json', 'print the result as JSON')
     .action(async (o: RebuildFlags) => {
       const v = await parseEtcdVersion(o.etcdVersion);
@@ -47,6 +48,17 @@ export function registerRebuild(program: Command): void {
         isDir = statSync(from).isDirectory();
       } catch {
         // locate() / restoreFromFile give the one-line error
+      }
+      const out = resolve(o.out);
+      const unappliedPath = resolve(o.unapplied ?? `${o.out.replace(/\/+$/, '')}.unapplied.ndjson`);
+      // Outputs never go into what is read: the source data dir (or the one a --from file is in).
+      const sourceDirs = [enclosingDataDir(from), ...(isDir ? [from] : [])];
+      assertOutside(out, '--out', sourceDirs);
+      if (isDir) {
+        assertOutside(unappliedPath, '--unapplied', sourceDirs);
+        if (isInside(realish(unappliedPath), realish(out))) throw new UsageError(`--unapplied ${unappliedPath} is inside --out ${out}: etcd must not find it in its data dir`);
+        // The only record of writes the db never got: an earlier rebuild's must never be overwritten.
+        assertNotExisting(unappliedPath, '--unapplied', 'it may hold the only record of writes an earlier rebuild found unapplied: move it away or name another file');
       }
       const flags = { name: o.name, initialCluster: o.initialCluster, initialClusterToken: o.initialClusterToken, initialAdvertisePeerUrls: o.initialAdvertisePeerUrls };
       let sourcePath = from;
@@ -60,17 +72,17 @@ export function registerRebuild(program: Command): void {
         consistentIndex = src.consistentIndex;
         if (!v) target = src.writer;
         const copying = progressFor(o);
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: true, ...copying.options }, resolve(o.out));
+        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: true, ...copying.options }, out);
         copying.done();
         if (layout.segments.length > 0) {
           const walking = progressFor(o);
-          unapplied = writeUnapplied(layout, src.consistentIndex, resolve(o.unapplied ?? `${o.out.replace(/\/+$/, '')}.unapplied.ndjson`), walking.options.onProgress);
+          unapplied = writeUnapplied(layout, src.consistentIndex, unappliedPath, walking.options.onProgress);
           walking.done();
         }
         report(res, o, sourcePath, target, consistentIndex, unapplied);
       } else {
         const copying = progressFor(o);
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...copying.options }, resolve(o.out));
+        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...copying.options }, out);
         copying.done();
         report(res, o, sourcePath, target, undefined, undefined);
       }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { verdictWords } from '../render/verdict.js';
 import { inspectPath } from '../../inspect/analyze.js';
-import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
+import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
 import { gatherRepairFacts } from '../../repair/facts.js';
 import { describePlan, planRepair } from '../../repair/plan.js';
 import { writeJson } from '../render/json.js';
@@ -33,11 +33,16 @@ export function registerRepair(program: Command): void {
     .option('--json', 'print the plan and the outcome as JSON')
     .action(async (dataDir: string, o: RepairFlags) => {
       if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
-      // Our lock first, then the check for etcd: etcd starting between the two is caught again
-      // right before the first write.
-      const lock = o.dryRun ? undefined : acquireRepairLock(dataDir);
+      // Our lock first (another wal-doctor), then the locks etcd itself takes (the db's flock, the
+      // WAL's OFD locks): held until we are done, so a running etcd makes this fail and a starting
+      // one waits at its db open. Then the /proc look for anything else writing there.
+      const lock = o.dryRun ? undefined : await acquireRepairLock(dataDir);
+      let etcdLocks: EtcdFileLocks | undefined;
       try {
-        if (!o.dryRun) assertNotHeld(dataDir);
+        if (!o.dryRun) {
+          etcdLocks = await lockEtcdFiles(dataDir);
+          assertNotHeld(dataDir, etcdLocks.holderOptions);
+        }
         const progress = progressFor(o);
         const analysis = inspectPath(dataDir, { ...progress.options, checkHolders: o.dryRun === true });
         progress.done();
@@ -75,12 +80,13 @@ export function registerRepair(program: Command): void {
             return;
           }
         }
-        assertNotHeld(dataDir);
+        assertNotHeld(dataDir, etcdLocks?.holderOptions ?? {});
         lock?.assertHeld();
+        const beforeRename = etcdLocks ? (fd: number, tmp: string) => etcdLocks!.adopt(fd, tmp) : undefined;
         // The writer (and its zod manifest schema) is loaded only when something is written.
         const { applyPlan } = await import('../../repair/apply.js');
         const { undo } = await import('../../io/backup.js');
-        const result = applyPlan(plan, o.backupDir !== undefined ? { backupDir: o.backupDir } : {});
+        const result = applyPlan(plan, { ...(o.backupDir !== undefined ? { backupDir: o.backupDir } : {}), beforeRename });
         const checking = progressFor(o);
         const afterAnalysis = inspectPath(dataDir, { ...checking.options, checkHolders: false });
         const after = afterAnalysis.report;
@@ -89,7 +95,7 @@ export function registerRepair(program: Command): void {
         if (decider?.outcome === 'fails') {
           // The plan was sound by every rule we know, yet etcd would still refuse the result: put
           // everything back rather than leave a dir worse off than we found it.
-          undo(result.backupDir);
+          undo(result.backupDir, { beforeRename });
           if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: after.verdict });
           else process.stdout.write(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
           process.exitCode = 2;
@@ -103,7 +109,8 @@ export function registerRepair(program: Command): void {
         }
         process.exitCode = after.verdict.exitCode;
       } finally {
-        lock?.release();
+        await etcdLocks?.release();
+        await lock?.release();
       }
     });
 }

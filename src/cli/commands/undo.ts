@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { acquireRepairLock, assertNotHeld } from '../../io/locks.js';
+import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
 import { writeJson } from '../render/json.js';
 
 export function registerUndo(program: Command): void {
@@ -9,13 +9,18 @@ export function registerUndo(program: Command): void {
     .argument('<backup-dir>', 'the backup dir a repair printed')
     .option('--json', 'print what was restored as JSON')
     .action(async (backupDir: string, o: { json?: boolean }) => {
-      const { readBackupManifest, undo } = await import('../../io/backup.js');
-      const m = readBackupManifest(backupDir);
-      const lock = acquireRepairLock(m.dataDir);
+      const { undo, undoTarget } = await import('../../io/backup.js');
+      // The backup is checked before the data dir it names is locked (or touched in any way).
+      const target = undoTarget(backupDir);
+      const m = { dataDir: target.dataDir };
+      const lock = await acquireRepairLock(m.dataDir);
+      let etcdLocks: EtcdFileLocks | undefined;
       try {
-        assertNotHeld(m.dataDir);
+        etcdLocks = await lockEtcdFiles(m.dataDir);
+        assertNotHeld(m.dataDir, etcdLocks.holderOptions);
         lock.assertHeld();
-        const r = undo(backupDir);
+        const held = etcdLocks;
+        const r = undo(backupDir, { beforeRename: (fd, tmp) => held.adopt(fd, tmp) });
         if (o.json) writeJson({ dataDir: m.dataDir, ...r });
         else {
           process.stdout.write(`restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${m.dataDir}\n`);
@@ -23,7 +28,8 @@ export function registerUndo(program: Command): void {
           for (const f of r.removed) process.stdout.write(`  removed  ${f}\n`);
         }
       } finally {
-        lock.release();
+        await etcdLocks?.release();
+        await lock.release();
       }
     });
 }
