@@ -1,7 +1,8 @@
 // Crash injection: for every name in CRASH_POINTS (and a few later hits of the same points), a
 // child process runs a repair-shaped sequence on a real etcd 3.5 data dir (fixtures/v35-workload)
 // — backup, truncate the segment, append into its zero area, move the db away (same file system),
-// move a file to another file system, create a file, remove a file, then undo — and is killed by
+// move a file to another file system, create a file, remove a file, rewrite the segment's tail
+// (re-chained records and zeros after them), rename the created file, then undo — and is killed by
 // SIGKILL at that point. Then:
 //  - no real name (in the data dir or where files were moved) ever held bytes other than the
 //    original or a complete new version: temp files aside, nothing half-written;
@@ -35,6 +36,7 @@ const WAL = 'member/wal/0000000000000000-0000000000000000.wal';
 const KEEP = 40_000;
 const APPEND = randomBytes(777);
 const CREATED = Buffer.from('a file the repair creates\n');
+const REWRITE = randomBytes(999);
 const CROSS_FS_ONLY = new Set(['move-copy:tmp-synced', 'move-copy:renamed', 'move:copied', 'move:unlinked']);
 // later hits of the same points: the commit's manifest write, the third copy, the second restore...
 const LATER_HITS = ['manifest:tmp-synced#7', 'manifest:renamed#7', 'backup:file-copied#3', 'backup:step-recorded#4', 'undo:file-restored#2', 'restore:renamed#3', 'undo:file-restored#4'];
@@ -44,17 +46,18 @@ const backupUrl = new URL('../../src/io/backup.js', import.meta.url).href;
 
 // The child: the order an applier must follow (save everything, commit, then change, journaling each step).
 const CHILD = `
-import { replaceWithTruncated, appendAtomic, moveFile, writeFileAtomic, removeFile } from ${JSON.stringify(atomicUrl)};
+import { replaceWithTruncated, appendAtomic, moveFile, writeFileAtomic, removeFile, rewriteTail, renameNoReplace } from ${JSON.stringify(atomicUrl)};
 import { createBackup, undo } from ${JSON.stringify(backupUrl)};
 import { join } from 'node:path';
-const [data, quarantine, other, keep, appendHex, createdHex] = process.argv.slice(2);
+const [data, quarantine, other, keep, appendHex, createdHex, rewriteHex, size] = process.argv.slice(2);
 const WAL = ${JSON.stringify(WAL)};
-const b = createBackup(data, { plan: { steps: ['truncate', 'append', 'move db', 'move extra', 'create', 'remove'] } });
+const b = createBackup(data, { plan: { steps: ['truncate', 'append', 'move db', 'move extra', 'create', 'remove', 'rewrite', 'rename'] } });
 b.saveOriginal(WAL, 'truncated');
 b.saveOriginal('member/snap/db', 'removed'); // moved out below: undo restores it from the copy
 b.saveOriginal('member/extra.bin', 'removed');
 b.saveOriginal('member/remove-me.bin', 'removed');
 b.willCreate('member/wal/created.bin');
+b.willCreate('member/wal/renamed.bin');
 b.commit();
 replaceWithTruncated(join(data, WAL), Number(keep));
 b.markApplied('truncate');
@@ -69,6 +72,10 @@ writeFileAtomic(join(data, 'member/wal/created.bin'), [created.subarray(0, 10), 
 b.markApplied('create');
 removeFile(join(data, 'member/remove-me.bin'));
 b.markApplied('remove');
+rewriteTail(join(data, WAL), Number(keep), (emit) => { const r = Buffer.from(rewriteHex, 'hex'); emit(r.subarray(0, 500)); emit(r.subarray(500)); }, Number(size));
+b.markApplied('rewrite');
+renameNoReplace(join(data, 'member/wal/created.bin'), join(data, 'member/wal/renamed.bin'));
+b.markApplied('rename');
 b.finish();
 undo(b.dir);
 `;
@@ -108,6 +115,7 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
   let allowed: (where: 'data' | 'quarantine' | 'other', rel: string) => Set<string>;
   let crossFs: boolean;
   let base: string;
+  let walSize: number;
 
   before(async () => {
     const fx = await loadFixture('v35-workload');
@@ -122,13 +130,15 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
       original.get(WAL)!,
       expectedSha(walPath, KEEP, new Uint8Array(0), size),
       expectedSha(walPath, KEEP, APPEND, size),
+      expectedSha(walPath, KEEP, REWRITE, size),
     ]);
+    walSize = size;
     const created = createHash('sha256').update(CREATED).digest('hex');
     allowed = (where, rel) => {
       const o = (p: string): Set<string> => new Set([original.get(p)!]);
       if (where === 'data') {
         if (rel === WAL) return walStates;
-        if (rel === 'member/wal/created.bin') return new Set([created]);
+        if (rel === 'member/wal/created.bin' || rel === 'member/wal/renamed.bin') return new Set([created]);
         return original.has(rel) ? o(rel) : new Set();
       }
       if (where === 'quarantine') return rel === 'db' ? o('member/snap/db') : new Set();
@@ -160,7 +170,7 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
         writeFileSync(join(work, 'child.mjs'), CHILD);
         const r = spawnSync(
           process.execPath,
-          [join(work, 'child.mjs'), data, quarantine, other, String(KEEP), APPEND.toString('hex'), CREATED.toString('hex')],
+          [join(work, 'child.mjs'), data, quarantine, other, String(KEEP), APPEND.toString('hex'), CREATED.toString('hex'), REWRITE.toString('hex'), String(walSize)],
           { env: { ...process.env, WAL_DOCTOR_CRASH_AT: point }, encoding: 'utf8', timeout: 120_000 },
         );
         assert.equal(r.signal, 'SIGKILL', `the child should have been killed at ${point}; it exited ${r.status}: ${r.stderr}`);
