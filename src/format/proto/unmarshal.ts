@@ -11,7 +11,7 @@
  *
  * `etcdAppliesEntryData` is what etcd's apply loop makes of an EntryNormal's data.
  */
-import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, releaseNumber, specOf } from './schema.js';
+import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, knownIn, releaseNumber, specOf } from './schema.js';
 import { MAX_NESTING, type UnmarshalFailure, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
 
 export type { EtcdRelease } from './schema.js';
@@ -86,7 +86,7 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
-    if (f !== undefined && f.since > release) f = undefined;
+    if (f !== undefined && !knownIn(f, release)) f = undefined;
     if (f === undefined) {
       r.skipField();
       continue;
