@@ -9,13 +9,25 @@
  * the packed form, and the first etcd release that knows it (`(waldoctor.since)`: older releases
  * skip it as an unknown field), the last release that knows it (`(waldoctor.until)`: a field etcd
  * later made `reserved`), and whether protobuf-go checks its text is UTF-8 (proto3 strings).
+ *
+ * Releases up to 3.6 decode with gogoproto's generated Unmarshal methods; from 3.7 on etcd
+ * generates every message it stores or applies with protobuf-go (raft v3.7's raftpb too) and
+ * decodes with `proto.Unmarshal`, whose rules differ (see unmarshal.ts, `usesProtobufGo`).
  */
 import protobuf from 'protobufjs';
 import { descriptor } from './descriptor.generated.js';
 
 /** etcd releases whose Unmarshal the decoders reproduce (checked against their Go code). */
-export type EtcdRelease = '3.5' | '3.6';
+export type EtcdRelease = '3.5' | '3.6' | '3.7';
 export const DEFAULT_RELEASE: EtcdRelease = '3.5';
+
+/** First release (as releaseNumber gives it) whose messages are protobuf-go's, not gogoproto's. */
+export const PROTOBUF_GO_SINCE = 307;
+
+/** Whether `release` (a number from releaseNumber) decodes with protobuf-go's proto.Unmarshal. */
+export function usesProtobufGo(release: number): boolean {
+  return release >= PROTOBUF_GO_SINCE;
+}
 
 export const root = protobuf.Root.fromJSON(descriptor);
 root.resolveAll();
