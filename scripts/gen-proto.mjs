@@ -2,10 +2,11 @@
 // Compiles src/format/proto/*.proto (our own schema of etcd's on-disk messages) with protobufjs
 // into src/format/proto/descriptor.generated.ts, a JSON descriptor as a TypeScript const, so that
 // src/format loads the schema with Root.fromJSON and never touches the file system.
-// Two field options carry what gogoproto's generated code needs beyond the schema (read by
+// Three field options carry what etcd's generated code needs beyond the schema (read by
 // src/format/proto/schema.ts): (gogoproto.customname) = the Go field name etcd's code prints in
 // `wrong wireType = N for field <Name>` when it differs from gogo's CamelCase of the proto name,
-// and (waldoctor.since) = the first etcd release whose Unmarshal knows the field (older ones skip it).
+// (waldoctor.since) = the first etcd release whose Unmarshal knows the field (older ones skip it),
+// and (waldoctor.until) = the last one (a field etcd later made `reserved`; newer ones skip it).
 // Run: npm run gen:proto   (commit the result; `--check` exits 1 if the file is stale)
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

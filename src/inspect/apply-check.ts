@@ -10,7 +10,8 @@
  *    attributes or of the cluster version — anything else (3.4 proposed a QGET for every /health)
  *    panics `detected disallowed v2 WAL for stage --v2-deprecation=write-only`;
  *  - 3.7 (apply.Apply): the data must unmarshal as an InternalRaftRequest (protobuf-go, field 2
- *    reserved: a bare v2 Request no longer parses), and carry an ID or a header.
+ *    reserved: a bare v2 Request no longer parses), and carry an ID or a header; a conf change is
+ *    protobuf-go's too.
  */
 import { checkEtcdUnmarshal, etcdAppliesEntryData, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
 import type { Entry } from '../format/wal/walk.js';
@@ -34,8 +35,6 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
   return { method, path };
 }
 
-const PROTOBUF_GO_INVALID = 'proto: cannot parse invalid wire-format data';
-
 /** What each release line makes of applying this entry; empty when all apply it. */
 export function applyProblems(e: Entry): ApplyProblems {
   if (e.type !== 0 && e.type !== 1) {
@@ -45,10 +44,15 @@ export function applyProblems(e: Entry): ApplyProblems {
   const data = e.data;
   if (data === undefined || data.length === 0) return {};
   if (e.type === 1) {
+    const out: ApplyProblems = {};
     const cc = checkEtcdUnmarshal('raftpb.ConfChange', data);
-    if (cc.ok) return {};
-    const p: ApplyProblem = { kind: 'undecodable', as: 'conf-change', error: unmarshalFailureText(cc.failure) };
-    return { '3.4': p, '3.5': p, '3.6': p, '3.7': p };
+    if (!cc.ok) {
+      const p: ApplyProblem = { kind: 'undecodable', as: 'conf-change', error: unmarshalFailureText(cc.failure) };
+      out['3.4'] = out['3.5'] = out['3.6'] = p;
+    }
+    const cc37 = checkEtcdUnmarshal('raftpb.ConfChange', data, { release: '3.7' });
+    if (!cc37.ok) out['3.7'] = { kind: 'undecodable', as: 'conf-change', error: unmarshalFailureText(cc37.failure) };
+    return out;
   }
   const out: ApplyProblems = {};
   const r35 = etcdAppliesEntryData(data, { release: '3.5' });
@@ -64,12 +68,8 @@ export function applyProblems(e: Entry): ApplyProblems {
     const bad = v2Allowed(v2);
     if (bad) out['3.6'] = { kind: 'v2-disallowed', ...bad };
   }
-  // 3.7 parses the data as an InternalRaftRequest only (protobuf-go; field 2 reserved).
-  if (r36.as !== 'internal-raft-request') out['3.7'] = { kind: 'undecodable', as: 'normal', error: PROTOBUF_GO_INVALID };
-  else {
-    const id = r36.request['ID'] ?? r36.request['id'];
-    const hasId = id !== undefined && id !== 0n && id !== 0;
-    if (!hasId && r36.request['header'] === undefined) out['3.7'] = { kind: 'no-header' };
-  }
+  const r37 = etcdAppliesEntryData(data, { release: '3.7' });
+  if (r37.as === 'panic') out['3.7'] = { kind: 'undecodable', as: 'normal', error: unmarshalFailureText(r37.irrFailure) };
+  else if (r37.as === 'no-header') out['3.7'] = { kind: 'no-header' };
   return out;
 }

@@ -6,8 +6,8 @@
 import { openBoltFile } from '../io/bolt-file.js';
 import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
 import { checkRestore, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
-import { simulateOpen, type BoltLine, type OpenResult } from '../format/bbolt/open-sim.js';
-import { checkEtcdUnmarshal, unmarshalFailureText } from '../format/proto/unmarshal.js';
+import { simulateOpen, type OpenResult } from '../format/bbolt/open-sim.js';
+import { type EtcdRelease, checkEtcdUnmarshal, unmarshalFailureText } from '../format/proto/unmarshal.js';
 import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
@@ -34,11 +34,18 @@ export interface DbStep {
   pageSize: number;
 }
 
-/** etcd's apply-time check of a KeyValue / Lease: undefined when it unmarshals. */
-const unmarshal: UnmarshalCheck = (typeName, bytes) => {
-  const r = checkEtcdUnmarshal(typeName, bytes);
-  return r.ok ? undefined : unmarshalFailureText(r.failure);
-};
+/** etcd's restore-time unmarshal of a KeyValue / Lease with `release`'s protobuf library (gogoproto
+ *  up to 3.6, protobuf-go from 3.7): undefined when it unmarshals, else its error text. */
+const unmarshalOf =
+  (release: EtcdRelease): UnmarshalCheck =>
+  (typeName, bytes) => {
+    const r = checkEtcdUnmarshal(typeName, bytes, { release });
+    return r.ok ? undefined : unmarshalFailureText(r.failure);
+  };
+const GOGO = unmarshalOf('3.5');
+const PROTOBUF_GO = unmarshalOf('3.7');
+/** Which unmarshal each etcd line's restore runs (KeyValue and Lease are the same in 3.4..3.6). */
+const UNMARSHAL_OF: Record<EtcdVersion, UnmarshalCheck> = { '3.4': GOGO, '3.5': GOGO, '3.6': GOGO, '3.7': PROTOBUF_GO };
 
 /**
  * Read the db at `path` (undefined: absent). `relPath` names it in the report; `withStatus` adds
@@ -115,16 +122,20 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
       }
     }
 
-    // What each bbolt line does with the file at boot. The walks read every page (and, for the
-    // restore, every value), as etcd does. Lines that behave alike share one walk, and 1.3.6 (3.4),
-    // which checks strictly less, shares the newer lines' clean result.
-    const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean }>();
-    const bootOf = (line: BoltLine): DbBoot => {
-      const key = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}`;
+    // What each etcd line does with the file at boot: its bbolt line opens it, then its restore
+    // unmarshals values with its protobuf library. The walks read every page (and, for the
+    // restore, every value), as etcd does. Lines whose bbolt behaves alike and that unmarshal alike
+    // share one walk (3.7's bbolt 1.5 walks as 1.4 does, but its protobuf-go is not 3.5/3.6's
+    // gogo), and 1.3.6 (3.4), which checks strictly less, shares a clean result of the same unmarshal.
+    const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean; unmarshal: UnmarshalCheck }>();
+    const bootOf = (v: EtcdVersion): DbBoot => {
+      const line = BOLT_OF[v];
+      const unmarshal = UNMARSHAL_OF[v];
+      const key = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`;
       const known = byBehaviour.get(key);
       if (known) return known.boot;
       if (!line.pageAssert) {
-        const strict = [...byBehaviour.values()].find((x) => x.clean);
+        const strict = [...byBehaviour.values()].find((x) => x.clean && x.unmarshal === unmarshal);
         if (strict) return strict.boot;
       }
       const r: OpenResult = simulateOpen(file, line);
@@ -144,11 +155,11 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
         boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore: restore.failure };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
-      byBehaviour.set(key, { boot, clean });
+      byBehaviour.set(key, { boot, clean, unmarshal });
       return boot;
     };
     const boots = new Map<EtcdVersion, DbBoot>();
-    for (const v of ['3.5', '3.6', '3.7', '3.4'] as const) boots.set(v, bootOf(BOLT_OF[v]));
+    for (const v of ['3.5', '3.6', '3.7', '3.4'] as const) boots.set(v, bootOf(v));
     step.facts = { present: true, boot: (v) => boots.get(v)! };
   } finally {
     opened.close();

@@ -220,7 +220,10 @@ const json = {
             },
             "v2": {
               "type": "Request",
-              "id": 2
+              "id": 2,
+              "options": {
+                "(waldoctor.until)": "3.6"
+              }
             },
             "range": {
               "type": "RangeRequest",
@@ -398,7 +401,7 @@ const json = {
               "id": 4,
               "protoName": "requester_member_id",
               "options": {
-                "(waldoctor.since)": "3.7"
+                "(waldoctor.since)": "3.8"
               }
             }
           }

@@ -7,14 +7,27 @@
  * name gogoproto prints in `wrong wireType = N for field <Name>` (gogo's CamelCase of the proto
  * name, or the `(gogoproto.customname)` option where etcd's name differs), whether the field takes
  * the packed form, and the first etcd release that knows it (`(waldoctor.since)`: older releases
- * skip it as an unknown field).
+ * skip it as an unknown field), the last release that knows it (`(waldoctor.until)`: a field etcd
+ * later made `reserved`), and whether protobuf-go checks its text is UTF-8 (proto3 strings).
+ *
+ * Releases up to 3.6 decode with gogoproto's generated Unmarshal methods; from 3.7 on etcd
+ * generates every message it stores or applies with protobuf-go (raft v3.7's raftpb too) and
+ * decodes with `proto.Unmarshal`, whose rules differ (see unmarshal.ts, `usesProtobufGo`).
  */
 import protobuf from 'protobufjs';
 import { descriptor } from './descriptor.generated.js';
 
 /** etcd releases whose Unmarshal the decoders reproduce (checked against their Go code). */
-export type EtcdRelease = '3.5' | '3.6';
+export type EtcdRelease = '3.5' | '3.6' | '3.7';
 export const DEFAULT_RELEASE: EtcdRelease = '3.5';
+
+/** First release (as releaseNumber gives it) whose messages are protobuf-go's, not gogoproto's. */
+export const PROTOBUF_GO_SINCE = 307;
+
+/** Whether `release` (a number from releaseNumber) decodes with protobuf-go's proto.Unmarshal. */
+export function usesProtobufGo(release: number): boolean {
+  return release >= PROTOBUF_GO_SINCE;
+}
 
 export const root = protobuf.Root.fromJSON(descriptor);
 root.resolveAll();
@@ -50,6 +63,10 @@ export interface FieldSpec {
   oneofOthers: string[] | undefined;
   /** Release as a number (3.6 → 306) from which etcd's Unmarshal knows the field. */
   since: number;
+  /** Last release that knows it (Infinity: still known). */
+  until: number;
+  /** protobuf-go refuses text that is not UTF-8 in this field (a proto3 string; gogo never checks). */
+  utf8: boolean;
 }
 
 export interface MessageSpec {
@@ -112,6 +129,17 @@ function scalarKind(type: string, where: string): { kind: Kind; wire: number } {
   }
 }
 
+/** protobufjs resolves each field's edition features (proto3: utf8_validation VERIFY, proto2: NONE),
+ *  the same rule protobuf-go applies (its strs.EnforceUTF8); the property is not in its typings. */
+function utf8Validated(f: protobuf.Field): boolean {
+  return (f as unknown as { _features?: { utf8_validation?: string } })._features?.utf8_validation === 'VERIFY';
+}
+
+/** Whether `release` (a number from releaseNumber) knows field `f`. */
+export function knownIn(f: FieldSpec, release: number): boolean {
+  return f.since <= release && release <= f.until;
+}
+
 const specs = new Map<protobuf.Type, MessageSpec>();
 
 /** The decoding table of a message type (built once; recursive types share their table). */
@@ -126,6 +154,7 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
     const opts = (f.options ?? {}) as Record<string, unknown>;
     const custom = opts['(gogoproto.customname)'];
     const since = opts['(waldoctor.since)'];
+    const until = opts['(waldoctor.until)'];
     let kind: Kind;
     let wire: number;
     let sub: MessageSpec | undefined;
@@ -151,6 +180,8 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
       sub,
       oneofOthers: oneof ? oneof.oneof.filter((n) => n !== f.name) : undefined,
       since: typeof since === 'string' ? releaseNumber(since) : 0,
+      until: typeof until === 'string' ? releaseNumber(until) : Infinity,
+      utf8: kind === Kind.String && utf8Validated(f),
     };
     if (f.id < 128) spec.small[f.id] = fs;
     else spec.large.set(f.id, fs);

@@ -9,10 +9,16 @@
  * not), keeps the last scalar, reads enums as int32 whatever their value, and sends every field it
  * does not know — including fields of later releases — through the package's skip function.
  *
+ * From etcd 3.7 on (`release: '3.7'`) the same schema is decoded as protobuf-go's proto.Unmarshal
+ * does (see wire.ts for its rules): a field with the wrong wire type is skipped, not refused; a
+ * oneof message read twice is merged, as any other message field; proto3 strings must be UTF-8;
+ * every malformed input is the one error `proto: cannot parse invalid wire-format data`; messages
+ * nest at most 10000 deep — a limit that decoder reaches without recursion (it keeps its own stack).
+ *
  * `etcdAppliesEntryData` is what etcd's apply loop makes of an EntryNormal's data.
  */
-import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, releaseNumber, specOf } from './schema.js';
-import { MAX_NESTING, type UnmarshalFailure, WireFailure, WireReader, unmarshalFailureText } from './wire.js';
+import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, knownIn, releaseNumber, specOf, usesProtobufGo } from './schema.js';
+import { GO_RECURSION_LIMIT, MAX_NESTING, type UnmarshalFailure, WireFailure, WireReader, decodeText, int64Of, isValidUtf8, uint64Of, unmarshalFailureText } from './wire.js';
 
 export type { EtcdRelease } from './schema.js';
 export type { UnmarshalFailure } from './wire.js';
@@ -27,7 +33,8 @@ export interface ProtoObject {
 }
 
 export interface UnmarshalOptions {
-  /** Whose Unmarshal: fields newer than this release are unknown to it (skipped). Default 3.5. */
+  /** Whose Unmarshal: fields newer than this release are unknown to it (skipped); 3.7 is
+   *  protobuf-go's proto.Unmarshal. Default 3.5. */
   release?: EtcdRelease;
 }
 
@@ -86,7 +93,7 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
-    if (f !== undefined && f.since > release) f = undefined;
+    if (f !== undefined && !knownIn(f, release)) f = undefined;
     if (f === undefined) {
       r.skipField();
       continue;
@@ -139,11 +146,121 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
   r.base = outerBase;
 }
 
+/** A scalar read protobuf-go's way (the same values as gogo's, from a stricter varint). */
+function goScalar(r: WireReader, kind: Kind): ProtoValue {
+  const lo = r.goVarint();
+  switch (kind) {
+    case Kind.Uint64:
+      return uint64Of(lo, r.hi);
+    case Kind.Int64:
+      return int64Of(lo, r.hi);
+    case Kind.Uint32:
+      return lo;
+    case Kind.Int32:
+      return lo | 0;
+    default:
+      return (lo | r.hi) !== 0;
+  }
+}
+
+/** A message protobuf-go's decoder has entered and not finished (its own stack: no recursion). */
+interface GoFrame {
+  spec: MessageSpec;
+  out: ProtoObject | undefined;
+  end: number;
+}
+
+/**
+ * Reads a message of `spec` occupying [r.pos, r.end) as protobuf-go's unmarshalPointer does
+ * (google.golang.org/protobuf/internal/impl/decode.go and the field coders of codec_gen.go and
+ * codec_field.go); fills `out` when given.
+ */
+function readFieldsGo(r: WireReader, top: MessageSpec, topOut: ProtoObject | undefined, release: number): void {
+  const stack: GoFrame[] = [];
+  let spec = top;
+  let out = topOut;
+  r.type = spec.name;
+  for (;;) {
+    if (r.pos >= r.end) {
+      const up = stack.pop();
+      if (up === undefined) return;
+      ({ spec, out } = up);
+      r.end = up.end;
+      r.type = spec.name;
+      continue;
+    }
+    const no = r.goTag();
+    let f = no < 128 ? spec.small[no] : spec.large.get(no);
+    if (f !== undefined && !knownIn(f, release)) f = undefined;
+    const wt = r.wireType;
+    if (f === undefined || (wt !== f.wire && !(wt === 2 && f.packable))) {
+      r.goSkipField(); // unknown, or known with another wire type: protobuf-go's errUnknown
+      continue;
+    }
+    if (wt !== f.wire) {
+      // packed: the elements are read within the list's bytes
+      const e = r.goLengthEnd();
+      const outerEnd = r.end;
+      r.end = e;
+      while (r.pos < e) {
+        const v = goScalar(r, f.kind);
+        if (out) store(out, f, v);
+      }
+      r.end = outerEnd;
+      continue;
+    }
+    switch (f.kind) {
+      case Kind.Message: {
+        const e = r.goLengthEnd();
+        // the nested unmarshalPointer counts its depth down before reading anything
+        if (stack.length + 1 >= GO_RECURSION_LIMIT) throw new WireFailure({ kind: 'recursion-depth', type: f.sub!.name, at: r.fieldAt, field: no });
+        let sub: ProtoObject | undefined;
+        if (out) {
+          const had = out[f.key];
+          if (!f.repeated && isObject(had)) sub = had; // merged, a oneof member too (when it is the one set)
+          else {
+            sub = {};
+            store(out, f, sub);
+          }
+        }
+        stack.push({ spec, out, end: r.end });
+        spec = f.sub!;
+        out = sub;
+        r.end = e;
+        r.type = spec.name;
+        break;
+      }
+      case Kind.Bytes: {
+        const e = r.goLengthEnd();
+        if (out) {
+          const b = r.buf;
+          store(out, f, new Uint8Array(b.buffer, b.byteOffset + r.pos, e - r.pos));
+        }
+        r.pos = e;
+        break;
+      }
+      case Kind.String: {
+        const e = r.goLengthEnd();
+        if (f.utf8 && !isValidUtf8(r.buf, r.pos, e)) throw new WireFailure({ kind: 'invalid-utf8', type: spec.name, at: r.fieldAt, field: no });
+        if (out) store(out, f, decodeText(r.buf, r.pos, e));
+        r.pos = e;
+        break;
+      }
+      default: {
+        const v = goScalar(r, f.kind);
+        if (out) store(out, f, v);
+      }
+    }
+  }
+}
+
 function run(typeName: string, bytes: Uint8Array, out: ProtoObject | undefined, opts: UnmarshalOptions | undefined): UnmarshalFailure | undefined {
   const spec = specOf(typeName);
   const r = new WireReader(bytes, spec.name);
+  const release = releaseOf(opts);
   try {
-    readFields(r, spec, out, 0, releaseOf(opts));
+    if (usesProtobufGo(release)) readFieldsGo(r, spec, out, release);
+    else readFields(r, spec, out, 0, release);
   } catch (e) {
     if (e instanceof WireFailure) return e.failure;
     throw e;
@@ -171,7 +288,7 @@ export function decodeEtcdMessage(typeName: string, bytes: Uint8Array, opts?: Un
   return failure === undefined ? { ok: true, message } : { ok: false, failure };
 }
 
-/** What etcd's applyEntryNormal makes of an EntryNormal's Data (see etcdAppliesEntryData). */
+/** What etcd 3.5/3.6's applyEntryNormal makes of an EntryNormal's Data (see etcdAppliesEntryData). */
 export type EntryDataOutcome =
   /** empty data: the leader's no-op, skipped */
   | { as: 'noop' }
@@ -182,18 +299,49 @@ export type EntryDataOutcome =
   /** neither: `pbutil.MustUnmarshal(&Request)` panics with `panic` and etcd crashes on apply */
   | { as: 'panic'; panic: string; irrFailure: UnmarshalFailure; requestFailure: UnmarshalFailure };
 
+/** What etcd 3.7's applyEntryNormal and apply.Apply make of an EntryNormal's Data. */
+export type ProtobufGoEntryDataOutcome =
+  /** empty data: the leader's no-op, skipped */
+  | { as: 'noop' }
+  /** an InternalRaftRequest with an ID or a header: applied */
+  | { as: 'internal-raft-request'; request: ProtoObject }
+  /** `pbutil.MustUnmarshalMessage(&InternalRaftRequest)` panics with `panic` (there is no v2 fallback) */
+  | { as: 'panic'; panic: string; irrFailure: UnmarshalFailure }
+  /** it decodes, but with neither an ID nor a header: `Apply, could not find a header` (a panic) */
+  | { as: 'no-header'; panic: string; request: ProtoObject };
+
+/** etcd 3.7's apply.Apply panic when a request carries neither an ID nor a header. */
+export const NO_HEADER_PANIC = 'Apply, could not find a header';
+
 /**
- * etcd's EtcdServer.applyEntryNormal (3.5 and 3.6 alike): no-op when the data is empty; else an
+ * What etcd's apply loop makes of an EntryNormal's data, release by release.
+ *
+ * 3.5 and 3.6 (EtcdServer.applyEntryNormal): no-op when the data is empty; else an
  * InternalRaftRequest if `MaybeUnmarshal` accepts it; else it must be a v2 Request
  * (`MustUnmarshal`), and when that fails too etcd panics with
  * `unmarshal should never fail (<the Request's error>)` — every time it applies the entry.
  *
+ * 3.7 (applyEntryNormal, then apply.Apply): no-op when empty; else `MustUnmarshalMessage` into an
+ * InternalRaftRequest with protobuf-go (field 2, the v2 request, is reserved there: a bare v2
+ * Request is no InternalRaftRequest, and usually not even a well-formed one) or panic
+ * `unmarshal should never fail (proto: cannot parse invalid wire-format data)`; a request whose ID
+ * is 0 and that has no header (even an empty one counts) panics `Apply, could not find a header`.
+ *
  *   const o = etcdAppliesEntryData(entry.data);
  *   if (o.as === 'panic') report(o.panic); // unmarshal should never fail (proto: Request: illegal tag 0 (wire type 0))
  */
-export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: UnmarshalOptions): EntryDataOutcome {
+export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: UnmarshalOptions & { release?: '3.5' | '3.6' }): EntryDataOutcome;
+export function etcdAppliesEntryData(data: Uint8Array | undefined, opts: UnmarshalOptions & { release: '3.7' }): ProtobufGoEntryDataOutcome;
+export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: UnmarshalOptions): EntryDataOutcome | ProtobufGoEntryDataOutcome;
+export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: UnmarshalOptions): EntryDataOutcome | ProtobufGoEntryDataOutcome {
   if (data === undefined || data.length === 0) return { as: 'noop' };
   const irr = decodeEtcdMessage('etcdserverpb.InternalRaftRequest', data, opts);
+  if (usesProtobufGo(releaseOf(opts))) {
+    if (!irr.ok) return { as: 'panic', panic: `unmarshal should never fail (${unmarshalFailureText(irr.failure)})`, irrFailure: irr.failure };
+    const id = irr.message['id'];
+    if ((id === undefined || id === 0n) && irr.message['header'] === undefined) return { as: 'no-header', panic: NO_HEADER_PANIC, request: irr.message };
+    return { as: 'internal-raft-request', request: irr.message };
+  }
   if (irr.ok) return { as: 'internal-raft-request', request: irr.message };
   const v2 = decodeEtcdMessage('etcdserverpb.Request', data, opts);
   if (v2.ok) return { as: 'v2-request', request: v2.message, irrFailure: irr.failure };

@@ -30,6 +30,21 @@
  *   - unknown fields go through the package's `skip` function, with its own group nesting,
  *     `illegal wireType %d`, `unexpected end of group`, and lengths checked the same way.
  *
+ * protobuf-go's rules (google.golang.org/protobuf v1.36.11's proto.Unmarshal, which etcd 3.7 calls
+ * for every message it stores or applies; the `go*` methods below):
+ *   - a varint has at most 10 bytes and its 10th byte must be 0 or 1; it is read to the end of the
+ *     message (of a packed list: to the end of the list);
+ *   - a tag's field number must be 1..2^29-1, and wire type 4 (end group) is never a field: etcd's
+ *     messages have no group fields;
+ *   - a known field with another wire type is not an error: it is skipped as an unknown field;
+ *     repeated numeric fields take both forms, packed and not, whatever the .proto says;
+ *   - unknown fields are skipped by protowire.ConsumeFieldValue: lengths checked against what is
+ *     left, groups closed by an end-group of the *same* field number, nested at most 10000 deep;
+ *   - proto3 string fields must hold valid UTF-8;
+ *   - messages nest at most 10000 deep (protowire.DefaultRecursionLimit).
+ * Every failure but the last two is the one error `proto: cannot parse invalid wire-format data`
+ * (`invalid-wire-format`, with our own `why`); unexpected EOF does not exist there.
+ *
  * The reader works on one Uint8Array with an absolute position `pos` and the end of the message
  * being read `end` (nested messages narrow it); no copies are made, `bytes()` returns views.
  * Varints come back as numbers (low 32 bits, and `hi` for the high 32); bigint only from
@@ -60,7 +75,30 @@ export type UnmarshalFailure =
   /** `proto: unexpected end of group`: an end-group tag in a skipped field with no group open. */
   | { kind: 'unexpected-end-group'; type: string; at: number; field: number }
   /** Nesting deeper than MAX_NESTING: our limit, not etcd's (Go would recurse on). */
-  | { kind: 'too-deep'; type: string; at: number; depth: number };
+  | { kind: 'too-deep'; type: string; at: number; depth: number }
+  // protobuf-go (etcd 3.7+):
+  /** `proto: cannot parse invalid wire-format data`: protobuf-go's one text for every malformed
+   *  input; `why` is ours, to say what was wrong. */
+  | { kind: 'invalid-wire-format'; type: string; at: number; field: number; why: InvalidWireFormat }
+  /** `string field contains invalid UTF-8` (protobuf-go prints no `proto:` here): a proto3 string field. */
+  | { kind: 'invalid-utf8'; type: string; at: number; field: number }
+  /** `proto: exceeded maximum recursion depth`: a message nested GO_RECURSION_LIMIT deep. */
+  | { kind: 'recursion-depth'; type: string; at: number; field: number };
+
+/** What protobuf-go found wrong, where its error text does not say. */
+export type InvalidWireFormat =
+  /** a varint, fixed value, length or group runs past the end of the message */
+  | 'truncated'
+  /** a varint of more than 10 bytes, or whose 10th byte is more than 1 */
+  | 'varint-overflow'
+  /** a field number of 0 or above 2^29-1 (inside a skipped group: above 2^31-1) */
+  | 'field-number'
+  /** an end-group tag that closes no group (or another field's group) */
+  | 'end-group'
+  /** wire type 6 or 7 */
+  | 'reserved-wire-type'
+  /** skipped groups nested deeper than 10000 */
+  | 'group-depth';
 
 export type UnmarshalFailureKind = UnmarshalFailure['kind'];
 
@@ -90,8 +128,18 @@ export function unmarshalFailureText(f: UnmarshalFailure): string {
       return 'proto: unexpected end of group';
     case 'too-deep':
       return `wal-doctor: messages nested deeper than ${f.depth} (etcd has no such limit)`;
+    case 'invalid-wire-format':
+      return 'proto: cannot parse invalid wire-format data';
+    case 'invalid-utf8':
+      return 'string field contains invalid UTF-8';
+    case 'recursion-depth':
+      return 'proto: exceeded maximum recursion depth';
   }
 }
+
+/** protobuf-go's texts start with `proto:` and a space or a U+00A0, a choice each binary makes on
+ *  purpose (internal/detrand) so that nobody compares them: we print the plain space. */
+export const PROTOBUF_GO_PREFIX = 'proto: ';
 
 /** Carries a failure out of the reader; the decoders catch it and return the failure as data. */
 export class WireFailure {
@@ -101,10 +149,14 @@ export class WireFailure {
 /** Deepest message nesting the decoders follow (TxnRequest in RequestOp in TxnRequest ...). */
 export const MAX_NESTING = 1000;
 
+/** protobuf-go's nesting limit (protowire.DefaultRecursionLimit), for messages and skipped groups alike. */
+export const GO_RECURSION_LIMIT = 10000;
+
 const MAX_INT64 = 0x7fffffffffffffffn;
 const TWO_32 = 0x1_0000_0000;
 
 const utf8 = new TextDecoder('utf-8');
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class WireReader {
   buf: Uint8Array;
@@ -234,10 +286,7 @@ export class WireReader {
   /** A varint as an int64 bigint (two's complement of the 64 bits). */
   int64(): bigint {
     const lo = this.varint();
-    const hi = this.hi;
-    if (hi < 0x200000) return BigInt(hi * TWO_32 + lo);
-    if (hi >= 0xffe00000) return BigInt((hi - TWO_32) * TWO_32 + lo); // -2^53 .. -1: exact as a number
-    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    return int64Of(lo, this.hi);
   }
 
   /**
@@ -376,6 +425,154 @@ export class WireReader {
     if (i > end) throw this.fail('unexpected-eof');
     this.pos = i;
   }
+
+  // ---- protobuf-go's reading (etcd 3.7+): see the header ----
+
+  /** protobuf-go's failure at the field being read. */
+  goFail(why: InvalidWireFormat): WireFailure {
+    return new WireFailure({ kind: 'invalid-wire-format', type: this.type, at: this.fieldAt, field: this.field, why });
+  }
+
+  /** A varint, protobuf-go's way (protowire.ConsumeVarint); returns its low 32 bits, the high 32 in `hi`. */
+  goVarint(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        this.hi = 0;
+        return b;
+      }
+    }
+    return this.goVarintSlow();
+  }
+
+  private goVarintSlow(): number {
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let lo = 0;
+    let hi = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end) throw this.goFail('truncated');
+      const b = buf[pos++]!;
+      if (shift === 63) {
+        // the 10th byte carries bit 63 only, and ends the varint whatever its high bit says
+        if (b > 1) throw this.goFail('varint-overflow');
+        hi |= b << 31;
+        break;
+      }
+      if (shift < 28) lo |= (b & 0x7f) << shift;
+      else if (shift === 28) {
+        lo |= (b & 0x7f) << 28;
+        hi = (b & 0x7f) >>> 4;
+      } else hi |= (b & 0x7f) << (shift - 32);
+      if (b < 0x80) break;
+    }
+    this.pos = pos;
+    this.hi = hi >>> 0;
+    return lo >>> 0;
+  }
+
+  /**
+   * Reads a field's tag as protobuf-go's unmarshalPointer does and returns its field number
+   * (1..2^29-1, else a failure); the wire type is left in `wireType`. Wire type 4 fails too:
+   * with no group fields in etcd's messages, an end-group tag never closes anything.
+   */
+  goTag(): number {
+    const at = this.pos;
+    this.fieldAt = at;
+    this.field = 0;
+    const lo = this.goVarint();
+    if (this.hi !== 0 || lo < 8) throw this.goFail('field-number');
+    const field = lo >>> 3;
+    this.field = field;
+    const wireType = lo & 7;
+    if (wireType === 4) throw this.goFail('end-group');
+    this.wireType = wireType;
+    return field;
+  }
+
+  /** A length prefix (protowire.ConsumeBytes): the absolute end of the bytes it announces. */
+  goLengthEnd(): number {
+    const lo = this.goVarint();
+    if (this.hi !== 0 || lo > this.end - this.pos) throw this.goFail('truncated');
+    return this.pos + lo;
+  }
+
+  /**
+   * Skips the value of the field whose tag was just read (its number in `field`, wire type in
+   * `wireType`) as protowire.ConsumeFieldValue does: a group runs to the end-group tag of the
+   * same number, whatever it holds, with groups nested at most GO_RECURSION_LIMIT deep.
+   */
+  goSkipField(): void {
+    if (this.wireType !== 3) {
+      this.goSkipValue(this.wireType);
+      return;
+    }
+    const open: number[] = [this.field]; // groups open, by field number
+    for (;;) {
+      // the next tag in the innermost group (protowire.ConsumeTag: field numbers 1..2^31-1)
+      const lo = this.goVarint();
+      const hi = this.hi;
+      if (hi >= 4 || (hi === 0 && lo < 8)) throw this.goFail('field-number');
+      const no = hi * 0x20000000 + (lo >>> 3);
+      const wt = lo & 7;
+      if (wt === 4) {
+        if (open.pop() !== no) throw this.goFail('end-group');
+        if (open.length === 0) return;
+      } else if (wt === 3) {
+        // the k-th nested group is read with depth LIMIT - k, and fails below 0
+        if (open.length > GO_RECURSION_LIMIT) throw this.goFail('group-depth');
+        open.push(no);
+      } else this.goSkipValue(wt);
+    }
+  }
+
+  /** Skips a value of wire type 0, 1, 2 or 5; 6 and 7 are reserved. */
+  private goSkipValue(wt: number): void {
+    switch (wt) {
+      case 0:
+        this.goVarint();
+        return;
+      case 1:
+        if (this.end - this.pos < 8) throw this.goFail('truncated');
+        this.pos += 8;
+        return;
+      case 5:
+        if (this.end - this.pos < 4) throw this.goFail('truncated');
+        this.pos += 4;
+        return;
+      case 2:
+        this.pos = this.goLengthEnd();
+        return;
+      default:
+        throw this.goFail('reserved-wire-type');
+    }
+  }
+}
+
+/**
+ * Whether buf[start, end) is valid UTF-8 as Go's utf8.Valid says (no overlong forms, surrogates or
+ * code points past U+10FFFF: the same bytes the WHATWG decoder refuses in fatal mode).
+ */
+export function isValidUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i]! < 0x80) i++;
+  if (i === end) return true;
+  try {
+    strictUtf8.decode(buf.subarray(i, end));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The int64 (two's complement) whose low and high 32 bits are `lo` and `hi`. */
+export function int64Of(lo: number, hi: number): bigint {
+  if (hi < 0x200000) return BigInt(hi * TWO_32 + lo);
+  if (hi >= 0xffe00000) return BigInt((hi - TWO_32) * TWO_32 + lo); // -2^53 .. -1: exact as a number
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
 }
 
 /** Appends the varint of `v` (a safe integer or a bigint; negatives as their 64-bit two's complement). */
@@ -423,8 +620,8 @@ export class Uint64Memo {
   }
 }
 
-/** UTF-8 text of buf[start, end); short ASCII strings without TextDecoder. */
-function decodeText(buf: Uint8Array, start: number, end: number): string {
+/** UTF-8 text of buf[start, end) (invalid bytes as U+FFFD); short ASCII strings without TextDecoder. */
+export function decodeText(buf: Uint8Array, start: number, end: number): string {
   if (end - start <= 24) {
     let s = '';
     for (let i = start; i < end; i++) {

@@ -1,6 +1,7 @@
-// Package common is the driver shared by the per-release gogo-diff programs (../v35, ../v36): it
-// reads test vectors from stdin and prints what etcd's own gogoproto-generated Unmarshal makes of
-// each, so that wal-doctor's TypeScript decoder can be compared with the real thing
+// Package common is the driver shared by the per-release gogo-diff programs (../v35, ../v36, ../v37):
+// it reads test vectors from stdin and prints what etcd's own Unmarshal (gogoproto's generated
+// methods up to 3.6, protobuf-go's proto.Unmarshal from 3.7) makes of each, so that wal-doctor's
+// TypeScript decoder can be compared with the real thing
 // (test/format/proto/gogo-diff.test.ts).
 //
 // Input, one vector a line: `<type> <hex>`, where <type> is a message's full proto name as
@@ -100,7 +101,7 @@ func Main(version string, reg Registry, apply func([]byte) string) {
 			fmt.Println(version)
 			if bi, ok := debug.ReadBuildInfo(); ok {
 				for _, d := range bi.Deps {
-					if strings.HasPrefix(d.Path, "go.etcd.io/") || d.Path == "github.com/gogo/protobuf" {
+					if strings.HasPrefix(d.Path, "go.etcd.io/") || d.Path == "github.com/gogo/protobuf" || d.Path == "google.golang.org/protobuf" {
 						fmt.Println(d.Path, d.Version)
 					}
 				}
