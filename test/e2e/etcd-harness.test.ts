@@ -2,7 +2,9 @@
 // fixtures/ this boots the etcd version(s) recorded in its manifest on a COPY of its data dir and checks:
 // healthy fixtures boot and serve exactly the manifest's keys; every recorded boot (healthy or damaged)
 // still has the same outcome, the same error string, the same repair (.broken files) and serves the
-// same keys. Also: the tarball holds exactly the files the manifest lists (sizes and sha256), and the
+// same keys and the same new write (probe_write); a 3.4 record's `capnslog` line is what 3.4 prints with
+// its default text logger; a damage record's `repair_check` (what etcd does with .snap files set aside)
+// still holds. Also: the tarball holds exactly the files the manifest lists (sizes and sha256), and the
 // damage record's after_sha256 matches the damaged file.
 // Needs etcd 3.4.23 / 3.5.30 (Debian) and 3.6.16 / 3.7.3 (built from Go modules), all via
 // scripts/etcd-bin.sh: with CI=true a missing binary fails the test, otherwise the test is skipped and
@@ -10,7 +12,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootCheck, etcdBin, fileList } from '../support/etcd.js';
 import { listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
@@ -29,8 +33,13 @@ test('the fixture set is complete', () => {
     'v36-fresh', 'v36-workload', 'v36-crash', 'v37-workload', 'v37-crash', 'v35-then-v36', 'v35-then-v36-then-v37'];
   // written by real 3.6 / 3.7 and damaged by damage.mjs (the same kinds and seeds as their 3.4/3.5 twins)
   const damaged: Record<string, string> = { 'v36-torn-tail': 'torn-tail', 'v36-garbage-tail': 'garbage-tail', 'v37-torn-tail': 'torn-tail', 'v37-garbage-tail': 'garbage-tail' };
+  // what a power cut, an operator or a bug leaves: the db, re-encoded WAL records, a .snap (v35-* on 3.5 bases, v36-* on v36-workload)
+  for (const k of ['db-truncated', 'db-truncated-small', 'db-page-zeroed', 'db-missing', 'db-value-bitflip', 'entry-type-unknown', 'entry-undecodable',
+    'member-not-voter', 'zero-length-mid']) { damaged[`v35-${k}`] = k; damaged[`v36-${k}`] = k; }
+  Object.assign(damaged, { 'v35-db-missing-with-snaps': 'db-missing-with-snaps', 'v35-snap-no-voters': 'snap-no-voters',
+    'v35-entry-type-unknown-unapplied': 'entry-type-unknown', 'v35-zero-length-mid-unapplied': 'zero-length-mid' });
   const kinds = ['torn-tail', 'torn-zero-sector', 'garbage-tail', 'bitflip-mid', 'zeroed-sector-mid', 'oversized-length', 'truncated-segment',
-    'missing-segment', 'crc-link', 'broken-snap', 'leftover-tmp', 'zero-length-segment', 'db-ahead'];
+    'missing-segment', 'crc-link', 'broken-snap', 'leftover-tmp', 'zero-length-segment', 'db-ahead', ...new Set(Object.values(damaged))];
   for (const h of healthy) assert.ok(fixtures.includes(h), `fixture ${h} missing (run fixtures/generate.sh ${h})`);
   for (const [n, kind] of Object.entries(damaged)) {
     assert.ok(fixtures.includes(n), `fixture ${n} missing (run fixtures/generate.sh ${n})`);
@@ -45,6 +54,8 @@ test('the fixture set is complete', () => {
     const older = m.made_by.every((v) => v.startsWith('3.4.') || v.startsWith('3.5.'));
     if (alone && older) assert.ok(m.etcd_boot['3.6'], `${n}: no etcd_boot."3.6" (fixtures/generate.sh --add-boot 3.6 ${n})`);
     if (m.made_by.at(-1)?.startsWith('3.6.')) assert.ok(m.etcd_boot['3.7'], `${n}: written by 3.6 but no etcd_boot."3.7"`);
+    // what an operator of 3.4 reads (its default logger), beside the zap record
+    if (m.etcd_boot['3.4']) assert.ok('capnslog' in m.etcd_boot['3.4'], `${n}: etcd_boot."3.4" has no capnslog (node fixtures/generate.mjs --add-capnslog ${n})`);
   }
   const seen = new Set(fixtures.map((n) => readManifest(n).damage?.kind).filter(Boolean));
   for (const k of kinds) assert.ok(seen.has(k), `no fixture with damage kind ${k}`);
@@ -78,7 +89,7 @@ for (const name of fixtures) {
         const rec = m.etcd_boot[v];
         assert.ok(rec);
         if (!(await etcdBin(v))) { t.skip(`etcd ${v} binary not available: this test was NOT run`); return; }
-        const got = await bootCheck(v, fx.dir, m);
+        const got = await bootCheck(v, fx.dir, m, { probe: rec.probe_write !== undefined });
         const ctx = `${name} under etcd ${v}; log tail:\n${got.logTail}`;
         assert.equal(got.boot, rec.boot, `boot outcome (${got.error ?? 'ok'}) — ${ctx}`);
         assert.equal(got.error, rec.error, `error string — ${ctx}`);
@@ -91,6 +102,11 @@ for (const name of fixtures) {
           assert.deepEqual(got.missing, rec.missing_keys, `missing keys — ${ctx}`);
           assert.deepEqual(got.wrong, rec.wrong_keys, `wrong keys — ${ctx}`);
           assert.deepEqual(got.extra, rec.extra_keys, `extra keys — ${ctx}`);
+          if (rec.probe_write !== undefined) assert.equal(got.probeWrite, rec.probe_write, `a new write — ${ctx}`);
+        }
+        if (v === '3.4' && rec.capnslog !== undefined) {
+          const c = await bootCheck('3.4', fx.dir, m, { capnslog: true });
+          assert.equal(c.capnslog, rec.capnslog, `3.4's capnslog line — ${name}; log tail:\n${c.logTail}`);
         }
         // healthy fixtures: the version that made it last boots them and serves exactly the manifest's keys —
         // except one member of a multi-member cluster, which alone never has a quorum to become healthy
@@ -101,6 +117,28 @@ for (const name of fixtures) {
           assert.equal(got.boot, 'ok', ctx);
           assert.equal(got.served, m.keys.filter((k) => k.present).length, `every present key is served — ${ctx}`);
           assert.deepEqual([got.missing, got.wrong, got.extra], [[], [], []], ctx);
+        }
+      }
+      // 3. what etcd does on a copy with .snap files set aside (a repair's check), as recorded
+      const rc = m.damage?.['repair_check'] as { set_aside?: string[]; boot: 'ok' | 'failed'; error: string | null; keys_served?: number;
+        missing_keys?: string[]; wrong_keys?: string[]; probe_write?: string } | undefined;
+      if (rc) {
+        const aside = rc.set_aside ?? (m.damage?.['newer_snap_files'] as string[]);
+        const work = mkdtempSync(join(tmpdir(), 'wal-doctor-repair-check-'));
+        try {
+          const copy = join(work, 'data');
+          execFileSync('cp', ['-a', fx.dir, copy]);
+          for (const f of aside) renameSync(join(copy, f), join(work, f.split('/').pop()!));
+          const got = await bootCheck('3.5', copy, m, { probe: rc.probe_write !== undefined });
+          const ctx = `${name}: repair check (${aside.length} .snap files set aside) under etcd 3.5; log tail:\n${got.logTail}`;
+          assert.equal(got.boot, rc.boot, ctx);
+          assert.equal(got.error, rc.error, ctx);
+          if (rc.boot === 'ok') {
+            assert.deepEqual([got.served, got.missing, got.wrong], [rc.keys_served, rc.missing_keys, rc.wrong_keys], ctx);
+            if (rc.probe_write !== undefined) assert.equal(got.probeWrite, rc.probe_write, ctx);
+          }
+        } finally {
+          rmSync(work, { recursive: true, force: true });
         }
       }
     } finally {

@@ -117,6 +117,19 @@ export function parseEtcdLog(text: string): LogVerdict {
   return { fatal, repaired };
 }
 
+/**
+ * What an operator reads from 3.4's default capnslog text log: the first line of level C or F without
+ * its timestamp (`C | etcdmain: walpb: crc mismatch`), else the first `panic: ...` / `fatal error: ...`
+ * line, else null; `dataDir` (the copy etcd ran on) replaced by `<data-dir>`. The manifests'
+ * `etcd_boot."3.4".capnslog` (fixtures/lib/etcd.mjs `capnslogLine`).
+ */
+export function capnslogLine(text: string, dataDir: string): string | null {
+  const lines = text.split('\n');
+  const c = lines.map((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ ([CF] \| .*)$/.exec(l)?.[1]).find((x) => x !== undefined)
+    ?? lines.find((l) => /^(panic|fatal error): /.test(l));
+  return c === undefined ? null : c.split(dataDir).join('<data-dir>').trimEnd();
+}
+
 export interface EtcdInstance {
   ok: boolean;
   /** why it did not become healthy: the fatal entry's error (or msg), or "not healthy within Ns..." */
@@ -226,6 +239,22 @@ export async function put(endpoint: string, key: string, value: string, version:
   await etcdctl(endpoint, ['put', key], version, value);
 }
 
+/**
+ * After boot: does a new write become visible? `visible` | `lost` | `failed: <etcdctl's last line>`
+ * (e.g. `failed: Error: etcdserver: request timed out` when the db is ahead of the WAL and etcd skips
+ * applying the new entries). The manifests' `probe_write` (fixtures/lib/etcd.mjs `probeWrite`).
+ */
+export async function probeWrite(endpoint: string, version: EtcdSeries = '3.5'): Promise<string> {
+  try {
+    await etcdctl(endpoint, ['put', '/wal-doctor/probe', 'probe'], version);
+    const got = JSON.parse(await etcdctl(endpoint, ['get', '/wal-doctor/probe', '-w', 'json'], version)) as { kvs?: unknown[] };
+    return (got.kvs ?? []).length === 1 ? 'visible' : 'lost';
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    return `failed: ${(e.stderr ?? e.message).split('\n').filter(Boolean).slice(-1)[0] ?? ''}`;
+  }
+}
+
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** compare served keys with manifest keys (value, revisions, version; present:false must be absent) */
@@ -269,11 +298,20 @@ export interface BootCheck {
   removedFiles: string[];
   repairLogged: boolean;
   repairError: string | null;
+  /** with `probe`: what a put after boot did (see probeWrite); null when etcd did not start */
+  probeWrite: string | null;
+  /** with `capnslog` (3.4): capnslogLine of its log; null when it started */
+  capnslog: string | null;
   logTail: string;
 }
 
+export interface BootCheckOptions extends BootOptions {
+  /** after dumping the keys, put a key and read it back (probeWrite) */
+  probe?: boolean;
+}
+
 /** boot `version` on a COPY of dataDir (never the original), dump keys, compare with the manifest, stop */
-export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: Pick<FixtureManifest, 'keys'>, opts: BootOptions = {}): Promise<BootCheck> {
+export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: Pick<FixtureManifest, 'keys'>, opts: BootCheckOptions = {}): Promise<BootCheck> {
   const work = mkdtempSync(join(tmpdir(), 'wal-doctor-bootcheck-'));
   try {
     const copy = join(work, 'data');
@@ -281,15 +319,20 @@ export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: 
     const before = fileList(copy);
     const e = await bootEtcd(version, copy, { ...opts, logFile: join(work, 'etcd.log') });
     let cmp = { served: 0, missing: [] as string[], wrong: [] as string[], extra: [] as string[] };
+    let probe: string | null = null;
     if (e.ok) {
-      try { cmp = compareKeys((await getAll(e.endpoint, version)).kvs, manifest.keys); } finally { await e.stop(); }
+      try {
+        cmp = compareKeys((await getAll(e.endpoint, version)).kvs, manifest.keys);
+        if (opts.probe) probe = await probeWrite(e.endpoint, version);
+      } finally { await e.stop(); }
     }
     const after = fileList(copy);
     const { repaired } = parseEtcdLog(readFileSync(e.logFile, 'utf8'));
     return {
       boot: e.ok ? 'ok' : 'failed', error: e.ok ? null : (e.error ?? null), logMessage: e.fatal?.message ?? null, ...cmp,
       newFiles: after.filter((f) => !before.includes(f)), removedFiles: before.filter((f) => !after.includes(f)),
-      repairLogged: repaired.length > 0, repairError: repaired[0]?.error ?? null, logTail: e.logTail,
+      repairLogged: repaired.length > 0, repairError: repaired[0]?.error ?? null, probeWrite: probe,
+      capnslog: opts.capnslog && !e.ok ? capnslogLine(readFileSync(e.logFile, 'utf8'), copy) : null, logTail: e.logTail,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
