@@ -12,12 +12,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootCheck, etcdBin, fileList } from '../support/etcd.js';
-import { listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+import { bootCheck, compareKeys, etcdBin, etcdctl, fileList, getAll, startMembers } from '../support/etcd.js';
+import { FIXTURES_DIR, listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+import type { ManifestKey } from '../support/fixtures.js';
 import type { EtcdSeries } from '../support/fixtures.js';
 
 const fixtures = listFixtures();
@@ -146,3 +147,60 @@ for (const name of fixtures) {
     }
   });
 }
+
+// A cluster fixture whose point is what etcd does at run time: member a's OLD data dir restored into the
+// running cluster. Its tarball (a's old copy, b, c) is started on the members' recorded ports (a is caught
+// up and serves every key); then a is stopped, its old copy put back and started while b and c run: its raft
+// panics `tocommit(N) is out of range [lastIndex(M)]`, M = the old copy's last index, N = how far the leader
+// remembers a's log reached (at least where a was before it was stopped).
+test('cluster fixture v35-cluster-of-3-stale-member: a restored old member dir makes real etcd panic as recorded', async (t) => {
+  const name = 'v35-cluster-of-3-stale-member';
+  const m = JSON.parse(readFileSync(join(FIXTURES_DIR, `${name}.cluster-manifest.json`), 'utf8')) as {
+    members: { name: string; id: string; peer_urls: string[] }[]; files: { path: string; size: number; sha256: string }[]; keys: ManifestKey[];
+    stale_member: { copy_taken: { last_index: number }; a_before_restore: { last_index: number };
+      from_these_files: { all_three_started: { ok: boolean; a_keys_served: number; a_missing_keys: string[]; a_wrong_keys: string[]; a_extra_keys: string[] };
+        old_copy_put_back: { a_started: boolean; log_message: string; error: string } } };
+  };
+  if (!(await etcdBin('3.5'))) { t.skip('etcd 3.5 binary not available: this test was NOT run'); return; }
+  const work = mkdtempSync(join(tmpdir(), 'wal-doctor-stale-member-'));
+  const stop: (() => Promise<void>)[] = [];
+  try {
+    const root = join(work, 'fixture');
+    mkdirSync(root);
+    execFileSync('tar', ['-C', root, '-xzf', join(FIXTURES_DIR, `${name}.tar.gz`)]);
+    assert.deepEqual(fileList(root), m.files.map((f) => f.path), 'files in the tarball differ from manifest.files');
+    for (const f of m.files) assert.equal(await sha256File(join(root, f.path)), f.sha256, `sha256 of ${f.path}`);
+    const run = join(work, 'run');
+    execFileSync('cp', ['-a', root, run]);
+    const members = m.members.map((x) => ({ name: x.name, dataDir: join(run, x.name), port: Number(new URL(x.peer_urls[0]!).port) - 1 }));
+    const all = await startMembers('3.5', members, { logDir: work });
+    stop.push(...all.members.map((x) => () => x.stop(true)));
+    assert.ok(all.ok, `the tarball's three members did not start: ${all.error}`);
+    const [a, b] = all.members as [typeof all.members[0], typeof all.members[0]];
+    const cmp = compareKeys((await getAll(a.endpoint)).kvs, m.keys);
+    const rec = m.stale_member.from_these_files;
+    assert.deepEqual([cmp.served, cmp.missing, cmp.wrong, cmp.extra], [rec.all_three_started.a_keys_served, rec.all_three_started.a_missing_keys,
+      rec.all_three_started.a_wrong_keys, rec.all_three_started.a_extra_keys], 'what a serves once the leader caught it up');
+    const status = JSON.parse((await etcdctl(b.endpoint, ['endpoint', 'status', '-w', 'json'])).replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"$2"')) as { Status: { leader: string } }[];
+    const idA = m.members.find((x) => x.name === 'a')!.id;
+    if (BigInt(status[0]!.Status.leader) === BigInt(`0x${idA}`)) {   // a must be a follower: its leader remembers how far it got
+      await etcdctl(a.endpoint, ['move-leader', m.members.find((x) => x.name === 'b')!.id]);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await a.stop();
+    rmSync(members[0]!.dataDir, { recursive: true, force: true });
+    execFileSync('cp', ['-a', join(root, 'a'), members[0]!.dataDir]);
+    const again = await startMembers('3.5', [members[0]!], { timeoutMs: 20000, logDir: join(work, 'again') });
+    stop.push(...again.members.map((x) => () => x.stop(true)));
+    const lastIndex = m.stale_member.copy_taken.last_index;
+    const ctx = `a's log tail:\n${again.members[0]!.log().split('\n').slice(-15).join('\n')}`;
+    assert.equal(again.ok, rec.old_copy_put_back.a_started, ctx);
+    const got = /^tocommit\((\d+)\) is out of range \[lastIndex\((\d+)\)\]\. Was the raft log corrupted, truncated, or lost\?$/.exec(again.error ?? '');
+    assert.ok(got, `a's panic: ${again.error} (recorded: ${rec.old_copy_put_back.error}) — ${ctx}`);
+    assert.equal(Number(got[2]), lastIndex, `lastIndex is the old copy's last index — ${ctx}`);
+    assert.ok(Number(got[1]) >= m.stale_member.a_before_restore.last_index, `tocommit ${got[1]}: at least where a was before it was stopped — ${ctx}`);
+  } finally {
+    for (const s of stop) await s();
+    rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,7 @@
 // available: this test was NOT run');` — with CI=true etcdBin throws instead, so CI fails loudly.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -200,7 +200,8 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
   }
 }
 
-async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
+/** etcdctl against `endpoint` (e.g. `endpoint status -w json`, `move-leader ID`); resolves its stdout */
+export async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
   const bin = await mustBin(version);
   const p = run(join(bin, 'etcdctl'), [`--endpoints=${endpoint}`, '--command-timeout=60s', ...args],
     { env: cleanEnv(), maxBuffer: 1 << 30, encoding: 'utf8' });
@@ -283,6 +284,59 @@ export function fileList(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+export interface ClusterMember {
+  name: string;
+  endpoint: string;
+  logFile: string;
+  log(): string;
+  exited(): boolean;
+  stop(kill?: boolean): Promise<void>;
+}
+
+/**
+ * Start members of an EXISTING cluster (initialized data dirs) on fixed ports: client `port`, peer
+ * `port + 1` (the peer URLs their membership holds; --initial-cluster lists the members given, which an
+ * initialized member ignores). Resolves when every member's /health says true, when one exits, or after
+ * `timeoutMs`; `error` is then the exited member's fatal log entry (its error, or its message).
+ */
+export async function startMembers(version: EtcdSeries, members: { name: string; dataDir: string; port: number }[],
+  { timeoutMs = 30000, logDir }: { timeoutMs?: number; logDir?: string } = {}): Promise<{ ok: boolean; members: ClusterMember[]; error?: string }> {
+  const bin = await mustBin(version);
+  const dir = logDir ?? mkdtempSync(join(tmpdir(), 'wal-doctor-etcd-log-'));
+  mkdirSync(dir, { recursive: true });
+  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.port + 1}`).join(',');
+  const started = members.map((m): ClusterMember => {
+    const endpoint = `http://127.0.0.1:${m.port}`, peer = `http://127.0.0.1:${m.port + 1}`;
+    const logFile = join(dir, `${m.name}.etcd.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(join(bin, 'etcd'), ['--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initial, '--initial-cluster-state', 'new'],
+    { env: cleanEnv(), stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    let exited = false;
+    const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
+    const stop = async (kill = false): Promise<void> => {
+      if (exited) return;
+      child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await done;
+      clearTimeout(t);
+    };
+    return { name: m.name, endpoint, logFile, log: () => readFileSync(logFile, 'utf8'), exited: () => exited, stop };
+  });
+  const healthy = async (m: ClusterMember) => {
+    try { const r = await fetch(`${m.endpoint}/health`, { signal: AbortSignal.timeout(1000) }); return ((await r.json()) as { health?: string }).health === 'true'; } catch { return false; }
+  };
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !started.some((m) => m.exited());) {
+    if ((await Promise.all(started.map(healthy))).every(Boolean)) return { ok: true, members: started };
+    await sleep(200);
+  }
+  await sleep(500);   // let an exiting member finish its log
+  const bad = started.find((m) => m.exited());
+  const fatal = bad ? parseEtcdLog(bad.log()).fatal : null;
+  return { ok: false, members: started, error: bad ? (fatal?.error ?? fatal?.message ?? 'etcd exited') : `not healthy within ${timeoutMs / 1000}s` };
 }
 
 export interface BootCheck {
