@@ -4,7 +4,7 @@
 // available: this test was NOT run');` — with CI=true etcdBin throws instead, so CI fails loudly.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -117,6 +117,19 @@ export function parseEtcdLog(text: string): LogVerdict {
   return { fatal, repaired };
 }
 
+/**
+ * What an operator reads from 3.4's default capnslog text log: the first line of level C or F without
+ * its timestamp (`C | etcdmain: walpb: crc mismatch`), else the first `panic: ...` / `fatal error: ...`
+ * line, else null; `dataDir` (the copy etcd ran on) replaced by `<data-dir>`. The manifests'
+ * `etcd_boot."3.4".capnslog` (fixtures/lib/etcd.mjs `capnslogLine`).
+ */
+export function capnslogLine(text: string, dataDir: string): string | null {
+  const lines = text.split('\n');
+  const c = lines.map((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ ([CF] \| .*)$/.exec(l)?.[1]).find((x) => x !== undefined)
+    ?? lines.find((l) => /^(panic|fatal error): /.test(l));
+  return c === undefined ? null : c.split(dataDir).join('<data-dir>').trimEnd();
+}
+
 export interface EtcdInstance {
   ok: boolean;
   /** why it did not become healthy: the fatal entry's error (or msg), or "not healthy within Ns..." */
@@ -193,7 +206,8 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
   }
 }
 
-async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
+/** etcdctl against `endpoint` (e.g. `endpoint status -w json`, `move-leader ID`); resolves its stdout */
+export async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
   const bin = await mustBin(version);
   const p = run(join(bin, 'etcdctl'), [`--endpoints=${endpoint}`, '--command-timeout=60s', ...args],
     { env: cleanEnv(), maxBuffer: 1 << 30, encoding: 'utf8' });
@@ -232,6 +246,22 @@ export async function put(endpoint: string, key: string, value: string, version:
   await etcdctl(endpoint, ['put', key], version, value);
 }
 
+/**
+ * After boot: does a new write become visible? `visible` | `lost` | `failed: <etcdctl's last line>`
+ * (e.g. `failed: Error: etcdserver: request timed out` when the db is ahead of the WAL and etcd skips
+ * applying the new entries). The manifests' `probe_write` (fixtures/lib/etcd.mjs `probeWrite`).
+ */
+export async function probeWrite(endpoint: string, version: EtcdSeries = '3.5'): Promise<string> {
+  try {
+    await etcdctl(endpoint, ['put', '/wal-doctor/probe', 'probe'], version);
+    const got = JSON.parse(await etcdctl(endpoint, ['get', '/wal-doctor/probe', '-w', 'json'], version)) as { kvs?: unknown[] };
+    return (got.kvs ?? []).length === 1 ? 'visible' : 'lost';
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    return `failed: ${(e.stderr ?? e.message).split('\n').filter(Boolean).slice(-1)[0] ?? ''}`;
+  }
+}
+
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** compare served keys with manifest keys (value, revisions, version; present:false must be absent) */
@@ -262,6 +292,59 @@ export function fileList(dir: string): string[] {
   return out.sort();
 }
 
+export interface ClusterMember {
+  name: string;
+  endpoint: string;
+  logFile: string;
+  log(): string;
+  exited(): boolean;
+  stop(kill?: boolean): Promise<void>;
+}
+
+/**
+ * Start members of an EXISTING cluster (initialized data dirs) on fixed ports: client `port`, peer
+ * `port + 1` (the peer URLs their membership holds; --initial-cluster lists the members given, which an
+ * initialized member ignores). Resolves when every member's /health says true, when one exits, or after
+ * `timeoutMs`; `error` is then the exited member's fatal log entry (its error, or its message).
+ */
+export async function startMembers(version: EtcdSeries, members: { name: string; dataDir: string; port: number }[],
+  { timeoutMs = 30000, logDir }: { timeoutMs?: number; logDir?: string } = {}): Promise<{ ok: boolean; members: ClusterMember[]; error?: string }> {
+  const bin = await mustBin(version);
+  const dir = logDir ?? mkdtempSync(join(tmpdir(), 'wal-doctor-etcd-log-'));
+  mkdirSync(dir, { recursive: true });
+  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.port + 1}`).join(',');
+  const started = members.map((m): ClusterMember => {
+    const endpoint = `http://127.0.0.1:${m.port}`, peer = `http://127.0.0.1:${m.port + 1}`;
+    const logFile = join(dir, `${m.name}.etcd.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(join(bin, 'etcd'), ['--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initial, '--initial-cluster-state', 'new'],
+    { env: cleanEnv(), stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    let exited = false;
+    const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
+    const stop = async (kill = false): Promise<void> => {
+      if (exited) return;
+      child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+      await done;
+      clearTimeout(t);
+    };
+    return { name: m.name, endpoint, logFile, log: () => readFileSync(logFile, 'utf8'), exited: () => exited, stop };
+  });
+  const healthy = async (m: ClusterMember) => {
+    try { const r = await fetch(`${m.endpoint}/health`, { signal: AbortSignal.timeout(1000) }); return ((await r.json()) as { health?: string }).health === 'true'; } catch { return false; }
+  };
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !started.some((m) => m.exited());) {
+    if ((await Promise.all(started.map(healthy))).every(Boolean)) return { ok: true, members: started };
+    await sleep(200);
+  }
+  await sleep(500);   // let an exiting member finish its log
+  const bad = started.find((m) => m.exited());
+  const fatal = bad ? parseEtcdLog(bad.log()).fatal : null;
+  return { ok: false, members: started, error: bad ? (fatal?.error ?? fatal?.message ?? 'etcd exited') : `not healthy within ${timeoutMs / 1000}s` };
+}
+
 export interface BootCheck {
   boot: 'ok' | 'failed';
   error: string | null;
@@ -275,11 +358,20 @@ export interface BootCheck {
   removedFiles: string[];
   repairLogged: boolean;
   repairError: string | null;
+  /** with `probe`: what a put after boot did (see probeWrite); null when etcd did not start */
+  probeWrite: string | null;
+  /** with `capnslog` (3.4): capnslogLine of its log; null when it started */
+  capnslog: string | null;
   logTail: string;
 }
 
+export interface BootCheckOptions extends BootOptions {
+  /** after dumping the keys, put a key and read it back (probeWrite) */
+  probe?: boolean;
+}
+
 /** boot `version` on a COPY of dataDir (never the original), dump keys, compare with the manifest, stop */
-export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: Pick<FixtureManifest, 'keys'>, opts: BootOptions = {}): Promise<BootCheck> {
+export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: Pick<FixtureManifest, 'keys'>, opts: BootCheckOptions = {}): Promise<BootCheck> {
   const work = mkdtempSync(join(tmpdir(), 'wal-doctor-bootcheck-'));
   try {
     const copy = join(work, 'data');
@@ -287,15 +379,20 @@ export async function bootCheck(version: EtcdSeries, dataDir: string, manifest: 
     const before = fileList(copy);
     const e = await bootEtcd(version, copy, { ...opts, logFile: join(work, 'etcd.log') });
     let cmp = { served: 0, missing: [] as string[], wrong: [] as string[], extra: [] as string[] };
+    let probe: string | null = null;
     if (e.ok) {
-      try { cmp = compareKeys((await getAll(e.endpoint, version)).kvs, manifest.keys); } finally { await e.stop(); }
+      try {
+        cmp = compareKeys((await getAll(e.endpoint, version)).kvs, manifest.keys);
+        if (opts.probe) probe = await probeWrite(e.endpoint, version);
+      } finally { await e.stop(); }
     }
     const after = fileList(copy);
     const { repaired } = parseEtcdLog(readFileSync(e.logFile, 'utf8'));
     return {
       boot: e.ok ? 'ok' : 'failed', error: e.ok ? null : (e.error ?? null), logMessage: e.fatal?.message ?? null, ...cmp,
       newFiles: after.filter((f) => !before.includes(f)), removedFiles: before.filter((f) => !after.includes(f)),
-      repairLogged: repaired.length > 0, repairError: repaired[0]?.error ?? null, logTail: e.logTail,
+      repairLogged: repaired.length > 0, repairError: repaired[0]?.error ?? null, probeWrite: probe,
+      capnslog: opts.capnslog && !e.ok ? capnslogLine(readFileSync(e.logFile, 'utf8'), copy) : null, logTail: e.logTail,
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -42,6 +42,7 @@ export interface EtcdBootRecord {
   boot: 'ok' | 'failed';
   error: string | null;         // the `error` field of etcd's fatal log entry (or its message / a timeout text)
   log_message: string | null;   // the fatal entry's `msg`
+  capnslog?: string | null;     // 3.4 only: the first C/F line of its default text log (timestamp cut, <data-dir>); null when it started
   keys_served?: number;
   missing_keys?: string[];
   wrong_keys?: string[];
