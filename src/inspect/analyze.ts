@@ -194,6 +194,11 @@ function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; e
     evidence.push(db.writer === '3.6' || db.writer === '3.7' ? `db meta/storageVersion ${db.writer}` : db.writer === '3.5' ? 'db meta/term present (3.5+), no storageVersion' : 'db has no meta/term (3.4 or older)');
   }
   if (db.clusterVersion) evidence.push(`cluster version ${db.clusterVersion}`);
+  if (wal && writer === 'unknown' && wal.clusterVersion) {
+    // No db to read: the cluster version the log last set says which line ran it.
+    writer = wal.clusterVersion.split('.').slice(0, 2).join('.');
+    evidence.push(`the WAL sets cluster version ${wal.clusterVersion}`);
+  }
   if (wal) {
     const withCs = wal.snapshots.filter((r) => r.index > 0n);
     if (withCs.length > 0) {

@@ -132,24 +132,25 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
 
 function applySays(p: ApplyProblem, v: EtcdVersion): EtcdSays {
   const is34 = v === '3.4';
-  // 3.7 applies in a scheduled job: its panic is logged as `execute job failed` with the panic as cause.
-  const log = (text: string) => (v === '3.7' ? 'execute job failed' : text);
+  // A zap Panic logs its own message first; a bare Go panic() has no zap entry: 3.4/3.5 print it
+  // as `panic: ...`, 3.6+ apply in a scheduled job that logs `execute job failed` with the panic.
+  const bare = v === '3.4' || v === '3.5' ? 'panic' : 'execute job failed';
   switch (p.kind) {
     case 'unknown-type': {
       const text = 'unknown entry type; must be either EntryNormal or EntryConfChange';
-      return { error: text, log: log(text), ...(is34 ? { capnslog: 'C | etcdserver: entry type should be either EntryNormal or EntryConfChange' } : {}) };
+      return { error: text, log: text, ...(is34 ? { capnslog: 'C | etcdserver: entry type should be either EntryNormal or EntryConfChange' } : {}) };
     }
     case 'undecodable': {
       const text = `unmarshal should never fail (${p.error})`;
-      return { error: text, log: log('panic'), ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
+      return { error: text, log: bare, ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
     }
     case 'v2-disallowed': {
       const text = 'detected disallowed v2 WAL for stage --v2-deprecation=write-only';
-      return { error: text, log: log(text) };
+      return { error: text, log: text };
     }
     case 'no-header': {
       const text = v === '3.7' ? 'Apply, could not find a header' : 'applyEntryNormal, could not find a header';
-      return { error: text, log: log(text) };
+      return { error: text, log: text };
     }
   }
 }

@@ -111,11 +111,13 @@ export interface WalAnalysis {
   undecodable: (Located & { type: number; error: string })[];
   /** Entries etcd cannot apply (unknown entry type, payload that does not unmarshal), in log order. */
   badEntries: BadEntry[];
+  /** The last cluster version an entry set (v2 PUT /0/version or cluster_version_set): who ran the cluster. */
+  clusterVersion: string | undefined;
 }
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
   /** How an entry's payload is judged (default: as each etcd line's apply code takes it). */
-  applyProblems?: (e: Entry) => BadEntry['problems'];
+  applyProblems?: (e: Entry, onClusterVersion?: (v: string) => void) => BadEntry['problems'];
 }
 
 const MAX_EVENTS = 10_000;
@@ -140,6 +142,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     unknownTypes: [],
     undecodable: [],
     badEntries: [],
+    clusterVersion: undefined,
   };
   let cur: SegmentInfo | undefined;
   let prev: EntryRef | undefined;
@@ -217,7 +220,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
         prev = ref;
-        const problems = judge(e);
+        const problems = judge(e, (v) => (out.clusterVersion = v));
         for (const _ in problems) {
           push(out.badEntries, { ...at, index: e.index, problems });
           break;

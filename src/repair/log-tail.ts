@@ -11,10 +11,9 @@
  */
 import { FileSource } from '../io/file-source.js';
 import { ReadWindow } from '../format/bytes.js';
-import { crc32cUpdate } from '../format/crc.js';
 import { decodeSegment, type SegmentEvent } from '../format/wal/decoder.js';
-import { encodeFrameSize, FRAME_HEADER_BYTES } from '../format/wal/frame.js';
-import { decodeRecord, RecordType } from '../format/wal/record.js';
+import { FRAME_HEADER_BYTES } from '../format/wal/frame.js';
+import { RecordType } from '../format/wal/record.js';
 import { decodeEntry, decodeHardState } from '../format/proto/messages.js';
 import type { WalAnalysis } from '../inspect/wal-analysis.js';
 
@@ -153,46 +152,12 @@ export function describeTail(wal: WalAnalysis, segmentIndex: number): LogTail {
 }
 
 /**
- * A zeroed length word with valid records after it: the hidden record's bytes are usually intact,
- * and its length is fixed by where the next record starts. Returns the word to write back when
- * exactly one length makes the hidden record decode and chain (its CRC from the running CRC, the
- * next record's from its), else undefined.
+ * The record behind a zeroed length word at `offset`, as the decoder's salvage found it (its length
+ * from its own fields, its CRC chaining): the length word to write back, or undefined.
  */
-export function recoverLengthWord(path: string, offset: number, crcBefore: number, nextFrames: readonly number[]): { recBytes: number; padBytes: number; word: Uint8Array } | undefined {
-  const src = new FileSource(path);
-  try {
-    const w = new ReadWindow(src);
-    for (const next of nextFrames) {
-      const total = next - offset - FRAME_HEADER_BYTES;
-      if (total <= 0 || total % 8 !== 0 || total > 16 << 20) continue;
-      const body = w.bytes(offset + FRAME_HEADER_BYTES, total).slice();
-      for (let pad = 0; pad < 8; pad++) {
-        const recBytes = total - pad;
-        if (recBytes <= 0 || (8 - (recBytes % 8)) % 8 !== pad) continue;
-        const d = decodeRecord(body.subarray(0, recBytes));
-        if (!d.ok || d.record.type < 1 || d.record.type > 5 || d.record.type === RecordType.crc) continue;
-        const crc = crc32cUpdate(d.record.data ?? new Uint8Array(0), crcBefore);
-        if (crc !== d.record.crc) continue;
-        const after = decodeRecord(w.bytes(next + FRAME_HEADER_BYTES, Math.min(1 << 20, src.size - next - FRAME_HEADER_BYTES)).slice(0, frameLen(w, next)));
-        if (!after.ok || (after.record.type !== RecordType.crc && crc32cUpdate(after.record.data ?? new Uint8Array(0), crc) !== after.record.crc)) continue;
-        return { recBytes, padBytes: pad, word: encodeFrameSize(recBytes).word };
-      }
-    }
-    return undefined;
-  } finally {
-    src.close();
+export function hiddenRecordAt(path: string, crcIn: number, offset: number): { recBytes: number; padBytes: number } | undefined {
+  for (const ev of segmentEvents(path, crcIn, true)) {
+    if (ev.kind === 'salvaged' && ev.offset === offset && ev.chained) return { recBytes: ev.recBytes, padBytes: ev.padBytes };
   }
-}
-
-function frameLen(w: ReadWindow, at: number): number {
-  const h = w.bytes(at, FRAME_HEADER_BYTES);
-  const dv = new DataView(h.buffer, h.byteOffset, 8);
-  return dv.getUint32(0, true);
-}
-
-/** Where the records after a zeroed length word start (the salvage scan's finds, in order). */
-export function salvagedOffsets(path: string, crcIn: number, from: number): number[] {
-  const out: number[] = [];
-  for (const ev of segmentEvents(path, crcIn, true)) if (ev.kind === 'salvaged' && ev.offset > from && out.length < 64) out.push(ev.offset);
-  return out;
+  return undefined;
 }

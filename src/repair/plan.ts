@@ -21,7 +21,7 @@ import type { Analysis } from '../inspect/analyze.js';
 import { failureText } from '../inspect/etcd-texts.js';
 import { hex16 } from '../format/wal/names.js';
 import type { RepairFacts } from './facts.js';
-import { describeTail, recoverLengthWord, salvagedOffsets } from './log-tail.js';
+import { describeTail, hiddenRecordAt } from './log-tail.js';
 import { MAX_BRIDGE_ENTRIES } from './records.js';
 
 export interface RepairOptions {
@@ -174,7 +174,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   let recovered = false;
   if (hiddenAt >= 0 && (!cut || cut.segmentIndex >= hiddenAt)) {
     const seg = segs[hiddenAt]!;
-    const word = recoverLengthWord(seg.path, seg.end.offset, seg.crcOut, salvagedOffsets(seg.path, seg.crcIn, seg.end.offset));
+    const word = hiddenRecordAt(seg.path, seg.crcIn, seg.end.offset);
     if (word) {
       actions.push({ kind: 'restore-length-word', file: rel(seg.path), offset: seg.end.offset, recBytes: word.recBytes, padBytes: word.padBytes, reason: `a zeroed length word hides ${seg.salvage.records} valid record(s) (index ${seg.salvage.firstIndex ?? '-'}..${seg.salvage.lastIndex ?? '-'}); the record behind it is intact: ${word.recBytes} bytes + ${word.padBytes} padding, its CRC chains` });
       recovered = true;

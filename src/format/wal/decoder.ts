@@ -212,9 +212,20 @@ export class SegmentReader {
   /** After the end: the records that can still be found past it (forensics; see salvageScan). */
   *salvaged(): Generator<SalvagedRecord> {
     if (this.end === undefined) return;
-    const from = salvageStart(this.end);
+    let from = salvageStart(this.end);
+    let seed = this.damagedStoredCrc ?? this.crc;
+    // A zero length word in front of an intact record: the record's own fields say how long it is,
+    // and its CRC chaining from the running one proves it. etcd stops at the word and never sees it.
+    if (this.end.kind === 'zero-length' && this.end.nonZeroAfter !== undefined) {
+      const hidden = hiddenRecord(this.win, this.end.offset, this.crc);
+      if (hidden) {
+        yield hidden;
+        from = hidden.offset + FRAME_HEADER_BYTES + hidden.recBytes + hidden.padBytes;
+        seed = hidden.record.crc;
+      }
+    }
     if (from !== undefined && from < this.win.size) {
-      yield* salvageScan(this.win, from, this.damagedStoredCrc ?? this.crc, this.opts.salvageMaxRecordBytes ?? 16 << 20);
+      yield* salvageScan(this.win, from, seed, this.opts.salvageMaxRecordBytes ?? 16 << 20);
     }
   }
 }
@@ -260,6 +271,40 @@ function scanNonZero(win: ReadWindow, from: number): number {
     if (i >= 0) return off + i;
   }
   return -1;
+}
+
+/**
+ * The record whose length word at `offset` is zero: etcd marshals walpb.Record as field 1 (type),
+ * field 2 (crc), field 3 (data), so reading those fields gives its length; it is the hidden record
+ * only if it decodes, is not a crc record, and its CRC follows from `crc`.
+ */
+function hiddenRecord(win: ReadWindow, offset: number, crc: number): SalvagedRecord | undefined {
+  const start = offset + FRAME_HEADER_BYTES;
+  const head = win.bytes(start, 32).slice();
+  let pos = 0;
+  const varint = (): number | undefined => {
+    let v = 0;
+    for (let shift = 0; shift < 35 && pos < head.length; shift += 7) {
+      const b = head[pos++]!;
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+    return undefined;
+  };
+  if (head[pos++] !== 0x08 || varint() === undefined) return undefined;
+  if (head[pos++] !== 0x10 || varint() === undefined) return undefined;
+  if (head[pos++] !== 0x1a) return undefined;
+  const len = varint();
+  if (len === undefined || len > (16 << 20)) return undefined;
+  const recBytes = pos + len;
+  const padBytes = (8 - (recBytes % 8)) % 8;
+  if (start + recBytes + padBytes > win.size) return undefined;
+  const decoded = decodeRecord(win.bytes(start, recBytes));
+  if (!decoded.ok) return undefined;
+  const rec = decoded.record;
+  if (rec.type < RecordType.metadata || rec.type > RecordType.snapshot || rec.type === RecordType.crc || rec.data === undefined) return undefined;
+  if (crc32cUpdate(rec.data, crc) !== rec.crc) return undefined;
+  return { kind: 'salvaged', offset, recBytes, padBytes, record: { type: rec.type, crc: rec.crc, data: rec.data.slice() }, chained: true };
 }
 
 /**
