@@ -9,7 +9,8 @@ import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
-import { dbStep, type DbStep } from './db-facts.js';
+import { dbStep, readConsistentIndex, type DbStep } from './db-facts.js';
+import { WriteLedger } from './reconcile.js';
 import { failureText, eofText, stallText, BOLT_OF } from './etcd-texts.js';
 import { openFailureText } from '../format/bbolt/open-sim.js';
 import { type BootInput, type BootPrediction, type EtcdVersion, ETCD_VERSIONS, predictBoot } from './predict.js';
@@ -53,12 +54,15 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
 
   // --- WAL -------------------------------------------------------------------------------
+  // The writes the log holds at indexes the db has applied, to compare with the db (reconcile.ts).
+  const ci = isDir && layout.segments.length > 0 ? readConsistentIndex(layout.db) : undefined;
+  const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci) : undefined;
   let wal: WalAnalysis | undefined;
   let twoWriters: Finding[] = [];
   if (layout.segments.length > 0) {
     const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
     try {
-      wal = analyzeWal(sources, opts.onProgress ? { onProgress: opts.onProgress } : {});
+      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}) });
       twoWriters = twoWriterFindings(wal, sources, rel);
     } finally {
       for (const s of sources) s.source.close();
@@ -68,7 +72,20 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   // --- .snap files and the db ------------------------------------------------------------
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
-  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', layout.kind === 'db-file');
+  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', layout.kind === 'db-file', ledger);
+  const reconciliation = db.reconciliation && wal?.overwrites.some((o) => ci !== undefined && o.index <= ci)
+    ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
+    : db.reconciliation;
+  if (reconciliation && reconciliation.mismatches > 0) {
+    const first = reconciliation.first[0];
+    add({
+      code: 'db-wal-mismatch',
+      severity: 'error',
+      file: db.report?.path ?? 'member/snap/db',
+      message: `the db and the WAL disagree on ${reconciliation.mismatches} key(s) the log wrote at indexes the db has applied (≤ ${ci})${first ? `, first ${first.key}: the log's last write to it (index ${first.index}) is not what the db holds (${first.db === 'absent' ? 'nothing' : 'another value'})` : ''}: two histories in one data dir (a second etcd on the same WAL, a db from another member or time) or a value changed on disk`,
+      details: { mismatches: reconciliation.mismatches, checked: reconciliation.checked, keys: reconciliation.first.map((m) => m.key).join(' ') },
+    });
+  }
 
   // --- layout leftovers and the log ---------------------------------------------------------
   leftoverFindings(layout, add);
@@ -150,6 +167,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     holder,
     walFromStart,
     dbDamaged: deciding?.kind === 'opens' && db.readerFindings.length > 0,
+    mismatch: reconciliation && reconciliation.mismatches > 0 ? { mismatches: reconciliation.mismatches, keys: reconciliation.first.map((m) => m.key) } : undefined,
     rel,
   });
 
@@ -165,6 +183,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     snapFiles: snaps.reports,
     db: db.report,
     etcd: predictions.map((p) => predictionJson(p, layout.root)),
+    reconciliation: reconciliation
+      ? { keys: reconciliation.keys, checked: reconciliation.checked, ambiguous: reconciliation.ambiguous, truncated: reconciliation.truncated, skipped: reconciliation.skipped ?? null, mismatches: reconciliation.mismatches, first: reconciliation.first }
+      : null,
     findings,
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };

@@ -35,11 +35,16 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
   return { method, path };
 }
 
-/**
- * What each release line makes of applying this entry; empty when all apply it. `onClusterVersion`
- * hears the cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set).
- */
-export function applyProblems(e: Entry, onClusterVersion?: (version: string) => void): ApplyProblems {
+/** What the walk wants to hear about the entries it judges, once decoded. */
+export interface EntryListener {
+  /** The cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set). */
+  clusterVersion?(version: string): void;
+  /** A normal entry's InternalRaftRequest, decoded with 3.6's rules. */
+  request?(request: ProtoObject): void;
+}
+
+/** What each release line makes of applying this entry; empty when all apply it. */
+export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
   if (e.type !== 0 && e.type !== 1) {
     const p: ApplyProblem = { kind: 'unknown-type', entryType: e.type };
     return { '3.4': p, '3.5': p, '3.6': p, '3.7': p };
@@ -60,12 +65,13 @@ export function applyProblems(e: Entry, onClusterVersion?: (version: string) => 
   const out: ApplyProblems = {};
   const r35 = etcdAppliesEntryData(data, { release: '3.5' });
   const r36 = etcdAppliesEntryData(data, { release: '3.6' });
-  if (onClusterVersion && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
+  if (listen && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
     const req = r36.request;
     const set = req['clusterVersionSet'] as ProtoObject | undefined;
     const v2 = (r36.as === 'v2-request' ? req : req['v2']) as ProtoObject | undefined;
-    if (set && typeof set['ver'] === 'string') onClusterVersion(set['ver']);
-    else if (v2 && v2['method'] === 'PUT' && v2['path'] === '/0/version' && typeof v2['val'] === 'string') onClusterVersion(v2['val']);
+    if (set && typeof set['ver'] === 'string') listen.clusterVersion?.(set['ver']);
+    else if (v2 && v2['method'] === 'PUT' && v2['path'] === '/0/version' && typeof v2['val'] === 'string') listen.clusterVersion?.(v2['val']);
+    if (r36.as === 'internal-raft-request') listen.request?.(req);
   }
   if (r35.as === 'panic') {
     const p: ApplyProblem = { kind: 'undecodable', as: 'normal', error: r35.panic.slice('unmarshal should never fail ('.length, -1) };

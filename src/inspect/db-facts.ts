@@ -12,6 +12,7 @@ import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
 import { BOLT_OF } from './etcd-texts.js';
+import type { Reconciliation, WriteLedger } from './reconcile.js';
 import type { DbBoot, DbFacts, DbRace, EtcdVersion } from './predict.js';
 import type { Report } from './report.js';
 
@@ -32,6 +33,8 @@ export interface DbStep {
   statusFindings: BboltFinding[];
   trailer: { ok: boolean; stored?: string; computed?: string } | undefined;
   pageSize: number;
+  /** WAL and db compared (when a ledger was given and the db could be read). */
+  reconciliation: Reconciliation | undefined;
 }
 
 /** etcd's restore-time unmarshal of a KeyValue / Lease with `release`'s protobuf library (gogoproto
@@ -47,11 +50,23 @@ const PROTOBUF_GO = unmarshalOf('3.7');
 /** Which unmarshal each etcd line's restore runs (KeyValue and Lease are the same in 3.4..3.6). */
 const UNMARSHAL_OF: Record<EtcdVersion, UnmarshalCheck> = { '3.4': GOGO, '3.5': GOGO, '3.6': GOGO, '3.7': PROTOBUF_GO };
 
+/** Just the db's consistent index (cheap: the meta bucket), or undefined when it cannot be read. */
+export function readConsistentIndex(path: string | undefined): bigint | undefined {
+  if (path === undefined) return undefined;
+  const opened = openBoltFile(path);
+  try {
+    if (opened.db.meta === undefined || opened.file.size === 0) return undefined;
+    return readEtcdMeta(opened.db).consistentIndex;
+  } finally {
+    opened.close();
+  }
+}
+
 /**
  * Read the db at `path` (undefined: absent). `relPath` names it in the report; `withStatus` adds
  * `etcdutl snapshot status` (for a db inspected on its own).
  */
-export function dbStep(path: string | undefined, relPath: string, withStatus: boolean): DbStep {
+export function dbStep(path: string | undefined, relPath: string, withStatus: boolean, ledger?: WriteLedger): DbStep {
   const step: DbStep = {
     facts: { present: path !== undefined, boot: () => ({ kind: 'new' }) },
     report: null,
@@ -65,6 +80,7 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
     statusFindings: [],
     trailer: undefined,
     pageSize: 4096,
+    reconciliation: undefined,
   };
   if (path === undefined) return step;
 
@@ -128,6 +144,7 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
     // share one walk (3.7's bbolt 1.5 walks as 1.4 does, but its protobuf-go is not 3.5/3.6's
     // gogo), and 1.3.6 (3.4), which checks strictly less, shares a clean result of the same unmarshal.
     const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean; unmarshal: UnmarshalCheck }>();
+    let fed = false;
     const bootOf = (v: EtcdVersion): DbBoot => {
       const line = BOLT_OF[v];
       const unmarshal = UNMARSHAL_OF[v];
@@ -151,7 +168,10 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
       }
       else if (r.newDb) boot = { kind: 'new' };
       else {
-        const restore = checkRestore(r.view, r.meta.root, unmarshal);
+        // The first restore walk also hands each key item to the reconciliation (once).
+        const feed = ledger && !fed ? (k: Uint8Array, kv: Uint8Array) => ledger.onDbItem(k, kv) : undefined;
+        if (feed) fed = true;
+        const restore = checkRestore(r.view, r.meta.root, unmarshal, feed);
         boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore: restore.failure };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
@@ -161,6 +181,11 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
     const boots = new Map<EtcdVersion, DbBoot>();
     for (const v of ['3.5', '3.6', '3.7', '3.4'] as const) boots.set(v, bootOf(v));
     step.facts = { present: true, boot: (v) => boots.get(v)! };
+    if (ledger && fed) {
+      const r = ledger.result();
+      if (r.mismatches > 0 && db.meta !== undefined) ledger.nameMismatches(r, db.items('key'));
+      step.reconciliation = r;
+    }
   } finally {
     opened.close();
   }

@@ -57,6 +57,7 @@ export const FINDING_CODES = [
   'etcd-will-fail',
   'etcd-will-stall',
   'etcd-running',
+  'db-wal-mismatch',
 ] as const;
 
 export const Finding = z
@@ -207,6 +208,18 @@ export const Report = z
       })
       .nullable(),
     etcd: z.array(BootPrediction).describe('what each etcd release line would do at boot'),
+    reconciliation: z
+      .object({
+        keys: z.number().int(),
+        checked: z.number().int(),
+        ambiguous: z.number().int(),
+        truncated: z.boolean(),
+        skipped: z.string().nullable(),
+        mismatches: z.number().int(),
+        first: z.array(z.object({ key: z.string(), index: z.number().int(), db: z.enum(['absent', 'other-value']) })),
+      })
+      .nullable()
+      .describe('the writes the WAL holds at indexes the db has applied, compared with what the db holds'),
     findings: z.array(Finding),
     verdict: z.object({
       etcdVersion: z.enum(['3.4', '3.5', '3.6', '3.7']).describe('the release line whose behaviour decided the verdict'),

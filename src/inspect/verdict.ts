@@ -30,6 +30,8 @@ export type VerdictReason =
   | { code: 'etcd-stalls'; stall: Stall }
   /** A zero length word hides valid records: etcd starts without them. */
   | { code: 'records-hidden'; hazard: Extract<Hazard, { code: 'records-hidden' }> }
+  /** The db holds other writes than the log it was applied from: two histories (or a changed value). */
+  | { code: 'two-histories'; mismatches: number; keys: string[] }
   /** Another error finding the rules above do not cover. */
   | { code: 'finding'; finding: Finding };
 
@@ -44,7 +46,9 @@ export type NextStep =
   | { kind: 'rebuild' }
   | { kind: 'replace-member'; members: number }
   | { kind: 'restore-backup' }
-  | { kind: 'newer-etcd'; clusterVersion: string };
+  | { kind: 'newer-etcd'; clusterVersion: string }
+  /** Nothing chooses between two histories for the operator: compare them, keep one by hand. */
+  | { kind: 'choose-history'; walFromStart: boolean };
 
 export interface Verdict {
   status: Status;
@@ -74,6 +78,8 @@ export interface VerdictInput {
   walFromStart: boolean;
   /** Structural damage in the db that the deciding line's bbolt tolerates (3.4's older bbolt). */
   dbDamaged: boolean;
+  /** The log's applied writes that the db does not hold. */
+  mismatch: { mismatches: number; keys: string[] } | undefined;
   rel: (abs: string) => string;
 }
 
@@ -96,6 +102,10 @@ export function decideVerdict(i: VerdictInput): Verdict {
     const problems = findings.filter((f) => f.severity !== 'info');
     if (problems.length === 0) return v('healthy', { code: 'file', problems: 0, first: undefined }, { kind: 'none' });
     return v('repairable', { code: 'file', problems: problems.length, first: problems[0] }, { kind: 'inspect-dir' });
+  }
+
+  if (i.mismatch && i.mismatch.mismatches > 0) {
+    return v('needs-rebuild', { code: 'two-histories', ...i.mismatch }, { kind: 'choose-history', walFromStart: i.walFromStart });
   }
 
   const cut = truncationPoint(wal);

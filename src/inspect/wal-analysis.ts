@@ -7,7 +7,8 @@ import type { SegmentEnd } from '../format/wal/decoder.js';
 import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
 import { type Entry, type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
-import { applyProblems } from './apply-check.js';
+import { applyProblems, type EntryListener } from './apply-check.js';
+import type { WriteLedger } from './reconcile.js';
 import type { BadEntry } from './predict.js';
 
 export interface EntryRef {
@@ -117,7 +118,9 @@ export interface WalAnalysis {
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
   /** How an entry's payload is judged (default: as each etcd line's apply code takes it). */
-  applyProblems?: (e: Entry, onClusterVersion?: (v: string) => void) => BadEntry['problems'];
+  applyProblems?: (e: Entry, listen?: EntryListener) => BadEntry['problems'];
+  /** Hears every entry's writes, for the WAL/db reconciliation. */
+  ledger?: WriteLedger;
 }
 
 const MAX_EVENTS = 10_000;
@@ -220,7 +223,11 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
         prev = ref;
-        const problems = judge(e, (v) => (out.clusterVersion = v));
+        const ledger = opts.ledger;
+        const problems = judge(e, {
+          clusterVersion: (v) => (out.clusterVersion = v),
+          ...(ledger ? { request: (req) => ledger.onEntry(e.index, req) } : {}),
+        });
         for (const _ in problems) {
           push(out.badEntries, { ...at, index: e.index, problems });
           break;

@@ -146,6 +146,10 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     refuse('there is no WAL segment to repair: rebuild the data dir from its db (wal-doctor rebuild)', 2);
     return plan;
   }
+  if (a.verdict.reason.code === 'two-histories') {
+    refuse(`the db and the WAL tell two histories (${a.verdict.reason.mismatches} key(s) differ): a repair would have to pick one, and it will not do that for you; see wal-doctor inspect`, 2);
+    return plan;
+  }
 
   const single = facts.members.length <= 1;
   const dbCi = report.db?.consistentIndex ? BigInt(report.db.consistentIndex) : undefined;

@@ -64,6 +64,8 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
       return `etcd ${v} starts but never serves: ${stallText(r.stall)}`;
     case 'records-hidden':
       return `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} valid record(s) (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''}): etcd ${v} starts without them`;
+    case 'two-histories':
+      return `the db and the WAL tell two histories: ${r.mismatches} key(s) the log wrote at indexes the db has applied hold something else in the db (${r.keys.slice(0, 3).join(', ')}${r.keys.length > 3 ? ', ...' : ''}); etcd ${v} would start and serve the db's`;
     case 'finding':
       return r.finding.message;
   }
@@ -100,6 +102,8 @@ export function nextStepWords(n: NextStep, dir: string): string {
       return `this member is one of ${n.members}: remove it from the cluster and add it back (etcdctl member remove, then member add and start it on an empty data dir) so it syncs from the leader; or rebuild: wal-doctor rebuild --from ${dir} --out <new-dir>`;
     case 'restore-backup':
       return `nothing here holds the keyspace any more (no db, and the WAL does not start at index 1): restore the latest backup with etcdutl snapshot restore`;
+    case 'choose-history':
+      return `nothing here picks one history for you: see both with wal-doctor export ${dir} (the log's writes) and etcdctl get on a copy (the db's); to keep the db's, rebuild from it: wal-doctor rebuild --from ${dir} --out <new-dir>${n.walFromStart ? `; to keep the log's, move member/snap/db (and member/snap/*.snap) out of the way: etcd replays the WAL from index 1` : ''}`;
     case 'newer-etcd':
       return `run etcd ${n.clusterVersion.split('.').slice(0, 2).join('.')} or newer on this dir (it was last run by a cluster at version ${n.clusterVersion})`;
   }

@@ -56,7 +56,7 @@ interface Item {
  * Replay etcd's boot-time reads of a db that bbolt's Open accepted (`view` from simulateOpen),
  * reading keys and values exactly where bbolt would. Stops at the first item etcd would die on.
  */
-export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck): RestoreCheck {
+export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck, onKeyItem?: (revision: Uint8Array, kv: Uint8Array) => void): RestoreCheck {
   const out: RestoreCheck = { failure: undefined, revisions: 0, leases: 0 };
   const readFailure = view.run((v) => {
     const buckets = new Map<string, { root: bigint; inline: Uint8Array | undefined; at: number }>();
@@ -101,6 +101,7 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         out.failure = { code: 'kv-unmarshal', offset: item.valueAt, revision: revisionText(item.key), error: err };
         return;
       }
+      onKeyItem?.(item.key, item.value);
     }
     for (const item of items('lease')) {
       out.leases++;

@@ -14,6 +14,7 @@
  * for each version.
  */
 import { crc32cUpdate } from '../crc.js';
+import { WireFailure, WireReader } from '../proto/wire.js';
 import { type ReadWindow, firstNonZero } from '../bytes.js';
 import { type FrameSize, FRAME_HEADER_BYTES, decodeFrameSize, hasZeroSector } from './frame.js';
 import { type RecordDecodeFailure, type WalRecord, RecordType, decodeRecord, decodeRecordInto } from './record.js';
@@ -281,22 +282,23 @@ function scanNonZero(win: ReadWindow, from: number): number {
 function hiddenRecord(win: ReadWindow, offset: number, crc: number): SalvagedRecord | undefined {
   const start = offset + FRAME_HEADER_BYTES;
   const head = win.bytes(start, 32).slice();
-  let pos = 0;
-  const varint = (): number | undefined => {
-    let v = 0;
-    for (let shift = 0; shift < 35 && pos < head.length; shift += 7) {
-      const b = head[pos++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-    }
-    return undefined;
-  };
-  if (head[pos++] !== 0x08 || varint() === undefined) return undefined;
-  if (head[pos++] !== 0x10 || varint() === undefined) return undefined;
-  if (head[pos++] !== 0x1a) return undefined;
-  const len = varint();
-  if (len === undefined || len > (16 << 20)) return undefined;
-  const recBytes = pos + len;
+  // Field 1 and 2 (varints), then field 3's length: where the record ends.
+  const r = new WireReader(head, 'walpb.Record');
+  const field = (n: number, wireType: number): boolean => r.tag() === n && r.wireType === wireType;
+  let recBytes: number;
+  try {
+    if (!field(1, 0)) return undefined;
+    r.skipVarint();
+    if (!field(2, 0)) return undefined;
+    r.skipVarint();
+    if (!field(3, 2)) return undefined;
+    const len = r.varint();
+    if (r.hi !== 0 || len > 16 << 20) return undefined;
+    recBytes = r.pos + len;
+  } catch (e) {
+    if (e instanceof WireFailure) return undefined;
+    throw e;
+  }
   const padBytes = (8 - (recBytes % 8)) % 8;
   if (start + recBytes + padBytes > win.size) return undefined;
   const decoded = decodeRecord(win.bytes(start, recBytes));

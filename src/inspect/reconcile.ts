@@ -1,0 +1,307 @@
+/**
+ * Do the WAL and the db tell one history? Every write the log holds at an index the db has applied
+ * (≤ its consistent index) must be what the db holds: the latest revision of each key the log
+ * wrote is the log's last write to it, or — where the log cannot say which happened (a txn's two
+ * branches, a key on a lease that may have expired) — one of the writes it could be.
+ *
+ * A difference is two histories in one data dir (a second etcd wrote the shared WAL, a db put back
+ * from another member or another time), or a value changed on disk after etcd wrote it: etcd would
+ * start and serve it without a word.
+ *
+ * Memory is bounded: keys and values are kept as 64-bit hashes in one typed table (MAX_KEYS keys;
+ * past that, the rest of the log is not checked and the report says so). Names of the keys that
+ * differ are found again in a second pass over the db only when there are any.
+ */
+import { crc32cUpdate } from '../format/crc.js';
+import type { ProtoObject } from '../format/proto/unmarshal.js';
+import { WireFailure, WireReader } from '../format/proto/wire.js';
+
+/** Keys tracked at most (the table then takes about 48 MB). */
+export const MAX_KEYS = 1 << 20;
+
+const STRIDE = 11;
+// slot words: 0,1 key hash; 2 flags; 3,4 candidate 1; 5,6 candidate 2; 7 db flags; 8,9 db value hash; 10 log index (low 32 bits)
+const F_AMBIGUOUS = 1;
+const F_ABSENT = 2;
+/** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
+const F_BASE = 4;
+const COUNT_SHIFT = 8;
+const DB_SEEN = 1;
+const DB_ABSENT = 2;
+
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function hash(b: Uint8Array): [number, number] {
+  return [crc32cUpdate(b, 0) >>> 0, (fnv1a(b) | 1) >>> 0];
+}
+
+export interface Mismatch {
+  key: string;
+  /** The log's last write to the key (an index ≤ the consistent index), low 32 bits. */
+  index: number;
+  /** What the db holds at its latest revision of the key. */
+  db: 'absent' | 'other-value';
+}
+
+export interface Reconciliation {
+  /** Keys the log wrote at applied indexes, and of those the ones the check could decide. */
+  keys: number;
+  checked: number;
+  /** Keys the log could not pin down (txns with both branches writing, too many candidates). */
+  ambiguous: number;
+  /** The log was not checked past MAX_KEYS keys. */
+  truncated: boolean;
+  /** Why nothing was checked (an overwritten log tail among applied entries), if so. */
+  skipped: string | undefined;
+  mismatches: number;
+  /** The first mismatching keys (at most 20), filled by `nameMismatches`. */
+  first: Mismatch[];
+}
+
+export class WriteLedger {
+  private table = new Uint32Array(4096 * STRIDE);
+  private size = 0;
+  private full = false;
+  private rangeDeletes = false;
+  private overwritten = false;
+  private lastIndex = 0n;
+
+  constructor(readonly consistentIndex: bigint) {}
+
+  private slot(h: [number, number], create: boolean): number {
+    const cap = this.table.length / STRIDE;
+    let i = (h[0] ^ Math.imul(h[1], 0x9e3779b1)) >>> 0;
+    for (let n = 0; n < cap; n++) {
+      const s = (i % cap) * STRIDE;
+      const a = this.table[s]!;
+      const b = this.table[s + 1]!;
+      if (a === h[0] && b === h[1]) return s;
+      if (a === 0 && b === 0) {
+        if (!create) return -1;
+        if (this.size >= MAX_KEYS) {
+          this.full = true;
+          return -1;
+        }
+        if ((this.size + 1) * 10 > cap * 6) {
+          this.grow();
+          return this.slot(h, true);
+        }
+        this.table[s] = h[0];
+        this.table[s + 1] = h[1];
+        this.size++;
+        return s;
+      }
+      i++;
+    }
+    return -1;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Uint32Array(old.length * 2);
+    const saved = this.size;
+    this.size = 0;
+    for (let s = 0; s < old.length; s += STRIDE) {
+      if (old[s] === 0 && old[s + 1] === 0) continue;
+      const t = this.slot([old[s]!, old[s + 1]!], true);
+      this.table.set(old.subarray(s + 2, s + STRIDE), t + 2);
+    }
+    this.size = saved;
+  }
+
+  /** A write the log makes certain: the key holds exactly this (or nothing) afterwards. */
+  private set(key: Uint8Array, value: Uint8Array | undefined, mayVanish: boolean, index: bigint): void {
+    const s = this.slot(hash(key), true);
+    if (s < 0) return;
+    const t = this.table;
+    if (value === undefined) {
+      t[s + 2] = F_ABSENT | F_BASE;
+    } else {
+      const v = hash(value);
+      t[s + 2] = (1 << COUNT_SHIFT) | F_BASE | (mayVanish ? F_ABSENT : 0);
+      t[s + 3] = v[0];
+      t[s + 4] = v[1];
+    }
+    t[s + 10] = Number(index & 0xffff_ffffn);
+  }
+
+  /** A write that may or may not have happened (a txn branch): one more thing the key may hold. */
+  private maybe(key: Uint8Array, value: Uint8Array | undefined, index: bigint): void {
+    const s = this.slot(hash(key), true);
+    if (s < 0) return;
+    const t = this.table;
+    t[s + 10] = Number(index & 0xffff_ffffn);
+    // Without a write the log made certain before, the key may hold what it held before the log
+    // began (a txn's compare may have failed): nothing to compare with.
+    if (!(t[s + 2]! & F_BASE)) {
+      t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
+      return;
+    }
+    if (value === undefined) {
+      t[s + 2] = t[s + 2]! | F_ABSENT;
+      return;
+    }
+    const v = hash(value);
+    const count = t[s + 2]! >>> COUNT_SHIFT;
+    for (let c = 0; c < count; c++) if (t[s + 3 + 2 * c] === v[0] && t[s + 4 + 2 * c] === v[1]) return;
+    if (count >= 2) {
+      t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
+      return;
+    }
+    t[s + 3 + 2 * count] = v[0];
+    t[s + 4 + 2 * count] = v[1];
+    t[s + 2] = (t[s + 2]! & 0xff) | ((count + 1) << COUNT_SHIFT);
+  }
+
+  /** An entry of the log, in order, with its decoded InternalRaftRequest. */
+  onEntry(index: bigint, req: ProtoObject): void {
+    if (index <= this.lastIndex) this.overwritten = this.overwritten || index <= this.consistentIndex;
+    this.lastIndex = index;
+    if (index > this.consistentIndex) return;
+    const put = req['put'] as ProtoObject | undefined;
+    if (put) {
+      if (put['ignoreValue'] === true || put['ignoreLease'] === true) this.maybe(bytesOf(put['key']), undefined, index);
+      else this.set(bytesOf(put['key']), bytesOf(put['value']), hasLease(put), index);
+      return;
+    }
+    const del = req['deleteRange'] as ProtoObject | undefined;
+    if (del) {
+      if (bytesOf(del['rangeEnd']).length > 0) this.rangeDeletes = true;
+      else this.set(bytesOf(del['key']), undefined, false, index);
+      return;
+    }
+    const txn = req['txn'] as ProtoObject | undefined;
+    if (txn) this.txn(txn, index);
+  }
+
+  /** A txn: with no compare its success branch always runs; otherwise either branch may have. */
+  private txn(txn: ProtoObject, index: bigint, certain = true): void {
+    const noCompare = !Array.isArray(txn['compare']) || (txn['compare'] as unknown[]).length === 0;
+    for (const branch of ['success', 'failure'] as const) {
+      const ops = txn[branch];
+      if (!Array.isArray(ops)) continue;
+      if (noCompare && branch === 'failure') continue;
+      const sure = certain && noCompare;
+      for (const op of ops as ProtoObject[]) {
+        const put = op['requestPut'] as ProtoObject | undefined;
+        const del = op['requestDeleteRange'] as ProtoObject | undefined;
+        const nested = op['requestTxn'] as ProtoObject | undefined;
+        if (put) {
+          const key = bytesOf(put['key']);
+          if (sure && put['ignoreValue'] !== true && put['ignoreLease'] !== true) this.set(key, bytesOf(put['value']), hasLease(put), index);
+          else {
+            this.maybe(key, put['ignoreValue'] === true ? undefined : bytesOf(put['value']), index);
+            if (hasLease(put)) this.maybe(key, undefined, index);
+          }
+        } else if (del) {
+          if (bytesOf(del['rangeEnd']).length > 0) this.rangeDeletes = true;
+          else if (sure) this.set(bytesOf(del['key']), undefined, false, index);
+          else this.maybe(bytesOf(del['key']), undefined, index);
+        } else if (nested) this.txn(nested, index, sure);
+      }
+    }
+  }
+
+  /** A `key` bucket item of the db, in revision order: the last one seen for a key is its latest. */
+  onDbItem(revisionKey: Uint8Array, kv: Uint8Array): void {
+    const k = kvKey(kv);
+    if (!k) return;
+    const s = this.slot(hash(k.key), false);
+    if (s < 0) return;
+    const t = this.table;
+    const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
+    if (tombstone) t[s + 7] = DB_SEEN | DB_ABSENT;
+    else {
+      const v = hash(k.value);
+      t[s + 7] = DB_SEEN;
+      t[s + 8] = v[0];
+      t[s + 9] = v[1];
+    }
+  }
+
+  /** Compare, once both sides were read. `name` finds the keys' names (a second pass) when some differ. */
+  result(): Reconciliation & { mismatchSlots: number[] } {
+    const out: Reconciliation & { mismatchSlots: number[] } = { keys: this.size, checked: 0, ambiguous: 0, truncated: this.full, skipped: undefined, mismatches: 0, first: [], mismatchSlots: [] };
+    if (this.overwritten) {
+      out.skipped = 'a new leader overwrote entries the db had applied: which of them the db holds is not known';
+      return out;
+    }
+    const t = this.table;
+    for (let s = 0; s < t.length; s += STRIDE) {
+      if (t[s] === 0 && t[s + 1] === 0) continue;
+      const flags = t[s + 2]!;
+      if (flags & F_AMBIGUOUS) {
+        out.ambiguous++;
+        continue;
+      }
+      out.checked++;
+      const db = t[s + 7]!;
+      const absentOk = (flags & F_ABSENT) !== 0 || this.rangeDeletes;
+      let ok: boolean;
+      if (!(db & DB_SEEN) || db & DB_ABSENT) ok = absentOk;
+      else {
+        ok = false;
+        const count = flags >>> COUNT_SHIFT;
+        for (let c = 0; c < count && !ok; c++) ok = t[s + 3 + 2 * c] === t[s + 8] && t[s + 4 + 2 * c] === t[s + 9];
+      }
+      if (!ok) {
+        out.mismatches++;
+        if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
+      }
+    }
+    return out;
+  }
+
+  /** The names of mismatching keys: a second pass over the db's `key` bucket items. */
+  nameMismatches(r: Reconciliation & { mismatchSlots: number[] }, items: Iterable<{ key: Uint8Array; value: Uint8Array }>): void {
+    const want = new Map<number, number>();
+    for (const s of r.mismatchSlots) want.set(s, r.first.length);
+    const found = new Map<number, Mismatch>();
+    for (const it of items) {
+      const k = kvKey(it.value);
+      if (!k) continue;
+      const s = this.slot(hash(k.key), false);
+      if (s < 0 || !want.has(s) || found.has(s)) continue;
+      const db = this.table[s + 7]!;
+      found.set(s, { key: Buffer.from(k.key).toString('utf8'), index: this.table[s + 10]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
+    }
+    for (const s of r.mismatchSlots) {
+      const m = found.get(s);
+      if (m) r.first.push(m);
+    }
+  }
+}
+
+function hasLease(put: ProtoObject): boolean {
+  const l = put['lease'];
+  return l !== undefined && l !== 0n && l !== 0 && l !== '0';
+}
+
+function bytesOf(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  return new Uint8Array(0);
+}
+
+/** mvccpb.KeyValue's key (field 1) and value (field 5), with the shared wire reader. */
+function kvKey(kv: Uint8Array): { key: Uint8Array; value: Uint8Array } | undefined {
+  const r = new WireReader(kv, 'mvccpb.KeyValue');
+  let key: Uint8Array | undefined;
+  let value: Uint8Array = new Uint8Array(0);
+  try {
+    while (r.pos < r.end) {
+      const field = r.tag();
+      if (r.wireType === 2 && field === 1) key = r.bytes();
+      else if (r.wireType === 2 && field === 5) value = r.bytes();
+      else r.skipField();
+    }
+  } catch (e) {
+    if (e instanceof WireFailure) return undefined;
+    throw e;
+  }
+  return key ? { key, value } : undefined;
+}
