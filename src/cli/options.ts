@@ -26,9 +26,15 @@ export interface AnalysisFlags {
   json?: boolean;
   walDir?: string;
   etcdVersion?: string;
+  peerDir?: string[];
 }
 
-export async function analysisOptions(o: AnalysisFlags): Promise<{ walDir?: string; etcdVersion?: EtcdVersion }> {
+export async function analysisOptions(o: AnalysisFlags): Promise<{ walDir?: string; etcdVersion?: EtcdVersion; peerDirs?: string[] }> {
   const v = await parseEtcdVersion(o.etcdVersion);
-  return { ...(o.walDir ? { walDir: o.walDir } : {}), ...(v ? { etcdVersion: v } : {}) };
+  return { ...(o.walDir ? { walDir: o.walDir } : {}), ...(v ? { etcdVersion: v } : {}), ...(o.peerDir?.length ? { peerDirs: o.peerDir } : {}) };
+}
+
+/** `--peer-dir` may be given several times. */
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
 }

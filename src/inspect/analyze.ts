@@ -11,6 +11,8 @@ import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
 import { dbStep, readConsistentIndex, type DbStep } from './db-facts.js';
 import { WriteLedger } from './reconcile.js';
+import { readPeer } from './peers.js';
+import { UsageError } from '../errors.js';
 import { failureText, eofText, stallText, BOLT_OF } from './etcd-texts.js';
 import { openFailureText } from '../format/bbolt/open-sim.js';
 import { type BootInput, type BootPrediction, type EtcdVersion, ETCD_VERSIONS, predictBoot } from './predict.js';
@@ -35,6 +37,8 @@ export interface InspectOptions {
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Look for a process holding the dir (default true; repair checks itself, under its lock). */
   checkHolders?: boolean;
+  /** Data dirs of this member's peers: how far the cluster committed, against this log. */
+  peerDirs?: string[];
 }
 
 export interface Analysis {
@@ -153,6 +157,22 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     }
   }
 
+  // --- its peers ----------------------------------------------------------------------------------
+  let behind: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
+  if (wal && opts.peerDirs && opts.peerDirs.length > 0) {
+    const ours = lastEntryIndex(wal) ?? 0n;
+    for (const dir of opts.peerDirs) {
+      const peer = readPeer(dir);
+      if (wal.metadata && peer.clusterId !== undefined && peer.clusterId !== wal.metadata.clusterId) {
+        throw new UsageError(`${dir}: not a peer of this member (cluster ${hex16(peer.clusterId)}, this one is ${hex16(wal.metadata.clusterId)})`);
+      }
+      if (peer.commit > ours && (!behind || peer.commit > behind.commit)) behind = { lastIndex: ours, commit: peer.commit, peer: peer.dir };
+    }
+    if (behind) {
+      add({ code: 'behind-cluster', severity: 'error', message: `this member's log ends at index ${behind.lastIndex} but the cluster committed ${behind.commit} (${behind.peer}): put back from an older copy, it makes raft panic (tocommit(${behind.commit}) is out of range [lastIndex(${behind.lastIndex})]) when the leader still remembers it further ahead; only a member that was merely stopped catches up`, expected: `>= ${behind.commit}`, found: `${behind.lastIndex}` });
+    }
+  }
+
   const segs = wal?.segments.filter((s) => s.parsed) ?? [];
   const first = segs[0];
   const walFromStart = first !== undefined && first.parsed!.index === 0n && (first.firstEntry === undefined || first.firstEntry.index === 1n);
@@ -167,6 +187,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     holder,
     walFromStart,
     dbDamaged: deciding?.kind === 'opens' && db.readerFindings.length > 0,
+    behind,
     mismatch: reconciliation && reconciliation.mismatches > 0 ? { mismatches: reconciliation.mismatches, keys: reconciliation.first.map((m) => m.key) } : undefined,
     rel,
   });
@@ -190,6 +211,14 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };
   return { layout, wal, report, verdict, predictions };
+}
+
+function lastEntryIndex(wal: WalAnalysis): bigint | undefined {
+  for (let i = wal.segments.length - 1; i >= 0; i--) {
+    const e = wal.segments[i]!.lastEntry;
+    if (e) return e.index;
+  }
+  return undefined;
 }
 
 function leftoverFindings(layout: Layout, add: (f: Finding) => void): void {

@@ -58,6 +58,7 @@ export const FINDING_CODES = [
   'etcd-will-stall',
   'etcd-running',
   'db-wal-mismatch',
+  'behind-cluster',
 ] as const;
 
 export const Finding = z

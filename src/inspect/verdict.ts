@@ -30,6 +30,8 @@ export type VerdictReason =
   | { code: 'etcd-stalls'; stall: Stall }
   /** A zero length word hides valid records: etcd starts without them. */
   | { code: 'records-hidden'; hazard: Extract<Hazard, { code: 'records-hidden' }> }
+  /** The cluster (its peers' dirs) committed past the end of this member's log. */
+  | { code: 'behind-cluster'; lastIndex: bigint; commit: bigint; peer: string }
   /** The db holds other writes than the log it was applied from: two histories (or a changed value). */
   | { code: 'two-histories'; mismatches: number; keys: string[] }
   /** Another error finding the rules above do not cover. */
@@ -80,6 +82,8 @@ export interface VerdictInput {
   dbDamaged: boolean;
   /** The log's applied writes that the db does not hold. */
   mismatch: { mismatches: number; keys: string[] } | undefined;
+  /** Peers committed past this log's end (`--peer-dir`). */
+  behind?: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
   rel: (abs: string) => string;
 }
 
@@ -104,6 +108,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
     return v('repairable', { code: 'file', problems: problems.length, first: problems[0] }, { kind: 'inspect-dir' });
   }
 
+  if (i.behind) return v('needs-rebuild', { code: 'behind-cluster', ...i.behind }, { kind: 'replace-member', members: Math.max(i.members, 2) });
   if (i.mismatch && i.mismatch.mismatches > 0) {
     return v('needs-rebuild', { code: 'two-histories', ...i.mismatch }, { kind: 'choose-history', walFromStart: i.walFromStart });
   }

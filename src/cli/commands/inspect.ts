@@ -5,7 +5,7 @@ import { inspectPath } from '../../inspect/analyze.js';
 import { buildTimeline } from '../../inspect/timeline.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
-import { type AnalysisFlags, analysisOptions } from '../options.js';
+import { type AnalysisFlags, analysisOptions, collect } from '../options.js';
 import { renderReport } from '../render/report.js';
 import { writeJson } from '../render/json.js';
 import { reportForJson } from '../render/verdict.js';
@@ -18,6 +18,7 @@ export function registerInspect(program: Command): void {
     .description('full report on a data dir, member dir, wal dir, .wal, .snap or db file')
     .argument('<path>', 'what to inspect')
     .option('--json', 'print the report as one JSON object (see `wal-doctor schema`)')
+    .option('--peer-dir <dir>', 'a data dir of one of this member\'s peers (repeat for each): is this member behind what the cluster committed?', collect)
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
     .option('--timeline', 'instead of the report: term changes (elections), conf changes, compactions, snapshot records, writes per term and per Kubernetes resource, in one pass over the WAL')

@@ -64,6 +64,8 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
       return `etcd ${v} starts but never serves: ${stallText(r.stall)}`;
     case 'records-hidden':
       return `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} valid record(s) (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''}): etcd ${v} starts without them`;
+    case 'behind-cluster':
+      return `this member's log ends at index ${r.lastIndex} but its peers committed ${r.commit}: a copy put back from a backup while the cluster ran on makes raft panic (tocommit(${r.commit}) is out of range [lastIndex(${r.lastIndex})]); only a member that was merely stopped catches up by itself`;
     case 'two-histories':
       return `the db and the WAL tell two histories: ${r.mismatches} key(s) the log wrote at indexes the db has applied hold something else in the db (${r.keys.slice(0, 3).join(', ')}${r.keys.length > 3 ? ', ...' : ''}); etcd ${v} would start and serve the db's`;
     case 'finding':
