@@ -77,9 +77,16 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', layout.kind === 'db-file', ledger);
-  const reconciliation = db.reconciliation && wal?.overwrites.some((o) => ci !== undefined && o.index <= ci)
-    ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
-    : db.reconciliation;
+  const readTo = wal ? readableLogEnd(wal) : undefined;
+  const reconciliation = !db.reconciliation || !wal || ci === undefined
+    ? db.reconciliation
+    : wal.overwrites.some((o) => o.index <= ci)
+      ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
+      : readTo === undefined || readTo < ci
+        ? { ...db.reconciliation, skipped: `the log reads only up to index ${readTo ?? 0} (damage or a zeroed length word), below the db's consistent index ${ci}: later writes to the same keys are not known`, mismatches: 0, first: [] }
+        : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
+          ? { ...db.reconciliation, skipped: `the log holds an empty entry inside a term at index ${wal.emptyMidTerm} (a bridge over entries a repair could not keep): the writes they carried are in the db only`, mismatches: 0, first: [] }
+          : db.reconciliation;
   if (reconciliation && reconciliation.mismatches > 0) {
     const first = reconciliation.first[0];
     add({
@@ -211,6 +218,17 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };
   return { layout, wal, report, verdict, predictions };
+}
+
+/** The last entry of the log as it reads without a stop: up to the first damage or hidden records. */
+function readableLogEnd(wal: WalAnalysis): bigint | undefined {
+  let last: bigint | undefined;
+  for (const s of wal.segments) {
+    if (s.lastEntry) last = s.lastEntry.index;
+    const clean = s.end.kind === 'eof' || (s.end.kind === 'zero-length' && s.salvage.chained === 0);
+    if (!clean) return last;
+  }
+  return last;
 }
 
 function lastEntryIndex(wal: WalAnalysis): bigint | undefined {

@@ -114,6 +114,11 @@ export interface WalAnalysis {
   badEntries: BadEntry[];
   /** The last cluster version an entry set (v2 PUT /0/version or cluster_version_set): who ran the cluster. */
   clusterVersion: string | undefined;
+  /**
+   * The first empty entry in the middle of a term. raft writes an empty entry only when a leader
+   * takes a new term; one inside a term stands for an entry a repair could not keep (a bridge).
+   */
+  emptyMidTerm: bigint | undefined;
 }
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
@@ -146,6 +151,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     undecodable: [],
     badEntries: [],
     clusterVersion: undefined,
+    emptyMidTerm: undefined,
   };
   let cur: SegmentInfo | undefined;
   let prev: EntryRef | undefined;
@@ -222,6 +228,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
             if (e.term <= prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
           } else if (e.term < prev.term) push(out.termRegressions, { ...at, index: e.index, term: e.term, prevTerm: prev.term });
         }
+        if (e.type === 0 && (e.data === undefined || e.data.length === 0) && prev !== undefined && e.term === prev.term && e.index === prev.index + 1n && out.emptyMidTerm === undefined) out.emptyMidTerm = e.index;
         prev = ref;
         const ledger = opts.ledger;
         const problems = judge(e, {

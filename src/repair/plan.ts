@@ -395,7 +395,10 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside) {
     refuse(`etcd ${decider.version} cannot use the db and the WAL does not hold every entry from index 1 to replay: rebuild from the db (wal-doctor rebuild salvages what it can read)`, 2);
   }
-  if (decider?.outcome === 'never-healthy' && !cut) refuse(`etcd ${decider.version} would start but never serve (${decider.stall?.code}): a repair of the files cannot change that; see wal-doctor inspect`, 2);
+  // A member that is no voter of its own conf state stays one whatever the log holds.
+  if (decider?.outcome === 'never-healthy' && (decider.stall?.code === 'no-voters' || decider.stall?.code === 'not-a-voter')) {
+    refuse(`etcd ${decider.version} would start but never serve (${decider.stall.code}): a repair of the files cannot change that; see wal-doctor inspect`, 2);
+  }
 
   if (opts.auto && !plan.lossless) refuse('--auto applies only repairs that lose nothing etcd acknowledged as committed; this one would', 1);
   if (opts.auto && plan.refusal === null && plan.bridged.entries > 0) refuse('--auto never bridges: run wal-doctor repair --bridge by hand after reading its plan', 2);

@@ -222,8 +222,11 @@ describe('diff', () => {
       assert.deepEqual(r.log.keys, [key]);
       assert.deepEqual(r.log.lacking, []);
       assert.match(r.headline, /CORRUPTION/);
-      // the rest of c's log still reads: for inspect the dir is healthy, etcd would replay it
-      assert.equal(inspectPath(fx.dir('c')).report.verdict.status, 'healthy');
+      // c's log still reads, but its db applied the original write: inspect sees two histories, naming the key
+      const c = inspectPath(fx.dir('c'), { checkHolders: false }).report;
+      assert.equal(c.verdict.status, 'needs-rebuild');
+      assert.equal(c.verdict.reason['code'], 'two-histories');
+      assert.deepEqual(c.reconciliation?.first.map((m) => m.key), [key]);
       assert.equal(r.members[2]!.wal.endsInDamage, null);
       assert.equal(r.members[2]!.wal.lastIndex, r.members[0]!.wal.lastIndex);
     } finally {
