@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// scripts/boot-fuzz.mjs - damage that nobody designed, judged by real etcd.
+//
+//   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--out .bench/boot-fuzz.ndjson]
+//
+// Each case takes a fixture written by real etcd of that release line, damages a copy at random
+// (db: truncated at a random size, a random page zeroed, a random byte flipped, deleted; WAL: a bit
+// flipped, a range zeroed, truncated, a length word zeroed, garbage after the end; .snap: flipped,
+// cut, deleted; content with a valid CRC chain through fixtures/damage.mjs: an entry type etcd does
+// not know, a payload that does not unmarshal, the member ID changed, a .snap without voters, a db
+// value flipped), asks `wal-doctor verify` (in process, the same analysis), then boots real etcd on
+// another copy, dumps every key and writes one more. It counts:
+//   - the promise: verify exit 0 where etcd did not start, did not serve every key of the fixture's
+//     manifest exactly, or did not take the write (must be 0);
+//   - outcome agreement: our prediction (fails / never serves / starts) against what etcd did;
+//   - text agreement: where etcd died, its error and log message equal ours (or the race alternative).
+// Needs `npm run build` and etcd (scripts/etcd-bin.sh). Prints a summary; one JSON line per case.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const SERIES = arg('--series', '3.5');
+const CASES = Number(arg('--cases', '100'));
+let seed = Number(arg('--seed', '1')) >>> 0;
+const OUT = arg('--out', join(REPO, '.bench', `boot-fuzz-${SERIES}.ndjson`));
+const rnd = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const ri = (n) => Math.floor(rnd() * n);
+
+const { inspectPath } = await import(`${REPO}/dist/src/inspect/analyze.js`);
+const { bootEtcd, getAll, compareKeys, put } = await import(`${REPO}/dist/test/support/etcd.js`);
+const { applyDamage } = await import(`${REPO}/fixtures/damage.mjs`);
+
+const BASES = { '3.4': ['v34-workload'], '3.5': ['v35-workload', 'v35-snapshots', 'v35-crash'], '3.6': ['v36-workload', 'v36-crash'], '3.7': ['v37-workload', 'v37-crash'] }[SERIES];
+if (!BASES) throw new Error(`--series: 3.4, 3.5, 3.6 or 3.7`);
+const work = mkdtempSync(join(tmpdir(), 'wal-doctor-boot-fuzz-'));
+const bases = new Map();
+for (const b of BASES) {
+  const dir = join(work, 'base', b);
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['-xzf', join(REPO, 'fixtures', `${b}.tar.gz`), '-C', dir]);
+  bases.set(b, { dir, manifest: JSON.parse(readFileSync(join(REPO, 'fixtures', `${b}.manifest.json`), 'utf8')) });
+}
+
+const poke = (p, off, bytes) => {
+  const fd = openSync(p, 'r+');
+  writeSync(fd, bytes, 0, bytes.length, off);
+  closeSync(fd);
+};
+const wal = (d) => join(d, 'member', 'wal');
+const segs = (d) => readdirSync(wal(d)).filter((f) => /\.wal$/.test(f)).sort().map((f) => join(wal(d), f));
+const snaps = (d) => readdirSync(join(d, 'member', 'snap')).filter((f) => f.endsWith('.snap')).map((f) => join(d, 'member', 'snap', f));
+const db = (d) => join(d, 'member', 'snap', 'db');
+/** end of the records in a segment: the first 8-byte zero word, walking frames */
+function usedEnd(p) {
+  const b = readFileSync(p);
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const lo = b.readUInt32LE(off);
+    const hi = b.readUInt32LE(off + 4);
+    if (lo === 0 && hi === 0) break;
+    const pad = hi >>> 31 ? (hi >>> 24) & 7 : 0;
+    off += 8 + lo + (hi & 0xffffff) * 2 ** 32 + pad;
+  }
+  return Math.min(off, b.length);
+}
+function frames(p) {
+  const b = readFileSync(p);
+  const out = [];
+  let off = 0;
+  while (off + 8 <= b.length) {
+    const lo = b.readUInt32LE(off);
+    const hi = b.readUInt32LE(off + 4);
+    if (lo === 0 && hi === 0) break;
+    out.push(off);
+    off += 8 + lo + ((hi >>> 31 ? (hi >>> 24) & 7 : 0));
+  }
+  return out;
+}
+
+const MUTATIONS = [
+  ['db-truncate', (d) => { const size = statSync(db(d)).size; const to = ri(Math.min(size, 512 * 1024)); truncateSync(db(d), to); return `to ${to}`; }],
+  ['db-zero-page', (d) => { const pages = Math.min(64, Math.floor(statSync(db(d)).size / 4096)); const p = ri(pages); poke(db(d), p * 4096, Buffer.alloc(4096)); return `page ${p}`; }],
+  ['db-flip', (d) => { const pages = Math.min(64, Math.floor(statSync(db(d)).size / 4096)); const off = ri(pages * 4096); const b = readFileSync(db(d)); poke(db(d), off, Buffer.from([b[off] ^ (1 << ri(8))])); return `byte ${off}`; }],
+  ['db-delete', (d) => { unlinkSync(db(d)); return 'deleted'; }],
+  ['wal-flip', (d) => { const s = segs(d); const p = s[ri(s.length)]; const e = usedEnd(p); const off = ri(e); const b = readFileSync(p); poke(p, off, Buffer.from([b[off] ^ (1 << ri(8))])); return `${p.split('/').pop()}@${off}`; }],
+  ['wal-zero-range', (d) => { const s = segs(d); const p = s[s.length - 1]; const e = usedEnd(p); const off = ri(e); const len = 1 + ri(700); poke(p, off, Buffer.alloc(len)); return `@${off}+${len}`; }],
+  ['wal-truncate', (d) => { const s = segs(d); const p = s[s.length - 1]; const off = ri(usedEnd(p) + 1); truncateSync(p, off); return `@${off}`; }],
+  ['wal-zero-word', (d) => { const s = segs(d); const p = s[s.length - 1]; const f = frames(p); const off = f[1 + ri(f.length - 1)]; poke(p, off, Buffer.alloc(8)); return `@${off}`; }],
+  ['wal-garbage-after', (d) => { const s = segs(d); const p = s[s.length - 1]; const off = usedEnd(p) + ri(32); const g = Buffer.alloc(1 + ri(200)); for (let i = 0; i < g.length; i++) g[i] = ri(256); poke(p, off, g); return `@${off}+${g.length}`; }],
+  ['snap-flip', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const b = readFileSync(p); const off = ri(b.length); poke(p, off, Buffer.from([b[off] ^ (1 << ri(8))])); return `${p.split('/').pop()}@${off}`; }],
+  ['snap-truncate', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const off = ri(statSync(p).size); truncateSync(p, off); return `${p.split('/').pop()}@${off}`; }],
+  ['snap-delete', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; unlinkSync(p); return p.split('/').pop(); }],
+  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'snap-no-voters'].map((k) => [k, (d) => {
+    if (k === 'snap-no-voters' && !snaps(d).length) return undefined;
+    const target = ['entry-type-unknown', 'zero-length-mid'].includes(k) && rnd() < 0.5 ? 'after-consistent-index' : 'middle';
+    try {
+      const r = applyDamage(k, d, { seed: 1 + ri(1000), target });
+      return r.description.slice(0, 120);
+    } catch (e) {
+      return undefined; // not applicable to this base (no entry above the consistent index, ...)
+    }
+  }]),
+];
+
+async function boot(dir, manifest) {
+  const copy = join(work, 'boot');
+  rmSync(copy, { recursive: true, force: true });
+  execFileSync('cp', ['-a', dir, copy]);
+  const e = await bootEtcd(SERIES, copy, { timeoutMs: 20000 });
+  try {
+    if (!e.ok) return { state: /^not healthy within/.test(e.error ?? '') ? 'never-healthy' : 'fails', error: e.fatal?.error ?? e.error ?? null, log: e.fatal?.message ?? null };
+    const served = await getAll(e.endpoint, SERIES);
+    const cmp = compareKeys(served.kvs, manifest.keys);
+    let write = 'ok';
+    try {
+      await put(e.endpoint, '/boot-fuzz/probe', 'x', SERIES);
+      const after = await getAll(e.endpoint, SERIES);
+      if (after.kvs.get('/boot-fuzz/probe')?.value.toString() !== 'x') write = 'lost';
+    } catch (err) {
+      write = `failed: ${String(err.message ?? err).split('\n').filter(Boolean).pop()}`;
+    }
+    return { state: 'starts', everything: cmp.missing.length === 0 && cmp.wrong.length === 0 && write === 'ok', missing: cmp.missing.length, wrong: cmp.wrong.length, write };
+  } finally {
+    await e.stop(true);
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+mkdirSync(join(REPO, '.bench'), { recursive: true });
+const tally = { cases: 0, promiseBroken: 0, outcomeAgree: 0, died: 0, textAgree: 0, healthy: 0, byKind: {} };
+for (let n = 0; n < CASES; ) {
+  const baseName = BASES[ri(BASES.length)];
+  const base = bases.get(baseName);
+  const [kind, mutate] = MUTATIONS[ri(MUTATIONS.length)];
+  const dir = join(work, 'case');
+  rmSync(dir, { recursive: true, force: true });
+  execFileSync('cp', ['-a', base.dir, dir]);
+  const what = mutate(dir);
+  if (what === undefined) continue;
+  n++;
+  let a;
+  try {
+    a = inspectPath(dir, { etcdVersion: SERIES, checkHolders: false });
+  } catch (e) {
+    a = undefined;
+    console.error(`case ${n}: wal-doctor failed: ${e.message}`);
+  }
+  const p = a?.report.etcd.find((x) => x.version === SERIES);
+  const real = await boot(dir, base.manifest);
+  const exit = a?.report.verdict.exitCode;
+  const ours = p ? (p.outcome === 'self-repairs' ? 'starts' : p.outcome) : 'none';
+  const agree = ours === real.state;
+  const said = (e, l) => e === real.error && l === real.log;
+  const textAgree = real.state === 'fails' && p ? said(p.error, p.log) || (p.orElse !== null && said(p.orElse.error, p.orElse.log)) : undefined;
+  const broken = exit === 0 && !(real.state === 'starts' && real.everything);
+  tally.cases++;
+  if (broken) tally.promiseBroken++;
+  if (agree) tally.outcomeAgree++;
+  if (exit === 0) tally.healthy++;
+  if (real.state === 'fails') {
+    tally.died++;
+    if (textAgree) tally.textAgree++;
+  }
+  const k = (tally.byKind[kind] ??= { cases: 0, agree: 0 });
+  k.cases++;
+  if (agree) k.agree++;
+  const line = { n, series: SERIES, base: baseName, kind, what, verdict: a?.report.verdict.status, exit, ours, oursError: p?.error ?? null, real, agree, textAgree, promiseBroken: broken };
+  appendFileSync(OUT, JSON.stringify(line) + '\n');
+  if (broken || !agree || textAgree === false) console.error(`case ${n} ${kind} ${what}: ${broken ? 'PROMISE BROKEN ' : ''}ours ${ours} ${p?.log ?? ''} / ${p?.error ?? ''}; etcd ${real.state} ${real.log ?? ''} / ${real.error ?? ''}`);
+}
+rmSync(work, { recursive: true, force: true });
+console.log(`etcd ${SERIES}: ${tally.cases} cases; verify exit 0 on ${tally.healthy}, of which etcd did not start, serve every key and take a write on ${tally.promiseBroken}; outcome agreed on ${tally.outcomeAgree}/${tally.cases}; where etcd died, its error and log message equal ours on ${tally.textAgree}/${tally.died}`);
+for (const [k, v] of Object.entries(tally.byKind).sort()) console.log(`  ${k.padEnd(20)} ${v.agree}/${v.cases}`);
+if (tally.promiseBroken > 0) process.exitCode = 1;
