@@ -43,6 +43,7 @@ export interface SalvageSummary {
   chained: number;
   entries: number;
   firstIndex: bigint | undefined;
+  firstTerm: bigint | undefined;
   lastIndex: bigint | undefined;
   /** Offset of the first salvaged record. */
   firstOffset: number | undefined;
@@ -179,7 +180,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         lastHardState: undefined,
         end: { kind: 'eof', offset: 0 },
         crcOut: 0,
-        salvage: { records: 0, chained: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, firstOffset: undefined },
+        salvage: { records: 0, chained: 0, entries: 0, firstIndex: undefined, firstTerm: undefined, lastIndex: undefined, firstOffset: undefined },
       };
       out.segments.push(cur);
       continue;
@@ -201,7 +202,10 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
       if (s.firstOffset === undefined) s.firstOffset = ev.offset;
       if (p.type === 'entry') {
         s.entries++;
-        if (s.firstIndex === undefined) s.firstIndex = p.entry.index;
+        if (s.firstIndex === undefined) {
+          s.firstIndex = p.entry.index;
+          s.firstTerm = p.entry.term;
+        }
         s.lastIndex = p.entry.index;
       }
       continue;

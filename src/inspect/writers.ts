@@ -12,7 +12,11 @@
  *     that one, with a metadata record in the run (its member ID names the second writer);
  *  2. a metadata record (good data or salvaged) whose member/cluster ID differs from the log's first;
  *  3. terms going backwards without a higher-term overwrite;
- *  4. two segment files with the same sequence number.
+ *  4. two segment files with the same sequence number;
+ *  5. only when none of the above fired for the segment: records after the damage that chain on
+ *     with each other but start again at an index at or below the last entry before the damage,
+ *     with no higher term (raft overwrites a suffix only with a newer leader's entries, and a torn
+ *     write only cuts; a second process appending its own log writes the same indexes again).
  * The extra walk (with salvage) runs only when a segment ends in damage with records after it.
  */
 import { hex16 } from '../format/wal/names.js';
@@ -148,6 +152,15 @@ export function twoWriterFindings(
     if (reported.has(`${m.segment}:${m.offset}`) || !first) continue;
     const file = rel(wal.segments[m.segment]!.path);
     out.push({ code: 'two-writers', severity: 'error', file, offset: m.offset, message: `${file} at byte ${m.offset}: past the damage, a metadata record of ${idOf(m)} in a log of ${idOf(first)} — this log looks written by two processes`, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) } });
+  }
+  // Rule 5: the records past the damage rewind the index.
+  const flagged = new Set(out.map((f) => f.file));
+  for (const s of wal.segments) {
+    const file = rel(s.path);
+    if (flagged.has(file) || s.end.kind === 'eof' || s.end.kind === 'zero-length') continue;
+    const v = s.salvage;
+    if (v.chained === 0 || v.firstIndex === undefined || !s.lastEntry || v.firstIndex > s.lastEntry.index || (v.firstTerm ?? 0n) > s.lastEntry.term) continue;
+    out.push({ code: 'two-writers', severity: 'error', file, offset: v.firstOffset, message: `${file} at byte ${v.firstOffset}: the valid records after the damage at byte ${s.end.offset} start again at index ${v.firstIndex}, at or below the last entry before it (${s.lastEntry.index}) — this log looks written by two processes, not just damaged`, expected: `index > ${s.lastEntry.index}`, found: `index ${v.firstIndex}`, details: { chainedRecords: v.chained, entries: v.entries } });
   }
   return out;
 }

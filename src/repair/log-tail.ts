@@ -39,6 +39,7 @@ export interface LaterSegment {
   clean: boolean;
   entries: number;
   firstIndex: bigint | undefined;
+  firstTerm: bigint | undefined;
   lastIndex: bigint | undefined;
 }
 
@@ -54,6 +55,12 @@ export interface LogTail {
   missing: { first: bigint; last: bigint } | undefined;
   /** Everything after the damage can be kept (the run reaches the segment's end, later segments are clean). */
   keepable: boolean;
+  /**
+   * The kept records go back to an index at or below the last one before the damage with no higher
+   * term: not a log continued after a torn record but another writer's records over this one's
+   * (raft overwrites a suffix only with entries of a newer leader, so of a higher term).
+   */
+  rewinds: boolean;
 }
 
 function* segmentEvents(path: string, crc: number, salvage: boolean): Generator<SegmentEvent> {
@@ -130,25 +137,32 @@ export function describeTail(wal: WalAnalysis, segmentIndex: number): LogTail {
     let clean = false;
     let entries = 0;
     let firstIndex: bigint | undefined;
+    let firstTerm: bigint | undefined;
     let lastIndex: bigint | undefined;
     for (const ev of segmentEvents(s.path, 0, false)) {
       if (ev.kind === 'end') clean = ev.end.kind === 'eof' || (ev.end.kind === 'zero-length' && ev.end.nonZeroAfter === undefined);
       if (ev.kind !== 'record' || ev.record.type !== RecordType.entry) continue;
       const e = decodeEntry(ev.record.data ?? new Uint8Array(0));
       entries++;
-      if (firstIndex === undefined) firstIndex = e.index;
+      if (firstIndex === undefined) {
+        firstIndex = e.index;
+        firstTerm = e.term;
+      }
       lastIndex = e.index;
     }
-    later.push({ segmentIndex: i, clean, entries, firstIndex, lastIndex });
+    later.push({ segmentIndex: i, clean, entries, firstIndex, firstTerm, lastIndex });
   }
 
-  const firstKept = run?.firstIndex ?? later.find((l) => l.firstIndex !== undefined)?.firstIndex;
+  const firstLater = later.find((l) => l.firstIndex !== undefined);
+  const firstKept = run?.firstIndex ?? firstLater?.firstIndex;
+  const firstKeptTerm = run?.firstIndex !== undefined ? run.firstTerm : firstLater?.firstTerm;
   const lastBefore = before?.index ?? 0n;
   const missing = firstKept !== undefined && firstKept > lastBefore + 1n ? { first: lastBefore + 1n, last: firstKept - 1n } : undefined;
   // With no run, whatever followed the damage in this segment is gone (a cut file, a torn or
   // zeroed tail): the later segments can still follow once the missing indexes are filled.
   const runOk = run === undefined || run.toEnd;
-  return { segmentIndex, damageAt: seg.end.offset, before, run, later, missing, keepable: runOk && later.every((l) => l.clean) };
+  const rewinds = firstKept !== undefined && before !== undefined && firstKept <= before.index && (firstKeptTerm ?? 0n) <= before.term;
+  return { segmentIndex, damageAt: seg.end.offset, before, run, later, missing, keepable: runOk && later.every((l) => l.clean) && !rewinds, rewinds };
 }
 
 /**

@@ -236,6 +236,9 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       lastTerm = lastEntryTermUpTo(a, segs.length - 1);
     } else {
       // Cut at the damage: the records after it cannot be kept.
+      if (tail.rewinds) {
+        refuse(`the valid records after the damage go back to index ${tail.run?.firstIndex ?? tail.later.find((l) => l.firstIndex !== undefined)?.firstIndex}, at or below the last entry before it (${tail.before?.index}): another writer's records are over this one's; a repair would have to pick one history, and it will not do that for you (see wal-doctor inspect)`, 2);
+      }
       if (anythingAfter && tail.keepable && missing !== undefined && !missingApplied) {
         warnings.push(`the damage destroyed index ${missing.first}..${missing.last}, above the db's consistent index ${dbCi ?? '-'}: those writes never reached the db, and nothing after them can be replayed without them`);
       } else if (anythingAfter && tail.keepable && missing !== undefined && !single) {

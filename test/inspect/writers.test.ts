@@ -6,10 +6,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
+import { FileSource } from '../../src/io/file-source.js';
+import { walkWal } from '../../src/format/wal/walk.js';
+import { runCli } from '../support/cli.js';
 import { FIXTURES_DIR, listFixtures, loadFixture } from '../support/fixtures.js';
 
 const NAME = 'v35-two-writers';
@@ -51,6 +54,50 @@ describe('two-writers finding', () => {
       }
     });
   }
+
+  // A second process appending its own copy of the log: past a torn word, records that chain with
+  // each other and write indexes the segment already holds, in the same term. Real records of
+  // v35-fresh's last segment (its last six) are written again after eight bytes of 0xff.
+  it('records past the damage that write the same indexes again, same term: two-writers, and repair refuses', async () => {
+    const fx = await loadFixture('v35-fresh');
+    try {
+      const walDir = join(fx.dir, 'member', 'wal');
+      const last = readdirSync(walDir).filter((n) => n.endsWith('.wal')).sort().at(-1)!;
+      const path = join(walDir, last);
+      const src = new FileSource(path);
+      const offsets: number[] = [];
+      let end = 0;
+      try {
+        for (const ev of walkWal([{ name: last, source: src }])) {
+          if (ev.kind === 'record') offsets.push(ev.offset);
+          if (ev.kind === 'segment-end') end = ev.end.offset;
+        }
+      } finally {
+        src.close();
+      }
+      assert.ok(offsets.length > 8, `${last}: ${offsets.length} records`);
+      const from = offsets[offsets.length - 6]!;
+      const copy = readFileSync(path).subarray(from, end);
+      const fd = openSync(path, 'r+');
+      try {
+        writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, end);
+        writeSync(fd, copy, 0, copy.length, end + 8);
+      } finally {
+        closeSync(fd);
+      }
+      const { report } = inspectPath(fx.dir);
+      const tw = report.findings.filter((f) => f.code === 'two-writers');
+      assert.equal(tw.length, 1, JSON.stringify(report.findings.map((f) => f.code)));
+      assert.equal(tw[0]!.file, join('member', 'wal', last));
+      assert.equal(tw[0]!.offset, end + 8);
+      assert.match(tw[0]!.message, /start again at index \d+, at or below the last entry before it/);
+      const r = runCli(['repair', '--dry-run', fx.dir]);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /another writer's records are over this one's/);
+    } finally {
+      fx.cleanup();
+    }
+  });
 
   // the cluster fixtures: one tarball holding a/, b/, c/ (each member dir one writer)
   const clusters = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.cluster-manifest.json'));
