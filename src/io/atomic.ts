@@ -23,7 +23,6 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -32,7 +31,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { IoError, fsError } from '../errors.js';
 import { openRegularForRead } from './safe-open.js';
 
@@ -67,11 +66,6 @@ export const CRASH_POINTS = [
   'write:first-chunk', //         writeFileAtomic: the first chunk is in the temp file, the rest not yet
   'write:tmp-synced', //          writeFileAtomic: temp fsynced, not renamed
   'write:renamed', //             writeFileAtomic: renamed in, dir not yet fsynced
-  'move:renamed', //              moveFile, same file system: renamed, dirs not yet fsynced
-  'move-copy:tmp-synced', //      moveFile, across file systems: temp copy at the destination fsynced, not renamed
-  'move-copy:renamed', //         moveFile, across file systems: copy renamed in, destination dir not yet fsynced
-  'move:copied', //               moveFile, across file systems: copy renamed in at the destination, source still there
-  'move:unlinked', //             moveFile, across file systems: source unlinked, its dir not yet fsynced
   'remove:unlinked', //           removeFile: unlinked, dir not yet fsynced
   'backup:step-recorded', //      markApplied(): the step is journaled in manifest.json
   'restore:tmp-synced', //        undo: a restored copy fsynced in its temp file, not renamed
@@ -471,58 +465,6 @@ function withOriginal<T>(path: string, f: (fd: number, orig: Original) => T): T 
     return f(fd, statOriginal(fd, path));
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * Move a file into `dstDir` (same base name) and return its new path. A rename when both are on one
- * file system; otherwise copy to a temp at the destination, fsync, rename it in, then unlink the
- * source. Both directories are fsynced. Refuses to overwrite a different file at the destination;
- * a destination with identical bytes (an interrupted earlier move) just completes the move.
- */
-export function moveFile(src: string, dstDir: string): string {
-  const dst = join(dstDir, basename(src));
-  const srcDir = dirname(src);
-  if (resolve(dst) === resolve(src)) throw new Error(`moveFile(${src}, ${dstDir}): the file is already in that directory`);
-  let dstExists: boolean;
-  try {
-    dstExists = lstatSync(dst, { throwIfNoEntry: false }) !== undefined;
-  } catch (e) {
-    throw fsError(e, dst, 'checking the move destination');
-  }
-  if (dstExists) {
-    if (sha256File(dst).sha256 !== sha256File(src).sha256) {
-      throw new IoError(`${dst}: already exists with other contents; not moving ${src} over it`);
-    }
-    unlinkOrThrow(src);
-    crashPoint('move:unlinked');
-    fsyncDir(srcDir);
-    return dst;
-  }
-  try {
-    renameSync(src, dst);
-    crashPoint('move:renamed');
-    fsyncDir(dstDir);
-    fsyncDir(srcDir);
-    return dst;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e instanceof IoError ? e : fsError(e, src, `moving it to ${dstDir}`);
-  }
-  withOriginal(src, (srcFd, orig) => {
-    replaceVia(dst, orig.mode, 'move-copy', (fd, tmp) => copyRange(srcFd, src, fd, tmp, orig.size), { owner: orig });
-  });
-  crashPoint('move:copied');
-  unlinkOrThrow(src);
-  crashPoint('move:unlinked');
-  fsyncDir(srcDir);
-  return dst;
-}
-
-function unlinkOrThrow(p: string): void {
-  try {
-    unlinkSync(p);
-  } catch (e) {
-    throw fsError(e, p, 'removing');
   }
 }
 

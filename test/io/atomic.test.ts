@@ -8,8 +8,6 @@ import {
   chmodSync,
   closeSync,
   existsSync,
-  mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -18,14 +16,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CRASH_POINTS,
   appendAtomic,
   crashPoint,
   isTempName,
-  moveFile,
   removeFile,
   removeStaleTemps,
   replaceWithTruncated,
@@ -193,53 +189,6 @@ describe('atomic writes on a real data dir (v35-workload)', () => {
     assert.deepEqual(tempsIn(join(fx.dir, 'member')), []);
     // into a missing directory: an IoError-family error, not a crash
     assert.throws(() => writeFileAtomic(join(fx.dir, 'no/such/dir/f'), [], { mode: 0o644 }), DoctorError);
-  });
-
-  it('moveFile within a file system and across file systems keeps every byte', (t) => {
-    const db = join(fx.dir, 'member/snap/db');
-    const dbSha = sha256File(db).sha256;
-    const q = join(fx.dir, '..', `${fx.dir.split('/').pop()}-quarantine`);
-    mkdirSync(q);
-    try {
-      const moved = moveFile(db, q);
-      assert.equal(moved, join(q, 'db'));
-      assert.equal(existsSync(db), false);
-      assert.equal(sha256File(moved).sha256, dbSha);
-      assert.throws(() => moveFile(moved, q), /already in that directory/);
-      assert.equal(sha256File(moved).sha256, dbSha);
-      // back, for the next checks
-      assert.equal(moveFile(moved, join(fx.dir, 'member/snap')), db);
-      // an existing destination with other bytes: refused, nothing moved
-      writeFileSync(join(q, 'db'), 'something else');
-      assert.throws(() => moveFile(db, q), /already exists with other contents/);
-      assert.equal(sha256File(db).sha256, dbSha);
-    } finally {
-      rmSync(q, { recursive: true, force: true });
-    }
-
-    const shm = '/dev/shm';
-    if (!existsSync(shm) || statSync(shm).dev === statSync(fx.dir).dev) {
-      t.skip(`NOT RUN: the cross-file-system move (${shm} is missing or on the same file system as ${tmpdir()})`);
-      return;
-    }
-    const other = mkdtempSync(join(shm, 'wal-doctor-move-'));
-    try {
-      const seg = join(fx.dir, 'member/wal/cross.wal');
-      writeFileAtomic(seg, [readFileSync(wal).subarray(0, 3_000_000)], { mode: 0o640 });
-      const segSha = sha256File(seg).sha256;
-      const moved = moveFile(seg, other);
-      assert.equal(existsSync(seg), false);
-      assert.equal(sha256File(moved).sha256, segSha);
-      assert.equal(statSync(moved).mode & 0o7777, 0o640);
-      assert.deepEqual(tempsIn(other), []);
-      // an interrupted cross-fs move (copy in place, source still there) completes
-      writeFileAtomic(seg, [readFileSync(moved)], { mode: 0o640 });
-      assert.equal(moveFile(seg, other), moved);
-      assert.equal(existsSync(seg), false);
-      assert.equal(sha256File(moved).sha256, segSha);
-    } finally {
-      rmSync(other, { recursive: true, force: true });
-    }
   });
 
   it('removeFile unlinks once and reports a file already gone', () => {

@@ -1,13 +1,13 @@
 // Crash injection: for every name in CRASH_POINTS (and a few later hits of the same points), a
 // child process runs a repair-shaped sequence on a real etcd 3.5 data dir (fixtures/v35-workload)
-// — backup, truncate the segment, append into its zero area, move the db away (same file system),
-// move a file to another file system, create a file, remove a file, rewrite the segment's tail
+// — backup, truncate the segment, append into its zero area, set the db and another file aside
+// (removed: the backup holds them), create a file, remove a file, rewrite the segment's tail
 // (re-chained records and zeros after them), rename the created file, then undo — and is killed by
 // SIGKILL at that point. Then:
-//  - no real name (in the data dir or where files were moved) ever held bytes other than the
-//    original or a complete new version: temp files aside, nothing half-written;
+//  - no real name ever held bytes other than the original or a complete new version: temp files
+//    aside, nothing half-written;
 //  - if the backup was committed, `undo` restores every original file byte for byte (sha256),
-//    removes what the repair created and the moved copies, and a second undo changes nothing;
+//    removes what the repair created, and a second undo changes nothing;
 //  - if it was not, the data dir was never changed, `undo` refuses it, and the next run removes it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,6 @@ import {
   closeSync,
   cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -37,7 +36,6 @@ const KEEP = 40_000;
 const APPEND = randomBytes(777);
 const CREATED = Buffer.from('a file the repair creates\n');
 const REWRITE = randomBytes(999);
-const CROSS_FS_ONLY = new Set(['move-copy:tmp-synced', 'move-copy:renamed', 'move:copied', 'move:unlinked']);
 // later hits of the same points: the commit's manifest write, the third copy, the second restore...
 const LATER_HITS = ['manifest:tmp-synced#7', 'manifest:renamed#7', 'backup:file-copied#3', 'backup:step-recorded#4', 'undo:file-restored#2', 'restore:renamed#3', 'undo:file-restored#4'];
 
@@ -46,14 +44,14 @@ const backupUrl = new URL('../../src/io/backup.js', import.meta.url).href;
 
 // The child: the order an applier must follow (save everything, commit, then change, journaling each step).
 const CHILD = `
-import { replaceWithTruncated, appendAtomic, moveFile, writeFileAtomic, removeFile, rewriteTail, renameNoReplace } from ${JSON.stringify(atomicUrl)};
+import { replaceWithTruncated, appendAtomic, writeFileAtomic, removeFile, rewriteTail, renameNoReplace } from ${JSON.stringify(atomicUrl)};
 import { createBackup, undo } from ${JSON.stringify(backupUrl)};
 import { join } from 'node:path';
-const [data, quarantine, other, keep, appendHex, createdHex, rewriteHex, size] = process.argv.slice(2);
+const [data, keep, appendHex, createdHex, rewriteHex, size] = process.argv.slice(2);
 const WAL = ${JSON.stringify(WAL)};
-const b = createBackup(data, { plan: { steps: ['truncate', 'append', 'move db', 'move extra', 'create', 'remove', 'rewrite', 'rename'] } });
+const b = createBackup(data, { plan: { steps: ['truncate', 'append', 'set db aside', 'set extra aside', 'create', 'remove', 'rewrite', 'rename'] } });
 b.saveOriginal(WAL, 'truncated');
-b.saveOriginal('member/snap/db', 'removed'); // moved out below: undo restores it from the copy
+b.saveOriginal('member/snap/db', 'removed'); // set aside below: undo restores it from the copy
 b.saveOriginal('member/extra.bin', 'removed');
 b.saveOriginal('member/remove-me.bin', 'removed');
 b.willCreate('member/wal/created.bin');
@@ -63,10 +61,10 @@ replaceWithTruncated(join(data, WAL), Number(keep));
 b.markApplied('truncate');
 appendAtomic(join(data, WAL), Buffer.from(appendHex, 'hex'), Number(keep));
 b.markApplied('append');
-moveFile(join(data, 'member/snap/db'), quarantine);
-b.markApplied('move db');
-moveFile(join(data, 'member/extra.bin'), other);
-b.markApplied('move extra');
+removeFile(join(data, 'member/snap/db'));
+b.markApplied('set db aside');
+removeFile(join(data, 'member/extra.bin'));
+b.markApplied('set extra aside');
 const created = Buffer.from(createdHex, 'hex');
 writeFileAtomic(join(data, 'member/wal/created.bin'), [created.subarray(0, 10), created.subarray(10)], { mode: 0o644 });
 b.markApplied('create');
@@ -112,8 +110,7 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
   let template: string;
   let cleanupTemplate: () => void;
   let original: Map<string, string>;
-  let allowed: (where: 'data' | 'quarantine' | 'other', rel: string) => Set<string>;
-  let crossFs: boolean;
+  let allowed: (rel: string) => Set<string>;
   let base: string;
   let walSize: number;
 
@@ -134,17 +131,11 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
     ]);
     walSize = size;
     const created = createHash('sha256').update(CREATED).digest('hex');
-    allowed = (where, rel) => {
-      const o = (p: string): Set<string> => new Set([original.get(p)!]);
-      if (where === 'data') {
-        if (rel === WAL) return walStates;
-        if (rel === 'member/wal/created.bin' || rel === 'member/wal/renamed.bin') return new Set([created]);
-        return original.has(rel) ? o(rel) : new Set();
-      }
-      if (where === 'quarantine') return rel === 'db' ? o('member/snap/db') : new Set();
-      return rel === 'extra.bin' ? o('member/extra.bin') : new Set();
+    allowed = (rel) => {
+      if (rel === WAL) return walStates;
+      if (rel === 'member/wal/created.bin' || rel === 'member/wal/renamed.bin') return new Set([created]);
+      return original.has(rel) ? new Set([original.get(rel)!]) : new Set();
     };
-    crossFs = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(tmpdir()).dev;
     base = mkdtempSync(join(tmpdir(), 'wal-doctor-crash-'));
   });
   after(() => {
@@ -153,34 +144,22 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
   });
 
   for (const point of [...CRASH_POINTS, ...LATER_HITS]) {
-    it(`killed at ${point}`, (t) => {
-      if (CROSS_FS_ONLY.has(point) && !crossFs) {
-        if (process.env['CI'] === 'true') assert.fail(`${point} needs /dev/shm on another file system (CI=true)`);
-        t.skip(`NOT RUN: ${point} needs a second file system (/dev/shm) for a cross-file-system move`);
-        return;
-      }
+    it(`killed at ${point}`, () => {
       const work = mkdtempSync(join(base, 'case-'));
       const data = join(work, 'data');
-      const quarantine = join(work, 'quarantine');
-      const other = crossFs ? mkdtempSync(join('/dev/shm', 'wal-doctor-crash-')) : join(work, 'other');
       try {
         cpSync(template, data, { recursive: true });
-        mkdirSync(quarantine);
-        if (!crossFs) mkdirSync(other);
         writeFileSync(join(work, 'child.mjs'), CHILD);
         const r = spawnSync(
           process.execPath,
-          [join(work, 'child.mjs'), data, quarantine, other, String(KEEP), APPEND.toString('hex'), CREATED.toString('hex'), REWRITE.toString('hex'), String(walSize)],
+          [join(work, 'child.mjs'), data, String(KEEP), APPEND.toString('hex'), CREATED.toString('hex'), REWRITE.toString('hex'), String(walSize)],
           { env: { ...process.env, WAL_DOCTOR_CRASH_AT: point }, encoding: 'utf8', timeout: 120_000 },
         );
         assert.equal(r.signal, 'SIGKILL', `the child should have been killed at ${point}; it exited ${r.status}: ${r.stderr}`);
 
         // nothing half-written under a real name
-        const places = { data, quarantine, other } as const;
-        for (const [where, root] of Object.entries(places) as ['data' | 'quarantine' | 'other', string][]) {
-          for (const [rel, sha] of tree(root, true)) {
-            assert.ok(allowed(where, rel).has(sha), `after a crash at ${point}: ${where}/${rel} holds bytes that are neither original nor a complete new version (${sha})`);
-          }
+        for (const [rel, sha] of tree(data, true)) {
+          assert.ok(allowed(rel).has(sha), `after a crash at ${point}: ${rel} holds bytes that are neither original nor a complete new version (${sha})`);
         }
 
         const backups = readdirSync(work).filter((n) => n.startsWith('data.wal-doctor-backup-'));
@@ -195,16 +174,12 @@ describe('crash at every crash point, then undo (v35-workload)', () => {
           return;
         }
         assert.equal(readBackupManifest(bdir).state, 'committed');
-        const outside = [tree(quarantine, true), tree(other, true)];
         undo(bdir);
         assert.deepEqual(tree(data), original, `every original file back byte for byte, no temp or new file left (crash at ${point})`);
-        // undo only touches the data dir: what the repair moved out stays where it went, unchanged
-        assert.deepEqual([tree(quarantine, true), tree(other, true)], outside);
         const again = undo(bdir);
         assert.deepEqual([again.restored, again.removed], [[], []], 'a second undo changes nothing');
         assert.deepEqual(tree(data), original);
       } finally {
-        if (crossFs) rmSync(other, { recursive: true, force: true });
         rmSync(work, { recursive: true, force: true });
       }
     });

