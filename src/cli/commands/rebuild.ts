@@ -8,11 +8,11 @@ import { hex16 } from '../../format/wal/names.js';
 import { RESTORE_DEFAULTS } from '../../rebuild/ids.js';
 import { restoreFromFile } from '../../rebuild/restore.js';
 import { chooseSourceDb, writeUnapplied } from '../../rebuild/salvage.js';
-import { parseEtcdVersion } from '../options.js';
+import { type FormatFlags, addFormatOptions, outputFormat, parseEtcdVersion } from '../options.js';
 import { writeJson } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
 
-interface RebuildFlags {
+interface RebuildFlags extends FormatFlags {
   from: string;
   out: string;
   name: string;
@@ -22,11 +22,10 @@ interface RebuildFlags {
   skipHashCheck?: boolean;
   etcdVersion?: string;
   unapplied?: string;
-  json?: boolean;
 }
 
 export function registerRebuild(program: Command): void {
-  program
+  const cmd = program
     .command('rebuild')
     .description('a new data dir from an `etcdctl snapshot save` file or from a damaged data dir\'s db (like etcdutl snapshot restore)')
     .requiredOption('--from <path>', 'a snapshot file, or a data dir whose db survived')
@@ -37,9 +36,10 @@ export function registerRebuild(program: Command): void {
     .option('--initial-advertise-peer-urls <urls>', 'this member\'s peer URLs', RESTORE_DEFAULTS.initialAdvertisePeerUrls)
     .option('--skip-hash-check', 'rebuild from a snapshot file whose SHA-256 trailer is missing or wrong')
     .option('--etcd-version <v>', 'write what this etcd\'s restore writes: 3.4 or 3.5 (default: the db\'s writer)')
-    .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson; must not exist)')
-    .option('--json', 'print the result as JSON')
+    .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson; must not exist)');
+  addFormatOptions(cmd, ['simple', 'json'], false)
     .action(async (o: RebuildFlags) => {
+      o.json = outputFormat(o, ['simple', 'json']) === 'json';
       const v = await parseEtcdVersion(o.etcdVersion);
       if (v === '3.6' || v === '3.7') throw new UsageError(`--etcd-version: rebuild writes what etcd 3.4 or 3.5 restore writes (${v} reads the 3.5 form)`);
       const from = resolve(o.from);
