@@ -36,7 +36,7 @@ describe('npm pack → install → run', () => {
     fx.cleanup();
   });
 
-  it('npm pack from sources without dist/ builds and ships dist/src and bin; no source maps, tests or fixtures', () => {
+  it('npm pack from sources without dist/ builds and ships dist/src, bin and the man page; no source maps, tests or fixtures', () => {
     const src = join(work, 'src-copy');
     mkdirSync(src);
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'src', 'scripts', 'docs']) cpSync(join(REPO_ROOT, f), join(src, f), { recursive: true });
@@ -50,7 +50,7 @@ describe('npm pack → install → run', () => {
     assert.ok(info);
     tarball = join(work, info.filename);
     const files = info.files.map((f) => f.path);
-    for (const f of ['bin/wal-doctor.js', 'dist/src/cli/main.js', 'dist/src/tui/App.js', 'dist/src/format/proto/descriptor.generated.js', 'package.json', 'README.md']) {
+    for (const f of ['bin/wal-doctor.js', 'dist/src/cli/main.js', 'dist/src/tui/App.js', 'dist/src/format/proto/descriptor.generated.js', 'package.json', 'README.md', 'docs/wal-doctor.1']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
     assert.deepEqual(files.filter((f) => /\.map$|^dist\/test\/|^fixtures\/|^src\/|stale-old-module/.test(f)), []);
@@ -69,11 +69,12 @@ describe('npm pack → install → run', () => {
     const bin = join(prefix, 'bin', 'wal-doctor');
     const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     assert.equal(v.status, 0, v.stderr);
-    assert.match(v.stdout, /0\.\d+\.\d+/);
+    assert.match(v.stdout, /^wal-doctor \d+\.\d+\.\d+\nchecked against etcd 3\.4\.23/);
     const verify = spawnSync(bin, ['verify', fx.dir], { encoding: 'utf8' });
     assert.equal(verify.status, 0, verify.stderr);
     assert.match(verify.stdout, /^healthy \(exit 0\)/);
     assert.doesNotMatch(verify.stderr, /ERR_MODULE_NOT_FOUND/);
+    assert.ok(existsSync(join(prefix, 'share', 'man', 'man1', 'wal-doctor.1')), 'the man page is installed with it');
   });
 
   it('npx etcd-wal-doctor runs the tool (package name → its bin)', (t) => {
