@@ -12,7 +12,7 @@ import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordFieldS
 import { hex16 } from '../format/wal/names.js';
 import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
 import { type EntryPayloadJson, describeEntry, summarizePayload } from '../export/payload.js';
-import { type K8sOpJson, k8sOps } from '../export/k8s.js';
+import { type K8sOpJson, k8sOps, maskSecretValues } from '../export/k8s.js';
 
 export const RowKind = { good: 0, damaged: 1, salvaged: 2 } as const;
 export type RowKindName = 'good' | 'damaged' | 'salvaged';
@@ -381,7 +381,11 @@ export function recordJson(v: RowView): string[] {
     obj['index'] = `${p.entry.index}`;
     obj['term'] = `${p.entry.term}`;
     obj['entryType'] = v.entryType;
-    obj['payload'] = v.described;
+    // As export does: a plaintext Kubernetes Secret's value is not shown in the JSON (the hex view is the raw frame).
+    const described = v.described ? structuredClone(v.described) : undefined;
+    const masked = described ? maskSecretValues(described) : 0;
+    obj['payload'] = described;
+    if (masked) obj['masked'] = `${masked} Kubernetes Secret value(s) stored without encryption at rest`;
     if (v.k8s) obj['k8s'] = v.k8s;
   } else if (p && p.type !== 'crc') {
     obj['payload'] = p;
