@@ -75,6 +75,21 @@ export class SegmentRows {
     }
     this.end = end ?? { kind: 'eof', offset: source.size };
     this.damagedRow = damagedRow;
+    let salvaged = 0;
+    for (let r = 0; r < this.count; r++) if (this.kinds[r] === RowKind.salvaged) salvaged++;
+    this.salvagedCount = salvaged;
+    this.goodCount = this.count - salvaged - (damagedRow >= 0 ? 1 : 0);
+  }
+
+  /** Good records: the segment's record count on every screen (the report counts the same). */
+  readonly goodCount: number;
+  /** Records found past the damage by scanning (etcd never reads them). */
+  readonly salvagedCount: number;
+
+  /** `213 records + 1 damaged + 215 past it`: the same count the segments screen shows, then the rest. */
+  countText(): string {
+    const n = (v: number) => v.toLocaleString('en-US');
+    return `${n(this.goodCount)} records${this.damagedRow >= 0 ? ' + ! 1 damaged' : ''}${this.salvagedCount ? ` + ${n(this.salvagedCount)} past it` : ''}`;
   }
 
   private push(offset: number, kind: number): void {
