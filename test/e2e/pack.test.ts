@@ -77,6 +77,12 @@ describe('npm pack → install → run', () => {
     assert.ok(existsSync(join(prefix, 'share', 'man', 'man1', 'wal-doctor.1')), 'the man page is installed with it');
   });
 
+  it('the project itself: no dependency has an install script waiting for approval (esbuild\'s is denied: its binary comes as an optional package)', () => {
+    const r = npm(['approve-scripts', '--allow-scripts-pending'], REPO_ROOT);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /No packages with unreviewed install scripts/);
+  });
+
   it('npx etcd-wal-doctor runs the tool (package name → its bin)', (t) => {
     assert.ok(tarball, 'the pack step ran');
     const proj = join(work, 'proj');
