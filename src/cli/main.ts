@@ -1,38 +1,11 @@
 /**
  * The command line: commander parses, one command file per verb runs, and this is the one place
  * that turns errors into a single line on stderr and an exit code (no stack traces for users).
+ * No top-level await: the single-file build (scripts/sea.mjs) bundles this as CommonJS.
  */
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { DoctorError, ExitCode } from '../errors.js';
-import { TOOL_VERSION } from '../version.js';
-import { registerDiff } from './commands/diff.js';
-import { registerExplore } from './commands/explore.js';
-import { registerExport } from './commands/export.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerRebuild } from './commands/rebuild.js';
-import { registerRepair } from './commands/repair.js';
-import { registerUndo } from './commands/undo.js';
-import { registerSchema } from './commands/schema.js';
-import { registerVerify } from './commands/verify.js';
-
-const program = new Command();
-program
-  .name('wal-doctor')
-  .description('Examine and repair etcd data directories after crashes (WAL segments, .snap files, the bbolt db).')
-  .version(TOOL_VERSION)
-  .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(str) })
-  .showHelpAfterError('(run wal-doctor --help for usage)');
-
-registerInspect(program);
-registerVerify(program);
-registerExport(program);
-registerExplore(program);
-registerRepair(program);
-registerUndo(program);
-registerRebuild(program);
-registerDiff(program);
-registerSchema(program);
+import { buildProgram } from './program.js';
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -40,11 +13,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  process.exitCode = exitCodeFor(e);
-}
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    process.exitCode = exitCodeFor(e);
+  });
 
 function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) {

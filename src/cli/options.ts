@@ -2,6 +2,7 @@
  * Flag validation shared by the commands. zod turns flag strings into typed values; it is loaded
  * only when a flag needs checking, so a plain `verify` does not pay for it at start-up.
  */
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ETCD_VERSIONS, type EtcdVersion } from '../inspect/predict.js';
 
@@ -37,4 +38,38 @@ export async function analysisOptions(o: AnalysisFlags): Promise<{ walDir?: stri
 /** `--peer-dir` may be given several times. */
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
+}
+
+/** Output formats, as etcdctl names them (`-w, --write-out`). */
+export type OutputFormat = 'simple' | 'table' | 'json';
+
+export interface FormatFlags {
+  json?: boolean;
+  writeOut?: string;
+  output?: string;
+}
+
+/**
+ * `-w/--write-out FORMAT` (etcdctl's flag), `-o/--output FORMAT` (kubectl's) and `--json` on one
+ * command. Commands that cannot draw a table leave it out of `formats`.
+ */
+export function addFormatOptions(cmd: Command, formats: readonly OutputFormat[] = ['simple', 'table', 'json'], withDashO = true): Command {
+  cmd.option('-w, --write-out <format>', `output format: ${formats.join(', ')} (default simple)`);
+  if (withDashO) cmd.option('-o, --output <format>', 'the same as -w (as kubectl names it)');
+  return cmd.option('--json', 'the same as -w json');
+}
+
+/** The format the flags ask for; a format the command does not have is a usage error. */
+export function outputFormat(o: FormatFlags, formats: readonly OutputFormat[] = ['simple', 'table', 'json']): OutputFormat {
+  const asked = [o.json ? 'json' : undefined, o.writeOut, o.output].filter((x): x is string => x !== undefined);
+  for (const f of asked) {
+    if (!(formats as readonly string[]).includes(f)) throw new UsageError(`output format '${f}' is not one of ${formats.join(', ')}`);
+  }
+  if (new Set(asked).size > 1) throw new UsageError(`conflicting output formats: ${[...new Set(asked)].join(' and ')}`);
+  return (asked[0] as OutputFormat | undefined) ?? 'simple';
+}
+
+/** Colour on a terminal only, and never with NO_COLOR set to anything (no-color.org). */
+export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb';
 }

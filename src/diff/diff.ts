@@ -23,6 +23,22 @@ import { type LogEntry, type MemberLog, readMemberLog } from './member-log.js';
 import type { DiffReport, MemberFacts } from './schema.js';
 import { DIFF_SCHEMA_VERSION } from './schema-version.js';
 type Lacking = DiffReport['log']['lacking'][number];
+type Problem = DiffReport['problems'][number];
+
+/** diff's exit codes: each finding has its own, worst first wins (see `wal-doctor --help`). */
+export const DIFF_EXIT = { consistent: 0, behind: 3, split: 4, corrupt: 5 } as const;
+
+const list = (xs: string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+/** The members whose value differs from the most common one (none when all differ equally). */
+function oddOnes<T>(vals: (readonly [string, T])[]): string[] {
+  const counts = new Map<T, number>();
+  for (const [, v] of vals) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const top = Math.max(...counts.values());
+  const majority = [...counts.entries()].filter(([, c]) => c === top);
+  if (majority.length !== 1) return vals.map(([m]) => m);
+  return vals.filter(([, v]) => v !== majority[0]![0]).map(([m]) => m);
+}
 
 const MAX_KEYS = 200;
 
@@ -93,6 +109,9 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
   const lacking: DiffReport['log']['lacking'] = [];
   const open: (Lacking | undefined)[] = members.map(() => undefined);
   let comparedFirst: bigint | undefined;
+  /** The first index where terms differ: who holds the older term's entries (raft replaces those). */
+  let firstSplit: { index: string; members: string[]; committedTermConflicts: number } | undefined;
+  const dataMembersSet = new Set<string>();
   let comparedLast: bigint | undefined;
 
   const refOf = (i: number, e: LogEntry) => ({
@@ -145,8 +164,17 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     if (conflict) {
       const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
       const committed = holders.every((i) => idx! <= members[i]!.commit);
-      if (termDiffers) conflicts.term++;
-      else conflicts.data++;
+      if (termDiffers) {
+        conflicts.term++;
+        const top = holders.reduce((t, i) => (cur[i]!.entry.term > t ? cur[i]!.entry.term : t), 0n);
+        firstSplit ??= { index: idx.toString(), members: holders.filter((i) => cur[i]!.entry.term < top).map((i) => members[i]!.path), committedTermConflicts: 0 };
+        if (committed) firstSplit.committedTermConflicts++;
+      } else {
+        conflicts.data++;
+        // Which copy is the odd one: the holders whose bytes differ from the most common bytes.
+        const bytes = holders.map((i) => [members[i]!.path, Buffer.from(cur[i]!.entry.data ?? new Uint8Array(0)).toString('base64')] as const);
+        for (const m of oddOnes(bytes)) dataMembersSet.add(m);
+      }
       if (committed) conflicts.committed++;
       conflicts.first ??= idx.toString();
       conflicts.last = idx.toString();
@@ -213,18 +241,34 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
   const hashes = facts.map((f) => f.db?.hashKV?.hash);
   const kvEqual = hashes.some((h) => h === undefined) ? null : hashes.every((h) => h === hashes[0]);
 
-  const behind = lacking.filter((l) => l.where !== 'before-first');
-  const divergent = firstDivergence !== null || behind.length > 0 || kvEqual === false;
-  let headline: string;
-  if (!divergent) {
-    headline = `consistent: ${members.length} members agree on every entry they share${comparedFirst !== undefined ? ` (index ${comparedFirst}..${comparedLast})` : ''}${kvEqual ? ` and on the KV hash at revision ${kvRevision}` : ''}`;
-  } else if (firstDivergence) {
-    const d = firstDivergence;
-    const what = d.kind === 'term' ? `entries of different terms (${d.entries.map((e) => e.term).join(' vs ')})` : d.kind === 'data' ? `same term, different data: CORRUPTION` : `${d.lacking.join(', ')} lack${d.lacking.length === 1 ? 's' : ''} it`;
-    headline = `divergent: first at index ${d.index}: ${what}${d.committed && d.kind !== 'missing' ? ' (committed on every holder)' : ''}`;
-  } else {
-    headline = `divergent: the logs agree but the KV hashes at revision ${kvRevision} differ`;
+  const dataMembers = [...dataMembersSet];
+  // --- the verdict: behind, split or corrupt, each with its own exit code --------------------
+  const problems: Problem[] = [];
+  // Behind: a log that ends early and agrees with the others on every entry it has (a member whose
+  // last entries conflict is split or corrupt, not merely behind).
+  const conflicting = new Set([...(firstSplit?.members ?? []), ...dataMembers]);
+  const behindMembers = [...new Set(lacking.filter((l) => l.where === 'after-last' && !conflicting.has(l.member)).map((l) => l.member))];
+  if (behindMembers.length) {
+    problems.push({ kind: 'behind', members: behindMembers, text: `${list(behindMembers)} ${behindMembers.length === 1 ? 'is' : 'are'} behind: ${behindMembers.length === 1 ? 'its' : 'their'} log is a prefix of the others' (stopped, or cut off); started, ${behindMembers.length === 1 ? 'it catches' : 'they catch'} up from the leader` });
   }
+  const gaps = [...new Set(lacking.filter((l) => l.where === 'gap').map((l) => l.member))];
+  if (gaps.length) problems.push({ kind: 'corrupt', members: gaps, text: `${list(gaps)} lack${gaps.length === 1 ? 's' : ''} entries in the middle of ${gaps.length === 1 ? 'its' : 'their'} log (a gap raft never leaves: a segment lost?)` });
+  if (firstSplit) {
+    const uncommitted = conflicts.term - firstSplit.committedTermConflicts;
+    if (uncommitted > 0) problems.push({ kind: 'split', members: firstSplit.members, text: `${list(firstSplit.members)} hold${firstSplit.members.length === 1 ? 's' : ''} an uncommitted tail from index ${firstSplit.index} (an older term's entries raft replaces when ${firstSplit.members.length === 1 ? 'it rejoins' : 'they rejoin'}: nothing acknowledged is lost)` });
+  }
+  if (conflicts.data > 0) problems.push({ kind: 'corrupt', members: dataMembers, text: `${conflicts.data} entr${conflicts.data === 1 ? 'y has' : 'ies have'} the same term but different bytes on ${list(dataMembers)} (raft never writes that: CORRUPTION)` });
+  if (conflicts.committed > 0 && firstSplit && firstSplit.committedTermConflicts > 0) problems.push({ kind: 'corrupt', members: firstSplit.members, text: `${firstSplit.committedTermConflicts} committed entr${firstSplit.committedTermConflicts === 1 ? 'y differs' : 'ies differ'} between members (every holder's HardState commits it)` });
+  // A member whose db has not reached the hash revision (a --revision above it) has no comparable hash.
+  const comparable = facts.filter((f) => f.db?.hashKV && kvRevision !== undefined && f.db.revision !== null && BigInt(f.db.revision) >= kvRevision);
+  const kvOdd = oddOnes(comparable.map((f) => [f.path, f.db!.hashKV!.hash] as const));
+  if (kvEqual === false && comparable.length >= 2 && kvOdd.length > 0) problems.push({ kind: 'corrupt', members: kvOdd, text: `the KV hashes at revision ${kvRevision} differ${kvOdd.length ? ` (${list(kvOdd)} differ${kvOdd.length === 1 ? 's' : ''} from the rest)` : ''}: the keyspaces are not the same` });
+  const worst = (['corrupt', 'split', 'behind'] as const).find((k) => problems.some((p) => p.kind === k));
+  const status: DiffReport['status'] = worst ?? 'consistent';
+  const headline =
+    status === 'consistent'
+      ? `consistent: ${members.length} members agree on every entry they share${comparedFirst !== undefined ? ` (index ${comparedFirst}..${comparedLast})` : ''}${kvEqual ? ` and on the KV hash at revision ${kvRevision}` : ''}`
+      : `${status}: ${problems.filter((p) => p.kind === status).map((p) => p.text).join('; ')}`;
 
   return {
     schemaVersion: DIFF_SCHEMA_VERSION,
@@ -241,8 +285,9 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     hardStateDiffers,
     snapshotsDiffer,
     kv: { revision: kvRevision?.toString() ?? null, equal: kvEqual },
-    status: divergent ? 'divergent' : 'consistent',
-    exitCode: divergent ? 1 : 0,
+    status,
+    exitCode: DIFF_EXIT[status],
+    problems,
     headline,
   };
 }

@@ -1,9 +1,10 @@
-/** The human `diff` report. */
+/** The human `diff` report (`-w simple`, the default, or `-w table` with etcdctl's boxed tables). */
+import { boxTable } from '../cli/render/table.js';
 import type { DiffReport } from './schema.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-export function renderDiff(r: DiffReport): string {
+export function renderDiff(r: DiffReport, o: { color?: boolean; style?: 'simple' | 'table' } = {}): string {
   const out: string[] = [];
   const names = r.members.map((m) => m.path);
   const w = Math.max(6, ...names.map((n) => n.length));
@@ -14,13 +15,24 @@ export function renderDiff(r: DiffReport): string {
     return l.firstIndex === null ? 'empty' : `${l.firstIndex}..${l.lastIndex} (last term ${l.lastTerm})${l.overwritten ? `, ${l.overwritten} overwritten` : ''}`;
   });
   const lw = Math.max(23, ...logs.map((x) => x.length));
+  const hsOf = (m: DiffReport['members'][number]) => (m.wal.hardState ? `term ${m.wal.hardState.term}, commit ${m.wal.hardState.commit}` : 'none');
+  const snapsOf = (m: DiffReport['members'][number]) => m.wal.snapshotRecords.map((s) => `${s.index}@${s.term}`).join(' ') || 'none';
+  if (o.style === 'table') {
+    out.push(boxTable(['member', 'id', 'log (index, term)', 'hardstate (term, commit)', 'snapshots'], r.members.map((m, i) => [m.path, m.memberId ?? '?', logs[i]!, hsOf(m), snapsOf(m)])).trimEnd());
+    out.push('');
+    out.push(`DB  (KV hash as etcdctl endpoint hashkv --rev=${r.kv.revision ?? '?'})`);
+    out.push(
+      boxTable(
+        ['member', 'consistent index', 'revision', 'compacted at', 'kv hash'],
+        r.members.map((m) => [m.path, m.db?.consistentIndex ?? '-', m.db?.revision ?? '-', m.db?.compactRevision ?? '-', m.db?.hashKV ? `${m.db.hashKV.hash}` : '-']),
+      ).trimEnd(),
+    );
+  } else {
   out.push(`  ${pad('member', w)}  id                ${pad('log (index, term)', lw)}  HardState (term, commit)  snapshots`);
   for (const [i, m] of r.members.entries()) {
     const l = m.wal;
     const log = logs[i]!;
-    const hs = l.hardState ? `term ${l.hardState.term}, commit ${l.hardState.commit}` : 'none';
-    const snaps = [...l.snapshotRecords.map((s) => `${s.index}@${s.term}`)].join(' ') || 'none';
-    out.push(`  ${pad(m.path, w)}  ${m.memberId ?? '?'.repeat(16)}  ${pad(log, lw)}  ${pad(hs, 24)}  ${snaps}${l.endsInDamage ? `  (read up to damage in ${l.endsInDamage.segment} at byte ${l.endsInDamage.offset})` : ''}`);
+    out.push(`  ${pad(m.path, w)}  ${m.memberId ?? '?'.repeat(16)}  ${pad(log, lw)}  ${pad(hsOf(m), 24)}  ${snapsOf(m)}${l.endsInDamage ? `  (read up to damage in ${l.endsInDamage.segment} at byte ${l.endsInDamage.offset})` : ''}`);
   }
   out.push('');
   out.push(`DB  (KV hash as etcdctl endpoint hashkv --rev=${r.kv.revision ?? '?'})`);
@@ -33,6 +45,7 @@ export function renderDiff(r: DiffReport): string {
     }
     const h = d.hashKV ? `${d.hashKV.hash}${d.hashKV.compacted ? ' (revision compacted: etcd answers from a stored hash)' : ''}` : '-';
     out.push(`  ${pad(m.path, w)}  ${pad(d.consistentIndex ?? '-', 16)}  ${pad(d.revision ?? '-', 8)}  ${pad(d.compactRevision ?? '-', 12)}  ${h}`);
+  }
   }
   out.push('');
   out.push('Log');
@@ -49,7 +62,8 @@ export function renderDiff(r: DiffReport): string {
   if (c.term + c.data > 0) out.push(`  conflicting entries: ${c.term + c.data} (index ${c.first}..${c.last}): ${c.term} of different terms, ${c.data} same term with different data; ${c.committed} committed on every holder`);
   for (const l of L.lacking) {
     const dmg = r.members.find((m) => m.path === l.member)?.wal.endsInDamage;
-    const why = l.where === 'after-last' ? (dmg ? `its readable log ends before: damage in ${dmg.segment} at byte ${dmg.offset}` : 'its log ends before: behind') : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
+    const split = r.problems.some((p) => p.kind === 'split' && p.members.includes(l.member));
+    const why = l.where === 'after-last' ? (dmg ? `its readable log ends before: damage in ${dmg.segment} at byte ${dmg.offset}` : split ? 'its log ends before, after its older-term tail' : 'its log ends before: behind') : l.where === 'gap' ? 'a gap in its log' : 'older than its first WAL entry (purged or in its snapshot): not a divergence';
     out.push(`  ${l.member} lacks index ${l.from}..${l.to} (${why})`);
   }
   if (L.keys.length) {
@@ -66,7 +80,13 @@ export function renderDiff(r: DiffReport): string {
   }
   if (r.hardStateDiffers) out.push('  HardState (term, commit) differs between members');
   if (r.snapshotsDiffer) out.push('  snapshots (WAL snapshot records or .snap files) differ between members');
+  if (r.problems.length) {
+    out.push('');
+    out.push('Problems');
+    for (const p of r.problems) out.push(`  ${p.kind.toUpperCase().padEnd(7)} ${p.text}`);
+  }
   out.push('');
-  out.push(`${r.status.toUpperCase()} (exit ${r.exitCode}) — ${r.headline}`);
+  const label = r.status.toUpperCase();
+  out.push(`${o.color ? `\x1b[${r.status === 'consistent' ? 32 : r.status === 'behind' ? 33 : 31}m${label}\x1b[0m` : label} (exit ${r.exitCode}) — ${r.headline}`);
   return out.join('\n') + '\n';
 }

@@ -92,8 +92,19 @@ export const DiffReport = z.object({
     revision: U64.nullable().describe('the revision every member\'s KV hash is taken at'),
     equal: z.boolean().nullable(),
   }),
-  status: z.enum(['consistent', 'divergent']),
-  exitCode: z.union([z.literal(0), z.literal(1)]),
+  status: z
+    .enum(['consistent', 'behind', 'split', 'corrupt'])
+    .describe('the worst of the problems: corrupt > split > behind; consistent when there are none'),
+  exitCode: z.union([z.literal(0), z.literal(3), z.literal(4), z.literal(5)]).describe('0 consistent, 3 behind, 4 split, 5 corrupt'),
+  problems: z.array(
+    z.object({
+      kind: z
+        .enum(['behind', 'split', 'corrupt'])
+        .describe('behind: a member\'s log is a prefix of the others\' (stopped; it catches up); split: a member holds an uncommitted tail of an older term that raft replaces when it rejoins; corrupt: committed entries, same-term entries or KV hashes differ, or a log has a gap'),
+      members: z.array(z.string()).describe('the members it concerns (paths as typed)'),
+      text: z.string(),
+    }),
+  ),
   headline: z.string(),
 });
 

@@ -17,7 +17,7 @@
  */
 import { WireFailure, WireReader, unmarshalFailureText } from '../format/proto/wire.js';
 import { bytesOf } from './keys.js';
-import type { EntryPayloadJson, KvOpJson } from './payload-schema.js';
+import type { BytesJson, EntryPayloadJson, KvOpJson } from './payload-schema.js';
 
 export const K8S_PROTOBUF_MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00); // "k8s\0"
 const ENC_PREFIX = 'k8s:enc:';
@@ -347,4 +347,51 @@ export function k8sOps(p: EntryPayloadJson, prefix = '/registry/'): K8sOpJson[] 
   const r = p.request;
   if (r.op === 'put' || r.op === 'delete_range' || r.op === 'txn') collect(r as KvOpJson, prefix, out, undefined);
   return out;
+}
+
+const ENCRYPTED_PREFIX = 'k8s:enc:';
+
+function valueStartsEncrypted(v: BytesJson): boolean {
+  if (v.encoding === 'utf8') return v.text.startsWith(ENCRYPTED_PREFIX);
+  return Buffer.from(v.base64.slice(0, 16), 'base64').toString('latin1').startsWith(ENCRYPTED_PREFIX);
+}
+
+function keyText(k: BytesJson): string {
+  return k.encoding === 'utf8' ? k.text : Buffer.from(k.base64, 'base64').toString('latin1');
+}
+
+/**
+ * Replace the value of every put (also inside txns, and value compares) to a Kubernetes Secret
+ * key (`<prefix>secrets/...`) that is not encrypted at rest (no `k8s:enc:` prefix) with
+ * `<masked: N bytes>` and `masked: true`: kube-apiserver without an EncryptionConfiguration writes
+ * Secret data in the clear, and an export is easily pasted into a ticket. Returns how many values
+ * were masked. The payload is changed in place.
+ */
+export function maskSecretValues(p: EntryPayloadJson, prefix = '/registry/'): number {
+  if (p.kind !== 'v3') return 0;
+  let n = 0;
+  const isSecret = (k: BytesJson) => parseRegistryKey(keyText(k), prefix)?.resource === 'secrets';
+  const plain = (v: BytesJson) => !v.masked && !valueStartsEncrypted(v);
+  const masked = (v: BytesJson): BytesJson => ({ encoding: 'utf8', text: `<masked: ${v.bytes} bytes>`, bytes: v.bytes, masked: true });
+  const walk = (op: KvOpJson | Extract<EntryPayloadJson, { kind: 'v3' }>['request']): void => {
+    if (op.op === 'put') {
+      if (isSecret(op.key) && plain(op.value)) {
+        op.value = masked(op.value);
+        n++;
+      }
+    } else if (op.op === 'txn') {
+      for (const c of op.compare) {
+        const v = (c as { value?: BytesJson; key?: BytesJson }).value;
+        const k = (c as { key?: BytesJson }).key;
+        if (v && k && isSecret(k) && plain(v)) {
+          (c as { value?: BytesJson }).value = masked(v);
+          n++;
+        }
+      }
+      for (const o of op.success) walk(o);
+      for (const o of op.failure) walk(o);
+    }
+  };
+  walk(p.request);
+  return n;
 }

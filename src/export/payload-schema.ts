@@ -22,6 +22,8 @@ const truncation = {
   bytes: z.number().int().nonnegative(),
   /** Present when only the first `maxValueBytes` bytes are rendered. */
   truncated: z.literal(true).optional(),
+  /** Present when the value is withheld (an unencrypted Kubernetes Secret: `export --show-secrets` prints it); `text` is then `<masked: N bytes>`. */
+  masked: z.literal(true).optional(),
 };
 
 /** A key or value: UTF-8 text when the bytes are valid UTF-8, otherwise base64. */

@@ -3,8 +3,8 @@
  * reads the same analysis as `inspect` (the Report) and the same decoder; screens under the top
  * one stay mounted (hidden), so going back returns to where you were.
  */
-import { Box, Text, useApp, useInput } from 'ink';
-import { useRef, useState } from 'react';
+import { Box, type Key, Text, useApp, useInput } from 'ink';
+import { useEffect, useRef, useState } from 'react';
 import { type KeyHandler, ScreenKeysContext } from './use-screen-keys.js';
 import type { ByteSource } from '../format/bytes.js';
 import type { Analysis } from '../inspect/analyze.js';
@@ -73,7 +73,10 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
     setHelp(on);
   };
 
-  useInput((input, key) => {
+  // Keys that arrive before the screen they are meant for has mounted (Enter, then `d` in the same
+  // burst: a paste, a quick typist over a slow link) wait here and are given to it once it has.
+  const pending = useRef<[string, Key][]>([]);
+  const dispatch = (input: string, key: Key) => {
     if (helpRef.current) {
       setHelpNow(false);
       return;
@@ -87,7 +90,21 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
       depthRef.current--;
       setStack((st) => st.slice(0, -1));
     }
+  };
+  const drain = () => {
+    while (pending.current.length > 0 && handlers.current.has(depthRef.current)) {
+      const [input, key] = pending.current.shift()!;
+      dispatch(input, key);
+    }
+  };
+  useInput((input, key) => {
+    if (pending.current.length > 0 || !handlers.current.has(depthRef.current)) {
+      pending.current.push([input, key]);
+      drain();
+    } else dispatch(input, key);
   });
+  // After every render the top screen's handler is registered: hand it what waited.
+  useEffect(drain);
 
   const segments = report.wal?.segments ?? [];
   const firstDamaged = segments.findIndex(isDamaged);

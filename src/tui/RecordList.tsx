@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { Segment } from '../inspect/report.js';
 import type { RowView, SegmentRows } from './segment-rows.js';
 import { toneProps, useTheme } from './theme.js';
@@ -33,7 +33,8 @@ export function recordRowText(v: RowView): string {
 export function RecordList({ rows, segment, height, width, depth, startAtDamage, onOpen, onMessage }: RecordListProps) {
   const theme = useTheme();
   const [filter, setFilter] = useState<{ type: string; rows: Int32Array } | undefined>(undefined);
-  const [query, setQuery] = useState<string | undefined>(undefined);
+  // A ref, not state: `n` typed right after Enter must find the query just submitted.
+  const query = useRef<string | undefined>(undefined);
   const count = filter ? filter.rows.length : rows.count;
   const page = Math.max(1, height - 2);
   const list = useListCursor(count, page, startAtDamage && rows.damagedRow >= 0 ? rows.damagedRow : 0);
@@ -50,10 +51,10 @@ export function RecordList({ rows, segment, height, width, depth, startAtDamage,
   const prompt = usePrompt((label, value) => {
     if (label === '/') {
       if (value.trim() === '') return;
-      setQuery(value);
-      search(value, list.cursor);
+      query.current = value;
+      search(value, list.current());
     } else {
-      const current = rowAt(list.cursor);
+      const current = rowAt(list.current());
       if (value.trim() === '') {
         setFilter(undefined);
         list.set(current);
@@ -76,14 +77,14 @@ export function RecordList({ rows, segment, height, width, depth, startAtDamage,
       // While the prompt is open it takes every key (Esc cancels it rather than leaving the screen).
       if (prompt.handleKey(input, key)) return true;
       if (list.handleKey(input, key)) return true;
-      if ((key.return || key.rightArrow || input === 'l') && count > 0) onOpen(rowAt(list.cursor));
+      if ((key.return || key.rightArrow || input === 'l') && count > 0) onOpen(rowAt(list.current()));
       else if (input === '/') prompt.open('/');
       else if (input === 'f') prompt.open('filter type:', filter?.type ?? '');
       else if (input === 'n') {
-        if (query === undefined) onMessage('no search yet: press / to search');
-        else search(query, list.cursor);
+        if (query.current === undefined) onMessage('no search yet: press / to search');
+        else search(query.current, list.current());
       } else if (input === 'd') {
-        const cur = rowAt(list.cursor);
+        const cur = rowAt(list.current());
         const next = rows.nextDamage(cur);
         if (next < 0) onMessage('no damage in this segment');
         else {
@@ -104,7 +105,10 @@ export function RecordList({ rows, segment, height, width, depth, startAtDamage,
     return out; // rowAt reads only `filter`, which is a dependency
   }, [rows, filter, list.top, page, count]);
 
-  const status = `${segment.name}  ${count.toLocaleString('en-US')}${filter ? ` of ${rows.count.toLocaleString('en-US')}` : ''} records${filter ? ` [${filter.type}]` : ''}  ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`;
+  // Counted as the segments screen counts (good records), then the damaged frame and what lies past it.
+  const status = filter
+    ? `${count.toLocaleString('en-US')} of ${rows.count.toLocaleString('en-US')} rows [${filter.type}]  ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`
+    : `${rows.countText()}  ${segment.ending} at ${segment.goodBytes.toLocaleString('en-US')}`;
   return (
     <Box flexDirection="column" height={height}>
       <Text bold wrap="truncate-end">{'      offset type        index term entry type summary'}</Text>

@@ -33,6 +33,14 @@ export function segmentRowText(s: Segment): string {
   return `${(s.seq ?? '?').padStart(3)} ${formatBytes(s.size).padStart(8)} ${range.padEnd(14)} ${String(recs).padStart(6)}  ${s.ending.padEnd(17)} ${goodBar(s)} ${s.goodBytes.toLocaleString('en-US')}`;
 }
 
+/** The selected segment's name and its count, as its records screen gives it. */
+function footer(s: Segment | undefined): string {
+  if (!s) return 'no WAL segments';
+  const good = Object.values(s.records).reduce((a, b) => a + b, 0);
+  const damaged = isDamaged(s) && s.ending !== 'garbage-after-end';
+  return `${s.name}  ${good.toLocaleString('en-US')} records${damaged ? ' + ! 1 damaged' : ''}${s.salvage.records ? ` + ${s.salvage.records.toLocaleString('en-US')} past it` : ''}`;
+}
+
 /** Screen 2: every segment with its size, index range, records, how it ends and where good data stops. */
 export function SegmentList({ report, height, width, depth, initial, onOpen, onMessage }: SegmentListProps) {
   const theme = useTheme();
@@ -41,10 +49,10 @@ export function SegmentList({ report, height, width, depth, initial, onOpen, onM
   const list = useListCursor(segments.length, page, initial);
   useScreenKeys(depth, (input, key) => {
       if (list.handleKey(input, key)) return true;
-      if ((key.return || key.rightArrow || input === 'l') && segments.length > 0) onOpen(list.cursor, false);
+      if ((key.return || key.rightArrow || input === 'l') && segments.length > 0) onOpen(list.current(), false);
       else if (input === 'd') {
         for (let k = 1; k <= segments.length; k++) {
-          const i = (list.cursor + k) % segments.length;
+          const i = (list.current() + k) % segments.length;
           if (isDamaged(segments[i]!)) {
             list.set(i);
             onMessage(`segment ${i}: ${segments[i]!.ending} at byte ${segments[i]!.goodBytes.toLocaleString('en-US')}`);
@@ -68,7 +76,7 @@ export function SegmentList({ report, height, width, depth, initial, onOpen, onM
           </Text>
         );
       })}
-      <Text dimColor wrap="truncate-end">{segments[list.cursor]?.name ?? 'no WAL segments'}</Text>
+      <Text dimColor wrap="truncate-end">{footer(segments[list.cursor])}</Text>
     </Box>
   );
 }

@@ -2,6 +2,7 @@ import { render } from 'ink';
 import type { Analysis } from '../inspect/analyze.js';
 import { FileSource } from '../io/file-source.js';
 import { App } from './App.js';
+import { layoutEngineReady } from './layout-ready.js';
 
 /**
  * Run the explorer on a finished analysis until the user quits. Segment files are opened when
@@ -16,6 +17,7 @@ export async function runExplore(analysis: Analysis, opts: { color: boolean }): 
     opened.push(s);
     return s;
   };
+  await layoutEngineReady();
   const app = render(<App analysis={analysis} openSegment={openSegment} color={opts.color} />, { exitOnCtrlC: true, patchConsole: false });
   try {
     await app.waitUntilExit();

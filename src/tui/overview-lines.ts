@@ -44,8 +44,10 @@ export function overviewLines(report: Report, words: VerdictWords): Line[] {
   const push = (text: string, tone?: Tone, wrap = false) => out.push({ text, ...(tone === undefined ? {} : { tone }), ...(wrap ? { wrap } : {}) });
   const v = report.verdict;
   const verdictTone: Tone = v.status === 'healthy' ? 'ok' : v.status === 'repairable' ? 'warning' : 'error';
-  // The facts first, one line each; then the damage and the next step in full (folded).
-  push(`Verdict: ${v.status.toUpperCase().replace('-', ' ')} (exit ${v.exitCode}) — ${words.headline}`, verdictTone);
+  // The verdict and the next step first and in full (folded, never cut): at 80x24 they are what
+  // must be on the first screen. Then the facts, one line each, and every damage.
+  push(`Verdict: ${v.status.toUpperCase().replace('-', ' ')} (exit ${v.exitCode}) — ${words.headline}`, verdictTone, true);
+  push(`Next step: ${words.nextStep}`, 'head', true);
   push(`${report.kind}, written by etcd ${report.writtenBy.version}`, 'dim');
 
   const wal = report.wal;
@@ -82,7 +84,6 @@ export function overviewLines(report: Report, words: VerdictWords): Line[] {
   const problems = report.findings.filter((f) => f.severity !== 'info');
   push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');
   for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.message}`, f.severity === 'error' ? 'error' : 'warning', true);
-  push(`Next step: ${words.nextStep}`, 'head', true);
 
   push('etcd at boot', 'head');
   for (const p of report.etcd) push(`  etcd ${p.version}: ${p.outcome}${p.error ? ` — ${p.error}` : ''}`, p.outcome === 'fails' ? 'error' : p.outcome === 'self-repairs' ? 'warning' : 'ok', true);

@@ -12,7 +12,7 @@ import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordFieldS
 import { hex16 } from '../format/wal/names.js';
 import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
 import { type EntryPayloadJson, describeEntry, summarizePayload } from '../export/payload.js';
-import { type K8sOpJson, k8sOps } from '../export/k8s.js';
+import { type K8sOpJson, k8sOps, maskSecretValues } from '../export/k8s.js';
 
 export const RowKind = { good: 0, damaged: 1, salvaged: 2 } as const;
 export type RowKindName = 'good' | 'damaged' | 'salvaged';
@@ -75,6 +75,21 @@ export class SegmentRows {
     }
     this.end = end ?? { kind: 'eof', offset: source.size };
     this.damagedRow = damagedRow;
+    let salvaged = 0;
+    for (let r = 0; r < this.count; r++) if (this.kinds[r] === RowKind.salvaged) salvaged++;
+    this.salvagedCount = salvaged;
+    this.goodCount = this.count - salvaged - (damagedRow >= 0 ? 1 : 0);
+  }
+
+  /** Good records: the segment's record count on every screen (the report counts the same). */
+  readonly goodCount: number;
+  /** Records found past the damage by scanning (etcd never reads them). */
+  readonly salvagedCount: number;
+
+  /** `213 records + 1 damaged + 215 past it`: the same count the segments screen shows, then the rest. */
+  countText(): string {
+    const n = (v: number) => v.toLocaleString('en-US');
+    return `${n(this.goodCount)} records${this.damagedRow >= 0 ? ' + ! 1 damaged' : ''}${this.salvagedCount ? ` + ${n(this.salvagedCount)} past it` : ''}`;
   }
 
   private push(offset: number, kind: number): void {
@@ -381,7 +396,11 @@ export function recordJson(v: RowView): string[] {
     obj['index'] = `${p.entry.index}`;
     obj['term'] = `${p.entry.term}`;
     obj['entryType'] = v.entryType;
-    obj['payload'] = v.described;
+    // As export does: a plaintext Kubernetes Secret's value is not shown in the JSON (the hex view is the raw frame).
+    const described = v.described ? structuredClone(v.described) : undefined;
+    const masked = described ? maskSecretValues(described) : 0;
+    obj['payload'] = described;
+    if (masked) obj['masked'] = `${masked} Kubernetes Secret value(s) stored without encryption at rest`;
     if (v.k8s) obj['k8s'] = v.k8s;
   } else if (p && p.type !== 'crc') {
     obj['payload'] = p;

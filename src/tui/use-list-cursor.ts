@@ -1,8 +1,11 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { Key } from 'ink';
 
 export interface ListCursor {
+  /** The cursor as this render shows it. */
   cursor: number;
+  /** The cursor after every key handled so far, rendered or not: what a key handler must read. */
+  current(): number;
   /** First visible position. */
   top: number;
   set(pos: number): void;
@@ -15,12 +18,18 @@ export interface ListCursor {
  * must to keep the cursor visible, so only `page` rows are ever rendered (or decoded).
  */
 export function useListCursor(count: number, page: number, initial = 0, pageStep = Math.max(1, page - 1)): ListCursor {
-  const [state, setState] = useState(() => place({ cursor: 0, top: 0 }, initial, count, page));
-  const set = useCallback((pos: number) => setState((s) => place(s, pos, count, page)), [count, page]);
+  const [state, setStateRaw] = useState(() => place({ cursor: 0, top: 0 }, initial, count, page));
+  // The latest state, also between renders: keys typed faster than the screen redraws all count,
+  // and Enter after `d` opens the row `d` went to.
+  const latest = useRef(state);
+  const setState = useCallback((f: (s: { cursor: number; top: number }) => { cursor: number; top: number }) => {
+    latest.current = f(latest.current);
+    setStateRaw(latest.current);
+  }, []);
+  const set = useCallback((pos: number) => setState((s) => place(s, pos, count, page)), [count, page, setState]);
   const cur = place(state, state.cursor, count, page);
-  // Relative moves update from the latest state, not this render's: keys typed faster than the
-  // screen redraws all count.
   const move = (delta: number) => setState((s) => place(s, place(s, s.cursor, count, page).cursor + delta, count, page));
+  const current = () => place(latest.current, latest.current.cursor, count, page).cursor;
   const handleKey = (input: string, key: Key): boolean => {
     const step = pageStep;
     if (key.downArrow || input === 'j') move(1);
@@ -32,7 +41,7 @@ export function useListCursor(count: number, page: number, initial = 0, pageStep
     else return false;
     return true;
   };
-  return { cursor: cur.cursor, top: cur.top, set, handleKey };
+  return { cursor: cur.cursor, current, top: cur.top, set, handleKey };
 }
 
 function place(s: { cursor: number; top: number }, pos: number, count: number, page: number): { cursor: number; top: number } {

@@ -74,8 +74,9 @@ describe('diff', () => {
     try {
       const r = DiffReport.parse(diffDirs(['a', 'b', 'c'].map(fx.dir)));
       const [a, b, c] = r.members;
-      assert.equal(r.status, 'divergent');
-      assert.equal(r.exitCode, 1);
+      assert.equal(r.status, 'behind', 'stopped, not corrupt');
+      assert.equal(r.exitCode, 3);
+      assert.deepEqual(r.problems.map((p) => [p.kind, p.members]), [['behind', [fx.dir('c')]]]);
       const d = r.log.firstDivergence!;
       assert.equal(d.kind, 'missing');
       assert.equal(d.index, String(BigInt(c!.wal.lastIndex!) + 1n));
@@ -111,7 +112,9 @@ describe('diff', () => {
       const names = ['a', 'b', 'c'];
       const old = names.indexOf(then.old_leader);
       const r = DiffReport.parse(diffDirs(names.map(fx.dir)));
-      assert.equal(r.status, 'divergent');
+      assert.equal(r.status, 'split');
+      assert.equal(r.exitCode, 4);
+      assert.deepEqual(r.problems.map((p) => [p.kind, p.members]), [['split', [fx.dir(then.old_leader)]]], 'the old leader holds the tail raft replaces; it is not reported as merely behind');
       const d = r.log.firstDivergence!;
       assert.equal(d.kind, 'term');
       assert.equal(d.committed, false);
@@ -179,7 +182,7 @@ describe('diff', () => {
     const bad = await loadFixture('v35-bitflip-mid');
     try {
       const r = DiffReport.parse(diffDirs([good.dir, bad.dir]));
-      assert.equal(r.status, 'divergent');
+      assert.equal(r.status, 'behind', 'its readable log is a prefix of the good one');
       const d = r.log.firstDivergence!;
       assert.equal(d.kind, 'missing');
       assert.deepEqual(d.lacking, [bad.dir]);
@@ -212,7 +215,9 @@ describe('diff', () => {
       assert.ok(index > 0n);
       const { key } = corruptPutValue(fx.dir('c'), index);
       const r = DiffReport.parse(diffDirs(['a', 'b', 'c'].map(fx.dir)));
-      assert.equal(r.status, 'divergent');
+      assert.equal(r.status, 'corrupt');
+      assert.equal(r.exitCode, 5);
+      assert.deepEqual(r.problems.map((p) => [p.kind, p.members]), [['corrupt', [fx.dir('c')]]], 'c is the odd copy');
       const d = r.log.firstDivergence!;
       assert.equal(d.index, String(index));
       assert.equal(d.kind, 'data');

@@ -29,22 +29,47 @@ describe('wal-doctor diff', () => {
     }
   });
 
-  it('diverged cluster: exit 1, the first divergent index and the keys c lacks; --revision picks the hash revision', () => {
+  it('a stopped member is BEHIND (exit 3), not corrupt: the first divergent index and the keys c lacks; --revision picks the hash revision', () => {
     const fx = loadCluster('v35-cluster-of-3-diverged');
     try {
       const dirs = ['a', 'b', 'c'].map(fx.dir);
       const human = runCli(['diff', ...dirs]);
-      assert.equal(human.code, 1, human.stderr);
+      assert.equal(human.code, 3, human.stderr);
+      assert.match(human.stdout, /^BEHIND \(exit 3\) — behind: .*\/c is behind: its log is a prefix of the others'/m);
+      assert.doesNotMatch(human.stdout, /DIVERGENT|CORRUPT/);
       assert.match(human.stdout, /first divergence at index \d+: some members lack this entry/);
       assert.match(human.stdout, /lacks index \d+\.\.\d+ \(its log ends before: behind\)/);
       assert.match(human.stdout, /keys involved \(\d+\):\n +\/fixture\/after-c-stopped\/000 /);
       const then = fx.manifest.workload.then!;
       const json = runCli(['diff', '--json', '--revision', String(then.last_revision), ...dirs]);
-      assert.equal(json.code, 1, json.stderr);
+      assert.equal(json.code, 3, json.stderr);
       const r = DiffReport.parse(JSON.parse(json.stdout));
+      assert.equal(r.schemaVersion, 2);
+      assert.equal(r.status, 'behind', 'c has no hash at a revision it never reached: not counted as corruption');
       assert.equal(r.kv.revision, String(then.last_revision));
       assert.equal(r.members[0]!.db!.hashKV!.hash, fx.manifest.hashkv['a']!.hash);
       assert.equal(r.members[1]!.db!.hashKV!.hash, fx.manifest.hashkv['b']!.hash);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('a raft split is SPLIT (exit 4); -w table and -o json as etcdctl and kubectl spell them', () => {
+    const fx = loadCluster('v35-cluster-of-3-term-split');
+    try {
+      const dirs = ['a', 'b', 'c'].map(fx.dir);
+      const human = runCli(['diff', ...dirs]);
+      assert.equal(human.code, 4, human.stderr);
+      assert.match(human.stdout, /^SPLIT \(exit 4\) — split: .* holds an uncommitted tail from index 82/m);
+      const table = runCli(['diff', '-w', 'table', ...dirs]);
+      assert.equal(table.code, 4);
+      assert.match(table.stdout, /^\| +MEMBER +\| +CONSISTENT INDEX \| REVISION \| COMPACTED AT \| +KV HASH +\|$/m);
+      assert.match(table.stdout, /^\+-+\+-+\+/m);
+      const json = runCli(['diff', '-o', 'json', ...dirs]);
+      assert.equal(json.code, 4);
+      assert.deepEqual(DiffReport.parse(JSON.parse(json.stdout)).problems.map((p) => p.kind), ['split']);
+      assert.equal(runCli(['diff', '-w', 'yaml', ...dirs]).code, 64);
+      assert.equal(runCli(['diff', '-w', 'table', '--json', ...dirs]).code, 64, 'two formats at once');
     } finally {
       fx.cleanup();
     }

@@ -49,12 +49,17 @@ test('explore in tmux at 80x24: overview → segments → records → d → deta
     assert.ok(lines.every((l) => l.length <= 80));
     assert.match(s, /HardState term 2 vote 28b48bfb11dd2ab9 commit 105/);
     assert.match(s, /Enter segments +d first damage/);
+    // The verdict and the next step, whole, on the first 80x24 screen.
+    const flat = s.replace(/\s+/g, ' ');
+    assert.match(flat, /Verdict: NEEDS REBUILD \(exit 2\) — WAL damaged at member\/wal\/0{16}-0{16}\.wal byte 20808; the usable log ends at index 105 but the db has applied up to 213: truncating alone would lose writes Next step: wal-doctor repair --allow-entry-loss --bridge \S+ \(single member: keeps everything the db holds\); or rebuild from the db: wal-doctor rebuild --from \S+ --out <new-dir> data-dir/);
 
     s = await keys('Enter', /overview › segments\s/, 'segments');
     assert.match(s, /^> +0 +61\.0 MB 1\.\.105 +213 +crc-mismatch +\[#\.{11}\] 20,808/m);
+    assert.match(s, /^0{16}-0{16}\.wal  213 records \+ ! 1 damaged \+ 215 past it/m);
 
     s = await keys('Enter', /running CRC 0x00000000/, 'records');
     assert.match(s, /^>  +0 crc/m);
+    assert.match(s, /^213 records \+ ! 1 damaged \+ 215 past it  crc-mismatch at 20,808/m, 'the same count as on the segments screen');
     s = await keys('d', /good data ends here: crc-mismatch at byte 20,808/, 'jump to damage');
     assert.match(s, /^>! +20808 entry +106 +2 Normal +PUT \/fixture\/key\/000101 \(100 B\)/m);
 

@@ -6,6 +6,7 @@ import { IoError, UsageError, fsError } from '../../errors.js';
 import { fsyncDir, tempPathFor } from '../../io/atomic.js';
 import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
 import { ENTRY_TYPES, RECORD_TYPES, exportLines } from '../../export/ndjson.js';
+import { maskSecretValues } from '../../export/k8s.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
 import { parseU64 } from '../options.js';
@@ -31,6 +32,7 @@ interface ExportFlags {
   walDir?: string;
   k8s?: boolean;
   force?: boolean;
+  showSecrets?: boolean;
 }
 
 export function registerExport(program: Command): void {
@@ -48,6 +50,19 @@ export function registerExport(program: Command): void {
     .option('--max-value-bytes <n>', 'render at most n bytes of each value (the length is always given)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
     .option('--k8s', 'add `k8s` to entries writing keys under /registry/: resource, namespace, name, and the stored object decoded (apiVersion, kind, metadata; encrypted values: provider and key name)')
+    .option('--show-secrets', 'print unencrypted Kubernetes Secret values (/registry/secrets/...) instead of <masked: N bytes>')
+    .addHelpText(
+      'after',
+      `
+Kubernetes Secrets written without encryption at rest are masked by default: their values read
+"<masked: N bytes>" with "masked": true, and a note on stderr counts them. --show-secrets prints them.
+
+Examples:
+  wal-doctor export /var/lib/etcd > wal.ndjson
+  wal-doctor export --from-index 1000 --type put,txn --key-prefix /registry/pods/ /var/lib/etcd
+  wal-doctor export --k8s /var/lib/etcd | jq -c 'select(.k8s) | {index, summary}'
+  wal-doctor export -o /root/wal.ndjson --include-damaged /var/lib/etcd`,
+    )
     .action(async (path: string, o: ExportFlags) => {
       const types = o.type?.split(',').map((t) => t.trim()).filter(Boolean);
       for (const t of types ?? []) {
@@ -66,6 +81,7 @@ export function registerExport(program: Command): void {
       // Lines going to the terminal would mix with the bar: it shows only with -o or a pipe.
       const progress = progressFor({ json: !o.output && Boolean(process.stdout.isTTY) });
       let complete = false;
+      let masked = 0;
       try {
         const lines = exportLines(segments, {
           ...progress.options,
@@ -80,6 +96,7 @@ export function registerExport(program: Command): void {
         // Batch lines into ~64 KiB writes and wait for 'drain': memory stays flat on a slow pipe.
         let batch = '';
         for (const line of lines) {
+          if (!o.showSecrets && line.payload) masked += maskSecretValues(line.payload);
           batch += JSON.stringify(line) + '\n';
           if (batch.length >= 65536) {
             if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
@@ -88,6 +105,7 @@ export function registerExport(program: Command): void {
         }
         if (batch) out.write(batch);
         complete = true;
+        if (masked > 0) process.stderr.write(`wal-doctor: masked ${masked} Kubernetes Secret value${masked === 1 ? '' : 's'} stored without encryption at rest ("masked": true); --show-secrets prints them\n`);
       } finally {
         progress.done();
         for (const s of segments) s.source.close();

@@ -5,7 +5,7 @@ import { inspectPath } from '../../inspect/analyze.js';
 import { buildTimeline } from '../../inspect/timeline.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
-import { type AnalysisFlags, analysisOptions, collect } from '../options.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat, useColor } from '../options.js';
 import { renderReport } from '../render/report.js';
 import { writeJson } from '../render/json.js';
 import { reportForJson } from '../render/verdict.js';
@@ -13,36 +13,44 @@ import { progressFor } from '../render/progress.js';
 import { renderTimeline } from '../render/timeline.js';
 
 export function registerInspect(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
-    .description('full report on a data dir, member dir, wal dir, .wal, .snap or db file')
-    .argument('<path>', 'what to inspect')
-    .option('--json', 'print the report as one JSON object (see `wal-doctor schema`)')
+    .description('full report on a data dir, member dir, wal dir, .wal, .snap or db file; the verdict is its first line')
+    .argument('<path>', 'what to inspect');
+  addFormatOptions(cmd)
     .option('--peer-dir <dir>', 'a data dir of one of this member\'s peers (repeat for each): is this member behind what the cluster committed?', collect)
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
     .option('--timeline', 'instead of the report: term changes (elections), conf changes, compactions, snapshot records, writes per term and per Kubernetes resource, in one pass over the WAL')
-    .action(async (path: string, o: AnalysisFlags & { timeline?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wal-doctor inspect /var/lib/etcd                  data dir: verdict, layout, WAL, db, boot prediction
+  wal-doctor inspect -w table member/snap/db        a db or snapshot file: etcdutl snapshot status's table
+  wal-doctor inspect -w json /var/lib/etcd | jq .verdict
+  wal-doctor inspect --timeline /var/lib/etcd       elections, conf changes, compactions, writes per term
+
+Exit codes: 0 healthy, 1 repairable, 2 needs rebuild, 64 usage, 66 not found, 74 I/O, 75 in use.`,
+    )
+    .action(async (path: string, o: AnalysisFlags & FormatFlags & { timeline?: boolean }) => {
+      const format = outputFormat(o, o.timeline ? ['simple', 'json'] : undefined);
       if (o.timeline) {
         const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
         if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment (--timeline reads *.wal files)`);
         const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
-        const progress = progressFor(o);
+        const progress = progressFor({ json: format === 'json' });
         const timeline = buildTimeline(segments, progress.options);
         progress.done();
-        if (o.json) writeJson(timeline);
+        if (format === 'json') writeJson(timeline);
         else process.stdout.write(renderTimeline(timeline));
         return;
       }
-      const progress = progressFor(o);
+      const progress = progressFor({ json: format === 'json' });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (o.json) writeJson(reportForJson(analysis));
-      else process.stdout.write(renderReport(analysis, { color: useColor() }));
+      if (format === 'json') writeJson(reportForJson(analysis));
+      else process.stdout.write(renderReport(analysis, { color: useColor(), style: format }));
       process.exitCode = analysis.report.verdict.exitCode;
     });
-}
-
-export function useColor(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'];
 }

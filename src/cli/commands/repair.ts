@@ -8,19 +8,19 @@ import { gatherRepairFacts } from '../../repair/facts.js';
 import { describePlan, planRepair } from '../../repair/plan.js';
 import { writeJson } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
+import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
 
-interface RepairFlags {
+interface RepairFlags extends FormatFlags {
   dryRun?: boolean;
   yes?: boolean;
   auto?: boolean;
   allowEntryLoss?: boolean;
   bridge?: boolean;
   backupDir?: string;
-  json?: boolean;
 }
 
 export function registerRepair(program: Command): void {
-  program
+  const cmd = program
     .command('repair')
     .description('cut the WAL after its last good record so etcd starts again; backs up first, undo with `wal-doctor undo`')
     .argument('<data-dir>', 'the etcd data dir (or its member/ dir); etcd must not be running on it')
@@ -29,9 +29,22 @@ export function registerRepair(program: Command): void {
     .option('--auto', 'for ExecStartPre / init containers: apply only repairs that lose nothing etcd acknowledged, else change nothing and fail')
     .option('--allow-entry-loss', 'accept dropping valid entries that follow the damage (later segments are moved to the backup)')
     .option('--bridge', 'single member: append empty entries up to the db consistent index so new writes are not skipped')
-    .option('--backup-dir <dir>', 'where to put the backup (default: beside the data dir, named with a timestamp)')
-    .option('--json', 'print the plan and the outcome as JSON')
+    .option('--backup-dir <dir>', 'where to put the backup (default: beside the data dir, named with a timestamp)');
+  addFormatOptions(cmd, ['simple', 'json'])
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wal-doctor repair --dry-run /var/lib/etcd      the plan; nothing changes
+  wal-doctor repair /var/lib/etcd                 the plan, a question, a backup, then the cut
+  wal-doctor repair --auto /var/lib/etcd          unattended: only repairs that lose nothing acknowledged
+  wal-doctor undo /var/lib/etcd.wal-doctor-backup-<time>
+
+Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused (needs a human),
+64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
+    )
     .action(async (dataDir: string, o: RepairFlags) => {
+      o.json = outputFormat(o, ['simple', 'json']) === 'json';
       if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
       // Our lock first (another wal-doctor), then the locks etcd itself takes (the db's flock, the
       // WAL's OFD locks): held until we are done, so a running etcd makes this fail and a starting

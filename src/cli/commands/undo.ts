@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
 import { writeJson } from '../render/json.js';
+import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
 
 export function registerUndo(program: Command): void {
-  program
+  const cmd = program
     .command('undo')
     .description('put back, byte for byte, every file a repair changed, from its backup dir')
-    .argument('<backup-dir>', 'the backup dir a repair printed')
-    .option('--json', 'print what was restored as JSON')
-    .action(async (backupDir: string, o: { json?: boolean }) => {
+    .argument('<backup-dir>', 'the backup dir a repair printed');
+  addFormatOptions(cmd, ['simple', 'json'])
+    .action(async (backupDir: string, o: FormatFlags) => {
+      o.json = outputFormat(o, ['simple', 'json']) === 'json';
       const { undo, undoTarget } = await import('../../io/backup.js');
       // The backup is checked before the data dir it names is locked (or touched in any way).
       const target = undoTarget(backupDir);

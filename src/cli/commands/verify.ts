@@ -1,26 +1,41 @@
 import type { Command } from 'commander';
 import { inspectPath } from '../../inspect/analyze.js';
-import { type AnalysisFlags, analysisOptions, collect } from '../options.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat, useColor } from '../options.js';
 import { renderVerify } from '../render/report.js';
 import { writeJson } from '../render/json.js';
 import { reportForJson } from '../render/verdict.js';
 import { progressFor } from '../render/progress.js';
 
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .description('same analysis as inspect, terse, for scripts; exit 0 healthy, 1 repairable, 2 needs rebuild')
-    .argument('<path>', 'data dir (or member dir, wal dir, .wal, .snap, db)')
-    .option('--json', 'print the report as one JSON object')
+    .argument('<path>', 'data dir (or member dir, wal dir, .wal, .snap, db)');
+  addFormatOptions(cmd)
     .option('--peer-dir <dir>', 'a data dir of one of this member\'s peers (repeat for each): is this member behind what the cluster committed?', collect)
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
-    .action(async (path: string, o: AnalysisFlags) => {
-      const progress = progressFor(o);
+    .addHelpText(
+      'after',
+      `
+Before etcd starts (systemd ExecStartPre=, a Kubernetes initContainer):
+  0   start etcd
+  1   run wal-doctor repair --auto, then start etcd if it exits 0
+  2   do not start: page a human (rebuild, or repair --bridge on a single member)
+  75  another etcd holds the dir: do NOT start a second one
+  64/66/74  usage, not found, I/O: do not start
+
+Examples:
+  wal-doctor verify /var/lib/etcd; echo $?
+  wal-doctor verify -w json /var/lib/etcd | jq -r .verdict.status`,
+    )
+    .action(async (path: string, o: AnalysisFlags & FormatFlags) => {
+      const format = outputFormat(o);
+      const progress = progressFor({ json: format === 'json' });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (o.json) writeJson(reportForJson(analysis));
-      else process.stdout.write(renderVerify(analysis));
+      if (format === 'json') writeJson(reportForJson(analysis));
+      else process.stdout.write(renderVerify(analysis, { color: useColor(), style: format }));
       process.exitCode = analysis.report.verdict.exitCode;
     });
 }

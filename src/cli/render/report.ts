@@ -4,10 +4,13 @@
  */
 import type { Analysis } from '../../inspect/analyze.js';
 import type { Report } from '../../inspect/report.js';
+import { alignedTable, boxTable, humanizeBytes } from './table.js';
 import { VERSION_DETAIL, verdictWords } from './verdict.js';
 
 export interface RenderOptions {
   color: boolean;
+  /** `simple`: aligned columns (the default); `table`: etcdctl's boxed tables (`-w table`). */
+  style?: 'simple' | 'table';
 }
 
 const ROLE_LABEL: Record<string, string> = {
@@ -31,10 +34,17 @@ function painter(color: boolean) {
   return { bold: wrap('1'), red: wrap('31'), yellow: wrap('33'), green: wrap('32'), dim: wrap('2') };
 }
 
-function table(rows: string[][], indent = '  '): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+/** A section's table: aligned (the header shown only when `showHeader`) or boxed for `-w table`. */
+function tableFor(o: RenderOptions) {
+  return (header: string[], rows: string[][], showHeader = true): string =>
+    o.style === 'table' ? boxTable(header, rows.map((r) => r.map(stripAnsi))) : alignedTable(showHeader ? [header, ...rows] : rows);
+}
+
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+
+/** The snapshot-status hash as etcdutl's table and simple output print it: lower-case hex. */
+export function hashHex(h: number): string {
+  return (h >>> 0).toString(16);
 }
 
 function fmtBytes(n: number): string {
@@ -44,18 +54,21 @@ function fmtBytes(n: number): string {
 export function renderReport(a: Analysis, o: RenderOptions): string {
   const r = a.report;
   const p = painter(o.color);
-  let out = '';
+  const table = tableFor(o);
+  // The one line an operator needs first: the verdict (repeated with the next step at the end).
+  let out = verdictLine(a, o) + '\n\n';
   out += `${p.bold('wal-doctor inspect')} ${r.path}  (${r.kind})\n`;
   out += `written by etcd ${r.writtenBy.version}${r.writtenBy.evidence.length ? ` — ${r.writtenBy.evidence.join('; ')}` : ''}\n\n`;
 
   out += p.bold('Layout') + '\n';
-  out += table(r.layout.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? '' : fmtBytes(f.size), ROLE_LABEL[f.role] ?? f.role]));
+  out += table(['path', 'size', 'role'], r.layout.map((f) => [f.path + (f.isDir ? '/' : ''), f.isDir ? '' : fmtBytes(f.size), ROLE_LABEL[f.role] ?? f.role]), false);
   out += '\n';
 
   if (r.wal) {
     const w = r.wal;
     out += `${p.bold('WAL')}  member ${w.memberId ?? '?'}  cluster ${w.clusterId ?? '?'}\n`;
-    const rows = [['seq', 'start', 'size', 'records ent/state/snap/meta/crc', 'entries (term)', 'crc chain', 'ends']];
+    const header = ['seq', 'start', 'size', 'records ent/state/snap/meta/crc', 'entries (term)', 'crc chain', 'ends'];
+    const rows: string[][] = [];
     const past: string[] = [];
     for (const s of w.segments) {
       const c = s.records;
@@ -68,7 +81,7 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
         past.push(`  segment ${s.seq ?? s.name}: past byte ${fmtBytes(s.goodBytes)}, ${s.salvage.records} record(s) found, ${s.salvage.chained} with a valid CRC chain${s.salvage.entries ? `, ${s.salvage.entries} entries ${s.salvage.firstIndex}..${s.salvage.lastIndex}` : ''}\n`);
       }
     }
-    out += table(rows);
+    out += table(header, rows);
     out += past.join('');
     out += w.hardState
       ? `  last HardState: term ${w.hardState.term}, vote ${w.hardState.vote === '0' ? 'none' : w.hardState.vote_hex}, commit ${w.hardState.commit} (${w.hardState.segment} at byte ${fmtBytes(w.hardState.offset)})\n`
@@ -85,7 +98,9 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
   if (r.snapFiles.length > 0) {
     out += p.bold('Snapshots (.snap)') + '\n';
     out += table(
+      ['name', 'term / index', 'size', 'status', 'wal record'],
       r.snapFiles.map((s) => [s.name, `term ${s.term} index ${s.index}`, fmtBytes(s.size), s.status === 'ok' ? 'ok' : p.red(s.error ?? s.status), r.wal === null ? '' : s.matchesWalRecord ? 'matches a WAL record' : 'no WAL record']),
+      false,
     );
     out += '\n';
   }
@@ -97,8 +112,13 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
     out += `  cluster version ${d.clusterVersion ?? '-'}${d.storageVersion ? `, storage version ${d.storageVersion}` : ''}${d.voters.length ? `, voters ${d.voters.join(', ')}` : ''}\n`;
     if (d.snapshotSave !== 'none') out += `  etcdctl snapshot save file: SHA-256 trailer ${d.snapshotSave === 'sha256-ok' ? 'matches' : p.red('DOES NOT MATCH')}\n`;
     if (d.status) {
-      out += `  snapshot status: hash ${d.status.hash}, revision ${d.status.revision}, total keys ${d.status.totalKey}, total size ${fmtBytes(d.status.totalSize)}`;
-      out += d.status.integrityOk ? '\n' : p.red(' (bbolt integrity check fails: etcdutl would refuse it)') + '\n';
+      const st = d.status;
+      if (o.style === 'table') {
+        // Exactly etcdutl snapshot status -w table (3.4's etcdctl, 3.5/3.6's etcdutl without VERSION).
+        out += boxTable(['hash', 'revision', 'total keys', 'total size'], [[hashHex(st.hash), `${st.revision}`, `${st.totalKey}`, humanizeBytes(st.totalSize)]]);
+      } else out += `  snapshot status: hash ${hashHex(st.hash)}, revision ${st.revision}, total keys ${st.totalKey}, total size ${fmtBytes(st.totalSize)} (${humanizeBytes(st.totalSize)})`;
+      if (!st.integrityOk) out += (o.style === 'table' ? '  ' : '') + p.red(' (bbolt integrity check fails: etcdutl would refuse it)');
+      if (o.style !== 'table' || !st.integrityOk) out += '\n';
     }
     if (d.problems > 0) out += `  ${p.red(`${d.problems} structural problem(s)`)}\n`;
     out += '\n';
@@ -139,23 +159,33 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
 
 const STATUS_LABEL: Record<Report['verdict']['status'], string> = { healthy: 'HEALTHY', repairable: 'REPAIRABLE', 'needs-rebuild': 'NEEDS REBUILD', 'in-use': 'IN USE' };
 
-function renderVerdict(a: Analysis, o: RenderOptions): string {
+function statusLabel(a: Analysis, o: RenderOptions, text: string): string {
   const p = painter(o.color);
+  const s = a.report.verdict.status;
+  return s === 'healthy' ? p.green(text) : s === 'repairable' ? p.yellow(text) : p.red(text);
+}
+
+/** `Verdict: REPAIRABLE (exit 1) — <headline>`: the first line of inspect, and before the next step at its end. */
+function verdictLine(a: Analysis, o: RenderOptions): string {
   const v = a.report.verdict;
-  const w = verdictWords(a);
-  const label = v.status === 'healthy' ? p.green(STATUS_LABEL[v.status]) : v.status === 'repairable' ? p.yellow(STATUS_LABEL[v.status]) : p.red(STATUS_LABEL[v.status]);
-  return `${p.bold('Verdict:')} ${label} (exit ${v.exitCode}) — ${w.headline}\n${p.bold('Next step:')} ${w.nextStep}\n`;
+  return `${painter(o.color).bold('Verdict:')} ${statusLabel(a, o, STATUS_LABEL[v.status])} (exit ${v.exitCode}) — ${verdictWords(a).headline}`;
+}
+
+function renderVerdict(a: Analysis, o: RenderOptions): string {
+  return `${verdictLine(a, o)}\n${painter(o.color).bold('Next step:')} ${verdictWords(a).nextStep}\n`;
 }
 
 /** verify: the verdict, the first errors, and what etcd will do. */
-export function renderVerify(a: Analysis): string {
+export function renderVerify(a: Analysis, o: RenderOptions = { color: false }): string {
   const r = a.report;
   const w = verdictWords(a);
   const errors = r.findings.filter((f) => f.severity === 'error');
-  let out = `${r.verdict.status} (exit ${r.verdict.exitCode}): ${w.headline}\n`;
+  let out = `${statusLabel(a, o, r.verdict.status)} (exit ${r.verdict.exitCode}): ${w.headline}\n`;
   for (const f of errors.slice(0, 5)) out += `  ${f.message}\n`;
   if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
-  for (const e of r.etcd.filter((x) => !isDowngrade(x))) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
+  const boots = r.etcd.filter((x) => !isDowngrade(x));
+  if (o.style === 'table') out += boxTable(['etcd', 'outcome', 'error'], boots.map((e) => [e.version, e.outcome, e.error ?? '']));
+  else for (const e of boots) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
   out += `next: ${w.nextStep}\n`;
   return out;
 }

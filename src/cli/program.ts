@@ -1,0 +1,53 @@
+/**
+ * The command tree: every command, its options, its help (with examples and the exit codes) and
+ * `--version`. Built without parsing, so the man page and the shell completion are generated from
+ * the same tree the user runs (`npm run man`, `wal-doctor completion bash`).
+ */
+import { Command } from 'commander';
+import { TOOL_VERSION } from '../version.js';
+import { registerCompletion } from './commands/completion.js';
+import { registerDiff } from './commands/diff.js';
+import { registerExplore } from './commands/explore.js';
+import { registerExport } from './commands/export.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerRebuild } from './commands/rebuild.js';
+import { registerRepair } from './commands/repair.js';
+import { registerUndo } from './commands/undo.js';
+import { registerSchema } from './commands/schema.js';
+import { registerVerify } from './commands/verify.js';
+import { PROGRAM_EXAMPLES, exitCodeHelp, versionText } from './help.js';
+
+export interface ProgramOptions {
+  /** Fixed help width (the man page); otherwise the terminal's. */
+  helpWidth?: number;
+  /** Where help goes (the man page generator collects it); otherwise stdout. */
+  writeOut?: (s: string) => void;
+}
+
+export function buildProgram(opts: ProgramOptions = {}): Command {
+  const program = new Command();
+  program
+    .name('wal-doctor')
+    .description('Examine and repair etcd data directories after crashes (WAL segments, .snap files, the bbolt db).')
+    .version(versionText(TOOL_VERSION), '-V, --version', 'print the version and the etcd releases it was checked against')
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(str),
+      ...(opts.helpWidth !== undefined ? { getOutHelpWidth: () => opts.helpWidth!, getErrHelpWidth: () => opts.helpWidth! } : {}),
+      ...(opts.writeOut ? { writeOut: opts.writeOut } : {}),
+    })
+    .showHelpAfterError('(run wal-doctor --help for usage)')
+    .addHelpText('after', `\n${PROGRAM_EXAMPLES}\n\n${exitCodeHelp()}`);
+
+  registerInspect(program);
+  registerVerify(program);
+  registerExport(program);
+  registerExplore(program);
+  registerRepair(program);
+  registerUndo(program);
+  registerRebuild(program);
+  registerDiff(program);
+  registerSchema(program);
+  registerCompletion(program);
+  return program;
+}
