@@ -13,7 +13,7 @@
  *    reserved: a bare v2 Request no longer parses), and carry an ID or a header; a conf change is
  *    protobuf-go's too.
  */
-import { checkEtcdUnmarshal, etcdAppliesEntryData, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
+import { checkEtcdUnmarshal, etcdAppliesEntryDataInEachRelease, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
 import type { Entry } from '../format/wal/walk.js';
 import type { EtcdVersion } from './predict.js';
 
@@ -58,8 +58,7 @@ export function applyProblems(e: Entry, onClusterVersion?: (version: string) => 
     return out;
   }
   const out: ApplyProblems = {};
-  const r35 = etcdAppliesEntryData(data, { release: '3.5' });
-  const r36 = etcdAppliesEntryData(data, { release: '3.6' });
+  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data);
   if (onClusterVersion && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
     const req = r36.request;
     const set = req['clusterVersionSet'] as ProtoObject | undefined;
@@ -78,7 +77,6 @@ export function applyProblems(e: Entry, onClusterVersion?: (version: string) => 
     const bad = v2Allowed(v2);
     if (bad) out['3.6'] = { kind: 'v2-disallowed', ...bad };
   }
-  const r37 = etcdAppliesEntryData(data, { release: '3.7' });
   if (r37.as === 'panic') out['3.7'] = { kind: 'undecodable', as: 'normal', error: unmarshalFailureText(r37.irrFailure) };
   else if (r37.as === 'no-header') out['3.7'] = { kind: 'no-header' };
   return out;
