@@ -91,8 +91,11 @@ function scalar(r: WireReader, kind: Kind): ProtoValue {
 let watching = false;
 let differs = false;
 
-/** Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given. */
-function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefined, depth: number, release: number): void {
+/**
+ * Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given, with
+ * only the fields named in `only` when that is given (the others are read and checked all the same).
+ */
+function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, depth: number, release: number, only?: ReadonlySet<string>): void {
   const outerType = r.type;
   const outerBase = r.base;
   r.type = spec.name;
@@ -100,6 +103,7 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
+    const out = only === undefined || (f !== undefined && only.has(f.key)) ? whole : undefined;
     if (watching && (f === undefined || !f.inEveryRelease)) differs = true;
     if (f !== undefined && !knownIn(f, release)) f = undefined;
     if (f === undefined) {
@@ -138,11 +142,10 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
         r.end = outerEnd;
         break;
       }
-      case Kind.Bytes: {
-        const v = r.bytes();
-        if (out) store(out, f, v);
+      case Kind.Bytes:
+        if (out) store(out, f, r.bytes());
+        else r.pos = r.lengthEnd();
         break;
-      }
       case Kind.String:
         if (watching && f.utf8) {
           const e = r.lengthEnd();
@@ -392,8 +395,12 @@ const GOGO_RELEASE = releaseNumber('3.5');
  * message, so that one message answers for all. Anything else — a failure included — is read
  * again by each release's own rules (etcdAppliesEntryData). The two `3.5`/`3.6` answers may be
  * one object.
+ *
+ * `only`: the top-level fields of the InternalRaftRequest a caller needs (`id`, `header`, ...):
+ * on the one-pass way only those are built into `request`; every other field is read and checked
+ * just the same, and left out (building the whole of a Kubernetes txn costs more than reading it).
  */
-export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined): EntryDataOutcomes {
+export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, opts: { only?: ReadonlySet<string> } = {}): EntryDataOutcomes {
   if (data === undefined || data.length === 0) {
     const noop = { as: 'noop' } as const;
     return { '3.5': noop, '3.6': noop, '3.7': noop };
@@ -406,7 +413,7 @@ export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined):
   watching = true;
   differs = false;
   try {
-    readFields(r, spec, request, 0, GOGO_RELEASE);
+    readFields(r, spec, request, 0, GOGO_RELEASE, opts.only);
   } catch (e) {
     if (!(e instanceof WireFailure)) throw e;
     ok = false;
@@ -422,4 +429,29 @@ export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined):
     '3.6': etcdAppliesEntryData(data, { release: '3.6' }),
     '3.7': etcdAppliesEntryData(data, { release: '3.7' }),
   };
+}
+
+const OK: UnmarshalOutcome = { ok: true };
+
+/**
+ * checkEtcdUnmarshal with 3.5's rules (gogoproto, the same as 3.6's for the fields both know), and
+ * whether every release is sure to answer the same: true when the bytes decode and hold nothing
+ * the releases read differently (as for etcdAppliesEntryDataInEachRelease). False only says that
+ * the other releases must be asked themselves.
+ */
+export function checkEtcdUnmarshalInEachRelease(typeName: string, bytes: Uint8Array): { outcome: UnmarshalOutcome; sameInEachRelease: boolean } {
+  const spec = specOf(typeName);
+  const r = applyReader.reset(bytes, spec.name);
+  r.unusualVarint = false;
+  watching = true;
+  differs = false;
+  try {
+    readFields(r, spec, undefined, 0, GOGO_RELEASE);
+  } catch (e) {
+    if (!(e instanceof WireFailure)) throw e;
+    return { outcome: { ok: false, failure: e.failure }, sameInEachRelease: false };
+  } finally {
+    watching = false;
+  }
+  return { outcome: OK, sameInEachRelease: !differs && !r.unusualVarint };
 }
