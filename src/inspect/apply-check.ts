@@ -35,6 +35,9 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
   return { method, path };
 }
 
+/** The fields of an InternalRaftRequest read below (3.7's header check: `id`, `header`). */
+const NEEDED: ReadonlySet<string> = new Set(['id', 'header', 'v2', 'clusterVersionSet']);
+
 /**
  * What each release line makes of applying this entry; empty when all apply it. `onClusterVersion`
  * hears the cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set).
@@ -58,7 +61,7 @@ export function applyProblems(e: Entry, onClusterVersion?: (version: string) => 
     return out;
   }
   const out: ApplyProblems = {};
-  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data);
+  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data, { only: NEEDED });
   if (onClusterVersion && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
     const req = r36.request;
     const set = req['clusterVersionSet'] as ProtoObject | undefined;
