@@ -13,7 +13,7 @@
  *    reserved: a bare v2 Request no longer parses), and carry an ID or a header; a conf change is
  *    protobuf-go's too.
  */
-import { checkEtcdUnmarshal, etcdAppliesEntryData, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
+import { checkEtcdUnmarshal, etcdAppliesEntryDataInEachRelease, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
 import type { Entry } from '../format/wal/walk.js';
 import type { EtcdVersion } from './predict.js';
 
@@ -35,11 +35,14 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
   return { method, path };
 }
 
+/** The fields of an InternalRaftRequest read below (3.7's header check: `id`, `header`). */
+const NEEDED: ReadonlySet<string> = new Set(['id', 'header', 'v2', 'clusterVersionSet']);
+
 /** What the walk wants to hear about the entries it judges, once decoded. */
 export interface EntryListener {
   /** The cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set). */
   clusterVersion?(version: string): void;
-  /** A normal entry's InternalRaftRequest, decoded with 3.6's rules. */
+  /** A normal entry's InternalRaftRequest, decoded with 3.6's rules (every field, not only those judged here). */
   request?(request: ProtoObject): void;
 }
 
@@ -63,8 +66,7 @@ export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
     return out;
   }
   const out: ApplyProblems = {};
-  const r35 = etcdAppliesEntryData(data, { release: '3.5' });
-  const r36 = etcdAppliesEntryData(data, { release: '3.6' });
+  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data, listen?.request ? {} : { only: NEEDED });
   if (listen && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
     const req = r36.request;
     const set = req['clusterVersionSet'] as ProtoObject | undefined;
@@ -84,7 +86,6 @@ export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
     const bad = v2Allowed(v2);
     if (bad) out['3.6'] = { kind: 'v2-disallowed', ...bad };
   }
-  const r37 = etcdAppliesEntryData(data, { release: '3.7' });
   if (r37.as === 'panic') out['3.7'] = { kind: 'undecodable', as: 'normal', error: unmarshalFailureText(r37.irrFailure) };
   else if (r37.as === 'no-header') out['3.7'] = { kind: 'no-header' };
   return out;

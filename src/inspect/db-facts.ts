@@ -5,9 +5,9 @@
  */
 import { openBoltFile } from '../io/bolt-file.js';
 import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
-import { checkRestore, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
-import { simulateOpen, type OpenResult } from '../format/bbolt/open-sim.js';
-import { type EtcdRelease, checkEtcdUnmarshal, unmarshalFailureText } from '../format/proto/unmarshal.js';
+import { checkRestore, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
+import { simulateOpen, type BoltView, type OpenResult } from '../format/bbolt/open-sim.js';
+import { type EtcdRelease, checkEtcdUnmarshal, checkEtcdUnmarshalInEachRelease, unmarshalFailureText } from '../format/proto/unmarshal.js';
 import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
@@ -47,6 +47,12 @@ const unmarshalOf =
   };
 const GOGO = unmarshalOf('3.5');
 const PROTOBUF_GO = unmarshalOf('3.7');
+/** GOGO, also telling `same` when a value's bytes might read otherwise in another release. */
+const gogoWatching = (same: { all: boolean }): UnmarshalCheck => (typeName, bytes) => {
+  const r = checkEtcdUnmarshalInEachRelease(typeName, bytes);
+  if (!r.sameInEachRelease) same.all = false;
+  return r.outcome.ok ? undefined : unmarshalFailureText(r.outcome.failure);
+};
 /** Which unmarshal each etcd line's restore runs (KeyValue and Lease are the same in 3.4..3.6). */
 const UNMARSHAL_OF: Record<EtcdVersion, UnmarshalCheck> = { '3.4': GOGO, '3.5': GOGO, '3.6': GOGO, '3.7': PROTOBUF_GO };
 
@@ -140,39 +146,65 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
 
     // What each etcd line does with the file at boot: its bbolt line opens it, then its restore
     // unmarshals values with its protobuf library. The walks read every page (and, for the
-    // restore, every value), as etcd does. Lines whose bbolt behaves alike and that unmarshal alike
-    // share one walk (3.7's bbolt 1.5 walks as 1.4 does, but its protobuf-go is not 3.5/3.6's
-    // gogo), and 1.3.6 (3.4), which checks strictly less, shares a clean result of the same unmarshal.
+    // restore, every value), as etcd does. Lines whose bbolt behaves alike share one open walk
+    // (3.7's bbolt 1.5 walks as 1.4 does); their restores share one reading of the values when no
+    // value holds anything gogo (3.5, 3.6) and protobuf-go (3.7) could read differently; and 1.3.6
+    // (3.4), which checks strictly less, shares a clean result of the same unmarshal.
     const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean; unmarshal: UnmarshalCheck }>();
     let fed = false;
+    const opens = new Map<string, OpenResult>();
+    const restores = new Map<string, { failure: RestoreFailure | undefined; same: { all: boolean } }>();
+    const restoreOf = (boltKey: string, view: BoltView, root: bigint, unmarshal: UnmarshalCheck): RestoreFailure | undefined => {
+      // The first restore walk also hands each key item to the reconciliation (once).
+      const feed = ledger && !fed ? (k: Uint8Array, kv: Uint8Array) => ledger.onDbItem(k, kv) : undefined;
+      if (feed) {
+        fed = true;
+        const same = { all: true };
+        const failure = checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, feed).failure;
+        restores.set(`${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`, { failure, same });
+        return failure;
+      }
+      const gogoKey = `${boltKey}gogo`;
+      if (unmarshal === PROTOBUF_GO) {
+        const gogo = restores.get(gogoKey);
+        if (gogo && gogo.failure === undefined && gogo.same.all) return undefined; // every value read alike, and accepted
+      }
+      const key = unmarshal === PROTOBUF_GO ? `${boltKey}protobuf-go` : gogoKey;
+      let known = restores.get(key);
+      if (!known) {
+        const same = { all: true };
+        known = { failure: checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal).failure, same };
+        restores.set(key, known);
+      }
+      return known.failure;
+    };
     const bootOf = (v: EtcdVersion): DbBoot => {
       const line = BOLT_OF[v];
       const unmarshal = UNMARSHAL_OF[v];
-      const key = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`;
+      const boltKey = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}`;
+      const key = `${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`;
       const known = byBehaviour.get(key);
       if (known) return known.boot;
       if (!line.pageAssert) {
         const strict = [...byBehaviour.values()].find((x) => x.clean && x.unmarshal === unmarshal);
         if (strict) return strict.boot;
       }
-      const r: OpenResult = simulateOpen(file, line);
+      let r = opens.get(boltKey);
+      if (!r) opens.set(boltKey, (r = simulateOpen(file, line)));
       let boot: DbBoot;
       if (!r.ok) {
         // freepages' goroutine panics while the main one runs on: what it dies of next races it.
         let races: DbRace | undefined = r.racesWith ? { open: r.racesWith } : undefined;
         if (!races && r.view && r.meta) {
-          const next = checkRestore(r.view, r.meta.root, unmarshal).failure;
+          const next = restoreOf(boltKey, r.view, r.meta.root, unmarshal);
           if (next) races = { restore: next };
         }
         boot = { kind: 'fails', failure: r.failure, ...(races ? { racesWith: races } : {}) };
       }
       else if (r.newDb) boot = { kind: 'new' };
       else {
-        // The first restore walk also hands each key item to the reconciliation (once).
-        const feed = ledger && !fed ? (k: Uint8Array, kv: Uint8Array) => ledger.onDbItem(k, kv) : undefined;
-        if (feed) fed = true;
-        const restore = checkRestore(r.view, r.meta.root, unmarshal, feed);
-        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore: restore.failure };
+        const restore = restoreOf(boltKey, r.view, r.meta.root, unmarshal);
+        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
       byBehaviour.set(key, { boot, clean, unmarshal });

@@ -51,6 +51,10 @@ export class BoltFile implements PageSource {
   private readonly cache = new Map<number, Uint8Array>();
   private readonly onProgress: ((bytesDone: number, bytesTotal: number) => void) | undefined;
   private reached = 0;
+  // The block the last read came from: a tree walk reads many elements of one page in a row, and
+  // they skip the LRU bookkeeping (it only matters when another block is asked for).
+  private lastBlockNo = -1;
+  private lastBlock: Uint8Array = new Uint8Array(0);
 
   constructor(
     readonly path: string,
@@ -109,6 +113,8 @@ export class BoltFile implements PageSource {
       const fd = this.fd;
       this.fd = undefined;
       this.cache.clear();
+      this.lastBlockNo = -1;
+      this.lastBlock = new Uint8Array(0);
       try {
         closeSync(fd);
       } catch (e) {
@@ -118,6 +124,14 @@ export class BoltFile implements PageSource {
   }
 
   private block(n: number): Uint8Array {
+    if (n === this.lastBlockNo) return this.lastBlock;
+    const b = this.lruBlock(n);
+    this.lastBlockNo = n;
+    this.lastBlock = b;
+    return b;
+  }
+
+  private lruBlock(n: number): Uint8Array {
     const hit = this.cache.get(n);
     if (hit) {
       this.cache.delete(n);

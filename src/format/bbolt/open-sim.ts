@@ -193,13 +193,66 @@ interface PageRef {
 const MAX_ALLOC_SIZE = 0x7fffffff;
 
 /**
+ * A set of page ids, as bbolt's reachable map: one bit per page the file can hold, and a Set for
+ * ids beyond (garbage in a damaged file), so memory stays a bit per page whatever the db's size.
+ */
+export class PageIdSet {
+  private readonly bits: Uint8Array;
+  private readonly others = new Set<bigint>();
+  private count = 0;
+
+  constructor(pages: number) {
+    this.bits = new Uint8Array(Math.ceil(Math.max(0, pages) / 8));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(id: bigint): boolean {
+    if (id >= 0n && id < BigInt(this.bits.length * 8)) {
+      const n = Number(id);
+      return (this.bits[n >>> 3]! & (1 << (n & 7))) !== 0;
+    }
+    return this.others.has(id);
+  }
+
+  add(id: bigint): void {
+    if (id >= 0n && id < BigInt(this.bits.length * 8)) {
+      const n = Number(id);
+      const m = 1 << (n & 7);
+      if ((this.bits[n >>> 3]! & m) === 0) {
+        this.bits[n >>> 3]! |= m;
+        this.count++;
+      }
+      return;
+    }
+    if (!this.others.has(id)) {
+      this.others.add(id);
+      this.count++;
+    }
+  }
+}
+
+const u32 = (b: Uint8Array, i: number): number => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+const u64 = (b: Uint8Array, i: number): bigint => {
+  const lo = u32(b, i);
+  const hi = u32(b, i + 4);
+  return hi < 0x200000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+};
+
+/**
  * The file as bbolt's transaction code sees it: pages at id × P, elements and the keys and values
  * they point at read wherever they point (bounded only by the end of the file, where a real read
  * would fault). Failures stop the walk with the failure bbolt or Go would die on.
  */
 export class BoltView {
-  readonly reachable = new Set<bigint>();
+  readonly reachable: PageIdSet;
   private readonly hwm: bigint;
+  // The first P bytes of the page read last: its elements, and the keys inside it, are read from
+  // there (what lies beyond — overflow pages, pointers out of the page — goes through bytes()).
+  private imageAt = -1;
+  private image: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly src: PageSource,
@@ -208,11 +261,21 @@ export class BoltView {
     private readonly line: BoltLine,
   ) {
     this.hwm = meta.pgid;
+    this.reachable = new PageIdSet(Math.floor(src.size / P) + 1);
   }
 
   private bytes(offset: number, length: number, pgid: bigint): Uint8Array {
     if (offset < 0 || offset + length > this.src.size) throw new Stop({ code: 'fault', offset: Math.max(offset, this.src.size), pgid });
     return this.src.read(offset, length);
+  }
+
+  /** The bytes of page `p` within its first P bytes and the file (never faults: only what is there). */
+  private imageOf(p: PageRef): Uint8Array {
+    if (p.offset !== this.imageAt) {
+      this.imageAt = p.offset;
+      this.image = p.offset < this.src.size ? this.src.read(p.offset, Math.min(this.P, this.src.size - p.offset)) : new Uint8Array(0);
+    }
+    return this.image;
   }
 
   /** tx.page(id): the page at id × P, with ≥ 1.3.7's assertion. */
@@ -242,25 +305,41 @@ export class BoltView {
   async: OpenFailure | undefined;
 
   private branchChild(p: PageRef, i: number): { key: Uint8Array; pgid: bigint } {
-    const e = p.offset + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const el = this.bytes(e, ELEMENT_SIZE, p.id);
-    const dv = new DataView(el.buffer, el.byteOffset, ELEMENT_SIZE);
-    const pos = dv.getUint32(0, true);
-    const ksize = dv.getUint32(4, true);
-    const pgid = dv.getBigUint64(8, true);
-    return { key: this.bytes(e + pos, ksize, p.id), pgid };
+    const rel = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const e = p.offset + rel;
+    let img = this.imageOf(p);
+    let at = rel;
+    if (rel + ELEMENT_SIZE > img.length) {
+      img = this.bytes(e, ELEMENT_SIZE, p.id);
+      at = 0;
+    }
+    const pos = u32(img, at);
+    const ksize = u32(img, at + 4);
+    const pgid = u64(img, at + 8);
+    return { key: this.keyOf(p, rel + pos, ksize), pgid };
+  }
+
+  /** The key at `rel` bytes into page `p`: from the page image when it lies inside, else read (and bounds-checked). */
+  private keyOf(p: PageRef, rel: number, ksize: number): Uint8Array {
+    const img = this.imageOf(p);
+    return rel + ksize <= img.length ? img.subarray(rel, rel + ksize) : this.bytes(p.offset + rel, ksize, p.id);
   }
 
   private leafElement(p: PageRef, i: number): LeafElement {
-    const e = p.offset + PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const el = this.bytes(e, ELEMENT_SIZE, p.id);
-    const dv = new DataView(el.buffer, el.byteOffset, ELEMENT_SIZE);
-    const flags = dv.getUint32(0, true);
-    const pos = dv.getUint32(4, true);
-    const ksize = dv.getUint32(8, true);
-    const vsize = dv.getUint32(12, true);
+    const rel = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    const e = p.offset + rel;
+    let img = this.imageOf(p);
+    let at = rel;
+    if (rel + ELEMENT_SIZE > img.length) {
+      img = this.bytes(e, ELEMENT_SIZE, p.id);
+      at = 0;
+    }
+    const flags = u32(img, at);
+    const pos = u32(img, at + 4);
+    const ksize = u32(img, at + 8);
+    const vsize = u32(img, at + 12);
     if (pos + ksize > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: p.id, end: pos + ksize });
-    return { flags, key: this.bytes(e + pos, ksize, p.id), keyAt: e + pos, valueAt: e + pos + ksize, vsize, valueEnd: pos + ksize + vsize, pgid: p.id };
+    return { flags, key: this.keyOf(p, rel + pos, ksize), keyAt: e + pos, valueAt: e + pos + ksize, vsize, valueEnd: pos + ksize + vsize, pgid: p.id };
   }
 
   /** The value of a leaf element, read as bbolt slices it (a fault past the end of the file). */

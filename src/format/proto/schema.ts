@@ -20,6 +20,8 @@ import { descriptor } from './descriptor.generated.js';
 /** etcd releases whose Unmarshal the decoders reproduce (checked against their Go code). */
 export type EtcdRelease = '3.5' | '3.6' | '3.7';
 export const DEFAULT_RELEASE: EtcdRelease = '3.5';
+/** Every release the decoders reproduce, oldest first. */
+export const RELEASES: readonly EtcdRelease[] = ['3.5', '3.6', '3.7'];
 
 /** First release (as releaseNumber gives it) whose messages are protobuf-go's, not gogoproto's. */
 export const PROTOBUF_GO_SINCE = 307;
@@ -67,6 +69,8 @@ export interface FieldSpec {
   until: number;
   /** protobuf-go refuses text that is not UTF-8 in this field (a proto3 string; gogo never checks). */
   utf8: boolean;
+  /** Every release in RELEASES knows the field. */
+  inEveryRelease: boolean;
 }
 
 export interface MessageSpec {
@@ -182,7 +186,9 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
       since: typeof since === 'string' ? releaseNumber(since) : 0,
       until: typeof until === 'string' ? releaseNumber(until) : Infinity,
       utf8: kind === Kind.String && utf8Validated(f),
+      inEveryRelease: false,
     };
+    fs.inEveryRelease = RELEASES.every((r) => knownIn(fs, releaseNumber(r)));
     if (f.id < 128) spec.small[f.id] = fs;
     else spec.large.set(f.id, fs);
   }

@@ -84,8 +84,18 @@ function scalar(r: WireReader, kind: Kind): ProtoValue {
   }
 }
 
-/** Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given. */
-function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefined, depth: number, release: number): void {
+// While `watching`, readFields sets `differs` on anything in the bytes that gogoproto's releases or
+// protobuf-go could read differently (see etcdAppliesEntryDataInEachRelease): a field not every
+// release knows (unknown ones included), the packed form, a message field read twice (gogo replaces
+// a oneof member that protobuf-go merges), a proto3 string that is not UTF-8.
+let watching = false;
+let differs = false;
+
+/**
+ * Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given, with
+ * only the fields named in `only` when that is given (the others are read and checked all the same).
+ */
+function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, depth: number, release: number, only?: ReadonlySet<string>): void {
   const outerType = r.type;
   const outerBase = r.base;
   r.type = spec.name;
@@ -93,6 +103,8 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
+    const out = only === undefined || (f !== undefined && only.has(f.key)) ? whole : undefined;
+    if (watching && (f === undefined || !f.inEveryRelease)) differs = true;
     if (f !== undefined && !knownIn(f, release)) f = undefined;
     if (f === undefined) {
       r.skipField();
@@ -100,6 +112,7 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
     }
     if (r.wireType !== f.wire) {
       if (r.wireType !== 2 || !f.packable) throw r.wrongWireType(f.goName);
+      if (watching) differs = true;
       // Packed: elements are read until the packed length is used up, but each varint is only
       // bounded by the message (gogo's loop), so the last one may run past the packed bytes.
       const e = r.lengthEnd();
@@ -116,6 +129,7 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
         let sub: ProtoObject | undefined;
         if (out) {
           const had = out[f.key];
+          if (watching && had !== undefined && !f.repeated) differs = true;
           if (!f.repeated && f.oneofOthers === undefined && isObject(had)) sub = had; // merged, as gogo does
           else {
             sub = {};
@@ -128,13 +142,17 @@ function readFields(r: WireReader, spec: MessageSpec, out: ProtoObject | undefin
         r.end = outerEnd;
         break;
       }
-      case Kind.Bytes: {
-        const v = r.bytes();
-        if (out) store(out, f, v);
+      case Kind.Bytes:
+        if (out) store(out, f, r.bytes());
+        else r.pos = r.lengthEnd();
         break;
-      }
       case Kind.String:
-        if (out) store(out, f, r.string());
+        if (watching && f.utf8) {
+          const e = r.lengthEnd();
+          if (!isValidUtf8(r.buf, r.pos, e)) differs = true;
+          if (out) store(out, f, decodeText(r.buf, r.pos, e));
+          r.pos = e;
+        } else if (out) store(out, f, r.string());
         else r.pos = r.lengthEnd();
         break;
       default:
@@ -338,9 +356,7 @@ export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: Unmars
   const irr = decodeEtcdMessage('etcdserverpb.InternalRaftRequest', data, opts);
   if (usesProtobufGo(releaseOf(opts))) {
     if (!irr.ok) return { as: 'panic', panic: `unmarshal should never fail (${unmarshalFailureText(irr.failure)})`, irrFailure: irr.failure };
-    const id = irr.message['id'];
-    if ((id === undefined || id === 0n) && irr.message['header'] === undefined) return { as: 'no-header', panic: NO_HEADER_PANIC, request: irr.message };
-    return { as: 'internal-raft-request', request: irr.message };
+    return appliedByProtobufGo(irr.message);
   }
   if (irr.ok) return { as: 'internal-raft-request', request: irr.message };
   const v2 = decodeEtcdMessage('etcdserverpb.Request', data, opts);
@@ -351,4 +367,91 @@ export function etcdAppliesEntryData(data: Uint8Array | undefined, opts?: Unmars
     irrFailure: irr.failure,
     requestFailure: v2.failure,
   };
+}
+
+/** 3.7's apply.Apply on an InternalRaftRequest protobuf-go accepted: it needs an ID or a header. */
+function appliedByProtobufGo(request: ProtoObject): ProtobufGoEntryDataOutcome {
+  const id = request['id'];
+  if ((id === undefined || id === 0n) && request['header'] === undefined) return { as: 'no-header', panic: NO_HEADER_PANIC, request };
+  return { as: 'internal-raft-request', request };
+}
+
+/** etcdAppliesEntryData's answer for each release line. */
+export interface EntryDataOutcomes {
+  '3.5': EntryDataOutcome;
+  '3.6': EntryDataOutcome;
+  '3.7': ProtobufGoEntryDataOutcome;
+}
+
+const applyReader = new WireReader(new Uint8Array(0));
+const GOGO_RELEASE = releaseNumber('3.5');
+
+/**
+ * etcdAppliesEntryData for 3.5, 3.6 and 3.7 at once — the same three answers — in one pass over the
+ * bytes in the common case. The bytes are read once with 3.5's gogoproto rules; when they decode
+ * as an InternalRaftRequest and hold nothing the releases' decoders treat differently (every
+ * field known to all three, no packed list, no message field twice, proto3 strings valid UTF-8,
+ * no 10-byte varint or tag beyond 32 bits), gogo's 3.5 and 3.6 and protobuf-go's 3.7 read the same
+ * message, so that one message answers for all. Anything else — a failure included — is read
+ * again by each release's own rules (etcdAppliesEntryData). The two `3.5`/`3.6` answers may be
+ * one object.
+ *
+ * `only`: the top-level fields of the InternalRaftRequest a caller needs (`id`, `header`, ...):
+ * on the one-pass way only those are built into `request`; every other field is read and checked
+ * just the same, and left out (building the whole of a Kubernetes txn costs more than reading it).
+ */
+export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, opts: { only?: ReadonlySet<string> } = {}): EntryDataOutcomes {
+  if (data === undefined || data.length === 0) {
+    const noop = { as: 'noop' } as const;
+    return { '3.5': noop, '3.6': noop, '3.7': noop };
+  }
+  const spec = specOf('etcdserverpb.InternalRaftRequest');
+  const r = applyReader.reset(data, spec.name);
+  r.unusualVarint = false;
+  const request: ProtoObject = {};
+  let ok = true;
+  watching = true;
+  differs = false;
+  try {
+    readFields(r, spec, request, 0, GOGO_RELEASE, opts.only);
+  } catch (e) {
+    if (!(e instanceof WireFailure)) throw e;
+    ok = false;
+  } finally {
+    watching = false;
+  }
+  if (ok && !differs && !r.unusualVarint) {
+    const gogo: EntryDataOutcome = { as: 'internal-raft-request', request };
+    return { '3.5': gogo, '3.6': gogo, '3.7': appliedByProtobufGo(request) };
+  }
+  return {
+    '3.5': etcdAppliesEntryData(data, { release: '3.5' }),
+    '3.6': etcdAppliesEntryData(data, { release: '3.6' }),
+    '3.7': etcdAppliesEntryData(data, { release: '3.7' }),
+  };
+}
+
+const OK: UnmarshalOutcome = { ok: true };
+
+/**
+ * checkEtcdUnmarshal with 3.5's rules (gogoproto, the same as 3.6's for the fields both know), and
+ * whether every release is sure to answer the same: true when the bytes decode and hold nothing
+ * the releases read differently (as for etcdAppliesEntryDataInEachRelease). False only says that
+ * the other releases must be asked themselves.
+ */
+export function checkEtcdUnmarshalInEachRelease(typeName: string, bytes: Uint8Array): { outcome: UnmarshalOutcome; sameInEachRelease: boolean } {
+  const spec = specOf(typeName);
+  const r = applyReader.reset(bytes, spec.name);
+  r.unusualVarint = false;
+  watching = true;
+  differs = false;
+  try {
+    readFields(r, spec, undefined, 0, GOGO_RELEASE);
+  } catch (e) {
+    if (!(e instanceof WireFailure)) throw e;
+    return { outcome: { ok: false, failure: e.failure }, sameInEachRelease: false };
+  } finally {
+    watching = false;
+  }
+  return { outcome: OK, sameInEachRelease: !differs && !r.unusualVarint };
 }

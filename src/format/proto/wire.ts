@@ -170,6 +170,9 @@ export class WireReader {
   hi = 0;
   /** Wire type of the last tag read. */
   wireType = 0;
+  /** Set (never cleared by the reader) when a varint of 10 bytes or a tag beyond 32 bits was read:
+   *  bytes whose value gogoproto's rules and protobuf-go's may disagree on (see unmarshal.ts). */
+  unusualVarint = false;
   /** Failure context: the message being read, the field and where its tag starts. */
   type: string;
   field = 0;
@@ -256,7 +259,10 @@ export class WireReader {
       else if (shift === 28) {
         lo |= (b & 0x7f) << 28;
         hi = (b & 0x7f) >>> 4;
-      } else hi |= (b & 0x7f) << (shift - 32); // at shift 63 only the lowest bit survives, as in Go
+      } else {
+        hi |= (b & 0x7f) << (shift - 32); // at shift 63 only the lowest bit survives, as in Go
+        if (shift === 63) this.unusualVarint = true;
+      }
       if (b < 0x80) break;
     }
     this.pos = pos;
@@ -307,6 +313,7 @@ export class WireReader {
     } else {
       lo = this.varintSlow();
       hi = this.hi;
+      if (hi !== 0) this.unusualVarint = true;
     }
     const wireType = lo & 7;
     const field = (lo >>> 3) | (hi << 29);

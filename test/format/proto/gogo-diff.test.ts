@@ -11,7 +11,9 @@
 // outcome AND the exact error text to equal Go's for every vector: checkEtcdUnmarshal for every
 // type, the typed decoders (walpb.Record, raftpb.Entry, ...; gogo releases only: they decode as
 // 3.5/3.6 do), and etcdAppliesEntryData against etcd's applyEntryNormal (`unmarshal should never
-// fail (...)`; 3.7: the real apply.Apply, `Apply, could not find a header` included). For 3.7
+// fail (...)`; 3.7: the real apply.Apply, `Apply, could not find a header` included) — and
+// etcdAppliesEntryDataInEachRelease, the one-pass reading the analysis uses, must give exactly
+// etcdAppliesEntryData's answer (outcome and decoded message) for every release. For 3.7
 // also: messages nested to protobuf-go's recursion limit and past it, groups nested past its
 // group limit, and our schema against the field list of etcd 3.7's protobuf-go descriptors.
 // protobuf-go writes `proto:` + U+00A0 or a space, per binary: Go's U+00A0 is read as a space.
@@ -40,7 +42,17 @@ import {
   decodeWalSnapshot,
   ProtoDecodeError,
 } from '../../../src/format/proto/messages.js';
-import { type EtcdRelease, checkEtcdUnmarshal, decodeEtcdMessage, etcdAppliesEntryData, unmarshalFailureText } from '../../../src/format/proto/unmarshal.js';
+import {
+  type EntryDataOutcome,
+  type EtcdRelease,
+  type ProtobufGoEntryDataOutcome,
+  checkEtcdUnmarshal,
+  decodeEtcdMessage,
+  etcdAppliesEntryData,
+  etcdAppliesEntryDataInEachRelease,
+  unmarshalFailureText,
+} from '../../../src/format/proto/unmarshal.js';
+import { isDeepStrictEqual } from 'node:util';
 import protobuf from 'protobufjs';
 import { type FieldSpec, Kind, type MessageSpec, knownIn, releaseNumber, root, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
@@ -97,9 +109,16 @@ const q = (s: string): string => JSON.stringify(s);
 
 function ours(v: Vector, release: EtcdRelease): string {
   if (v.type === APPLY) {
+    const say = (o: EntryDataOutcome | ProtobufGoEntryDataOutcome): string => {
+      if (o.as === 'panic' || o.as === 'no-header') return `panic ${q(o.panic)}`;
+      return o.as === 'internal-raft-request' ? 'ok irr' : o.as === 'v2-request' ? 'ok v2' : 'ok noop';
+    };
     const o = etcdAppliesEntryData(v.bytes, { release });
-    if (o.as === 'panic' || o.as === 'no-header') return `panic ${q(o.panic)}`;
-    return o.as === 'internal-raft-request' ? 'ok irr' : o.as === 'v2-request' ? 'ok v2' : 'ok noop';
+    // the one-pass reading of all three releases (the analysis's) must say exactly the same
+    const each = etcdAppliesEntryDataInEachRelease(v.bytes)[release];
+    // (the decoded messages too, except in the 40 kB nesting vectors, deeper than a recursive compare goes)
+    if (v.bytes.length < 10000 ? !isDeepStrictEqual(each, o) : say(each) !== say(o)) return `${say(o)}, but etcdAppliesEntryDataInEachRelease says ${say(each)} ${'request' in each ? JSON.stringify(Object.keys(each.request)) : ''}`;
+    return say(o);
   }
   const r = checkEtcdUnmarshal(v.type, v.bytes, { release });
   return r.ok ? 'ok' : `err ${q(unmarshalFailureText(r.failure))}`;

@@ -1,0 +1,116 @@
+// etcdAppliesEntryDataInEachRelease reads an entry's data once for 3.5, 3.6 and 3.7 when the bytes
+// give the releases no reason to differ, and falls back to each release's own reading otherwise.
+// It must answer exactly as etcdAppliesEntryData does release by release (outcome, failure and the
+// decoded message): here on every EntryNormal of real fixtures, on crafted bytes that take each
+// fallback, and on seeded corruptions of them (no Go needed; gogo-diff.test.ts checks the same
+// function against etcd's own code).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFixture } from '../../support/fixtures.js';
+import { ReadWindow, bytesSource } from '../../../src/format/bytes.js';
+import { decodeSegment } from '../../../src/format/wal/decoder.js';
+import { decodeEntry } from '../../../src/format/proto/messages.js';
+import { type ProtoObject, etcdAppliesEntryData, etcdAppliesEntryDataInEachRelease } from '../../../src/format/proto/unmarshal.js';
+import { RELEASES } from '../../../src/format/proto/schema.js';
+
+const ONLY = new Set(['id', 'header', 'v2', 'clusterVersionSet']);
+
+/** The outcome with the request cut down to the fields `only` names (what `only` promises). */
+function cut<T extends { as: string; request?: ProtoObject }>(o: T, only: ReadonlySet<string>): T {
+  if (!('request' in o) || o.request === undefined) return o;
+  return { ...o, request: Object.fromEntries(Object.entries(o.request).filter(([k]) => only.has(k))) };
+}
+
+function same(data: Uint8Array, what: string): void {
+  const each = etcdAppliesEntryDataInEachRelease(data);
+  const part = etcdAppliesEntryDataInEachRelease(data, { only: ONLY });
+  for (const r of RELEASES) {
+    const alone = etcdAppliesEntryData(data, { release: r });
+    const at = `${what} (${r}): ${Buffer.from(data).toString('hex').slice(0, 200)}`;
+    assert.deepStrictEqual(each[r], alone, at);
+    // with `only`, the same answer, the request holding at least the fields asked for, exactly
+    assert.deepStrictEqual(cut(part[r], ONLY), cut(alone, ONLY), `only: ${at}`);
+  }
+}
+
+async function fixtureEntries(): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const name of ['v34-workload', 'v35-workload', 'v35-k8s', 'v37-workload', 'v35-then-v36-then-v37']) {
+    const fx = await loadFixture(name);
+    try {
+      const walDir = join(fx.dir, 'member/wal');
+      for (const seg of readdirSync(walDir).filter((f) => f.endsWith('.wal')).sort()) {
+        const bytes = readFileSync(join(walDir, seg));
+        for (const ev of decodeSegment(new ReadWindow(bytesSource(bytes)), { crc: 0 })) {
+          if (ev.kind !== 'record' || ev.record.type !== 2 || !ev.record.data) continue;
+          const e = decodeEntry(ev.record.data);
+          if (e.type === 0 && e.data?.length) out.push(Uint8Array.from(e.data));
+        }
+      }
+    } finally {
+      fx.cleanup();
+    }
+  }
+  return out;
+}
+
+const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+
+// IRR {header {ID 1}, put {key "k", value "v"}} and variations (field numbers from raft_internal.proto / rpc.proto)
+const CRAFTED: [string, Uint8Array][] = [
+  ['plain put', hex('a2 06 02 08 01  22 06 0a 01 6b 12 01 76')],
+  ['v2 request in IRR field 2 (not in 3.7)', hex('08 05  12 08 1a 03 50 55 54 22 01 2f')],
+  ['bare v2 Request', hex('08 05 1a 03 50 55 54 22 05 2f 30 2f 76 78')],
+  ['unknown field 50', hex('a2 06 02 08 01  92 03 01 00')],
+  ['field only 3.6 knows (9900)', hex('a2 06 02 08 01  e2 ea 04 00')],
+  ['header twice (gogo merges, as protobuf-go)', hex('a2 06 02 08 01  a2 06 02 10 02')],
+  ['oneof member twice: txn success request_put twice', hex('3a 0e 1a 0c 12 04 0a 01 6b 00 12 04 0a 01 6c 00')],
+  ['username not UTF-8', hex('a2 06 05 08 01 12 01 ff')],
+  ['10-byte varint', hex('08 ff ff ff ff ff ff ff ff ff 01')],
+  ['10-byte varint, 10th byte 2', hex('08 ff ff ff ff ff ff ff ff ff 02')],
+  ['tag beyond 32 bits', hex('88 80 80 80 10 01')],
+  ['packed repeated (checkpoints are messages: lease checkpoint ids)', hex('a2 06 02 08 01')],
+  ['no header, no ID', hex('22 06 0a 01 6b 12 01 76')],
+  ['wrong wire type for a known field', hex('a1 06 00 00 00 00 00 00 00 00')],
+  ['truncated', hex('a2 06 05 08')],
+];
+
+function* corruptions(b: Uint8Array, seed: number): Generator<Uint8Array> {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  for (let len = 0; len < Math.min(b.length, 40); len++) yield b.subarray(0, len);
+  for (let k = 0; k < 40; k++) {
+    const c = Uint8Array.from(b);
+    const i = Math.floor(rnd() * c.length);
+    if (k % 2) c[i] = c[i]! ^ (1 << Math.floor(rnd() * 8));
+    else c[i] = Math.floor(rnd() * 256);
+    yield c;
+  }
+}
+
+describe('etcdAppliesEntryDataInEachRelease', () => {
+  it('answers as etcdAppliesEntryData does for each release, on real entries and corruptions of them', async () => {
+    const entries = await fixtureEntries();
+    assert.ok(entries.length > 100, `only ${entries.length} entries`);
+    let n = 0;
+    entries.forEach((e, i) => {
+      same(e, `fixture entry ${i}`);
+      n++;
+      if (i % 7 === 0) for (const c of corruptions(e, i)) {
+        same(c, `corrupted fixture entry ${i}`);
+        n++;
+      }
+    });
+    assert.ok(n > 1000);
+  });
+
+  it('on bytes that take each way back to the releases\' own readings', () => {
+    for (const [what, b] of CRAFTED) {
+      same(b, what);
+      for (const c of corruptions(b, b.length)) same(c, `corrupted ${what}`);
+    }
+    same(new Uint8Array(0), 'empty');
+  });
+});
