@@ -10,7 +10,7 @@ export function registerExplore(program: Command): void {
     .description('interactive terminal UI: overview, segments, records, one record in hex and JSON')
     .argument('<path>', 'data dir (or member dir, wal dir, .wal file)')
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
-    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
+    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5, 3.6 or 3.7')
     .action(async (path: string, o: Omit<AnalysisFlags, 'json'>) => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         throw new UsageError(

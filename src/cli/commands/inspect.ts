@@ -20,7 +20,7 @@ export function registerInspect(program: Command): void {
   addFormatOptions(cmd)
     .option('--peer-dir <dir>', 'a data dir of one of this member\'s peers (repeat for each): is this member behind what the cluster committed?', collect)
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir (etcd --wal-dir)')
-    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6 (default: the one that wrote the dir)')
+    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5, 3.6 or 3.7 (default: the one that wrote the dir)')
     .option('--timeline', 'instead of the report: term changes (elections), conf changes, compactions, snapshot records, writes per term and per Kubernetes resource, in one pass over the WAL')
     .addHelpText(
       'after',

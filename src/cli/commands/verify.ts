@@ -14,7 +14,7 @@ export function registerVerify(program: Command): void {
   addFormatOptions(cmd)
     .option('--peer-dir <dir>', 'a data dir of one of this member\'s peers (repeat for each): is this member behind what the cluster committed?', collect)
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
-    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5 or 3.6')
+    .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5, 3.6 or 3.7')
     .addHelpText(
       'after',
       `
