@@ -14,6 +14,7 @@
  * Secrets: 3.4 writes plaintext passwords into the WAL (AuthUserAdd, AuthUserChangePassword), 3.5
  * bcrypt hashes, and Authenticate entries carry the issued simple token. All are masked.
  */
+import { type JsonValue, parseJsonBigInt } from '../format/bbolt/json-bigint.js';
 import { hex16 } from '../format/wal/names.js';
 import { decodeConfChange, decodeConfChangeV2, ProtoDecodeError } from '../format/proto/messages.js';
 import type { Entry } from '../format/proto/messages.js';
@@ -384,13 +385,17 @@ function irrJson(irr: ProtoObject, opts: DescribeOptions): EntryPayloadJson {
 // ---------------------------------------------------------------------------------------------
 // conf changes
 
-/** JSON.parse that keeps integers beyond 2^53 exact, as decimal strings (member IDs are uint64). */
+/** JSON with integers beyond 2^53 kept exact as decimal strings (member IDs are uint64); parsed by the one bigint-exact parser. */
 export function parseJsonBigSafe(text: string): unknown {
-  const quoted = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g, (tok) => {
-    if (tok.startsWith('"') || !/^-?\d+$/.test(tok) || Number.isSafeInteger(Number(tok))) return tok;
-    return `"${tok}"`;
-  });
-  return JSON.parse(quoted) as unknown;
+  const r = parseJsonBigInt(text);
+  if (!r.ok) throw new SyntaxError(`${r.reason} at offset ${r.offset}`);
+  const plain = (v: JsonValue): unknown => {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (Array.isArray(v)) return v.map(plain);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    return v;
+  };
+  return plain(r.value);
 }
 
 function contextJson(b: Uint8Array | undefined) {
