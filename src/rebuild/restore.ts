@@ -26,6 +26,7 @@
  *    of the untouched buckets is unchanged), but compact, with a fresh freelist.
  *  - meta/confState keeps the source's voters, as etcdutl does, unless `updateConfState` is set.
  */
+import { processAlive } from '../io/pids.js';
 import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, NotEtcdError, UsageError, fsError } from '../errors.js';
@@ -48,7 +49,7 @@ import type { RestoreTarget } from './wal.js';
 export type { RestoreTarget } from './wal.js';
 
 export interface RestoreOptions extends BootstrapFlags {
-  /** Whose output to reproduce: '3.4' (etcdctl 3.4) or '3.5' (etcdutl 3.5; also right for 3.6). */
+  /** Whose output to reproduce: '3.4' (etcdctl 3.4), '3.5', '3.6' or '3.7' (etcdutl). */
   target: RestoreTarget;
   /** Also set meta/confState to the new voters (etcdutl leaves the source's). Default false. */
   updateConfState?: boolean;
@@ -111,7 +112,7 @@ export function planRestore(opts: RestoreOptions, sha1: Sha1 = nodeSha1): Restor
   const index = BigInt(n);
   const names = restoreFileNames(n);
   const records = concat(restoreWalRecords({ members: boot.members, localId: boot.local.id, clusterId: boot.clusterId, target: opts.target }));
-  const snapBytes = restoreSnapFile(boot.members);
+  const snapBytes = restoreSnapFile(boot.members, opts.target);
   const voters = boot.members.map((m) => m.id.toString(10)).join(',');
   return {
     target: opts.target,
@@ -191,15 +192,6 @@ export function checkOutDir(outDir: string): void {
 /** `<out>.tmp-<pid>`: where the data dir is built before it is renamed into place. */
 export function buildDirFor(outDir: string): string {
   return join(dirname(resolve(outDir)), `${basename(resolve(outDir))}.tmp-${process.pid}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
