@@ -277,6 +277,11 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     }
   }
 
+  // 2b'. No damage, but names that do not fit the log: a sequence gap, or a segment whose entries
+  //      begin below the index its name gives (what a repair killed between re-chaining a segment
+  //      and renaming it leaves). Renamed as that repair would have.
+  if (!cut && !recovered) renameToCloseGaps(a, 0, undefined, actions, rel, true);
+
   // 2c. Entries etcd cannot apply: each becomes an empty entry at its index and term.
   const applyFail = decider?.failure?.code === 'apply-fails' ? decider.failure : undefined;
   if (applyFail && !actions.some((x) => x.kind === 'rewrite-segment' || x.kind === 'truncate-segment')) {
@@ -414,16 +419,19 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
 /**
  * Sequence numbers must follow each other for etcd to read the segments in order (3.6+ check it
  * strictly): a kept segment after a missing one is renamed to the next number, and a segment that
- * now starts with filled entries is named for the first of them.
+ * now starts with filled entries is named for the first of them (with `toContent`, any segment whose
+ * entries begin below its name's index).
  */
-function renameToCloseGaps(a: Analysis, from: number, fillFirst: bigint | undefined, actions: RepairAction[], rel: (abs: string) => string): void {
+function renameToCloseGaps(a: Analysis, from: number, fillFirst: bigint | undefined, actions: RepairAction[], rel: (abs: string) => string, toContent = false): void {
   const segs = a.wal!.segments;
   let prev = from > 0 ? segs[from - 1]!.parsed?.seq : undefined;
   for (let i = from; i < segs.length; i++) {
     const p = segs[i]!.parsed;
     if (!p) continue;
     const seq = prev === undefined ? p.seq : prev + 1n;
-    const index = i === from && fillFirst !== undefined && fillFirst - 1n < p.index ? fillFirst - 1n : p.index;
+    let index = i === from && fillFirst !== undefined && fillFirst - 1n < p.index ? fillFirst - 1n : p.index;
+    const first = segs[i]!.firstEntry;
+    if (toContent && first && first.index < p.index) index = first.index - 1n;
     if (seq !== p.seq || index !== p.index) {
       const to = `${hex16(seq)}-${hex16(index)}.wal`;
       const file = rel(segs[i]!.path);
