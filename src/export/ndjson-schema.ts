@@ -3,7 +3,7 @@
  * so exporting does not pay for zod at start-up).
  */
 import { z } from 'zod';
-import { entryPayloadJson } from './payload-schema.js';
+import { entryPayloadJson } from '../format/payload/payload-schema.js';
 import { RECORD_TYPES } from './ndjson.js';
 
 const U64 = z.string().regex(/^\d+$/);

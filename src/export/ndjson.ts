@@ -6,10 +6,10 @@
 import { hex16 } from '../format/wal/names.js';
 import type { SegmentInput, WalkEvent } from '../format/wal/walk.js';
 import { walkWal, endsCleanly } from '../format/wal/walk.js';
-import { type DescribeOptions, describeEntry, summarizePayload } from './payload.js';
+import { type DescribeOptions, describeEntry, summarizePayload } from '../format/payload/payload.js';
 import type { ExportLine } from './ndjson-schema.js';
-import { keyRanges, rangeTouchesPrefix } from './keys.js';
-import { k8sOps } from './k8s.js';
+import { keyRanges, rangeTouchesPrefix } from '../format/payload/keys.js';
+import { k8sOps } from '../format/payload/k8s.js';
 
 export const EXPORT_SCHEMA_VERSION = 1;
 export type { ExportLine };

@@ -5,9 +5,9 @@
  * lists capped at MAX_EVENTS each.
  */
 import { type SegmentInput, walkWal } from '../format/wal/walk.js';
-import { describeEntry } from '../export/payload.js';
-import type { EntryPayloadJson } from '../export/payload.js';
-import { k8sOps } from '../export/k8s.js';
+import { describeEntry } from '../format/payload/payload.js';
+import type { EntryPayloadJson } from '../format/payload/payload.js';
+import { k8sOps } from '../format/payload/k8s.js';
 
 export const MAX_EVENTS = 1000;
 

@@ -12,12 +12,30 @@ import { readEtcdMeta } from '../format/bbolt/etcd-meta.js';
 import { parseSnapDbName } from '../format/wal/names.js';
 import { exportLines } from '../export/ndjson.js';
 import { NotEtcdError } from '../errors.js';
+import type { RestoreTarget } from './wal.js';
 
 export interface SourceDb {
   path: string;
   consistentIndex: bigint;
-  /** '3.5' when the db records meta/term (3.5+), else '3.4'. */
-  writer: '3.4' | '3.5';
+  /** The release line that wrote the db (see restoreTargetOf). */
+  writer: RestoreTarget;
+}
+
+/** The line whose restore output fits a db: its meta/storageVersion (3.6+), else meta/term (3.5), else 3.4. */
+export function restoreTargetOf(meta: { term?: bigint | undefined; storageVersion?: string | undefined }): RestoreTarget {
+  const sv = /^3\.(\d+)\./.exec(meta.storageVersion ?? '');
+  if (sv) return Number(sv[1]) >= 7 ? '3.7' : '3.6';
+  return meta.term !== undefined ? '3.5' : '3.4';
+}
+
+/** The line that wrote the bbolt file at `path` (3.5 when it has no readable meta). */
+export function dbWriter(path: string): RestoreTarget {
+  const o = openBoltFile(path);
+  try {
+    return o.db.meta ? restoreTargetOf(readEtcdMeta(o.db)) : '3.5';
+  } finally {
+    o.close();
+  }
 }
 
 /** The db with the highest consistent index: member/snap/db, or a received `<index>.snap.db`. */
@@ -32,7 +50,7 @@ export function chooseSourceDb(layout: Layout): SourceDb {
       if (!o.db.meta) continue;
       const m = readEtcdMeta(o.db);
       const ci = m.consistentIndex ?? 0n;
-      if (!best || ci > best.consistentIndex) best = { path, consistentIndex: ci, writer: m.term !== undefined ? '3.5' : '3.4' };
+      if (!best || ci > best.consistentIndex) best = { path, consistentIndex: ci, writer: restoreTargetOf(m) };
     } finally {
       o.close();
     }

@@ -64,9 +64,10 @@ function children(entries: [string, string][]): string {
 
 /**
  * The v2 store JSON of a restored cluster with `members` (any order; they are created in
- * ascending ID order). Byte-identical to etcd 3.4.23's and 3.5.30's restore output.
+ * ascending ID order). Byte-identical to etcd 3.4.23's and 3.5.30's restore output; 3.6.16's and
+ * 3.7.3's count one failed get (`getsFail`).
  */
-export function restoreV2StoreJson(members: readonly StoreMember[]): string {
+export function restoreV2StoreJson(members: readonly StoreMember[], opts: { getsFail?: number } = {}): string {
   const ms = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const n = ms.length;
   if (n === 0 || n >= EVENT_SLOTS) throw new RangeError(`a restore has 1..${EVENT_SLOTS - 1} members, not ${n}`);
@@ -93,7 +94,8 @@ export function restoreV2StoreJson(members: readonly StoreMember[]): string {
     ]),
   );
   const stats =
-    '{"getsSuccess":0,"getsFail":0,"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,' +
+    `{"getsSuccess":0,"getsFail":${opts.getsFail ?? 0},"setsSuccess":0,` +
+    '"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,' +
     `"createSuccess":${n},"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0}`;
   return (
     `{"Root":${root},"WatcherHub":{"EventHistory":{"Queue":{"Events":[${events.join(',')}],"Size":${n},"Front":0,"Back":${n},"Capacity":${EVENT_SLOTS}},` +

@@ -9,8 +9,8 @@ import { walkWal } from '../format/wal/walk.js';
 import { ReadWindow } from '../format/bytes.js';
 import { decodeSegment } from '../format/wal/decoder.js';
 import { decodeEntry } from '../format/proto/messages.js';
-import { describeEntry } from '../export/payload.js';
-import { keyRanges } from '../export/keys.js';
+import { describeEntry } from '../format/payload/payload.js';
+import { keyRanges } from '../format/payload/keys.js';
 import { type Analysis, truncationPoint } from '../inspect/analyze.js';
 
 export const MAX_KEYS_LISTED = 200;

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { Report, Segment } from '../inspect/report.js';
-import { formatBytes } from '../export/payload.js';
+import { formatBytes } from '../format/payload/payload.js';
 import { toneProps, useTheme } from './theme.js';
 import { useListCursor } from './use-list-cursor.js';
 import { useScreenKeys } from './use-screen-keys.js';

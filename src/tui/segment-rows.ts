@@ -11,8 +11,8 @@ import { FRAME_HEADER_BYTES, type FrameSize, decodeFrameSize } from '../format/w
 import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordFieldSpans, recordTypeName } from '../format/wal/record.js';
 import { hex16 } from '../format/wal/names.js';
 import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
-import { type EntryPayloadJson, describeEntry, summarizePayload } from '../export/payload.js';
-import { type K8sOpJson, k8sOps, maskSecretValues } from '../export/k8s.js';
+import { type EntryPayloadJson, describeEntry, summarizePayload } from '../format/payload/payload.js';
+import { type K8sOpJson, k8sOps, maskSecretValues } from '../format/payload/k8s.js';
 
 export const RowKind = { good: 0, damaged: 1, salvaged: 2 } as const;
 export type RowKindName = 'good' | 'damaged' | 'salvaged';

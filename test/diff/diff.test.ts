@@ -15,7 +15,7 @@ import { hashKV } from '../../src/format/bbolt/hashkv.js';
 import { readMemberLog } from '../../src/diff/member-log.js';
 import { locate } from '../../src/io/layout.js';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { describeEntry, summarizePayload } from '../../src/export/payload.js';
+import { describeEntry, summarizePayload } from '../../src/format/payload/payload.js';
 import { corruptPutValue, loadCluster } from './cluster-fixture.js';
 import { loadFixture } from '../support/fixtures.js';
 import { renderDiff } from '../../src/diff/render.js';

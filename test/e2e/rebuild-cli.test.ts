@@ -13,7 +13,7 @@ import { runCli as cli } from '../support/cli.js';
 import { loadFixture } from '../support/fixtures.js';
 import { bootEtcd, etcdBin, getAll, put } from '../support/etcd.js';
 import { ExportLine } from '../../src/export/ndjson-schema.js';
-import { keyRanges } from '../../src/export/keys.js';
+import { keyRanges } from '../../src/format/payload/keys.js';
 import { externalFile } from '../support/external.js';
 
 describe('rebuild --from a damaged data dir', () => {

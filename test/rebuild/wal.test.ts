@@ -69,7 +69,7 @@ test('v2 store JSON and .snap of r1 match the spec (6,459-byte JSON, 6,492-byte 
   const tail = '],"Size":1,"Front":0,"Back":1,"Capacity":1000},"StartIndex":1,"LastIndex":1}},"CurrentIndex":1,"Stats":{"getsSuccess":0,"getsFail":0,"setsSuccess":0,"setsFail":0,"deleteSuccess":0,"deleteFail":0,"updateSuccess":0,"updateFail":0,"createSuccess":1,"createFail":0,"compareAndSwapSuccess":0,"compareAndSwapFail":0,"compareAndDeleteSuccess":0,"compareAndDeleteFail":0,"expireCount":0,"watchers":0},"CurrentVersion":2}';
   assert.equal(json, head + Array(999).fill('null').join(',') + tail);
 
-  const snap = restoreSnapFile([r1]);
+  const snap = restoreSnapFile([r1], '3.5');
   assert.equal(snap.length, 6492);
   assert.deepEqual(Buffer.from(snap.subarray(0, 14)), fromHex('089affe8fa06 12d332 0abb32 7b22'));
   assert.deepEqual(Buffer.from(snap.subarray(snap.length - 21)), fromHex('1213 0a0d 0883fb94a3f4ca84f7c501 2800 1001 1801'));

@@ -6,7 +6,7 @@ import { IoError, UsageError, fsError } from '../../errors.js';
 import { fsyncDir, tempPathFor } from '../../io/atomic.js';
 import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
 import { ENTRY_TYPES, RECORD_TYPES, exportLines } from '../../export/ndjson.js';
-import { maskSecretValues } from '../../export/k8s.js';
+import { maskSecretValues } from '../../format/payload/k8s.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
 import { parseU64 } from '../options.js';

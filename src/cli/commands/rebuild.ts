@@ -8,7 +8,8 @@ import { hex16 } from '../../format/wal/names.js';
 import { RESTORE_DEFAULTS } from '../../rebuild/ids.js';
 import { type RestorePlan, planRestore, restoreFromFile } from '../../rebuild/restore.js';
 import { type KeepIdsFlags, type OldIdentity, flagsKeepingIds, readOldIdentity } from '../../rebuild/old-identity.js';
-import { chooseSourceDb, writeUnapplied } from '../../rebuild/salvage.js';
+import { chooseSourceDb, dbWriter, writeUnapplied } from '../../rebuild/salvage.js';
+import type { RestoreTarget } from '../../rebuild/wal.js';
 import { type FormatFlags, addFormatOptions, outputFormat, parseEtcdVersion } from '../options.js';
 import { writeJson } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
@@ -46,7 +47,7 @@ export function registerRebuild(program: Command): void {
     .option('--initial-cluster-token <token>', 'the cluster token', RESTORE_DEFAULTS.initialClusterToken)
     .option('--initial-advertise-peer-urls <urls>', 'this member\'s peer URLs', RESTORE_DEFAULTS.initialAdvertisePeerUrls)
     .option('--skip-hash-check', 'rebuild from a snapshot file whose SHA-256 trailer is missing or wrong')
-    .option('--etcd-version <v>', 'write what this etcd\'s restore writes: 3.4 or 3.5 (default: the db\'s writer)')
+    .option('--etcd-version <v>', 'write what this etcd\'s restore writes: 3.4, 3.5, 3.6 or 3.7 (default: the db\'s writer)')
     .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson; must not exist)')
     .option('-n, --dry-run', 'print the plan (source, members, the IDs it gives, what changes) and write nothing')
     .addHelpText(
@@ -70,7 +71,6 @@ Examples:
       const defaulted = PEER_FLAGS.filter((k) => cmdSelf.getOptionValueSource(k) === 'default');
       o.json = outputFormat(o, ['simple', 'json']) === 'json';
       const v = await parseEtcdVersion(o.etcdVersion);
-      if (v === '3.6' || v === '3.7') throw new UsageError(`--etcd-version: rebuild writes what etcd 3.4 or 3.5 restore writes (${v} reads the 3.5 form)`);
       const from = resolve(o.from);
       let isDir = false;
       try {
@@ -93,7 +93,7 @@ Examples:
       let sourcePath = from;
       let unapplied: ReturnType<typeof writeUnapplied> | undefined;
       let consistentIndex: bigint | undefined;
-      let target: '3.4' | '3.5' = v ?? '3.5';
+      let target: RestoreTarget = v ?? '3.5';
       if (o.dryRun) {
         let old: OldIdentity;
         if (isDir) {
@@ -105,6 +105,7 @@ Examples:
           old = readOldIdentity(src.path, layout.segments[0]);
         } else {
           locate(from); // a missing or foreign file: the one-line error now
+          if (!v) target = dbWriter(from);
           old = readOldIdentity(from, undefined);
         }
         const plan = planRestore({ ...flags, target });
@@ -129,6 +130,7 @@ Examples:
         report(res, o, sourcePath, target, consistentIndex, unapplied, old, defaulted);
       } else {
         const old = readOldIdentity(sourcePath, undefined);
+        if (!v) target = dbWriter(sourcePath);
         const copying = progressFor(o);
         const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...copying.options }, out);
         copying.done();

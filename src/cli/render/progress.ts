@@ -4,7 +4,7 @@
  * (quick runs print nothing extra). The analysis is synchronous, so the bar is drawn from the
  * walker's own progress callback, at most every `intervalMs`; `done()` erases it.
  */
-import { formatBytes } from '../../export/payload.js';
+import { formatBytes } from '../../format/payload/payload.js';
 
 export interface ProgressStream {
   isTTY?: boolean;

@@ -307,14 +307,23 @@ function u(b: bigint): LongLike {
   return bigIntToLong(b, true);
 }
 
-function confStateObject(cs: ConfState): Record<string, unknown> {
-  return {
+/**
+ * How optional scalars are written. 'gogo' (etcd 3.4-3.6): raftpb's non-nullable fields always, zero
+ * or not. 'protobuf-go' (etcd 3.7): raftpb's proto2 fields only when the Go code set them; of the
+ * fields encoded here, etcd 3.7 leaves a ConfChange's zero ID and a ConfState's false auto_leave
+ * unset (seen in etcdutl 3.7.3's restore output), so they are left out.
+ */
+export type OptionalForm = 'gogo' | 'protobuf-go';
+
+function confStateObject(cs: ConfState, form: OptionalForm): Record<string, unknown> {
+  const m: Record<string, unknown> = {
     voters: cs.voters.map(u),
     learners: cs.learners.map(u),
     votersOutgoing: cs.votersOutgoing.map(u),
     learnersNext: cs.learnersNext.map(u),
-    autoLeave: cs.autoLeave,
   };
+  if (form === 'gogo' || cs.autoLeave) m['autoLeave'] = cs.autoLeave;
+  return m;
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
@@ -327,9 +336,9 @@ export function encodeHardState(h: HardState): Uint8Array {
   return encode(T.hardState, { term: u(h.term), vote: u(h.vote), commit: u(h.commit) });
 }
 
-export function encodeWalSnapshot(s: WalSnapshot): Uint8Array {
+export function encodeWalSnapshot(s: WalSnapshot, form: OptionalForm = 'gogo'): Uint8Array {
   const m: Record<string, unknown> = { index: u(s.index), term: u(s.term) };
-  if (s.confState !== undefined) m['confState'] = confStateObject(s.confState);
+  if (s.confState !== undefined) m['confState'] = confStateObject(s.confState, form);
   return encode(T.walSnapshot, m);
 }
 
@@ -343,10 +352,10 @@ export function encodeSnapFile(s: SnapFile): Uint8Array {
   return encode(T.snapFile, m);
 }
 
-export function encodeRaftSnapshot(s: RaftSnapshot): Uint8Array {
+export function encodeRaftSnapshot(s: RaftSnapshot, form: OptionalForm = 'gogo'): Uint8Array {
   const m: Record<string, unknown> = {
     metadata: {
-      confState: confStateObject(s.metadata.confState),
+      confState: confStateObject(s.metadata.confState, form),
       index: u(s.metadata.index),
       term: u(s.metadata.term),
     },
@@ -355,8 +364,9 @@ export function encodeRaftSnapshot(s: RaftSnapshot): Uint8Array {
   return encode(T.raftSnapshot, m);
 }
 
-export function encodeConfChange(c: ConfChange): Uint8Array {
-  const m: Record<string, unknown> = { id: u(c.id), type: c.type, nodeId: u(c.nodeId) };
+export function encodeConfChange(c: ConfChange, form: OptionalForm = 'gogo'): Uint8Array {
+  const m: Record<string, unknown> = { type: c.type, nodeId: u(c.nodeId) };
+  if (form === 'gogo' || c.id !== 0n) m['id'] = u(c.id);
   if (c.context !== undefined) m['context'] = c.context;
   return encode(T.confChange, m);
 }

@@ -45,8 +45,8 @@ describe('one protobuf wire reader', () => {
     uses('src/format/wal/record.ts', /from '\.\.\/proto\/wire\.js'/);
     uses('src/format/proto/messages.ts', /from '\.\/wire\.js'/);
     uses('src/format/proto/unmarshal.ts', /from '\.\/wire\.js'/);
-    uses('src/export/k8s.ts', /from '\.\.\/format\/proto\/wire\.js'/);
-    uses('src/export/payload.ts', /etcdAppliesEntryData/);
+    uses('src/format/payload/k8s.ts', /from '\.\.\/proto\/wire\.js'/);
+    uses('src/format/payload/payload.ts', /etcdAppliesEntryData/);
     uses('src/tui/segment-rows.ts', /recordFieldSpans/);
   });
 });

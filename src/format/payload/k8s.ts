@@ -15,7 +15,7 @@
  * 0 (wire type 0)`, `unexpected EOF`), with the byte. Nothing here throws on bad bytes: what could
  * be read comes back with an `error` string.
  */
-import { WireFailure, WireReader, unmarshalFailureText } from '../format/proto/wire.js';
+import { WireFailure, WireReader, unmarshalFailureText } from '../proto/wire.js';
 import { bytesOf } from './keys.js';
 import type { BytesJson, EntryPayloadJson, KvOpJson } from './payload-schema.js';
 

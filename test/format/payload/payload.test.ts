@@ -2,10 +2,10 @@
 // etcd 3.4.23; the synthetic ones below are marked as such and cover shapes a small WAL lacks.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesJson, describeEntry, parseJsonBigSafe, summarizeEntry } from '../../src/export/payload.js';
-import { entryPayloadJson } from '../../src/export/payload-schema.js';
-import type { EntryPayloadJson } from '../../src/export/payload-schema.js';
-import type { Entry } from '../../src/format/proto/messages.js';
+import { bytesJson, describeEntry, parseJsonBigSafe, summarizeEntry } from '../../../src/format/payload/payload.js';
+import { entryPayloadJson } from '../../../src/format/payload/payload-schema.js';
+import type { EntryPayloadJson } from '../../../src/format/payload/payload-schema.js';
+import type { Entry } from '../../../src/format/proto/messages.js';
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

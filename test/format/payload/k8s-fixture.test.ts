@@ -4,11 +4,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { runCli, treeHashes } from '../support/cli.js';
-import { externalFile } from '../support/external.js';
-import { loadFixture } from '../support/fixtures.js';
-import { bytesOf } from '../../src/export/keys.js';
-import { ExportLine } from '../../src/export/ndjson-schema.js';
+import { runCli, treeHashes } from '../../support/cli.js';
+import { externalFile } from '../../support/external.js';
+import { loadFixture } from '../../support/fixtures.js';
+import { bytesOf } from '../../../src/format/payload/keys.js';
+import { ExportLine } from '../../../src/export/ndjson-schema.js';
 
 interface Want {
   key: string;

@@ -8,14 +8,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEntry, summarizeEntry } from '../../src/export/payload.js';
-import { entryPayloadJson } from '../../src/export/payload-schema.js';
-import type { EntryPayloadJson } from '../../src/export/payload-schema.js';
-import { bytesSource } from '../../src/format/bytes.js';
-import type { Entry } from '../../src/format/proto/messages.js';
-import { walkWal } from '../../src/format/wal/walk.js';
-import { bootEtcd, etcdBin } from '../support/etcd.js';
-import type { EtcdSeries } from '../support/fixtures.js';
+import { describeEntry, summarizeEntry } from '../../../src/format/payload/payload.js';
+import { entryPayloadJson } from '../../../src/format/payload/payload-schema.js';
+import type { EntryPayloadJson } from '../../../src/format/payload/payload-schema.js';
+import { bytesSource } from '../../../src/format/bytes.js';
+import type { Entry } from '../../../src/format/proto/messages.js';
+import { walkWal } from '../../../src/format/wal/walk.js';
+import { bootEtcd, etcdBin } from '../../support/etcd.js';
+import type { EtcdSeries } from '../../support/fixtures.js';
 
 /** Every entry record of the WAL (read with src/format/wal), plus the raw segment bytes. */
 function walEntries(dataDir: string): { entries: Entry[]; raw: Buffer } {

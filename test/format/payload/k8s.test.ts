@@ -1,4 +1,4 @@
-// Kubernetes-aware decoding (src/export/k8s.ts) against bytes nobody here wrote, read in place from
+// Kubernetes-aware decoding (src/format/payload/k8s.ts) against bytes nobody here wrote, read in place from
 // ../shared/external (see its README): kubernetes/api testdata/HEAD/*.pb (one protobuf object per
 // built-in API type in the k8s\0 envelope, named <group>.<version>.<Kind>.pb, core types as
 // core.<version>.<Kind>.pb) and etcd-io/auger cmd/testdata (a Pod and a Job as stored by the API
@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeK8sValue, k8sOp, parseRegistryKey } from '../../src/export/k8s.js';
-import { decodeOk } from '../support/proto.js';
-import { externalFile } from '../support/external.js';
+import { decodeK8sValue, k8sOp, parseRegistryKey } from '../../../src/format/payload/k8s.js';
+import { decodeOk } from '../../support/proto.js';
+import { externalFile } from '../../support/external.js';
 
 /** apiVersion and kind a kubernetes/api testdata file name stands for. */
 function expectedType(file: string): { apiVersion: string; kind: string } {

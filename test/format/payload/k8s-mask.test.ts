@@ -5,16 +5,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { maskSecretValues } from '../../src/export/k8s.js';
-import { describeEntry } from '../../src/export/payload.js';
-import { ExportLine } from '../../src/export/ndjson-schema.js';
-import type { EntryPayloadJson } from '../../src/export/payload-schema.js';
-import { ReadWindow, bytesSource } from '../../src/format/bytes.js';
-import { decodeSegment } from '../../src/format/wal/decoder.js';
-import { RecordEncoder } from '../../src/format/wal/encoder.js';
-import { RecordType } from '../../src/format/wal/record.js';
-import { runCli } from '../support/cli.js';
-import { loadFixture, type LoadedFixture } from '../support/fixtures.js';
+import { maskSecretValues } from '../../../src/format/payload/k8s.js';
+import { describeEntry } from '../../../src/format/payload/payload.js';
+import { ExportLine } from '../../../src/export/ndjson-schema.js';
+import type { EntryPayloadJson } from '../../../src/format/payload/payload-schema.js';
+import { ReadWindow, bytesSource } from '../../../src/format/bytes.js';
+import { decodeSegment } from '../../../src/format/wal/decoder.js';
+import { RecordEncoder } from '../../../src/format/wal/encoder.js';
+import { RecordType } from '../../../src/format/wal/record.js';
+import { runCli } from '../../support/cli.js';
+import { loadFixture, type LoadedFixture } from '../../support/fixtures.js';
 
 const text = (t: string) => ({ encoding: 'utf8' as const, text: t, bytes: Buffer.byteLength(t) });
 

@@ -14,11 +14,11 @@
  * Secrets: 3.4 writes plaintext passwords into the WAL (AuthUserAdd, AuthUserChangePassword), 3.5
  * bcrypt hashes, and Authenticate entries carry the issued simple token. All are masked.
  */
-import { type JsonValue, parseJsonBigInt } from '../format/bbolt/json-bigint.js';
-import { hex16 } from '../format/wal/names.js';
-import { decodeConfChange, decodeConfChangeV2, ProtoDecodeError } from '../format/proto/messages.js';
-import type { Entry } from '../format/proto/messages.js';
-import { type ProtoObject, type ProtoValue, type UnmarshalFailure, etcdAppliesEntryData, unmarshalFailureText } from '../format/proto/unmarshal.js';
+import { type JsonValue, parseJsonBigInt } from '../bbolt/json-bigint.js';
+import { hex16 } from '../wal/names.js';
+import { decodeConfChange, decodeConfChangeV2, ProtoDecodeError } from '../proto/messages.js';
+import type { Entry } from '../proto/messages.js';
+import { type ProtoObject, type ProtoValue, type UnmarshalFailure, etcdAppliesEntryData, unmarshalFailureText } from '../proto/unmarshal.js';
 import type {
   BytesJson,
   CompareJson,
