@@ -5,16 +5,21 @@
  * revision C are hashed only if compaction at C keeps them (etcd's `Keep(R)` over its in-memory
  * index; when no key is kept at all, nothing is filtered).
  *
- * Keep(R) needs etcd's per-key "generations" (put... tombstone), rebuilt here by one scan of `key`
- * like etcd does at boot: memory grows with the number of distinct keys and revisions ≤ C, as in
- * etcd itself. Two behaviours changed in 3.4.34 / 3.5.16 (tombstones at exactly R or C); pick the
- * one matching the etcd that would compute the hash.
+ * Keep(R) keeps, of each key, its newest revision <= R when that is not a tombstone (etcd's
+ * generations come to that: an older generation ends in a tombstone, and a put is the newest
+ * revision of its own). So a revision <= C is hashed when no later revision <= R of the same key
+ * follows it. That takes one pass when nothing lies at or below C; otherwise a bit per revision
+ * and, per pass over the bucket, a table of at most `keysPerPass` keys (a 32-bit fingerprint, the
+ * revision's position, and where its value lies, to compare the keys themselves when fingerprints
+ * meet): memory is bounded whatever the db's size, more keys take more passes. Two behaviours
+ * changed in 3.4.34 / 3.5.16 (tombstones at exactly R or C); pick the one matching the etcd that
+ * would compute the hash.
  */
-import CRC32C from 'crc-32/crc32c.js';
+import { crc32cUpdate } from '../crc.js';
 import type { BoltDb } from './db.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
 import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
-import { decodeEtcdMessage } from '../proto/unmarshal.js';
+import { checkEtcdUnmarshal, decodeEtcdFields } from '../proto/unmarshal.js';
 
 export interface HashKVOptions {
   /** Hash revision R; default (and 0): the db's current revision (main of the last key). */
@@ -26,6 +31,8 @@ export interface HashKVOptions {
    * is not hashed); 'legacy' is 3.4.0-3.4.33 and 3.5.0-3.5.15. Default: the newer behaviour.
    */
   behaviour?: 'keep-tombstone-at-compact' | 'legacy';
+  /** When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~40 MB). */
+  keysPerPass?: number;
 }
 
 export interface HashKVResult {
@@ -41,30 +48,16 @@ export interface HashKVResult {
   findings: EtcdBackendFinding[];
 }
 
-const encoder = new TextEncoder();
+const KEY = new TextEncoder().encode('key');
+const KEY_FIELD: ReadonlySet<string> = new Set(['key']);
 
-/** A revision as one comparable string key: main and sub, 16 hex digits each. */
+/** A revision as text: main and sub, 16 hex digits each (the findings' key). */
 function revKey(main: bigint, sub: bigint): string {
   return main.toString(16).padStart(16, '0') + sub.toString(16).padStart(16, '0');
 }
 
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
-  return s;
-}
-
-interface Rev {
-  main: bigint;
-  sub: bigint;
-}
-
-/** One key's history as etcd's keyIndex keeps it: generations, each ended by a tombstone except the last. */
-type Generations = Rev[][];
-
 /** Compute HashKV over the `key` bucket. Damaged keys/values become findings and are hashed as they are. */
 export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
-  const findings: EtcdBackendFinding[] = [];
   const legacy = options.behaviour === 'legacy';
   let compact = options.compactRevision;
   if (compact === undefined) {
@@ -78,67 +71,153 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
       if (r) R = r.main;
     }
   }
+  const C = compact;
+  const findings: EtcdBackendFinding[] = [];
+  /**
+   * The hash pass (findings too, when `collect`). Items are numbered as they come, counting those
+   * with a revision <= R; one at or below C needs `kept` (undefined: give up, it must be built first).
+   */
+  const hashPass = (kept: KeptRevisions | undefined, collect: boolean): number | undefined => {
+    let crc = crc32cUpdate(KEY, 0);
+    let n = 0;
+    for (const item of db.items('key')) {
+      const r = decodeRevision(item.key);
+      if (!r) {
+        if (collect && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
+        continue;
+      }
+      if (r.main > R) break;
+      if (collect && !checkEtcdUnmarshal('mvccpb.KeyValue', item.value).ok && findings.length < 100) {
+        findings.push({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
+      }
+      const at = n++;
+      if (r.main <= C) {
+        if (kept === undefined) return undefined;
+        if (kept.any && !kept.has(at)) continue;
+      }
+      if (!legacy && r.main === C && r.tombstone) continue;
+      crc = crc32cUpdate(item.key, crc);
+      crc = crc32cUpdate(item.value, crc);
+    }
+    return crc;
+  };
+  let hash = hashPass(undefined, true);
+  if (hash === undefined) {
+    findings.length = 0;
+    const kept = keptRevisions(db, R, options.keysPerPass ?? 1_200_000, findings);
+    hash = hashPass(kept, false)!;
+  }
+  return { hash: hash >>> 0, revision: R, compactRevision: C, compacted: C > 0n && R <= C, findings };
+}
 
-  // Pass 1: rebuild every key's generations, for revisions <= R only (later ones cannot be kept).
-  const index = new Map<string, Generations>();
-  for (const item of db.items('key')) {
-    const r = decodeRevision(item.key);
-    if (!r) {
-      if (findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
-      continue;
+/** Which revisions <= R Keep(R) keeps, by their position among them; `any`: whether it keeps one. */
+interface KeptRevisions {
+  any: boolean;
+  has(at: number): boolean;
+}
+
+/** FNV-1a of a key, and a second, independent mix of it (table slot and partition). */
+function keyHashes(b: Uint8Array): [number, number] {
+  let h = 0x811c9dc5;
+  let g = 0x9e3779b9;
+  for (let i = 0; i < b.length; i++) {
+    h = Math.imul(h ^ b[i]!, 0x01000193);
+    g = Math.imul(g ^ b[i]!, 0x85ebca6b) ^ (g >>> 13);
+  }
+  return [h >>> 0, (g ^ (g >>> 16)) >>> 0];
+}
+
+const keyOf = (value: Uint8Array): Uint8Array | undefined => {
+  const kv = decodeEtcdFields('mvccpb.KeyValue', value, KEY_FIELD);
+  if (!kv.ok) return undefined;
+  const k = kv.message['key'];
+  return k instanceof Uint8Array ? k : new Uint8Array(0);
+};
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Keep(R) as a bit per revision <= R (in bucket order): set for a put (its KeyValue readable) that
+ * no later readable revision <= R of the same key follows. Within a pass a key's last revision so
+ * far is found by fingerprint and confirmed by comparing the key read again from the file. When more
+ * than `keysPerPass` keys turn up, the keys are split by hash into twice as many partitions, each
+ * taking a pass. The findings of the bucket are collected on the first pass.
+ */
+function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: EtcdBackendFinding[]): KeptRevisions {
+  const cap = Math.max(1, keysPerPass);
+  let bits = new Uint8Array(1 << 16);
+  let slotBits = 4;
+  while (1 << slotBits < cap * 1.4) slotBits++;
+  const slots = 1 << slotBits;
+  const fp = new Uint32Array(slots); // fingerprint | 1 (0: empty)
+  const pos = new Int32Array(slots); // position of the key's last revision so far
+  const at = new Float64Array(slots); // file offset of that revision's value
+  const len = new Uint32Array(slots);
+  const src = db.source;
+  let parts = 1;
+  let first = true;
+  for (let part = 0; part < parts; part++) {
+    fp.fill(0);
+    let keys = 0;
+    let n = 0;
+    let overflow = false;
+    for (const item of db.items('key')) {
+      const r = decodeRevision(item.key);
+      if (!r) {
+        if (first && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
+        continue;
+      }
+      if (r.main > R) break;
+      const here = n++;
+      if (here >>> 3 >= bits.length) {
+        const more = new Uint8Array(bits.length * 2);
+        more.set(bits);
+        bits = more;
+      }
+      const key = keyOf(item.value);
+      if (key === undefined) {
+        if (first && findings.length < 100) findings.push({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
+        continue;
+      }
+      if (overflow) continue; // (only the findings are still wanted from this pass)
+      const [h, g] = keyHashes(key);
+      if (parts > 1 && g % parts !== part) continue;
+      const f = (h | 1) >>> 0;
+      let s = Math.imul(g, 0x9e3779b1) >>> (32 - slotBits);
+      for (;;) {
+        if (fp[s] === 0) {
+          if (++keys > cap) {
+            overflow = true;
+            break;
+          }
+          fp[s] = f;
+          break;
+        }
+        if (fp[s] === f && sameBytes(keyOf(src.read(at[s]!, len[s]!)) ?? new Uint8Array(0), key)) {
+          const prev = pos[s]!;
+          bits[prev >>> 3]! &= ~(1 << (prev & 7)); // a later revision of its key follows it
+          break;
+        }
+        s = (s + 1) & (slots - 1);
+      }
+      if (overflow) continue;
+      pos[s] = here;
+      at[s] = item.valueOffset;
+      len[s] = item.value.length;
+      if (!r.tombstone) bits[here >>> 3]! |= 1 << (here & 7);
     }
-    if (r.main > R) break;
-    const kv = decodeEtcdMessage('mvccpb.KeyValue', item.value);
-    if (!kv.ok) {
-      if (findings.length < 100) findings.push({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
-      continue;
-    }
-    const userKey = hexOf((kv.message['key'] as Uint8Array | undefined) ?? new Uint8Array());
-    let gens = index.get(userKey);
-    if (r.tombstone) {
-      const last = gens?.[gens.length - 1];
-      // A tombstone for a key with no live generation is ignored, as etcd's restore does.
-      if (!gens || !last || last.length === 0) continue;
-      last.push({ main: r.main, sub: r.sub });
-      gens.push([]);
-    } else {
-      if (!gens) index.set(userKey, (gens = [[]]));
-      (gens[gens.length - 1] as Rev[]).push({ main: r.main, sub: r.sub });
+    first = false;
+    if (overflow) {
+      // too many keys for one table: start over with twice the partitions
+      parts *= 2;
+      part = -1;
+      bits.fill(0);
     }
   }
-
-  // Keep(R): per key, the first generation that is the last one or whose tombstone is after R
-  // (at or after R in the newer behaviour); in it, the newest revision <= R, unless that is the
-  // tombstone of a generation that is not the last.
-  const keep = new Set<string>();
-  for (const gens of index.values()) {
-    let gi = 0;
-    while (gi < gens.length - 1) {
-      const g = gens[gi] as Rev[];
-      const tomb = (g[g.length - 1] as Rev).main;
-      if (legacy ? tomb > R : tomb >= R) break;
-      gi++;
-    }
-    const g = gens[gi] as Rev[];
-    let ri = g.length - 1;
-    while (ri >= 0 && (g[ri] as Rev).main > R) ri--;
-    if (ri < 0) continue;
-    if (ri === g.length - 1 && gi !== gens.length - 1) continue;
-    const rev = g[ri] as Rev;
-    keep.add(revKey(rev.main, rev.sub));
-  }
-  index.clear();
-
-  // Pass 2: hash.
-  let crc = CRC32C.buf(encoder.encode('key'), 0);
-  for (const item of db.items('key')) {
-    const r = decodeRevision(item.key);
-    if (!r) continue;
-    if (r.main > R) break;
-    if (r.main <= compact && keep.size > 0 && !keep.has(revKey(r.main, r.sub))) continue;
-    if (!legacy && r.main === compact && r.tombstone) continue;
-    crc = CRC32C.buf(item.key, crc);
-    crc = CRC32C.buf(item.value, crc);
-  }
-  return { hash: crc >>> 0, revision: R, compactRevision: compact, compacted: compact > 0n && R <= compact, findings };
+  const any = bits.some((b) => b !== 0);
+  return { any, has: (i) => (bits[i >>> 3]! & (1 << (i & 7))) !== 0 };
 }

@@ -52,6 +52,9 @@ function releaseOf(opts: UnmarshalOptions | undefined): number {
   return n;
 }
 
+const applyReader = new WireReader(new Uint8Array(0));
+const GOGO_RELEASE = releaseNumber('3.5');
+
 function isObject(v: ProtoValue | undefined): v is ProtoObject {
   return typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v);
 }
@@ -306,6 +309,26 @@ export function decodeEtcdMessage(typeName: string, bytes: Uint8Array, opts?: Un
   return failure === undefined ? { ok: true, message } : { ok: false, failure };
 }
 
+const fieldReader = new WireReader(new Uint8Array(0));
+
+/**
+ * decodeEtcdMessage with gogoproto's rules (3.5) for a caller that needs a few top-level fields:
+ * every field is read and checked the same, only those named in `only` are built into `message`
+ * (a key out of each of a million KeyValues, without the rest of each).
+ */
+export function decodeEtcdFields(typeName: string, bytes: Uint8Array, only: ReadonlySet<string>): DecodeOutcome {
+  const spec = specOf(typeName);
+  const r = fieldReader.reset(bytes, spec.name);
+  const message: ProtoObject = {};
+  try {
+    readFields(r, spec, message, 0, GOGO_RELEASE, only);
+  } catch (e) {
+    if (e instanceof WireFailure) return { ok: false, failure: e.failure };
+    throw e;
+  }
+  return { ok: true, message };
+}
+
 /** What etcd 3.5/3.6's applyEntryNormal makes of an EntryNormal's Data (see etcdAppliesEntryData). */
 export type EntryDataOutcome =
   /** empty data: the leader's no-op, skipped */
@@ -383,8 +406,6 @@ export interface EntryDataOutcomes {
   '3.7': ProtobufGoEntryDataOutcome;
 }
 
-const applyReader = new WireReader(new Uint8Array(0));
-const GOGO_RELEASE = releaseNumber('3.5');
 
 /**
  * etcdAppliesEntryData for 3.5, 3.6 and 3.7 at once — the same three answers — in one pass over the

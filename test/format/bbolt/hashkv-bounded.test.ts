@@ -1,0 +1,174 @@
+// hashKV in bounded memory (one pass, or a bit per revision and a fingerprint table per pass over
+// the bucket) against the plain reading it replaced (kept below as the reference: every key's
+// generations in a Map, as etcd's index holds them), on the fixtures' dbs — damaged ones included —
+// for many revisions R and compact revisions C, both behaviours, and table sizes small enough to
+// take many passes. test/format/bbolt/hashkv.test.ts checks the same function against real etcd.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashKV } from '../../../src/format/bbolt/hashkv.js';
+import type { HashKVOptions, HashKVResult } from '../../../src/format/bbolt/hashkv.js';
+import type { BoltDb } from '../../../src/format/bbolt/db.js';
+import type { EtcdBackendFinding } from '../../../src/format/bbolt/etcd-meta.js';
+import { decodeRevision, readEtcdMeta } from '../../../src/format/bbolt/etcd-meta.js';
+import { decodeEtcdMessage } from '../../../src/format/proto/unmarshal.js';
+import { crc32cUpdate } from '../../../src/format/crc.js';
+import { openBoltFile } from '../../../src/io/bolt-file.js';
+import { loadFixture } from '../../support/fixtures.js';
+
+// ---- the reference: hashkv.ts as it was before it streamed -------------------------------------
+const encoder = new TextEncoder();
+
+/** A revision as one comparable string key: main and sub, 16 hex digits each. */
+function revKey(main: bigint, sub: bigint): string {
+  return main.toString(16).padStart(16, '0') + sub.toString(16).padStart(16, '0');
+}
+
+function hexOf(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
+  return s;
+}
+
+interface Rev {
+  main: bigint;
+  sub: bigint;
+}
+
+/** One key's history as etcd's keyIndex keeps it: generations, each ended by a tombstone except the last. */
+type Generations = Rev[][];
+
+/** Compute HashKV over the `key` bucket. Damaged keys/values become findings and are hashed as they are. */
+function referenceHashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
+  const findings: EtcdBackendFinding[] = [];
+  const legacy = options.behaviour === 'legacy';
+  let compact = options.compactRevision;
+  if (compact === undefined) {
+    const meta = readEtcdMeta(db);
+    compact = [meta.finishedCompactRev ?? 0n, meta.scheduledCompactRev ?? 0n].reduce((a, b) => (a > b ? a : b));
+  }
+  let R = options.revision ?? 0n;
+  if (R === 0n) {
+    for (const item of db.items('key')) {
+      const r = decodeRevision(item.key);
+      if (r) R = r.main;
+    }
+  }
+
+  // Pass 1: rebuild every key's generations, for revisions <= R only (later ones cannot be kept).
+  const index = new Map<string, Generations>();
+  for (const item of db.items('key')) {
+    const r = decodeRevision(item.key);
+    if (!r) {
+      if (findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
+      continue;
+    }
+    if (r.main > R) break;
+    const kv = decodeEtcdMessage('mvccpb.KeyValue', item.value);
+    if (!kv.ok) {
+      if (findings.length < 100) findings.push({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
+      continue;
+    }
+    const userKey = hexOf((kv.message['key'] as Uint8Array | undefined) ?? new Uint8Array());
+    let gens = index.get(userKey);
+    if (r.tombstone) {
+      const last = gens?.[gens.length - 1];
+      // A tombstone for a key with no live generation is ignored, as etcd's restore does.
+      if (!gens || !last || last.length === 0) continue;
+      last.push({ main: r.main, sub: r.sub });
+      gens.push([]);
+    } else {
+      if (!gens) index.set(userKey, (gens = [[]]));
+      (gens[gens.length - 1] as Rev[]).push({ main: r.main, sub: r.sub });
+    }
+  }
+
+  // Keep(R): per key, the first generation that is the last one or whose tombstone is after R
+  // (at or after R in the newer behaviour); in it, the newest revision <= R, unless that is the
+  // tombstone of a generation that is not the last.
+  const keep = new Set<string>();
+  for (const gens of index.values()) {
+    let gi = 0;
+    while (gi < gens.length - 1) {
+      const g = gens[gi] as Rev[];
+      const tomb = (g[g.length - 1] as Rev).main;
+      if (legacy ? tomb > R : tomb >= R) break;
+      gi++;
+    }
+    const g = gens[gi] as Rev[];
+    let ri = g.length - 1;
+    while (ri >= 0 && (g[ri] as Rev).main > R) ri--;
+    if (ri < 0) continue;
+    if (ri === g.length - 1 && gi !== gens.length - 1) continue;
+    const rev = g[ri] as Rev;
+    keep.add(revKey(rev.main, rev.sub));
+  }
+  index.clear();
+
+  // Pass 2: hash.
+  let crc = crc32cUpdate(encoder.encode('key'), 0);
+  for (const item of db.items('key')) {
+    const r = decodeRevision(item.key);
+    if (!r) continue;
+    if (r.main > R) break;
+    if (r.main <= compact && keep.size > 0 && !keep.has(revKey(r.main, r.sub))) continue;
+    if (!legacy && r.main === compact && r.tombstone) continue;
+    crc = crc32cUpdate(item.key, crc);
+    crc = crc32cUpdate(item.value, crc);
+  }
+  return { hash: crc >>> 0, revision: R, compactRevision: compact, compacted: compact > 0n && R <= compact, findings };
+}
+
+// ---- the comparison -------------------------------------------------------------------------------
+const FIXTURES = ['v35-segments', 'v35-workload', 'v34-workload', 'v35-k8s', 'v36-workload', 'v37-workload', 'v35-snapshots', 'v35-db-value-bitflip', 'v35-db-truncated', 'v35-then-v36-then-v37'];
+
+function revisions(db: BoltDb): bigint[] {
+  const out: bigint[] = [];
+  for (const item of db.items('key')) {
+    const r = decodeRevision(item.key);
+    if (r) out.push(r.main);
+  }
+  return out;
+}
+
+describe('hashKV in bounded memory answers as the whole-index reading', () => {
+  for (const name of FIXTURES) {
+    it(name, async () => {
+      const fx = await loadFixture(name);
+      try {
+        const path = join(fx.dir, 'member', 'snap', 'db');
+        if (!existsSync(path)) return;
+        const { db, close } = openBoltFile(path);
+        try {
+          if (!db.meta) return;
+          const revs = [...new Set(revisions(db))];
+          const max = revs.length ? revs[revs.length - 1]! : 0n;
+          const pick = (k: number) => revs[Math.floor((revs.length - 1) * k)] ?? 0n;
+          const Rs = [0n, pick(0.25), pick(0.5), max + 5n];
+          const Cs = [undefined, 1n, pick(0.4), pick(0.6), max];
+          let n = 0;
+          for (const revision of Rs) {
+            for (const compactRevision of Cs) {
+              for (const behaviour of ['keep-tombstone-at-compact', 'legacy'] as const) {
+                const o: HashKVOptions = { revision, behaviour, ...(compactRevision === undefined ? {} : { compactRevision }) };
+                const want = referenceHashKV(db, o);
+                // the default (one pass), and tables small enough to take many passes
+                for (const keysPerPass of [undefined, 7, 60]) {
+                  const got: HashKVResult = hashKV(db, { ...o, ...(keysPerPass ? { keysPerPass } : {}) });
+                  assert.deepEqual(got, want, `${name} R=${revision} C=${compactRevision} ${behaviour} keysPerPass=${keysPerPass}`);
+                  n++;
+                }
+              }
+            }
+          }
+          assert.ok(n > 0);
+        } finally {
+          close();
+        }
+      } finally {
+        fx.cleanup();
+      }
+    });
+  }
+});
