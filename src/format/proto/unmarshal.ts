@@ -66,7 +66,9 @@ function store(out: ProtoObject, f: FieldSpec, v: ProtoValue): void {
     else out[f.key] = [v];
     return;
   }
-  if (f.oneofOthers !== undefined) for (const k of f.oneofOthers) delete out[k];
+  // A oneof keeps its last member. `delete` only when another one is there: deleting a property
+  // (even an absent one) turns the object into a slow dictionary.
+  if (f.oneofOthers !== undefined) for (const k of f.oneofOthers) if (out[k] !== undefined) delete out[k];
   out[f.key] = v;
 }
 
