@@ -111,6 +111,14 @@ function passes(line: ExportLine, f: ExportFilter): boolean {
   return true;
 }
 
+/** passes()' index check on the record itself: only entries carry an index. */
+function inIndexRange(ev: Extract<WalkEvent, { kind: 'record' }>, f: ExportFilter): boolean {
+  if (f.fromIndex === undefined && f.toIndex === undefined) return true;
+  if (ev.payload.type !== 'entry') return false;
+  const i = ev.payload.entry.index;
+  return (f.fromIndex === undefined || i >= f.fromIndex) && (f.toIndex === undefined || i <= f.toIndex);
+}
+
 /**
  * Lines in log order. Stops at the first damage, as etcd's reader does, unless `includeDamaged`:
  * then records found past damage, and every later segment, follow with `damaged: true`.
@@ -128,6 +136,7 @@ export function* exportLines(segments: SegmentInput[], f: ExportFilter = {}): Ge
       continue;
     }
     if (ev.kind !== 'record') continue;
+    if (!inIndexRange(ev, f)) continue; // passes() would drop it: skip describing it
     const line = lineOf(ev, names[ev.segment]!, damaged || ev.salvaged !== undefined, describe, f.k8s ?? false);
     if (passes(line, f)) yield line;
   }
