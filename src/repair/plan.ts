@@ -278,8 +278,9 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   }
 
   // 2b'. No damage, but names that do not fit the log: a sequence gap, or a segment whose entries
-  //      begin below the index its name gives (what a repair killed between re-chaining a segment
-  //      and renaming it leaves). Renamed as that repair would have.
+  //      begin below the index its name gives while running on from the segment before (what a
+  //      repair killed between re-chaining a segment and renaming it leaves). Renamed as that
+  //      repair would have.
   if (!cut && !recovered) renameToCloseGaps(a, 0, undefined, actions, rel, true);
 
   // 2c. Entries etcd cannot apply: each becomes an empty entry at its index and term.
@@ -430,8 +431,11 @@ function renameToCloseGaps(a: Analysis, from: number, fillFirst: bigint | undefi
     if (!p) continue;
     const seq = prev === undefined ? p.seq : prev + 1n;
     let index = i === from && fillFirst !== undefined && fillFirst - 1n < p.index ? fillFirst - 1n : p.index;
+    // Only a log that runs on from the segment before (a newer leader's overwrite of entries the
+    // name already counted is etcd's own doing, not a misnamed segment).
     const first = segs[i]!.firstEntry;
-    if (toContent && first && first.index < p.index) index = first.index - 1n;
+    const before = i > 0 ? lastEntryIndexUpTo(a, i - 1) : undefined;
+    if (toContent && first && first.index < p.index && before !== undefined && first.index === before + 1n) index = first.index - 1n;
     if (seq !== p.seq || index !== p.index) {
       const to = `${hex16(seq)}-${hex16(index)}.wal`;
       const file = rel(segs[i]!.path);
