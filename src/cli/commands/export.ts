@@ -1,11 +1,10 @@
-import { closeSync, createWriteStream, fchmodSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { IoError, UsageError, fsError } from '../../errors.js';
-import { fsyncDir, tempPathFor } from '../../io/atomic.js';
+import { UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
 import { ENTRY_TYPES, RECORD_TYPES, exportLines } from '../../export/ndjson.js';
+import type { ExportLine } from '../../export/ndjson-schema.js';
 import { maskSecretValues } from '../../format/payload/k8s.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
@@ -75,12 +74,15 @@ Examples:
       const maxValueBytes = await parseU64('--max-value-bytes', o.maxValueBytes);
       const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
       if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment to export (export reads *.wal files)`);
+      const target = o.output !== undefined ? resolve(o.output) : undefined;
+      if (target !== undefined) {
+        // never into what is read; an existing file only with --force
+        assertOutside(target, '--output', [enclosingDataDir(layout.root), layout.kind === 'wal-dir' ? layout.root : undefined, layout.walDir]);
+        if (!o.force) assertNotExisting(target, '--output', 'pass --force to replace it');
+      }
       const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
-      const file = o.output !== undefined ? openOutput(resolve(o.output), o.force ?? false, [enclosingDataDir(layout.root), layout.kind === 'wal-dir' ? layout.root : undefined, layout.walDir]) : undefined;
-      const out: Writable = file ? createWriteStream('', { fd: file.fd, autoClose: false }) : process.stdout;
       // Lines going to the terminal would mix with the bar: it shows only with -o or a pipe.
       const progress = progressFor({ json: !o.output && Boolean(process.stdout.isTTY) });
-      let complete = false;
       let masked = 0;
       try {
         const lines = exportLines(segments, {
@@ -93,97 +95,46 @@ Examples:
           k8s: o.k8s ?? false,
           describe: maxValueBytes !== undefined ? { maxValueBytes: Number(maxValueBytes) } : {},
         });
-        // Batch lines into ~64 KiB writes and wait for 'drain': memory stays flat on a slow pipe.
-        let batch = '';
-        for (const line of lines) {
+        const text = (line: ExportLine): string => {
           if (!o.showSecrets && line.payload) masked += maskSecretValues(line.payload);
-          batch += JSON.stringify(line) + '\n';
-          if (batch.length >= 65536) {
-            if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
-            batch = '';
+          return JSON.stringify(line) + '\n';
+        };
+        if (target !== undefined) {
+          // 0600 (records hold keys and values), written to a temp beside it and named only once
+          // complete and fsynced: a failed export leaves no partial file, nor replaces one that
+          // appeared meanwhile (unless --force).
+          const utf8 = new TextEncoder();
+          writeFileAtomic(
+            target,
+            (write) => {
+              let batch = '';
+              for (const line of lines) {
+                batch += text(line);
+                if (batch.length >= 65536) {
+                  write(utf8.encode(batch));
+                  batch = '';
+                }
+              }
+              if (batch) write(utf8.encode(batch));
+            },
+            { mode: 0o600, noReplace: !o.force },
+          );
+        } else {
+          // Batch lines into ~64 KiB writes and wait for 'drain': memory stays flat on a slow pipe.
+          let batch = '';
+          for (const line of lines) {
+            batch += text(line);
+            if (batch.length >= 65536) {
+              if (!process.stdout.write(batch)) await new Promise((r) => process.stdout.once('drain', r));
+              batch = '';
+            }
           }
+          if (batch) process.stdout.write(batch);
         }
-        if (batch) out.write(batch);
-        complete = true;
         if (masked > 0) process.stderr.write(`wal-doctor: masked ${masked} Kubernetes Secret value${masked === 1 ? '' : 's'} stored without encryption at rest ("masked": true); --show-secrets prints them\n`);
       } finally {
         progress.done();
         for (const s of segments) s.source.close();
-        if (file) {
-          const ended = new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(fsError(e, file.path, 'writing')) : res())));
-          if (complete) {
-            await ended;
-            file.commit();
-          } else {
-            await ended.catch(() => undefined);
-            file.discard();
-          }
-        }
       }
     });
-}
-
-interface OutputFile {
-  path: string;
-  fd: number;
-  /** fsync, then give the temp its real name (link: never over a file that appeared meanwhile; --force: rename over it) */
-  commit(): void;
-  /** remove the temp: a failed export leaves no partial file */
-  discard(): void;
-}
-
-/**
- * `-o FILE`: refused inside the data dir read, and when FILE exists (unless --force). Written to a
- * temp beside it, mode 0600 (records can hold secrets: values, lease IDs, 3.4's plaintext
- * passwords are masked but keys and values are not), and named FILE only once complete.
- */
-function openOutput(path: string, force: boolean, sources: (string | undefined)[]): OutputFile {
-  assertOutside(path, '--output', sources);
-  if (!force) assertNotExisting(path, '--output', 'pass --force to replace it');
-  const tmp = tempPathFor(path);
-  try {
-    unlinkSync(tmp);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, tmp, 'removing an old temp file');
-  }
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'wx', 0o600);
-    fchmodSync(fd, 0o600); // whatever the umask
-  } catch (e) {
-    throw fsError(e, tmp, 'creating the output file');
-  }
-  let open = true;
-  const close = () => {
-    if (open) closeSync(fd);
-    open = false;
-  };
-  return {
-    path,
-    fd,
-    commit() {
-      try {
-        fsyncSync(fd);
-        close();
-        if (force) renameSync(tmp, path);
-        else {
-          linkSync(tmp, path);
-          unlinkSync(tmp);
-        }
-      } catch (e) {
-        this.discard();
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new IoError(`${path}: appeared while exporting; not replacing it (pass --force to)`);
-        throw fsError(e, path, 'naming the finished export');
-      }
-      fsyncDir(dirname(path));
-    },
-    discard() {
-      close();
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // already gone
-      }
-    },
-  };
 }
