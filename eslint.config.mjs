@@ -22,7 +22,7 @@ const ALLOWED = {
   inspect: ['format', 'export', 'io', 'errors', 'version'],
   repair: ['format', 'export', 'io', 'inspect', 'errors', 'version'],
   rebuild: ['format', 'export', 'io', 'inspect', 'errors', 'version'],
-  diff: ['format', 'export', 'io', 'inspect', 'errors', 'version', 'cli/render'],
+  diff: ['format', 'export', 'io', 'inspect', 'errors', 'version'],
   tui: ['format', 'export', 'io', 'inspect', 'repair', 'errors', 'version', 'cli/render'],
 };
 

@@ -18,7 +18,7 @@ import { inspectPath } from '../../src/inspect/analyze.js';
 import { describeEntry, summarizePayload } from '../../src/format/payload/payload.js';
 import { corruptPutValue, loadCluster } from './cluster-fixture.js';
 import { loadFixture } from '../support/fixtures.js';
-import { renderDiff } from '../../src/diff/render.js';
+import { renderDiff } from '../../src/cli/render/diff.js';
 
 function ourHash(dataDir: string, revision: number): { hash: number; compactRevision: bigint } {
   const bolt = openBoltFile(join(dataDir, 'member', 'snap', 'db'));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { diffDirs } from '../../diff/diff.js';
-import { renderDiff } from '../../diff/render.js';
+import { renderDiff } from '../render/diff.js';
 import { writeJson } from '../render/json.js';
 import { type FormatFlags, addFormatOptions, outputFormat, useColor } from '../options.js';
 

@@ -1,6 +1,6 @@
 /** The human `diff` report (`-w simple`, the default, or `-w table` with etcdctl's boxed tables). */
-import { boxTable } from '../cli/render/table.js';
-import type { DiffReport } from './schema.js';
+import { boxTable } from './table.js';
+import type { DiffReport } from '../../diff/schema.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
