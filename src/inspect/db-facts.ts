@@ -4,7 +4,7 @@
  * each release line (bbolt's Open, then the reads of its restore) for the prediction.
  */
 import { openBoltFile } from '../io/bolt-file.js';
-import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus } from '../format/bbolt/etcd-meta.js';
+import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
 import { checkRestore, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
 import { simulateOpen, type BoltView, type OpenResult } from '../format/bbolt/open-sim.js';
 import { type EtcdRelease, checkEtcdUnmarshal, checkEtcdUnmarshalInEachRelease, unmarshalFailureText } from '../format/proto/unmarshal.js';
@@ -104,7 +104,7 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
       step.term = meta.term;
       step.clusterVersion = meta.clusterVersion;
       // Only a meta bucket actually read says anything about the writer.
-      if (meta.consistentIndex !== undefined) step.writer = meta.storageVersion !== undefined ? (meta.storageVersion.startsWith('3.7') ? '3.7' : '3.6') : meta.term !== undefined ? '3.5' : '3.4';
+      if (meta.consistentIndex !== undefined) step.writer = writerLine(meta);
       if (meta.confState) {
         for (const v of [...meta.confState.voters, ...meta.confState.learners]) step.members.add(v);
         step.memberSources.push('db meta/confState');

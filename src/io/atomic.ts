@@ -402,6 +402,16 @@ export function writeAtomicAs(
   }, opts);
 }
 
+/** Zeros into bytes [from, end) of `fd` (the temp file `tmp`), CHUNK_BYTES at a time: etcd's preallocation. */
+function writeZeros(fd: number, tmp: string, from: number, end: number): void {
+  const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(end - from, 1)));
+  for (let pos = from; pos < end; ) {
+    const n = Math.min(zeros.length, end - pos);
+    writeAll(fd, n === zeros.length ? zeros : zeros.subarray(0, n), pos, tmp);
+    pos += n;
+  }
+}
+
 /**
  * The WAL repair primitive. Replace `path` with a file whose first `keepBytes` are the original's
  * and whose bytes from there up to `zeroFillTo` (default: the original size) are zeros — a segment
@@ -424,12 +434,7 @@ export function replaceWithTruncated(path: string, keepBytes: number, opts: { ze
       (fd, tmp) => {
         copyRange(srcFd, path, fd, tmp, keepBytes);
         crashPoint('truncate:prefix-written');
-        const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(end - keepBytes, 1)));
-        for (let pos = keepBytes; pos < end; ) {
-          const n = Math.min(zeros.length, end - pos);
-          writeAll(fd, n === zeros.length ? zeros : zeros.subarray(0, n), pos, tmp);
-          pos += n;
-        }
+        writeZeros(fd, tmp, keepBytes, end);
       },
       { owner: orig, beforeRename: opts.beforeRename },
     );
@@ -512,12 +517,7 @@ export function rewriteTail(
           at += b.length;
         });
         const end = Math.max(size, at + 8);
-        const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, Math.max(end - at, 1)));
-        for (let pos = at; pos < end; ) {
-          const n = Math.min(zeros.length, end - pos);
-          writeAll(fd, n === zeros.length ? zeros : zeros.subarray(0, n), pos, tmp);
-          pos += n;
-        }
+        writeZeros(fd, tmp, at, end);
       },
       { owner: orig, beforeRename: opts.beforeRename },
     );

@@ -8,7 +8,7 @@ import { openBoltFile } from '../io/bolt-file.js';
 import { FileSource } from '../io/file-source.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Layout } from '../io/layout.js';
-import { readEtcdMeta } from '../format/bbolt/etcd-meta.js';
+import { readEtcdMeta, writerLine } from '../format/bbolt/etcd-meta.js';
 import { parseSnapDbName } from '../format/wal/names.js';
 import { exportLines } from '../export/ndjson.js';
 import { NotEtcdError } from '../errors.js';
@@ -17,22 +17,15 @@ import type { RestoreTarget } from './wal.js';
 export interface SourceDb {
   path: string;
   consistentIndex: bigint;
-  /** The release line that wrote the db (see restoreTargetOf). */
+  /** The release line that wrote the db (writerLine). */
   writer: RestoreTarget;
-}
-
-/** The line whose restore output fits a db: its meta/storageVersion (3.6+), else meta/term (3.5), else 3.4. */
-export function restoreTargetOf(meta: { term?: bigint | undefined; storageVersion?: string | undefined }): RestoreTarget {
-  const sv = /^3\.(\d+)\./.exec(meta.storageVersion ?? '');
-  if (sv) return Number(sv[1]) >= 7 ? '3.7' : '3.6';
-  return meta.term !== undefined ? '3.5' : '3.4';
 }
 
 /** The line that wrote the bbolt file at `path` (3.5 when it has no readable meta). */
 export function dbWriter(path: string): RestoreTarget {
   const o = openBoltFile(path);
   try {
-    return o.db.meta ? restoreTargetOf(readEtcdMeta(o.db)) : '3.5';
+    return o.db.meta ? writerLine(readEtcdMeta(o.db)) : '3.5';
   } finally {
     o.close();
   }
@@ -50,7 +43,7 @@ export function chooseSourceDb(layout: Layout): SourceDb {
       if (!o.db.meta) continue;
       const m = readEtcdMeta(o.db);
       const ci = m.consistentIndex ?? 0n;
-      if (!best || ci > best.consistentIndex) best = { path, consistentIndex: ci, writer: restoreTargetOf(m) };
+      if (!best || ci > best.consistentIndex) best = { path, consistentIndex: ci, writer: writerLine(m) };
     } finally {
       o.close();
     }

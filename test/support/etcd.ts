@@ -156,6 +156,25 @@ export interface BootOptions {
   gid?: number;
 }
 
+/**
+ * etcd as a child logging to `logFd` (closed here once the child has it); `stop` sends SIGTERM (or
+ * SIGKILL) and waits for the exit, killing it after 20 s.
+ */
+function spawnEtcd(exe: string, args: string[], logFd: number, ids: { uid?: number; gid?: number } = {}): { pid: number; exited: () => boolean; stop: (kill?: boolean) => Promise<void> } {
+  const child = spawn(exe, args, { env: cleanEnv(), stdio: ['ignore', logFd, logFd], ...ids });
+  closeSync(logFd);
+  let exited = false;
+  const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
+  const stop = async (kill = false): Promise<void> => {
+    if (exited) return;
+    child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await done;
+    clearTimeout(t);
+  };
+  return { pid: child.pid ?? -1, exited: () => exited, stop };
+}
+
 /** start etcd `version` on dataDir (ports 25000-25999 on 127.0.0.1); resolves when healthy or failed */
 export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootOptions = {}): Promise<EtcdInstance> {
   const bin = await mustBin(version);
@@ -170,39 +189,28 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     // 3.5+ log zap JSON to stderr by default; the start flags below are the same for every line
     // (none of them is a v2 or proxy flag, which 3.6 removed)
     const zap = version === '3.4' && !opts.capnslog ? ['--logger=zap', '--log-outputs=stderr'] : [];
-    const child = spawn(opts.etcdPath ?? join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
+    const { pid, exited, stop } = spawnEtcd(opts.etcdPath ?? join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], { env: cleanEnv(), stdio: ['ignore', fd, fd],
-      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}) });
-    closeSync(fd);
-    let exited = false;
-    const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
-    const stop = async (kill = false): Promise<void> => {
-      if (exited) return;
-      child.kill(kill ? 'SIGKILL' : 'SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
-      await done;
-      clearTimeout(t);
-    };
+      '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], fd, opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {});
     const log = () => readFileSync(logFile, 'utf8');
     const tail = () => log().split('\n').slice(-30).join('\n');
     const deadline = Date.now() + timeoutMs;
-    while (!exited && Date.now() < deadline) {
+    while (!exited() && Date.now() < deadline) {
       try {
         const r = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
         if (((await r.json()) as { health?: string }).health === 'true') {
-          return { ok: true, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+          return { ok: true, logTail: tail(), logFile, endpoint, pid, stop };
         }
       } catch { /* not up yet */ }
       await sleep(150);
     }
-    if (exited && attempt < 2 && /address already in use/.test(log())) continue;
-    if (exited) {
+    if (exited() && attempt < 2 && /address already in use/.test(log())) continue;
+    if (exited()) {
       const { fatal } = parseEtcdLog(log());
-      return { ok: false, error: fatal?.error ?? fatal?.message ?? 'etcd exited', fatal, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+      return { ok: false, error: fatal?.error ?? fatal?.message ?? 'etcd exited', fatal, logTail: tail(), logFile, endpoint, pid, stop };
     }
     await stop();
-    return { ok: false, error: `not healthy within ${timeoutMs / 1000}s`, fatal: null, logTail: tail(), logFile, endpoint, pid: child.pid ?? -1, stop };
+    return { ok: false, error: `not healthy within ${timeoutMs / 1000}s`, fatal: null, logTail: tail(), logFile, endpoint, pid, stop };
   }
 }
 
@@ -317,20 +325,9 @@ export async function startMembers(version: EtcdSeries, members: { name: string;
     const endpoint = `http://127.0.0.1:${m.port}`, peer = `http://127.0.0.1:${m.port + 1}`;
     const logFile = join(dir, `${m.name}.etcd.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(join(bin, 'etcd'), ['--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initial, '--initial-cluster-state', 'new'],
-    { env: cleanEnv(), stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    let exited = false;
-    const done = new Promise<void>((res) => child.once('exit', () => { exited = true; res(); }));
-    const stop = async (kill = false): Promise<void> => {
-      if (exited) return;
-      child.kill(kill ? 'SIGKILL' : 'SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 20000);
-      await done;
-      clearTimeout(t);
-    };
-    return { name: m.name, endpoint, logFile, log: () => readFileSync(logFile, 'utf8'), exited: () => exited, stop };
+    const { exited, stop } = spawnEtcd(join(bin, 'etcd'), ['--name', m.name, '--data-dir', m.dataDir, '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', initial, '--initial-cluster-state', 'new'], fd);
+    return { name: m.name, endpoint, logFile, log: () => readFileSync(logFile, 'utf8'), exited, stop };
   });
   const healthy = async (m: ClusterMember) => {
     try { const r = await fetch(`${m.endpoint}/health`, { signal: AbortSignal.timeout(1000) }); return ((await r.json()) as { health?: string }).health === 'true'; } catch { return false; }

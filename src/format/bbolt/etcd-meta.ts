@@ -268,6 +268,15 @@ export type VersionEvidence =
   | { fact: 'clusterVersion'; value: string }
   | { fact: 'downgrade-key' };
 
+/**
+ * The etcd release line whose keys the meta bucket holds: its storageVersion (3.6, or 3.7 for a
+ * 3.7.x storage version), else meta/term (3.5), else 3.4.
+ */
+export function writerLine(meta: Pick<EtcdMeta, 'term' | 'storageVersion'>): '3.4' | '3.5' | '3.6' | '3.7' {
+  if (meta.storageVersion !== undefined) return meta.storageVersion.startsWith('3.7') ? '3.7' : '3.6';
+  return meta.term !== undefined ? '3.5' : '3.4';
+}
+
 export interface WriterGuess {
   /**
    * '3.6+' (meta/storageVersion), '3.5' (meta/term, no storageVersion), '<=3.4' (meta but no term),
