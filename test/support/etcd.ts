@@ -196,12 +196,19 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     const tail = () => log().split('\n').slice(-30).join('\n');
     const deadline = Date.now() + timeoutMs;
     while (!exited() && Date.now() < deadline) {
+      // A timer that holds the event loop: AbortSignal.timeout's does not, so a fetch left hanging
+      // by an etcd that died mid-request (no handle left once the child is gone) ended the test
+      // process with the promise pending (seen under load).
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), 1000);
       try {
-        const r = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
+        const r = await fetch(`${endpoint}/health`, { signal: ac.signal });
         if (((await r.json()) as { health?: string }).health === 'true') {
           return { ok: true, logTail: tail(), logFile, endpoint, pid, stop };
         }
-      } catch { /* not up yet */ }
+      } catch { /* not up yet */ } finally {
+        clearTimeout(timer);
+      }
       await sleep(150);
     }
     if (exited() && attempt < 2 && /address already in use/.test(log())) continue;
@@ -330,7 +337,9 @@ export async function startMembers(version: EtcdSeries, members: { name: string;
     return { name: m.name, endpoint, logFile, log: () => readFileSync(logFile, 'utf8'), exited, stop };
   });
   const healthy = async (m: ClusterMember) => {
-    try { const r = await fetch(`${m.endpoint}/health`, { signal: AbortSignal.timeout(1000) }); return ((await r.json()) as { health?: string }).health === 'true'; } catch { return false; }
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 1000); // holds the event loop, unlike AbortSignal.timeout (see bootEtcd)
+    try { const r = await fetch(`${m.endpoint}/health`, { signal: ac.signal }); return ((await r.json()) as { health?: string }).health === 'true'; } catch { return false; } finally { clearTimeout(timer); }
   };
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !started.some((m) => m.exited());) {
     if ((await Promise.all(started.map(healthy))).every(Boolean)) return { ok: true, members: started };
