@@ -70,8 +70,11 @@ export interface DbFacts {
 /** A log entry some etcd line cannot apply: found in the walk, located, with its raft index. */
 export interface BadEntry {
   index: bigint;
+  term: bigint;
   segment: number;
   offset: number;
+  /** The running CRC before this record: where a rewrite from it continues the chain. */
+  crcIn: number;
   problems: ApplyProblems;
 }
 

@@ -6,7 +6,9 @@
 import type { SegmentEnd } from '../format/wal/decoder.js';
 import { decodeConfChange } from '../format/proto/messages.js';
 import type { WalName } from '../format/wal/names.js';
-import { type Entry, type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, walkWal } from '../format/wal/walk.js';
+import { type Entry, type HardState, type Metadata, type Payload, type SegmentInput, type WalkEvent, type WalkOptions, endsCleanly, walkWal } from '../format/wal/walk.js';
+import { describeEntry } from '../format/payload/payload.js';
+import { keyRanges } from '../format/payload/keys.js';
 import { applyProblems, type EntryListener } from './apply-check.js';
 import type { WriteLedger } from './reconcile.js';
 import type { BadEntry } from './predict.js';
@@ -96,8 +98,29 @@ export interface ConfChangeRef extends Located {
   nodeId: bigint;
 }
 
+/** Past the first damage: what truncating there would drop. */
+export interface PastCut {
+  /** Records after the cut that decode (found by scanning the damaged segment, or in later segments). */
+  records: number;
+  /** Entries among them above the last entry before the cut. */
+  entries: number;
+  firstIndex: bigint | undefined;
+  lastIndex: bigint | undefined;
+  /** Keys those entries wrote or deleted (first MAX_KEYS_PAST_CUT, in log order, deduplicated). */
+  keys: string[];
+  keysTotal: number;
+  /** Highest commit in a HardState after the cut. */
+  maxCommit: bigint;
+}
+
+export const MAX_KEYS_PAST_CUT = 200;
+
 export interface WalAnalysis {
+  /** The most gaps, overwrites, regressions, bad entries… each list keeps. */
+  maxEvents: number;
   segments: SegmentInfo[];
+  /** Undefined when no segment ends in damage. */
+  pastCut: PastCut | undefined;
   /** Membership changes in the log, in order (bounded). */
   confChanges: ConfChangeRef[];
   /** Highest HardState commit in any record found, good or past damage: what etcd had acknowledged. */
@@ -138,7 +161,9 @@ function emptyCounts(): RecordCounts {
 export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: AnalyzeOptions = {}): WalAnalysis {
   const judge = opts.applyProblems ?? applyProblems;
   const out: WalAnalysis = {
+    maxEvents: MAX_EVENTS,
     segments: [],
+    pastCut: undefined,
     confChanges: [],
     maxCommitSeen: 0n,
     metadata: undefined,
@@ -156,6 +181,12 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
   };
   let cur: SegmentInfo | undefined;
   let prev: EntryRef | undefined;
+  /** The running CRC before the current record: what a rewrite from that record continues. */
+  let crcBefore = 0;
+  /** Last entry index before the first damage, once it is found. */
+  let cutLastIndex: bigint | undefined;
+  let goodLastIndex: bigint | undefined;
+  const pastKeys = new Set<string>();
   const push = <T>(list: T[], v: T) => {
     if (list.length < MAX_EVENTS) list.push(v);
   };
@@ -183,6 +214,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         salvage: { records: 0, chained: 0, entries: 0, firstIndex: undefined, firstTerm: undefined, lastIndex: undefined, firstOffset: undefined },
       };
       out.segments.push(cur);
+      crcBefore = ev.crcIn;
       continue;
     }
     if (cur === undefined) continue;
@@ -190,11 +222,16 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
       cur.end = ev.end;
       cur.crcOut = ev.crcOut;
       cur.records = ev.records;
+      if (out.pastCut === undefined && !endsCleanly(ev.end)) {
+        out.pastCut = { records: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, keys: [], keysTotal: 0, maxCommit: 0n };
+        cutLastIndex = goodLastIndex;
+      }
       continue;
     }
     const at: Located = { segment: ev.segment, offset: ev.offset };
     const p = ev.payload;
     if (p.type === 'state' && p.state.commit > out.maxCommitSeen) out.maxCommitSeen = p.state.commit;
+    if (out.pastCut !== undefined) pastTheCut(out.pastCut, p, cutLastIndex, pastKeys);
     if (ev.salvaged) {
       const s = cur.salvage;
       s.records++;
@@ -210,6 +247,8 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
       }
       continue;
     }
+    const crcIn = crcBefore;
+    crcBefore = ev.crc;
     if (cur.first === undefined) cur.first = { type: recordTypeOf(p), crc: ev.crc, link: ev.link };
     switch (p.type) {
       case 'metadata':
@@ -225,6 +264,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         const ref = { index: e.index, term: e.term };
         if (cur.firstEntry === undefined) cur.firstEntry = ref;
         cur.lastEntry = ref;
+        if (out.pastCut === undefined) goodLastIndex = e.index;
         if (prev !== undefined) {
           if (e.index > prev.index + 1n) push(out.gaps, { ...at, prevIndex: prev.index, index: e.index, term: e.term });
           else if (e.index <= prev.index) {
@@ -240,7 +280,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
           ...(ledger ? { request: (req) => ledger.onEntry(e.index, req) } : {}),
         });
         for (const _ in problems) {
-          push(out.badEntries, { ...at, index: e.index, problems });
+          push(out.badEntries, { ...at, index: e.index, term: e.term, crcIn, problems });
           break;
         }
         if (e.type === 1 || e.type === 2) {
@@ -278,6 +318,29 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     }
   }
   return out;
+}
+
+/**
+ * One record past the first damage (salvaged from the damaged segment, or anywhere in a later one:
+ * etcd's chain is broken there, so a cut drops them all). Entries at or below the last one kept
+ * are an overwritten tail, not a loss.
+ */
+function pastTheCut(d: PastCut, p: Payload, keptLast: bigint | undefined, seen: Set<string>): void {
+  d.records++;
+  if (p.type === 'state' && p.state.commit > d.maxCommit) d.maxCommit = p.state.commit;
+  if (p.type !== 'entry') return;
+  const e = p.entry;
+  if (keptLast !== undefined && e.index <= keptLast) return;
+  d.entries++;
+  if (d.firstIndex === undefined || e.index < d.firstIndex) d.firstIndex = e.index;
+  if (d.lastIndex === undefined || e.index > d.lastIndex) d.lastIndex = e.index;
+  for (const r of keyRanges(describeEntry(e))) {
+    const k = Buffer.from(r.key).toString('utf8') + (r.end ? ` .. ${Buffer.from(r.end).toString('utf8')}` : '');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    d.keysTotal++;
+    if (d.keys.length < MAX_KEYS_PAST_CUT) d.keys.push(k);
+  }
 }
 
 function recordTypeOf(p: Payload): number {

@@ -1,32 +1,13 @@
 /**
- * What a repair plan needs beyond the report, read with the same walker and db reader:
- * which entries lie after the cut (and the keys they touched), and how many members the
- * cluster has (a bridge is only safe for one).
+ * What a repair plan needs beyond the report, all from the analysis's one walk: which entries lie
+ * after the cut (and the keys they touched), the terms and CRC chain of the entries etcd cannot
+ * apply, and how many members the cluster has (a bridge is only safe for one).
  */
-import { basename } from 'node:path';
-import { FileSource } from '../io/file-source.js';
-import { walkWal } from '../format/wal/walk.js';
-import { ReadWindow } from '../format/bytes.js';
-import { decodeSegment } from '../format/wal/decoder.js';
-import { decodeEntry } from '../format/proto/messages.js';
-import { describeEntry } from '../format/payload/payload.js';
-import { keyRanges } from '../format/payload/keys.js';
-import { type Analysis, truncationPoint } from '../inspect/analyze.js';
+import type { Analysis } from '../inspect/analyze.js';
+import { truncationPoint } from '../inspect/verdict.js';
+import type { PastCut } from '../inspect/wal-analysis.js';
 
-export const MAX_KEYS_LISTED = 200;
-
-export interface DroppedEntries {
-  /** Records after the cut that decode (found by scanning, or in later segments). */
-  records: number;
-  entries: number;
-  firstIndex: bigint | undefined;
-  lastIndex: bigint | undefined;
-  /** Keys those entries wrote or deleted (first MAX_KEYS_LISTED, in log order, deduplicated). */
-  keys: string[];
-  keysTotal: number;
-  /** Highest commit in a HardState after the cut. */
-  maxCommit: bigint;
-}
+export type DroppedEntries = PastCut;
 
 export interface RepairFacts {
   cut: { segmentIndex: number; offset: number; lastIndex: bigint | undefined } | undefined;
@@ -41,40 +22,14 @@ export interface RepairFacts {
 }
 
 export function gatherRepairFacts(a: Analysis): RepairFacts {
-  const dropped: DroppedEntries = { records: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, keys: [], keysTotal: 0, maxCommit: 0n };
+  let dropped: DroppedEntries = { records: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, keys: [], keysTotal: 0, maxCommit: 0n };
   const wal = a.wal;
   let cut: RepairFacts['cut'];
   if (wal) {
     const t = truncationPoint(wal);
-    if (t.damaged) {
+    if (t.damaged && wal.pastCut) {
       cut = { segmentIndex: t.damaged.index, offset: t.damaged.end.offset, lastIndex: t.lastIndex };
-      const segs = a.layout.segments.slice(t.damaged.index).map((p) => ({ name: basename(p), source: new FileSource(p) }));
-      const seen = new Set<string>();
-      try {
-        for (const ev of walkWal(segs, { salvage: true })) {
-          if (ev.kind !== 'record') continue;
-          // In the damaged segment only what lies past the cut is dropped.
-          if (ev.segment === 0 && !ev.salvaged) continue;
-          dropped.records++;
-          const p = ev.payload;
-          if (p.type === 'state' && p.state.commit > dropped.maxCommit) dropped.maxCommit = p.state.commit;
-          if (p.type !== 'entry') continue;
-          const e = p.entry;
-          if (t.lastIndex !== undefined && e.index <= t.lastIndex) continue;
-          dropped.entries++;
-          if (dropped.firstIndex === undefined || e.index < dropped.firstIndex) dropped.firstIndex = e.index;
-          if (dropped.lastIndex === undefined || e.index > dropped.lastIndex) dropped.lastIndex = e.index;
-          for (const r of keyRanges(describeEntry(e))) {
-            const k = Buffer.from(r.key).toString('utf8') + (r.end ? ` .. ${Buffer.from(r.end).toString('utf8')}` : '');
-            if (seen.has(k)) continue;
-            seen.add(k);
-            dropped.keysTotal++;
-            if (dropped.keys.length < MAX_KEYS_LISTED) dropped.keys.push(k);
-          }
-        }
-      } finally {
-        for (const s of segs) s.source.close();
-      }
+      dropped = { ...wal.pastCut, keys: [...wal.pastCut.keys] };
       // The damaged record itself (unreadable) and any that cannot be found are lost too: count the
       // whole range from the entry after the cut to the last one found.
       if (t.lastIndex !== undefined && dropped.lastIndex !== undefined) {
@@ -87,26 +42,9 @@ export function gatherRepairFacts(a: Analysis): RepairFacts {
   // Entries etcd cannot apply: their terms, and the chain just before each.
   const entryTerms = new Map<bigint, bigint>();
   const crcAt = new Map<string, number>();
-  if (wal && wal.badEntries.length > 0) {
-    const wanted = new Set(wal.badEntries.map((b) => `${b.segment}:${b.offset}`));
-    for (const segIndex of new Set(wal.badEntries.map((b) => b.segment))) {
-      const seg = wal.segments[segIndex]!;
-      const src = new FileSource(seg.path);
-      try {
-        let running = seg.crcIn;
-        for (const ev of decodeSegment(new ReadWindow(src), { crc: seg.crcIn })) {
-          if (ev.kind !== 'record') continue;
-          if (wanted.has(`${segIndex}:${ev.offset}`)) {
-            crcAt.set(`${segIndex}:${ev.offset}`, running);
-            const e = decodeEntry(ev.record.data ?? new Uint8Array(0));
-            entryTerms.set(e.index, e.term);
-          }
-          running = ev.record.crc;
-        }
-      } finally {
-        src.close();
-      }
-    }
+  for (const b of wal?.badEntries ?? []) {
+    entryTerms.set(b.index, b.term);
+    crcAt.set(`${b.segment}:${b.offset}`, b.crcIn);
   }
 
   const members = a.report.cluster.members.map((h) => BigInt('0x' + h));
