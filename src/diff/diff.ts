@@ -94,7 +94,7 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     if (a.layout.segments.length === 0) throw new NotEtcdError(`${path}: no WAL segments`);
   }
   const members: Member[] = analyses.map(({ path, a }) => {
-    const log = readMemberLog(a.layout.segments);
+    const log = readMemberLog(a.layout.segments, a.wal!);
     // Where the member's own log starts: its first entry, or (an empty log) just after its newest snapshot.
     const snapIndex = (a.report.wal?.snapshotRecords ?? []).reduce((x, r) => (BigInt(r.index) > x ? BigInt(r.index) : x), 0n);
     return { path, log, commit: a.report.wal?.hardState ? BigInt(a.report.wal.hardState.commit) : 0n, start: log.firstIndex ?? snapIndex + 1n };

@@ -4,9 +4,10 @@
  * A WAL is append-only, but raft's log is not: when a new leader replaces an uncommitted tail, the
  * member appends entries whose index is at or below ones already written, and etcd's ReadAll keeps
  * only the later ones (`ents = append(ents[:e.Index-offset-1], e)`). So an entry's fate is known only
- * once the whole WAL has been read. Pass 1 walks the WAL and remembers just the truncation points
- * (record ordinal, index) — a handful in practice; pass 2 walks it again and yields each entry that no
- * later truncation covers. Memory: the truncation list plus one entry.
+ * once the whole WAL has been read. The analysis's walk already found the truncation points (where
+ * an entry's index goes back: a handful in practice) and the log's bounds; `entries()` walks the WAL
+ * again and yields each entry that no later truncation covers. Memory: the truncation list plus
+ * one entry.
  *
  * Reading stops at the first damage, as etcd's reader does.
  */
@@ -14,6 +15,7 @@ import { basename } from 'node:path';
 import { FileSource } from '../io/file-source.js';
 import { endsCleanly, walkWal } from '../format/wal/walk.js';
 import type { Entry } from '../format/wal/walk.js';
+import type { WalAnalysis } from '../inspect/wal-analysis.js';
 
 export interface LogEntry {
   entry: Entry;
@@ -21,22 +23,23 @@ export interface LogEntry {
   offset: number;
 }
 
+/** Where an entry's index went back to (the record at segment/offset replaced the tail from `index`). */
 interface Truncation {
-  ordinal: number;
+  segment: number;
+  offset: number;
   index: bigint;
 }
 
-function* entryRecords(segmentPaths: string[]): Generator<{ entry: Entry; segment: string; offset: number; ordinal: number }> {
+function* entryRecords(segmentPaths: string[]): Generator<{ entry: Entry; segmentNo: number; segment: string; offset: number }> {
   const sources = segmentPaths.map((p) => ({ name: basename(p), source: new FileSource(p) }));
   try {
-    let ordinal = 0;
     for (const ev of walkWal(sources)) {
       if (ev.kind === 'segment-end') {
         if (!endsCleanly(ev.end)) return;
         continue;
       }
       if (ev.kind !== 'record' || ev.payload.type !== 'entry') continue;
-      yield { entry: ev.payload.entry, segment: sources[ev.segment]!.name, offset: ev.offset, ordinal: ordinal++ };
+      yield { entry: ev.payload.entry, segmentNo: ev.segment, segment: sources[ev.segment]!.name, offset: ev.offset };
     }
   } finally {
     for (const s of sources) s.source.close();
@@ -55,19 +58,27 @@ export interface MemberLog {
   entries(): Generator<LogEntry>;
 }
 
-/** Pass 1 over the segments (absolute paths, name order). */
-export function readMemberLog(segmentPaths: string[]): MemberLog {
-  const truncations: Truncation[] = [];
+/**
+ * The log etcd replays from these segments (absolute paths, name order), up to the first damage,
+ * from what the analysis's walk of them found.
+ */
+export function readMemberLog(segmentPaths: string[], wal: WalAnalysis): MemberLog {
+  const damaged = wal.segments.findIndex((s) => !endsCleanly(s.end));
+  const readable = damaged < 0 ? wal.segments : wal.segments.slice(0, damaged + 1);
+  const truncations: Truncation[] =
+    wal.overwrites.length < wal.maxEvents
+      ? wal.overwrites.filter((o) => damaged < 0 || o.segment <= damaged).map((o) => ({ segment: o.segment, offset: o.offset, index: o.index }))
+      : truncationsByWalking(segmentPaths);
   let first: bigint | undefined;
   let last: bigint | undefined;
   let lastTerm: bigint | undefined;
   let total = 0;
-  for (const r of entryRecords(segmentPaths)) {
-    if (last !== undefined && r.entry.index <= last) truncations.push({ ordinal: r.ordinal, index: r.entry.index });
-    first ??= r.entry.index;
-    last = r.entry.index;
-    lastTerm = r.entry.term;
-    total++;
+  for (const s of readable) {
+    if (!s.firstEntry || !s.lastEntry) continue;
+    first ??= s.firstEntry.index;
+    last = s.lastEntry.index;
+    lastTerm = s.lastEntry.term;
+    total += s.counts.entry;
   }
   // suffixMin[k]: the lowest index any truncation from the k-th on cuts back to.
   const suffixMin: bigint[] = new Array<bigint>(truncations.length);
@@ -79,7 +90,7 @@ export function readMemberLog(segmentPaths: string[]): MemberLog {
   const survives = function* (): Generator<LogEntry> {
     let k = 0;
     for (const r of entryRecords(segmentPaths)) {
-      while (k < truncations.length && truncations[k]!.ordinal <= r.ordinal) k++;
+      while (k < truncations.length && atOrBefore(truncations[k]!, r.segmentNo, r.offset)) k++;
       const cut = suffixMin[k];
       if (cut !== undefined && cut <= r.entry.index) continue;
       const data = r.entry.data;
@@ -92,4 +103,19 @@ export function readMemberLog(segmentPaths: string[]): MemberLog {
   const firstIndex = first === undefined ? undefined : suffixMin[0] !== undefined && suffixMin[0] < first ? suffixMin[0] : first;
   const entries = firstIndex === undefined || last === undefined ? 0 : Number(last - firstIndex + 1n);
   return { overwritten: total - entries, count: entries, firstIndex, lastIndex: last, lastTerm, entries: survives };
+}
+
+function atOrBefore(t: Truncation, segment: number, offset: number): boolean {
+  return t.segment < segment || (t.segment === segment && t.offset <= offset);
+}
+
+/** Only for a log with more overwrites than the analysis keeps: find them all by walking it. */
+function truncationsByWalking(segmentPaths: string[]): Truncation[] {
+  const out: Truncation[] = [];
+  let last: bigint | undefined;
+  for (const r of entryRecords(segmentPaths)) {
+    if (last !== undefined && r.entry.index <= last) out.push({ segment: r.segmentNo, offset: r.offset, index: r.entry.index });
+    last = r.entry.index;
+  }
+  return out;
 }

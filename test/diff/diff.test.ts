@@ -150,7 +150,13 @@ describe('diff', () => {
       assert.equal(r.kv.equal, true);
       assert.equal(r.kv.revision, String(fx.manifest.last_revision));
       // the old leader's WAL holds both entries at the split index; the replayed log only the new leader's
-      const log = readMemberLog(locate(fx.dir(then.old_leader)).segments);
+      const a = inspectPath(fx.dir(then.old_leader));
+      const log = readMemberLog(a.layout.segments, a.wal!);
+      // More overwrites than the analysis keeps: the log finds them by walking, and agrees.
+      const walked = readMemberLog(a.layout.segments, { ...a.wal!, maxEvents: a.wal!.overwrites.length });
+      assert.equal(a.wal!.overwrites.length, 1);
+      assert.deepEqual([...walked.entries()].map((e) => [e.entry.index, e.entry.term, e.offset]), [...log.entries()].map((e) => [e.entry.index, e.entry.term, e.offset]));
+      assert.deepEqual([walked.count, walked.overwritten, walked.firstIndex, walked.lastIndex], [log.count, log.overwritten, log.firstIndex, log.lastIndex]);
       let prev = 0n;
       let count = 0;
       for (const e of log.entries()) {
@@ -206,7 +212,8 @@ describe('diff', () => {
     try {
       // a committed PUT of the workload, well inside every member's log
       let index = 0n;
-      for (const e of readMemberLog(locate(fx.dir('c')).segments).entries()) {
+      const cA = inspectPath(fx.dir('c'));
+      for (const e of readMemberLog(cA.layout.segments, cA.wal!).entries()) {
         if (e.entry.index > 20n && /^PUT \/fixture\/key\//.test(summarizePayload(describeEntry(e.entry)))) {
           index = e.entry.index;
           break;
