@@ -414,7 +414,7 @@ export interface EntryDataOutcomes {
  * bytes in the common case. The bytes are read once with 3.5's gogoproto rules; when they decode
  * as an InternalRaftRequest and hold nothing the releases' decoders treat differently (every
  * field known to all three, no packed list, no message field twice, proto3 strings valid UTF-8,
- * no 10-byte varint or tag beyond 32 bits), gogo's 3.5 and 3.6 and protobuf-go's 3.7 read the same
+ * no 10-byte varint with a last byte above 1, no tag beyond 32 bits), gogo's 3.5 and 3.6 and protobuf-go's 3.7 read the same
  * message, so that one message answers for all. Anything else — a failure included — is read
  * again by each release's own rules (etcdAppliesEntryData). The two `3.5`/`3.6` answers may be
  * one object.

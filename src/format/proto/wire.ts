@@ -170,7 +170,7 @@ export class WireReader {
   hi = 0;
   /** Wire type of the last tag read. */
   wireType = 0;
-  /** Set (never cleared by the reader) when a varint of 10 bytes or a tag beyond 32 bits was read:
+  /** Set (never cleared by the reader) when a 10-byte varint whose last byte is above 1, or a tag beyond 32 bits, was read:
    *  bytes whose value gogoproto's rules and protobuf-go's may disagree on (see unmarshal.ts). */
   unusualVarint = false;
   /** Failure context: the message being read, the field and where its tag starts. */
@@ -261,7 +261,9 @@ export class WireReader {
         hi = (b & 0x7f) >>> 4;
       } else {
         hi |= (b & 0x7f) << (shift - 32); // at shift 63 only the lowest bit survives, as in Go
-        if (shift === 63) this.unusualVarint = true;
+        // protobuf-go takes a 10th byte of 0 or 1 as gogo does (the same value); above 1 it
+        // refuses what gogo reads with the high bits dropped.
+        if (shift === 63 && b > 1) this.unusualVarint = true;
       }
       if (b < 0x80) break;
     }
