@@ -8,26 +8,28 @@
  * from another member or another time), or a value changed on disk after etcd wrote it: etcd would
  * start and serve it without a word.
  *
- * Memory is bounded: keys and values are kept as 64-bit hashes in one typed table (MAX_KEYS keys;
- * past that, the rest of the log is not checked and the report says so). Names of the keys that
+ * Memory is bounded: keys are kept as 64-bit hashes and values as 32-bit ones (CRC-32C: a changed
+ * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 28-byte slots
+ * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). Names of the keys that
  * differ are found again in a second pass over the db only when there are any.
  */
 import { crc32cUpdate } from '../format/crc.js';
 import type { ProtoObject } from '../format/proto/unmarshal.js';
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 
-/** Keys tracked at most (the table then holds 2M slots of 44 bytes: about 92 MB). */
+/** Keys tracked at most (the table then holds 2M slots of 28 bytes: about 59 MB). */
 export const MAX_KEYS = 1 << 20;
 
-const STRIDE = 11;
-// slot words: 0,1 key hash; 2 flags; 3,4 candidate 1; 5,6 candidate 2; 7 db flags; 8,9 db value hash; 10 log index (low 32 bits)
+const STRIDE = 7;
+// slot words: 0,1 key hash; 2 flags (the log's, the db's, and the candidate count); 3 candidate 1;
+// 4 candidate 2; 5 db value hash; 6 log index (low 32 bits)
 const F_AMBIGUOUS = 1;
 const F_ABSENT = 2;
 /** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
 const F_BASE = 4;
+const DB_SEEN = 16;
+const DB_ABSENT = 32;
 const COUNT_SHIFT = 8;
-const DB_SEEN = 1;
-const DB_ABSENT = 2;
 
 function fnv1a(b: Uint8Array): number {
   let h = 0x811c9dc5;
@@ -37,6 +39,10 @@ function fnv1a(b: Uint8Array): number {
 
 function hash(b: Uint8Array): [number, number] {
   return [crc32cUpdate(b, 0) >>> 0, (fnv1a(b) | 1) >>> 0];
+}
+
+function valueHash(b: Uint8Array): number {
+  return crc32cUpdate(b, 0) >>> 0;
 }
 
 export interface Mismatch {
@@ -118,15 +124,14 @@ export class WriteLedger {
     const s = this.slot(hash(key), true);
     if (s < 0) return;
     const t = this.table;
+    const db = t[s + 2]! & (DB_SEEN | DB_ABSENT);
     if (value === undefined) {
-      t[s + 2] = F_ABSENT | F_BASE;
+      t[s + 2] = db | F_ABSENT | F_BASE;
     } else {
-      const v = hash(value);
-      t[s + 2] = (1 << COUNT_SHIFT) | F_BASE | (mayVanish ? F_ABSENT : 0);
-      t[s + 3] = v[0];
-      t[s + 4] = v[1];
+      t[s + 2] = db | (1 << COUNT_SHIFT) | F_BASE | (mayVanish ? F_ABSENT : 0);
+      t[s + 3] = valueHash(value);
     }
-    t[s + 10] = Number(index & 0xffff_ffffn);
+    t[s + 6] = Number(index & 0xffff_ffffn);
   }
 
   /** A write that may or may not have happened (a txn branch): one more thing the key may hold. */
@@ -134,7 +139,7 @@ export class WriteLedger {
     const s = this.slot(hash(key), true);
     if (s < 0) return;
     const t = this.table;
-    t[s + 10] = Number(index & 0xffff_ffffn);
+    t[s + 6] = Number(index & 0xffff_ffffn);
     // Without a write the log made certain before, the key may hold what it held before the log
     // began (a txn's compare may have failed): nothing to compare with.
     if (!(t[s + 2]! & F_BASE)) {
@@ -145,15 +150,14 @@ export class WriteLedger {
       t[s + 2] = t[s + 2]! | F_ABSENT;
       return;
     }
-    const v = hash(value);
+    const v = valueHash(value);
     const count = t[s + 2]! >>> COUNT_SHIFT;
-    for (let c = 0; c < count; c++) if (t[s + 3 + 2 * c] === v[0] && t[s + 4 + 2 * c] === v[1]) return;
+    for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) return;
     if (count >= 2) {
       t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
       return;
     }
-    t[s + 3 + 2 * count] = v[0];
-    t[s + 4 + 2 * count] = v[1];
+    t[s + 3 + count] = v;
     t[s + 2] = (t[s + 2]! & 0xff) | ((count + 1) << COUNT_SHIFT);
   }
 
@@ -214,12 +218,11 @@ export class WriteLedger {
     if (s < 0) return;
     const t = this.table;
     const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
-    if (tombstone) t[s + 7] = DB_SEEN | DB_ABSENT;
+    const keep = t[s + 2]! & ~(DB_SEEN | DB_ABSENT);
+    if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT;
     else {
-      const v = hash(k.value);
-      t[s + 7] = DB_SEEN;
-      t[s + 8] = v[0];
-      t[s + 9] = v[1];
+      t[s + 2] = keep | DB_SEEN;
+      t[s + 5] = valueHash(k.value);
     }
   }
 
@@ -239,14 +242,14 @@ export class WriteLedger {
         continue;
       }
       out.checked++;
-      const db = t[s + 7]!;
+      const db = flags;
       const absentOk = (flags & F_ABSENT) !== 0 || this.rangeDeletes;
       let ok: boolean;
       if (!(db & DB_SEEN) || db & DB_ABSENT) ok = absentOk;
       else {
         ok = false;
         const count = flags >>> COUNT_SHIFT;
-        for (let c = 0; c < count && !ok; c++) ok = t[s + 3 + 2 * c] === t[s + 8] && t[s + 4 + 2 * c] === t[s + 9];
+        for (let c = 0; c < count && !ok; c++) ok = t[s + 3 + c] === t[s + 5];
       }
       if (!ok) {
         out.mismatches++;
@@ -266,8 +269,8 @@ export class WriteLedger {
       if (!k) continue;
       const s = this.slot(hash(k.key), false);
       if (s < 0 || !want.has(s) || found.has(s)) continue;
-      const db = this.table[s + 7]!;
-      found.set(s, { key: Buffer.from(k.key).toString('utf8'), index: this.table[s + 10]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
+      const db = this.table[s + 2]!;
+      found.set(s, { key: Buffer.from(k.key).toString('utf8'), index: this.table[s + 6]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
     }
     for (const s of r.mismatchSlots) {
       const m = found.get(s);
