@@ -9,6 +9,7 @@
 //   tui/      ink screens                       the above, repair/ (its plan), cli/render/ (the words)
 //   cli/      commander and renderers           anything
 //
+// Files are touched only in io/: no layer below cli/ imports node:fs.
 // process (exit codes, output, arguments, environment) belongs to cli/; io/ may read its own test
 // hooks and helper environment from process.env. Only these boundary rules: types and unused code
 // are tsc's strict mode.
@@ -54,7 +55,13 @@ export default tseslint.config(
   ...Object.keys(ALLOWED).map((layer) => ({
     files: [`src/${layer}/**/*.ts`, `src/${layer}/**/*.tsx`],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: forbidden(layer), message: `${layer}/ may use only ${ALLOWED[layer].join(', ')}` }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: forbidden(layer), message: `${layer}/ may use only ${ALLOWED[layer].join(', ')}` }],
+          paths: layer === 'io' ? [] : ['node:fs', 'node:fs/promises', 'fs'].map((name) => ({ name, message: 'files are touched only in io/' })),
+        },
+      ],
       'no-restricted-properties': ['error', ...PROCESS_OUTSIDE_CLI, ...(layer === 'io' ? [] : [{ object: 'process', property: 'env', message: 'the environment is read by cli/ (io/ reads its own hooks)' }])],
     },
   })),

@@ -5,5 +5,6 @@ export { goJsonString, memberJson, restoreV2StoreJson } from './v2store.js';
 export type { StoreMember } from './v2store.js';
 export { SEGMENT_BYTES, restoreConfState, restoreFileNames, restoreSnapFile, restoreWalRecords } from './wal.js';
 export type { RestoreRaftInput, RestoreTarget } from './wal.js';
-export { buildDirFor, checkOutDir, checkTrailer, describeIds, planRestore, restoreDbTransform, removeStaleBuildDirs, restoreFromFile, writeRestoredDataDir } from './restore.js';
+export { checkTrailer, describeIds, planRestore, restoreDbTransform, restoreFromFile, writeRestoredDataDir } from './restore.js';
+export { buildDirFor, checkOutDir, removeStaleBuildDirs } from '../io/build-dir.js';
 export type { PlannedFile, RestoreOptions, RestorePlan, RestoreResult } from './restore.js';

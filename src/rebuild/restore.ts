@@ -26,16 +26,15 @@
  *    of the untouched buckets is unchanged), but compact, with a fresh freelist.
  *  - meta/confState keeps the source's voters, as etcdutl does, unless `updateConfState` is set.
  */
-import { processAlive } from '../io/pids.js';
-import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { IoError, NotEtcdError, UsageError, fsError } from '../errors.js';
+import { join } from 'node:path';
+import { NotEtcdError, UsageError } from '../errors.js';
+import { buildThenRename, checkOutDir } from '../io/build-dir.js';
 import type { BoltDb } from '../format/bbolt/db.js';
 import { copyDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
 import { hex16 } from '../format/wal/names.js';
-import { CHUNK_BYTES, crashPoint, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
+import { CHUNK_BYTES, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { assertOutside, enclosingDataDir } from '../io/paths.js';
 import { writeBoltFile } from '../io/bolt-write.js';
 import { openBoltFile } from '../io/bolt-file.js';
@@ -169,71 +168,6 @@ export interface RestoreResult {
   staleBuildDirs: string[];
 }
 
-/** `--out` must not exist, or be an empty directory (etcdutl 3.5's rule). */
-export function checkOutDir(outDir: string): void {
-  let st;
-  try {
-    st = lstatSync(outDir, { throwIfNoEntry: false });
-  } catch (e) {
-    throw fsError(e, outDir, 'checking the output directory');
-  }
-  if (st === undefined) return;
-  let empty = false;
-  if (st.isDirectory()) {
-    try {
-      empty = readdirSync(outDir).length === 0;
-    } catch {
-      empty = false;
-    }
-  }
-  if (!empty) throw new UsageError(`data-dir ${JSON.stringify(outDir)} not empty or could not be read`);
-}
-
-/** `<out>.tmp-<pid>`: where the data dir is built before it is renamed into place. */
-export function buildDirFor(outDir: string): string {
-  return join(dirname(resolve(outDir)), `${basename(resolve(outDir))}.tmp-${process.pid}`);
-}
-
-/**
- * Remove build dirs an earlier, killed restore to the same `outDir` left beside it:
- * `<out>.tmp-<pid>` whose process is gone and which hold nothing but our `member/` tree (a build
- * dir is never the only copy of anything: the source was only read). Returns the paths removed.
- */
-export function removeStaleBuildDirs(outDir: string): string[] {
-  const out = resolve(outDir);
-  const parent = dirname(out);
-  const prefix = `${basename(out)}.tmp-`;
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fsError(e, parent, 'listing');
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (pid === process.pid || processAlive(pid)) continue;
-    const dir = join(parent, name);
-    let ours = false;
-    try {
-      ours = lstatSync(dir).isDirectory() && readdirSync(dir).every((n) => n === 'member');
-    } catch {
-      ours = false;
-    }
-    if (!ours) continue;
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch (e) {
-      throw fsError(e, dir, 'removing a stale build directory');
-    }
-    removed.push(dir);
-  }
-  if (removed.length > 0) fsyncDir(parent);
-  return removed;
-}
-
 /**
  * Write the restored data dir `outDir` from `source` (an opened bbolt db) according to `plan`.
  * Refuses a non-empty `outDir` (UsageError). Builds in `<out>.tmp-<pid>` beside it and renames
@@ -243,14 +177,7 @@ export function removeStaleBuildDirs(outDir: string): string[] {
  */
 export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string): RestoreResult {
   if (!source.meta) throw new NotEtcdError(`the source has no valid bbolt meta page: nothing to restore from`);
-  checkOutDir(outDir); // etcd names the directory as it was given
-  const out = resolve(outDir);
-  const build = buildDirFor(out);
-  const staleBuildDirs = removeStaleBuildDirs(out);
-  if (lstatSync(build, { throwIfNoEntry: false }) !== undefined) {
-    throw new IoError(`${build} already exists (left by an earlier run?); remove it and try again`);
-  }
-  try {
+  const built = buildThenRename(outDir, (build) => {
     ensureDir(join(build, 'member', 'snap'));
     ensureDir(join(build, 'member', 'wal'));
     const db = writeBoltFile(
@@ -271,36 +198,21 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
       { mode: plan.wal.mode },
     );
     fsyncDir(join(build, 'member'));
-    fsyncDir(build);
-    crashPoint('rebuild:built');
-    // An existing empty `out` is replaced by the rename (rename(2) allows an empty target directory).
-    try {
-      renameSync(build, out);
-    } catch (e) {
-      throw fsError(e, out, `renaming ${basename(build)} to it`);
-    }
-    crashPoint('rebuild:renamed');
-    fsyncDir(dirname(out));
-    return {
-      dataDir: out,
-      staleBuildDirs,
-      memberId: plan.local.id,
-      clusterId: plan.clusterId,
-      files: [
-        { path: plan.db.path, mode: plan.db.mode, size: db.fileSize },
-        { path: plan.snap.path, mode: plan.snap.mode, size: plan.snap.size },
-        { path: plan.wal.path, mode: plan.wal.mode, size: plan.wal.size },
-      ],
-      db,
-    };
-  } catch (e) {
-    try {
-      rmSync(build, { recursive: true, force: true });
-    } catch {
-      // the original error is the one worth reporting
-    }
-    throw e;
-  }
+    return db;
+  });
+  const db = built.result;
+  return {
+    dataDir: built.dataDir,
+    staleBuildDirs: built.staleBuildDirs,
+    memberId: plan.local.id,
+    clusterId: plan.clusterId,
+    files: [
+      { path: plan.db.path, mode: plan.db.mode, size: db.fileSize },
+      { path: plan.snap.path, mode: plan.snap.mode, size: plan.snap.size },
+      { path: plan.wal.path, mode: plan.wal.mode, size: plan.wal.size },
+    ],
+    db,
+  };
 }
 
 /** Go's %v of a []byte: `[1 2 3]`. */

@@ -6,12 +6,12 @@
  * Killed during step 2: every file is either old or new, never half written; `undo` restores
  * the originals, and a rerun of `repair` plans only what is left.
  */
-import { lstatSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { appendAtomic, crashPoint, fsyncDir, removeFile, removeStaleTemps, renameNoReplace, replaceWithTruncated, rewriteTail, type ReplaceOptions } from '../io/atomic.js';
+import { appendAtomic, crashPoint, removeFile, removeStaleTemps, renameNoReplace, replaceWithTruncated, rewriteTail, type ReplaceOptions } from '../io/atomic.js';
 import { createBackup, removeIncompleteBackups, undo, type Backup } from '../io/backup.js';
 import { blocksOf } from '../io/space.js';
-import { IoError, fsError } from '../errors.js';
+import { fileSize, filesUnder, removeEmptyDir } from '../io/tree.js';
+import { IoError } from '../errors.js';
 import { encodeFrameSize } from '../format/wal/frame.js';
 import { RecordEncoder } from '../format/wal/encoder.js';
 import { appendRecords, reencodeSegmentTail, rechainSegment } from './rewrite.js';
@@ -20,26 +20,6 @@ import type { RepairPlan } from './plan.js';
 export interface ApplyResult {
   backupDir: string;
   applied: string[];
-}
-
-/** Files under a path, depth first (a set-aside may name a leftover directory such as wal.tmp/). */
-function filesUnder(root: string, rel: string): { files: string[]; dirs: string[] } {
-  const abs = join(root, rel);
-  let st;
-  try {
-    st = lstatSync(abs); // never into a symlinked dir: its files are not the data dir's
-  } catch (e) {
-    throw fsError(e, abs, 'reading what to set aside');
-  }
-  if (!st.isDirectory()) return { files: [rel], dirs: [] };
-  const out = { files: [] as string[], dirs: [] as string[] };
-  for (const n of readdirSync(abs).sort()) {
-    const sub = filesUnder(root, join(rel, n));
-    out.files.push(...sub.files);
-    out.dirs.push(...sub.dirs);
-  }
-  out.dirs.push(rel);
-  return out;
 }
 
 export interface ApplyOptions {
@@ -63,11 +43,7 @@ export function applyPlan(plan: RepairPlan, opts: ApplyOptions = {}): ApplyResul
   const sizeOf = (rel: string): number => {
     let n = sizes.get(rel);
     if (n === undefined) {
-      try {
-        n = lstatSync(join(root, rel)).size;
-      } catch (e) {
-        throw fsError(e, join(root, rel), 'reading its size');
-      }
+      n = fileSize(join(root, rel));
       sizes.set(rel, n);
     }
     return n;
@@ -197,14 +173,7 @@ function applySteps(
       case 'set-aside': {
         const t = targets[i]!;
         for (const f of t.files) removeFile(join(root, f));
-        for (const d of t.dirs) {
-          try {
-            rmdirSync(join(root, d));
-          } catch (e) {
-            throw fsError(e, join(root, d), 'removing the emptied directory');
-          }
-          fsyncDir(dirname(join(root, d)));
-        }
+        for (const d of t.dirs) removeEmptyDir(join(root, d));
         break;
       }
     }
