@@ -5,6 +5,7 @@
 import type { Analysis } from '../../inspect/analyze.js';
 import { failureText, stallText } from '../../inspect/etcd-texts.js';
 import type { BootFailure } from '../../inspect/predict.js';
+import type { Report } from '../../inspect/report.js';
 import type { NextStep, Verdict, VerdictReason } from '../../inspect/verdict.js';
 import { findingJson, findingMessage } from './findings.js';
 
@@ -116,11 +117,15 @@ export function verdictWords(a: Analysis, verdict: Verdict = a.verdict): Verdict
   return { headline: reasonWords(verdict.reason, a), nextStep: nextStepWords(verdict.next, a.report.path) };
 }
 
-/** The report as `--json` prints it: the typed findings and verdict plus their words. */
-export function reportForJson(a: Analysis): unknown {
+/** The report's typed verdict as JSON, the finding its reason names (if any) with its words as every finding has. */
+export function verdictJson(a: Analysis): Report['verdict'] {
   const v = a.report.verdict;
-  // The finding a verdict names carries its words too, as every finding of the report does.
   const r = a.verdict.reason;
   const reason = r.code === 'file' && r.first ? { ...v.reason, first: findingJson(r.first) } : r.code === 'finding' ? { ...v.reason, finding: findingJson(r.finding) } : v.reason;
-  return { ...a.report, findings: a.report.findings.map(findingJson), verdict: { ...v, reason, ...verdictWords(a) } };
+  return { ...v, reason };
+}
+
+/** The report as `--json` prints it: the typed findings and verdict plus their words. */
+export function reportForJson(a: Analysis): unknown {
+  return { ...a.report, findings: a.report.findings.map(findingJson), verdict: { ...verdictJson(a), ...verdictWords(a) } };
 }
