@@ -13,10 +13,11 @@ import { dbStep, readConsistentIndex, type DbStep } from './db-facts.js';
 import { WriteLedger } from './reconcile.js';
 import { readPeer } from './peers.js';
 import { UsageError } from '../errors.js';
-import { failureText, eofText, stallText, BOLT_OF } from './etcd-texts.js';
+import { failureText, eofText, BOLT_OF } from './etcd-texts.js';
 import { openFailureText } from '../format/bbolt/open-sim.js';
 import { type BootInput, type BootPrediction, type EtcdVersion, ETCD_VERSIONS, predictBoot } from './predict.js';
-import type { Finding, Report } from './report.js';
+import type { Finding, StallJson } from './finding.js';
+import type { Report } from './report.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 import { snapStep } from './snap-facts.js';
 import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
@@ -93,8 +94,11 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       code: 'db-wal-mismatch',
       severity: 'error',
       file: db.report?.path ?? 'member/snap/db',
-      message: `the db and the WAL disagree on ${reconciliation.mismatches} key(s) the log wrote at indexes the db has applied (≤ ${ci})${first ? `, first ${first.key}: the log's last write to it (index ${first.index}) is not what the db holds (${first.db === 'absent' ? 'nothing' : 'another value'})` : ''}: two histories in one data dir (a second etcd on the same WAL, a db from another member or time) or a value changed on disk`,
       details: { mismatches: reconciliation.mismatches, checked: reconciliation.checked, keys: reconciliation.first.map((m) => m.key).join(' ') },
+      mismatches: reconciliation.mismatches,
+      // Compared only against a db with a consistent index (the ledger needs one).
+      consistentIndex: `${ci ?? 0n}`,
+      first: first ?? null,
     });
   }
 
@@ -104,7 +108,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     walFindings(wal, rel, add);
     for (const f of twoWriters) add(f);
   } else if (isDir) {
-    add({ code: 'no-wal', severity: 'error', file: 'member/wal', message: 'no *.wal segment: etcd would start a brand-new empty member on this dir' });
+    add({ code: 'no-wal', severity: 'error', file: 'member/wal' });
   }
 
   // --- membership: raft's own record (the newest .snap's conf state and the WAL's conf changes)
@@ -148,7 +152,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const main = predictions.find((p) => p.version === decidingVersion);
 
   // --- the db and the invariants between the stores -------------------------------------------
-  dbFindings(layout, db, main, decidingVersion, wal, add);
+  dbFindings(layout, db, main, decidingVersion, add);
   const wr = wal ? walSummary(wal, rel) : null;
   invariantFindings(wal, wr, db, main, add);
   for (const p of predictions) if (p.version === decidingVersion) predictionFindings(p, layout, wal, rel, add);
@@ -160,7 +164,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     const h = hs[0];
     if (h) {
       holder = { pid: h.pid, command: h.command, file: h.path };
-      add({ code: 'etcd-running', severity: 'error', file: h.path, message: `${h.path} is held by ${h.command ?? 'a process'}${h.pid !== undefined ? ` (pid ${h.pid})` : ''}: etcd is running on this dir now; its files change under this analysis`, details: { ...(h.pid !== undefined ? { pid: h.pid } : {}), kind: h.kind } });
+      add({ code: 'etcd-running', severity: 'error', file: h.path, details: { ...(h.pid !== undefined ? { pid: h.pid } : {}), kind: h.kind }, pid: h.pid ?? null, command: h.command ?? null });
     }
   }
 
@@ -176,7 +180,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
       if (peer.commit > ours && (!behind || peer.commit > behind.commit)) behind = { lastIndex: ours, commit: peer.commit, peer: peer.dir };
     }
     if (behind) {
-      add({ code: 'behind-cluster', severity: 'error', message: `this member's log ends at index ${behind.lastIndex} but the cluster committed ${behind.commit} (${behind.peer}): put back from an older copy, it makes raft panic (tocommit(${behind.commit}) is out of range [lastIndex(${behind.lastIndex})]) when the leader still remembers it further ahead; only a member that was merely stopped catches up`, expected: `>= ${behind.commit}`, found: `${behind.lastIndex}` });
+      add({ code: 'behind-cluster', severity: 'error', expected: `>= ${behind.commit}`, found: `${behind.lastIndex}`, lastIndex: `${behind.lastIndex}`, commit: `${behind.commit}`, peer: behind.peer });
     }
   }
 
@@ -242,14 +246,14 @@ function lastEntryIndex(wal: WalAnalysis): bigint | undefined {
 function leftoverFindings(layout: Layout, add: (f: Finding) => void): void {
   for (const f of layout.files) {
     if (f.role === 'wal-tmp' || f.role === 'wal-tmp-dir' || f.role === 'db-tmp' || f.role === 'snap-tmp') {
-      add({ code: 'leftover-tmp', severity: 'info', file: f.path, message: `${f.path}: leftover temporary ${f.isDir ? 'directory' : 'file'} (${f.size} bytes) from an interrupted operation; etcd ignores or deletes it` });
+      add({ code: 'leftover-tmp', severity: 'info', file: f.path, isDir: f.isDir, size: f.size });
     } else if (f.role === 'wal-broken' || f.role === 'snap-broken' || f.role === 'wal-broken-dir') {
-      add({ code: 'broken-copy', severity: 'info', file: f.path, message: `${f.path}: a copy etcd set aside after finding damage (it never reads or deletes it); keep it until the cluster is healthy` });
+      add({ code: 'broken-copy', severity: 'info', file: f.path });
     } else if (f.role === 'unknown') {
-      add({ code: 'unknown-file', severity: 'info', file: f.path, message: `${f.path}: not a file etcd writes here` });
+      add({ code: 'unknown-file', kind: 'unknown', severity: 'info', file: f.path });
     } else if (f.role === 'not-regular') {
       const n = layout.notRegular.find((x) => x.path === f.path);
-      add({ code: 'unknown-file', severity: 'error', file: f.path, message: `${f.path}: is ${n?.is ?? 'not a regular file'} where etcd keeps ${n?.expected ?? 'a file'}; not read (etcd fails or hangs opening it): move it away`, expected: 'a regular file', found: n?.is ?? 'not a regular file' });
+      add({ code: 'unknown-file', kind: 'not-regular', severity: 'error', file: f.path, expected: 'a regular file', found: n?.is ?? 'not a regular file', is: n?.is ?? null, etcdKeeps: n?.expected ?? null });
     }
   }
 }
@@ -278,41 +282,37 @@ function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; e
   return { writer, evidence };
 }
 
-function hexSha(s: string | undefined): string {
-  return s ?? '?';
+function u64OrNull(n: bigint | undefined): string | null {
+  return n === undefined ? null : `${n}`;
 }
 
-function dbFindings(layout: Layout, db: DbStep, main: BootPrediction | undefined, v: EtcdVersion, wal: WalAnalysis | undefined, add: (f: Finding) => void): void {
+function dbFindings(layout: Layout, db: DbStep, main: BootPrediction | undefined, v: EtcdVersion, add: (f: Finding) => void): void {
   const path = db.report?.path ?? 'member/snap/db';
   if (db.report) {
     const problems = db.readerFindings;
     if (problems.length > 0) {
       const first = problems[0]!;
-      add({ code: 'db-damaged', severity: 'warning', file: path, offset: first.offset, message: `${path}: ${problems.length} problem(s) in the bbolt file, first: ${first.code} at byte ${first.offset}`, details: { problems: problems.length } });
+      add({ code: 'db-damaged', kind: 'reader', severity: 'warning', file: path, offset: first.offset, details: { problems: problems.length }, problems: problems.length, firstCode: first.code });
     }
     if (db.statusFindings.length > 0) {
       const first = db.statusFindings[0];
-      add({ code: 'db-damaged', severity: 'error', file: path, offset: first?.offset ?? 0, message: `${path}: bbolt's integrity check finds ${db.statusFindings.length} error(s) (etcdutl snapshot status would refuse this file), first: ${first?.code ?? '?'} at byte ${first?.offset ?? 0}`, found: first?.code ?? '' });
+      add({ code: 'db-damaged', kind: 'integrity', severity: 'error', file: path, offset: first?.offset ?? 0, found: first?.code ?? '', errors: db.statusFindings.length, firstCode: first?.code ?? null });
     }
     if (db.trailer && !db.trailer.ok) {
-      add({ code: 'db-damaged', severity: 'error', file: path, offset: db.report.size - 32, message: `${path}: the SHA-256 trailer of this snapshot file does not match its contents (stored ${hexSha(db.trailer.stored)}, computed ${hexSha(db.trailer.computed)})`, expected: db.trailer.computed ?? '', found: db.trailer.stored ?? '' });
+      add({ code: 'db-damaged', kind: 'sha256-trailer', severity: 'error', file: path, offset: db.report.size - 32, expected: db.trailer.computed ?? '', found: db.trailer.stored ?? '', stored: db.trailer.stored ?? null, computed: db.trailer.computed ?? null });
     }
     // What bbolt (of the deciding line) does with it: the error it dies on, located.
     const boot = db.facts.boot(v);
     if (boot.kind === 'fails') {
       const text = openFailureText(boot.failure, BOLT_OF[v]);
       const offset = boot.failure.code === 'fault' ? boot.failure.offset : 'pgid' in boot.failure ? Number(boot.failure.pgid) * db.pageSize : 0;
-      add({ code: 'db-damaged', severity: 'error', file: path, offset, message: `${path}: etcd ${v}'s bbolt cannot open it: ${text}`, found: boot.failure.code });
+      add({ code: 'db-damaged', kind: 'open', severity: 'error', file: path, offset, found: boot.failure.code, etcdVersion: v, error: text });
     } else if (boot.kind === 'opens' && boot.restore) {
-      add({ code: 'db-damaged', severity: 'error', file: path, offset: 'offset' in boot.restore ? boot.restore.offset : 0, message: `${path}: etcd ${v} opens it but dies reading it back: ${boot.restore.code}${'error' in boot.restore ? ` (${boot.restore.error})` : ''}`, found: boot.restore.code });
+      add({ code: 'db-damaged', kind: 'restore', severity: 'error', file: path, offset: 'offset' in boot.restore ? boot.restore.offset : 0, found: boot.restore.code, etcdVersion: v, failure: boot.restore.code, error: 'error' in boot.restore ? boot.restore.error : null });
     }
   } else if (layout.kind === 'data-dir' || layout.kind === 'member-dir') {
     const fromStart = main?.outcome !== 'fails' && main?.db.kind === 'new';
-    add(
-      fromStart
-        ? { code: 'db-missing', severity: 'info', file: 'member/snap/db', message: `member/snap/db is missing: etcd creates an empty one and rebuilds the keyspace by replaying the WAL from index 1${wal ? '' : ''}` }
-        : { code: 'db-missing', severity: 'error', file: 'member/snap/db', message: 'member/snap/db is missing: the v3 keyspace lives there; etcd can rebuild it only by replaying a WAL that starts at index 1, with no .snap file to load' },
-    );
+    add({ code: 'db-missing', severity: fromStart ? 'info' : 'error', file: 'member/snap/db', rebuiltFromWal: fromStart });
   }
 }
 
@@ -322,19 +322,19 @@ function invariantFindings(wal: WalAnalysis | undefined, wr: Report['wal'], db: 
   if (wal && ci !== undefined && wr?.hardState) {
     const commit = BigInt(wr.hardState.commit);
     if (ci > commit) {
-      add({ code: 'db-index-above-commit', severity: 'warning', file: path, message: `db consistent index ${ci} is above the last HardState commit ${commit} in the WAL (commit-only HardStates are not always synced; the WAL may also have lost its tail)`, expected: `<= ${commit}`, found: `${ci}` });
+      add({ code: 'db-index-above-commit', severity: 'warning', file: path, expected: `<= ${commit}`, found: `${ci}`, consistentIndex: `${ci}`, commit: `${commit}` });
     }
     if (db.term !== undefined && db.term > BigInt(wr.hardState.term)) {
-      add({ code: 'db-term-ahead', severity: 'warning', file: path, message: `db term ${db.term} is above the WAL's last term ${wr.hardState.term}`, expected: `<= ${wr.hardState.term}`, found: `${db.term}` });
+      add({ code: 'db-term-ahead', severity: 'warning', file: path, expected: `<= ${wr.hardState.term}`, found: `${db.term}`, term: `${db.term}`, walTerm: wr.hardState.term });
     }
   }
   if (main?.snapshot && ci !== undefined && ci !== 0n && ci < main.snapshot.index) {
-    add({ code: 'db-behind-snapshot', severity: 'error', file: path, message: `db consistent index ${ci} is below the snapshot etcd will load (${main.snapshot.name}, index ${main.snapshot.index})`, expected: `>= ${main.snapshot.index}`, found: `${ci}` });
+    add({ code: 'db-behind-snapshot', severity: 'error', file: path, expected: `>= ${main.snapshot.index}`, found: `${ci}`, consistentIndex: `${ci}`, snapshot: main.snapshot.name, snapshotIndex: `${main.snapshot.index}` });
   }
   if (wal && ci !== undefined && !main?.hazards.some((h) => h.code === 'db-ahead-of-wal')) {
     const cut = truncationPoint(wal);
     if (cut.damaged && cut.lastIndex !== undefined && ci > cut.lastIndex) {
-      add({ code: 'db-ahead-of-wal', severity: 'error', file: path, message: `the db has applied up to raft index ${ci} but the WAL is good only up to index ${cut.lastIndex}: cut there, etcd would start and then silently skip new writes until their index passes ${ci}`, expected: `consistent index <= ${cut.lastIndex}`, found: `${ci}` });
+      add({ code: 'db-ahead-of-wal', kind: 'cut', severity: 'error', file: path, expected: `consistent index <= ${cut.lastIndex}`, found: `${ci}`, consistentIndex: `${ci}`, lastIndex: `${cut.lastIndex}` });
     }
   }
 }
@@ -346,11 +346,11 @@ function predictionFindings(p: BootPrediction, layout: Layout, wal: WalAnalysis 
   };
   for (const h of p.hazards) {
     if (h.code === 'db-ahead-of-wal') {
-      add({ code: 'db-ahead-of-wal', severity: 'error', file: 'member/snap/db', message: `the db has applied up to raft index ${h.consistentIndex} but the usable WAL ends at ${h.lastIndex}: etcd ${p.version} would start, then silently skip new writes until their index passes ${h.consistentIndex} (clients get success, the data is gone)`, expected: `consistent index <= ${h.lastIndex}`, found: `${h.consistentIndex}` });
+      add({ code: 'db-ahead-of-wal', kind: 'boot', severity: 'error', file: 'member/snap/db', expected: `consistent index <= ${h.lastIndex}`, found: `${h.consistentIndex}`, etcdVersion: p.version, consistentIndex: `${h.consistentIndex}`, lastIndex: `${h.lastIndex}` });
     } else if (h.code === 'etcd-repair-drops-valid-records') {
-      add({ code: 'etcd-repair-drops-valid-records', severity: 'error', ...(p.repair ? { file: segFile(p.repair.segment), offset: p.repair.truncateAt } : {}), message: `etcd ${p.version}'s own repair would truncate ${p.repair?.segment} at byte ${p.repair?.truncateAt} and throw away ${h.records} valid record(s) after the damage (${h.entries} entries${h.first !== undefined ? `, index ${h.first}..${h.last}` : ''}): do not let etcd repair this by itself` });
+      add({ code: 'etcd-repair-drops-valid-records', severity: 'error', ...(p.repair ? { file: segFile(p.repair.segment), offset: p.repair.truncateAt } : {}), etcdVersion: p.version, segment: p.repair?.segment ?? null, truncateAt: p.repair?.truncateAt ?? null, records: h.records, entries: h.entries, firstIndex: u64OrNull(h.first), lastIndex: u64OrNull(h.last) });
     } else {
-      add({ code: 'records-hidden-after-zero-length', severity: 'error', file: segFile(h.segment), offset: h.offset, message: `${segFile(h.segment)} at byte ${h.offset}: etcd ${p.version} stops reading at a zero length word and starts without the ${h.records} valid record(s) after it (${h.entries} entries${h.first !== undefined ? `, index ${h.first}..${h.last}` : ''}${h.committed > 0 ? `, ${h.committed} of them acknowledged as committed` : ''}): they would be silently dropped`, details: { records: h.records, entries: h.entries, committed: h.committed } });
+      add({ code: 'records-hidden-after-zero-length', kind: 'boot', severity: 'error', file: segFile(h.segment), offset: h.offset, details: { records: h.records, entries: h.entries, committed: h.committed }, etcdVersion: p.version, records: h.records, entries: h.entries, firstIndex: u64OrNull(h.first), lastIndex: u64OrNull(h.last), committed: h.committed });
     }
   }
   if (p.outcome === 'fails' && p.failure) {
@@ -360,18 +360,21 @@ function predictionFindings(p: BootPrediction, layout: Layout, wal: WalAnalysis 
       code: 'etcd-will-fail',
       severity: 'error',
       ...(bad && wal?.segments[bad.segment] ? { file: rel(wal.segments[bad.segment]!.path), offset: bad.offset } : {}),
-      message: `etcd ${p.version} will not start: ${says.error}${says.log && says.log !== says.error ? ` (log: ${says.log})` : ''}${bad ? ` — entry ${bad.index}` : ''}`,
       found: says.error,
       details: { failure: p.failure.code },
+      etcdVersion: p.version,
+      failure: p.failure.code,
+      error: says.error,
+      log: says.log,
+      entryIndex: bad ? `${bad.index}` : null,
     });
   }
   if (p.outcome === 'never-healthy' && p.stall) {
-    add({ code: 'etcd-will-stall', severity: 'error', message: `etcd ${p.version} starts but never serves: ${stallText(p.stall)}`, details: { stall: p.stall.code } });
+    add({ code: 'etcd-will-stall', severity: 'error', details: { stall: p.stall.code }, etcdVersion: p.version, stall: toJson(p.stall) as StallJson });
   }
   if (p.commit !== undefined && p.lastIndex !== undefined && p.commit > p.lastIndex) {
-    add({ code: 'commit-beyond-last-index', severity: 'error', message: `the last HardState commits index ${p.commit} but the usable log ends at ${p.lastIndex}`, expected: `<= ${p.lastIndex}`, found: `${p.commit}` });
+    add({ code: 'commit-beyond-last-index', severity: 'error', expected: `<= ${p.lastIndex}`, found: `${p.commit}`, commit: `${p.commit}`, lastIndex: `${p.lastIndex}` });
   }
-  void eofText;
 }
 
 function predictionJson(p: BootPrediction, dataDir: string): Report['etcd'][number] {

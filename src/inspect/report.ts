@@ -5,76 +5,10 @@
  */
 import { z } from 'zod';
 
+import { Finding, FindingJson, Hex16, U64 } from './finding.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 
-export { REPORT_SCHEMA_VERSION };
-
-const U64 = z.string().regex(/^\d+$/).describe('unsigned 64-bit integer as a decimal string');
-const Hex16 = z.string().regex(/^[0-9a-f]{16}$/).describe('64-bit ID as 16 lower-case hex digits, as etcd prints it');
-
-export const FINDING_CODES = [
-  // how a segment's good data ends
-  'torn-tail',
-  'crc-mismatch',
-  'record-decode-error',
-  'oversized-length',
-  'truncated-record',
-  'truncated-length-word',
-  'crc-chain-broken',
-  'garbage-after-end',
-  'records-hidden-after-zero-length',
-  'valid-records-after-damage',
-  'empty-segment',
-  // the log as a whole
-  'no-wal',
-  'segment-seq-gap',
-  'segment-name-index-mismatch',
-  'entry-index-gap',
-  'log-overwrite',
-  'term-regression',
-  'metadata-conflict',
-  'two-writers',
-  'no-metadata',
-  'unknown-record-type',
-  'undecodable-payload',
-  // files beside the log
-  'leftover-tmp',
-  'broken-copy',
-  'unknown-file',
-  'snap-file-broken',
-  'snap-without-wal-record',
-  'snap-name-mismatch',
-  // the db and the invariants between the stores
-  'db-missing',
-  'db-damaged',
-  'db-ahead-of-wal',
-  'db-index-above-commit',
-  'db-term-ahead',
-  'db-behind-snapshot',
-  'commit-beyond-last-index',
-  'snap-db-needed',
-  'etcd-repair-drops-valid-records',
-  'etcd-will-fail',
-  'etcd-will-stall',
-  'etcd-running',
-  'db-wal-mismatch',
-  'behind-cluster',
-] as const;
-
-export const Finding = z
-  .object({
-    code: z.enum(FINDING_CODES),
-    severity: z.enum(['error', 'warning', 'info']),
-    message: z.string().describe('one line: file, offset, what was expected and what was found'),
-    file: z.string().optional().describe('path relative to the inspected root'),
-    offset: z.number().int().nonnegative().optional().describe('byte offset in the file'),
-    recordNo: z.number().int().nonnegative().optional().describe('0-based record number in the segment'),
-    expected: z.string().optional(),
-    found: z.string().optional(),
-    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  })
-  .describe('one problem or notable fact');
-export type Finding = z.infer<typeof Finding>;
+export { REPORT_SCHEMA_VERSION, Finding, FindingJson };
 
 const EntryRef = z.object({ index: U64, term: U64 });
 
@@ -233,8 +167,9 @@ export const Report = z
   .describe('wal-doctor inspect/verify report');
 export type Report = z.infer<typeof Report>;
 
-/** What `--json` prints: the report, with the verdict also in words. */
+/** What `--json` prints: the report, with each finding and the verdict also in words. */
 export const ReportJson = Report.extend({
+  findings: z.array(FindingJson),
   verdict: Report.shape.verdict.extend({
     headline: z.string().describe('the verdict in one line'),
     nextStep: z.string().describe('what to run next'),

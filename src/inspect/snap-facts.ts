@@ -48,15 +48,15 @@ export function snapStep(paths: readonly string[], wal: WalAnalysis | undefined,
     out.facts.push({ name, term: parsed.term, index: parsed.index, valid: c.ok, error: error ?? undefined, voters });
     const file = rel(p);
     if (!c.ok) {
-      out.findings.push({ code: 'snap-file-broken', severity: 'warning', file, offset: 0, message: `${file}: ${error}; etcd renames it to ${name}.broken at boot and looks for an older snapshot`, found: error ?? '' });
+      out.findings.push({ code: 'snap-file-broken', severity: 'warning', file, offset: 0, found: error ?? '', name, error: error ?? '' });
       continue;
     }
     const m = c.snapshot.metadata;
     if (m.index !== parsed.index || m.term !== parsed.term) {
-      out.findings.push({ code: 'snap-name-mismatch', severity: 'warning', file, message: `${file}: the name says term ${parsed.term} index ${parsed.index} but the metadata inside says term ${m.term} index ${m.index}`, expected: `${parsed.term}-${parsed.index}`, found: `${m.term}-${m.index}` });
+      out.findings.push({ code: 'snap-name-mismatch', severity: 'warning', file, expected: `${parsed.term}-${parsed.index}`, found: `${m.term}-${m.index}`, nameTerm: `${parsed.term}`, nameIndex: `${parsed.index}`, term: `${m.term}`, index: `${m.index}` });
     }
     if (wal && !matches) {
-      out.findings.push({ code: 'snap-without-wal-record', severity: 'info', file, message: `${file}: no WAL snapshot record has term ${parsed.term} index ${parsed.index}; etcd never loads it (a crash between writing the .snap and the WAL record leaves this)` });
+      out.findings.push({ code: 'snap-without-wal-record', severity: 'info', file, term: `${parsed.term}`, index: `${parsed.index}` });
     }
   }
   return out;

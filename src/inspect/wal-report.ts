@@ -12,6 +12,10 @@ function hexCrc(n: number): string {
   return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }
 
+function u64OrNull(n: bigint | undefined): string | null {
+  return n === undefined ? null : `${n}`;
+}
+
 /** How a segment ends, in the report's words. */
 export function endingOf(seg: SegmentInfo, isLast: boolean): Segment['ending'] {
   const e = seg.end;
@@ -85,42 +89,40 @@ export function walSummary(wal: WalAnalysis, rel: (abs: string) => string): NonN
 
 function endFinding(seg: SegmentInfo, isLast: boolean, file: string): Finding | undefined {
   const e: SegmentEnd = seg.end;
-  const where = `${file} at byte ${e.offset}`;
   switch (e.kind) {
     case 'eof':
       return undefined;
     case 'zero-length':
       if (e.nonZeroAfter === undefined) return undefined;
       if (seg.salvage.chained > 0) {
-        return { code: 'records-hidden-after-zero-length', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where}: a zero length word ends the data, but ${seg.salvage.records} record(s) follow (first at byte ${seg.salvage.firstOffset}); etcd silently skips them`, expected: 'zeros after the end marker', found: `non-zero bytes at byte ${e.nonZeroAfter}` };
+        return { code: 'records-hidden-after-zero-length', kind: 'segment', severity: 'error', file, offset: e.offset, recordNo: seg.records, expected: 'zeros after the end marker', found: `non-zero bytes at byte ${e.nonZeroAfter}`, records: seg.salvage.records, firstRecordOffset: seg.salvage.firstOffset!, nonZeroAt: e.nonZeroAfter };
       }
-      return { code: 'garbage-after-end', severity: isLast ? 'info' : 'warning', file, offset: e.nonZeroAfter, recordNo: seg.records, message: `${file}: non-zero bytes at byte ${e.nonZeroAfter}, after the end of the log at byte ${e.offset}; etcd ignores them${isLast ? ' and zero-fills them on its next start' : ''}`, expected: '0x00', found: 'non-zero bytes' };
+      return { code: 'garbage-after-end', severity: isLast ? 'info' : 'warning', file, offset: e.nonZeroAfter, recordNo: seg.records, expected: '0x00', found: 'non-zero bytes', endOffset: e.offset, lastSegment: isLast };
     case 'short-length-word':
-      return { code: 'truncated-length-word', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): file ends ${e.available} byte(s) into an 8-byte length word`, expected: '8 bytes', found: `${e.available} bytes` };
+      return { code: 'truncated-length-word', severity: 'error', file, offset: e.offset, recordNo: seg.records, expected: '8 bytes', found: `${e.available} bytes`, available: e.available };
     case 'oversized': {
-      const word = `0x${e.frame.word.toString(16).padStart(16, '0')}`;
-      if (e.frame.wellFormed && e.frame.recBytes < LEGACY_MAX_RECORD_BYTES) {
-        return { code: isLast ? 'torn-tail' : 'truncated-record', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): the file ends inside this record: it needs ${e.frame.recBytes} bytes + ${e.frame.padBytes} padding, only ${e.available} remain${isLast ? ' (a write cut short, as by a power loss)' : ''}`, expected: `${e.frame.recBytes + e.frame.padBytes} bytes`, found: `${e.available} bytes` };
+      const { recBytes, padBytes } = e.frame;
+      if (e.frame.wellFormed && recBytes < LEGACY_MAX_RECORD_BYTES) {
+        const f = { severity: 'error', file, offset: e.offset, recordNo: seg.records, expected: `${recBytes + padBytes} bytes`, found: `${e.available} bytes`, recBytes, padBytes, available: e.available } as const;
+        return isLast ? { code: 'torn-tail', kind: 'cut-short', ...f } : { code: 'truncated-record', ...f };
       }
-      return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: seg.records, message: `${where} (record ${seg.records}): length word ${word} claims ${e.frame.recBytes} bytes + ${e.frame.padBytes} padding but only ${e.available} bytes remain${e.frame.wellFormed ? '' : ' (not a length etcd writes: garbage)'}`, expected: `<= ${e.available} bytes`, found: `${e.frame.recBytes} bytes` };
+      return { code: 'oversized-length', kind: 'past-eof', severity: 'error', file, offset: e.offset, recordNo: seg.records, expected: `<= ${e.available} bytes`, found: `${recBytes} bytes`, lengthWord: `${e.frame.word}`, recBytes, padBytes, available: e.available, wellFormed: e.frame.wellFormed };
     }
     case 'decode-error':
       if (e.frame.recBytes >= LEGACY_MAX_RECORD_BYTES) {
-        return { code: 'oversized-length', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): length word claims ${e.frame.recBytes} bytes, over the 10 MiB etcd 3.4 accepts, and what follows does not decode${e.zeroSector ? ' (zeros: a torn write)' : ''}`, expected: `< ${LEGACY_MAX_RECORD_BYTES} bytes`, found: `${e.frame.recBytes} bytes` };
+        return { code: 'oversized-length', kind: 'over-legacy-limit', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: `< ${LEGACY_MAX_RECORD_BYTES} bytes`, found: `${e.frame.recBytes} bytes`, recBytes: e.frame.recBytes, zeroSector: e.zeroSector };
       }
       if (isLast && e.zeroSector) {
-        const inside = seg.salvage.chained > 0 ? `; but valid records follow, so this is zeroed data inside the log, not a write cut short` : '';
-        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write by etcd's rule — the record does not decode and a 512-byte sector of it is all zeros${inside}`, expected: 'a walpb.Record', found: 'a partly written record' };
+        return { code: 'torn-tail', kind: 'zero-sector-undecodable', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: 'a walpb.Record', found: 'a partly written record', validRecordsFollow: seg.salvage.chained > 0 };
       }
-      return { code: 'record-decode-error', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): ${e.frame.recBytes}-byte record does not decode (${e.failure.kind} at byte ${e.failure.at} of the record)`, expected: 'a walpb.Record', found: e.failure.kind };
+      return { code: 'record-decode-error', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: 'a walpb.Record', found: e.failure.kind, recBytes: e.frame.recBytes, failure: e.failure.kind, at: e.failure.at };
     case 'crc-mismatch':
       if (isLast && e.zeroSector) {
-        const inside = seg.salvage.chained > 0 ? `; but valid records follow, so this is zeroed data inside the log, not a write cut short` : '';
-        return { code: 'torn-tail', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): torn write by etcd's rule — crc ${hexCrc(e.computed)} computed, ${hexCrc(e.stored)} stored, and a 512-byte sector of the record is all zeros${inside}`, expected: hexCrc(e.stored), found: hexCrc(e.computed) };
+        return { code: 'torn-tail', kind: 'zero-sector-crc', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: hexCrc(e.stored), found: hexCrc(e.computed), stored: e.stored >>> 0, computed: e.computed >>> 0, validRecordsFollow: seg.salvage.chained > 0 };
       }
-      return { code: 'crc-mismatch', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): crc mismatch, expected ${hexCrc(e.stored)} computed ${hexCrc(e.computed)}`, expected: hexCrc(e.stored), found: hexCrc(e.computed) };
+      return { code: 'crc-mismatch', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: hexCrc(e.stored), found: hexCrc(e.computed), stored: e.stored >>> 0, computed: e.computed >>> 0 };
     case 'crc-link-mismatch':
-      return { code: 'crc-chain-broken', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, message: `${where} (record ${e.recordNo}): crc record holds ${hexCrc(e.stored)} but the chain from the previous segment ends at ${hexCrc(e.running)}`, expected: hexCrc(e.running), found: hexCrc(e.stored) };
+      return { code: 'crc-chain-broken', severity: 'error', file, offset: e.offset, recordNo: e.recordNo, expected: hexCrc(e.running), found: hexCrc(e.stored), stored: e.stored >>> 0, running: e.running >>> 0 };
   }
 }
 
@@ -129,47 +131,48 @@ export function walFindings(wal: WalAnalysis, rel: (abs: string) => string, add:
   let prevSeq: bigint | undefined;
   for (const [i, s] of wal.segments.entries()) {
     const file = rel(s.path);
-    if (s.size === 0) add({ code: 'empty-segment', severity: 'error', file, offset: 0, message: `${file}: 0 bytes (a segment always starts with a crc record)`, expected: 'a crc record', found: '0 bytes' });
+    if (s.size === 0) add({ code: 'empty-segment', severity: 'error', file, offset: 0, expected: 'a crc record', found: '0 bytes' });
     const f = endFinding(s, i === n - 1, file);
     if (f) add(f);
     const damaged = s.end.kind !== 'eof' && s.end.kind !== 'zero-length';
     if (damaged && s.salvage.chained > 0) {
-      add({ code: 'valid-records-after-damage', severity: 'warning', file, offset: s.salvage.firstOffset, message: `${file}: ${s.salvage.chained} record(s) after the damage at byte ${s.end.offset} still carry a valid CRC chain (${s.salvage.entries} entries${s.salvage.firstIndex !== undefined ? `, index ${s.salvage.firstIndex}..${s.salvage.lastIndex}` : ''}); truncating there loses them`, details: { records: s.salvage.chained, entries: s.salvage.entries } });
+      // chained > 0: the salvage scan found a record, so firstOffset is set.
+      add({ code: 'valid-records-after-damage', severity: 'warning', file, offset: s.salvage.firstOffset!, details: { records: s.salvage.chained, entries: s.salvage.entries }, damageOffset: s.end.offset, records: s.salvage.chained, entries: s.salvage.entries, firstIndex: u64OrNull(s.salvage.firstIndex), lastIndex: u64OrNull(s.salvage.lastIndex) });
     }
     if (s.parsed) {
       if (prevSeq !== undefined && s.parsed.seq !== prevSeq + 1n) {
-        add({ code: 'segment-seq-gap', severity: 'error', file, message: `${file}: sequence ${s.parsed.seq} follows ${prevSeq}; segment(s) in between are missing`, expected: `${prevSeq + 1n}`, found: `${s.parsed.seq}` });
+        add({ code: 'segment-seq-gap', severity: 'error', file, expected: `${prevSeq + 1n}`, found: `${s.parsed.seq}`, seq: `${s.parsed.seq}`, prevSeq: `${prevSeq}` });
       }
       prevSeq = s.parsed.seq;
       if (s.firstEntry && s.firstEntry.index < s.parsed.index) {
-        add({ code: 'segment-name-index-mismatch', severity: 'info', file, message: `${file}: named for index ${s.parsed.index} but its first entry is ${s.firstEntry.index} (entries were overwritten by a new leader)` });
+        add({ code: 'segment-name-index-mismatch', severity: 'info', file, nameIndex: `${s.parsed.index}`, firstIndex: `${s.firstEntry.index}` });
       }
     }
   }
-  if (!wal.metadata) add({ code: 'no-metadata', severity: 'error', message: 'no metadata record: member and cluster IDs are unknown' });
+  if (!wal.metadata) add({ code: 'no-metadata', severity: 'error' });
   for (const m of wal.metadataConflicts.slice(0, 10)) {
     const s = wal.segments[m.segment]!;
-    add({ code: 'metadata-conflict', severity: 'error', file: rel(s.path), offset: m.offset, message: `${rel(s.path)} at byte ${m.offset}: metadata says member ${hex16(m.nodeId)} cluster ${hex16(m.clusterId)}, the first said ${hex16(wal.metadata!.nodeId)} ${hex16(wal.metadata!.clusterId)} (etcd: wal: conflicting metadata found)`, expected: hex16(wal.metadata!.nodeId), found: hex16(m.nodeId) });
+    add({ code: 'metadata-conflict', severity: 'error', file: rel(s.path), offset: m.offset, expected: hex16(wal.metadata!.nodeId), found: hex16(m.nodeId), memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId), firstMemberId: hex16(wal.metadata!.nodeId), firstClusterId: hex16(wal.metadata!.clusterId) });
   }
   for (const g of wal.gaps.slice(0, 10)) {
     const s = wal.segments[g.segment]!;
-    add({ code: 'entry-index-gap', severity: 'error', file: rel(s.path), offset: g.offset, message: `${rel(s.path)} at byte ${g.offset}: entry ${g.index} follows entry ${g.prevIndex}`, expected: `${g.prevIndex + 1n}`, found: `${g.index}` });
+    add({ code: 'entry-index-gap', severity: 'error', file: rel(s.path), offset: g.offset, expected: `${g.prevIndex + 1n}`, found: `${g.index}`, index: `${g.index}`, prevIndex: `${g.prevIndex}` });
   }
   for (const o of wal.overwrites.slice(0, 10)) {
     const s = wal.segments[o.segment]!;
-    add({ code: 'log-overwrite', severity: 'info', file: rel(s.path), offset: o.offset, message: `${rel(s.path)} at byte ${o.offset}: entry ${o.index} (term ${o.term}) replaces the log after ${o.prevLastIndex} (term ${o.prevLastTerm}): a new leader overwrote uncommitted entries` });
+    add({ code: 'log-overwrite', severity: 'info', file: rel(s.path), offset: o.offset, index: `${o.index}`, term: `${o.term}`, prevLastIndex: `${o.prevLastIndex}`, prevLastTerm: `${o.prevLastTerm}` });
   }
   for (const t of wal.termRegressions.slice(0, 10)) {
     const s = wal.segments[t.segment]!;
-    add({ code: 'term-regression', severity: 'warning', file: rel(s.path), offset: t.offset, message: `${rel(s.path)} at byte ${t.offset}: entry ${t.index} has term ${t.term}, below the previous term ${t.prevTerm}`, expected: `>= ${t.prevTerm}`, found: `${t.term}` });
+    add({ code: 'term-regression', severity: 'warning', file: rel(s.path), offset: t.offset, expected: `>= ${t.prevTerm}`, found: `${t.term}`, index: `${t.index}`, term: `${t.term}`, prevTerm: `${t.prevTerm}` });
   }
   for (const u of wal.unknownTypes.slice(0, 10)) {
     const s = wal.segments[u.segment]!;
-    add({ code: 'unknown-record-type', severity: 'error', file: rel(s.path), offset: u.offset, message: `${rel(s.path)} at byte ${u.offset}: record type ${u.type} (etcd: unexpected block type ${u.type})`, expected: '1..5', found: `${u.type}` });
+    add({ code: 'unknown-record-type', severity: 'error', file: rel(s.path), offset: u.offset, expected: '1..5', found: `${u.type}`, type: u.type });
   }
   for (const u of wal.undecodable.slice(0, 10)) {
     const s = wal.segments[u.segment]!;
-    add({ code: 'undecodable-payload', severity: 'error', file: rel(s.path), offset: u.offset, message: `${rel(s.path)} at byte ${u.offset}: the CRC matches but the payload of this type-${u.type} record does not decode: ${u.error}`, found: u.error });
+    add({ code: 'undecodable-payload', severity: 'error', file: rel(s.path), offset: u.offset, found: u.error, type: u.type, error: u.error });
   }
 }
 

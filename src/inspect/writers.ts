@@ -45,7 +45,7 @@ export function twoWriterFindings(
 ): Finding[] {
   const out: Finding[] = [];
   const first = wal.metadata;
-  const idOf = (m: Metadata) => `member ${hex16(m.nodeId)} cluster ${hex16(m.clusterId)}`;
+  const ids = (m: Metadata, log: Metadata) => ({ memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId), logMemberId: hex16(log.nodeId), logClusterId: hex16(log.clusterId) });
 
   // Rule 4: the same sequence number twice.
   const bySeq = new Map<bigint, string>();
@@ -54,7 +54,7 @@ export function twoWriterFindings(
     const other = bySeq.get(s.parsed.seq);
     if (other !== undefined) {
       const file = rel(s.path);
-      out.push({ code: 'two-writers', severity: 'error', file, offset: 0, message: `${file}: sequence ${s.parsed.seq} was already used by ${other}: two segment files with one sequence number — this log looks written by two processes`, expected: `one file with sequence ${s.parsed.seq}`, found: `${other} and ${s.name}` });
+      out.push({ code: 'two-writers', kind: 'same-seq', severity: 'error', file, offset: 0, expected: `one file with sequence ${s.parsed.seq}`, found: `${other} and ${s.name}`, seq: `${s.parsed.seq}`, segment: s.name, otherSegment: other });
     } else bySeq.set(s.parsed.seq, s.name);
   }
 
@@ -62,14 +62,14 @@ export function twoWriterFindings(
   if (first) {
     for (const m of wal.metadataConflicts) {
       const file = rel(wal.segments[m.segment]!.path);
-      out.push({ code: 'two-writers', severity: 'error', file, offset: m.offset, message: `${file} at byte ${m.offset}: a metadata record of ${idOf(m)} inside a log started by ${idOf(first)} — this log looks written by two processes`, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) } });
+      out.push({ code: 'two-writers', kind: 'metadata', severity: 'error', file, offset: m.offset, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) }, ...ids(m, first) });
     }
   }
 
   // Rule 3: terms going backwards that no higher-term overwrite explains.
   for (const t of wal.termRegressions) {
     const file = rel(wal.segments[t.segment]!.path);
-    out.push({ code: 'two-writers', severity: 'warning', file, offset: t.offset, message: `${file} at byte ${t.offset}: entry ${t.index} has term ${t.term} after term ${t.prevTerm} with no higher-term overwrite (raft never lowers a term) — this log looks written by two processes`, expected: `>= ${t.prevTerm}`, found: `${t.term}` });
+    out.push({ code: 'two-writers', kind: 'term-regression', severity: 'warning', file, offset: t.offset, expected: `>= ${t.prevTerm}`, found: `${t.term}`, index: `${t.index}`, term: `${t.term}`, prevTerm: `${t.prevTerm}` });
   }
 
   // Rules 1 and 2 (salvaged): look past the damage, only where there is something to look at.
@@ -135,23 +135,31 @@ export function twoWriterFindings(
     const m = r.metadata;
     reported.add(`${r.segment}:${m.offset}`);
     const same = first !== undefined && m.nodeId === first.nodeId && m.clusterId === first.clusterId;
-    const ents = r.entries > 0 ? `, ${r.entries} entries index ${r.firstIndex}..${r.lastIndex}` : '';
-    const resumes = r.resumesAt !== undefined ? `; other records resume at byte ${r.resumesAt}` : '';
     out.push({
       code: 'two-writers',
+      kind: 'fresh-chain',
       severity: 'error',
       file,
       offset: r.offset,
-      message: `${file} at byte ${r.offset}: a second writer's records start here — a fresh CRC chain (crc record, then metadata of member ${hex16(m.nodeId)} cluster ${hex16(m.clusterId)} at byte ${m.offset}${same ? ', the same IDs as the log' : first ? `; the log is member ${hex16(first.nodeId)}` : ''}; ${r.chained} records on that chain${ents})${resumes} — this log looks written by two processes, not just damaged`,
       expected: first ? `one CRC chain of member ${hex16(first.nodeId)}` : 'one CRC chain',
       found: `a new chain of member ${hex16(m.nodeId)} at byte ${r.offset}`,
       details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId), metadataOffset: m.offset, chainedRecords: r.chained, entries: r.entries, ...(r.resumesAt !== undefined ? { resumesAt: r.resumesAt } : {}) },
+      memberId: hex16(m.nodeId),
+      clusterId: hex16(m.clusterId),
+      metadataOffset: m.offset,
+      logMemberId: first ? hex16(first.nodeId) : null,
+      sameIds: same,
+      records: r.chained,
+      entries: r.entries,
+      firstIndex: r.firstIndex === undefined ? null : `${r.firstIndex}`,
+      lastIndex: r.lastIndex === undefined ? null : `${r.lastIndex}`,
+      resumesAt: r.resumesAt ?? null,
     });
   }
   for (const m of foreignMeta) {
     if (reported.has(`${m.segment}:${m.offset}`) || !first) continue;
     const file = rel(wal.segments[m.segment]!.path);
-    out.push({ code: 'two-writers', severity: 'error', file, offset: m.offset, message: `${file} at byte ${m.offset}: past the damage, a metadata record of ${idOf(m)} in a log of ${idOf(first)} — this log looks written by two processes`, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) } });
+    out.push({ code: 'two-writers', kind: 'foreign-metadata', severity: 'error', file, offset: m.offset, expected: hex16(first.nodeId), found: hex16(m.nodeId), details: { memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId) }, ...ids(m, first) });
   }
   // Rule 5: the records past the damage rewind the index.
   const flagged = new Set(out.map((f) => f.file));
@@ -160,7 +168,8 @@ export function twoWriterFindings(
     if (flagged.has(file) || s.end.kind === 'eof' || s.end.kind === 'zero-length') continue;
     const v = s.salvage;
     if (v.chained === 0 || v.firstIndex === undefined || !s.lastEntry || v.firstIndex > s.lastEntry.index || (v.firstTerm ?? 0n) > s.lastEntry.term) continue;
-    out.push({ code: 'two-writers', severity: 'error', file, offset: v.firstOffset, message: `${file} at byte ${v.firstOffset}: the valid records after the damage at byte ${s.end.offset} start again at index ${v.firstIndex}, at or below the last entry before it (${s.lastEntry.index}) — this log looks written by two processes, not just damaged`, expected: `index > ${s.lastEntry.index}`, found: `index ${v.firstIndex}`, details: { chainedRecords: v.chained, entries: v.entries } });
+    // chained > 0: the salvage scan found a record, so firstOffset is set.
+    out.push({ code: 'two-writers', kind: 'index-rewind', severity: 'error', file, offset: v.firstOffset!, expected: `index > ${s.lastEntry.index}`, found: `index ${v.firstIndex}`, details: { chainedRecords: v.chained, entries: v.entries }, damageOffset: s.end.offset, firstIndex: `${v.firstIndex}`, lastIndexBefore: `${s.lastEntry.index}` });
   }
   return out;
 }

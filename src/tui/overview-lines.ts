@@ -3,6 +3,7 @@
  * HardState, snapshots, the db's index, what etcd will do. Pure, so tests can read it as text.
  */
 import type { Report } from '../inspect/report.js';
+import { findingMessage } from '../cli/render/findings.js';
 import type { VerdictWords } from '../cli/render/verdict.js';
 import type { Tone } from './theme.js';
 
@@ -83,7 +84,7 @@ export function overviewLines(report: Report, words: VerdictWords): Line[] {
 
   const problems = report.findings.filter((f) => f.severity !== 'info');
   push(`Damage (${problems.length === 0 ? 'none' : `${problems.filter((f) => f.severity === 'error').length} error(s), ${problems.filter((f) => f.severity === 'warning').length} warning(s)`})`, 'head');
-  for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.message}`, f.severity === 'error' ? 'error' : 'warning', true);
+  for (const f of problems) push(`  ${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${findingMessage(f)}`, f.severity === 'error' ? 'error' : 'warning', true);
 
   push('etcd at boot', 'head');
   for (const p of report.etcd) push(`  etcd ${p.version}: ${p.outcome}${p.error ? ` — ${p.error}` : ''}`, p.outcome === 'fails' ? 'error' : p.outcome === 'self-repairs' ? 'warning' : 'ok', true);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Report } from '../../src/inspect/report.js';
+import { ReportJson } from '../../src/inspect/report.js';
 import { ExportLine } from '../../src/export/ndjson-schema.js';
 import { runCli as cli } from '../support/cli.js';
 import { loadFixture, type LoadedFixture } from '../support/fixtures.js';
@@ -41,7 +41,7 @@ describe('wal-doctor CLI', () => {
   it('inspect --json prints one object that fits the published schema', () => {
     const r = cli(['inspect', '--json', fx.dir]);
     assert.equal(r.code, 0, r.stderr);
-    const report = Report.parse(JSON.parse(r.stdout));
+    const report = ReportJson.parse(JSON.parse(r.stdout));
     assert.equal(report.kind, 'data-dir');
     assert.equal(report.wal?.memberId, fx.manifest.member_id);
     const schema = JSON.parse(cli(['schema']).stdout) as { $schema?: string; properties?: Record<string, unknown> };
@@ -50,12 +50,12 @@ describe('wal-doctor CLI', () => {
   });
 
   it('inspect accepts a member dir, a wal dir, one .wal and a db file', () => {
-    assert.equal(Report.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member')]).stdout)).kind, 'member-dir');
-    assert.equal(Report.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member/wal')]).stdout)).kind, 'wal-dir');
-    const one = Report.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, SEG0)]).stdout));
+    assert.equal(ReportJson.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member')]).stdout)).kind, 'member-dir');
+    assert.equal(ReportJson.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member/wal')]).stdout)).kind, 'wal-dir');
+    const one = ReportJson.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, SEG0)]).stdout));
     assert.equal(one.kind, 'wal-file');
     assert.equal(one.wal?.segments.length, 1);
-    const db = Report.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member/snap/db')]).stdout));
+    const db = ReportJson.parse(JSON.parse(cli(['inspect', '--json', join(fx.dir, 'member/snap/db')]).stdout));
     assert.equal(db.kind, 'db-file');
     assert.ok(db.db?.consistentIndex);
   });
@@ -117,14 +117,14 @@ describe('wal-doctor CLI', () => {
   it('a length field claiming 2^56 bytes: a finding with file and offset, exit 1, no allocation', () => {
     const dir = join(scratch, 'huge');
     cpSync(fx.dir, dir, { recursive: true });
-    const clean = Report.parse(JSON.parse(cli(['inspect', '--json', dir]).stdout));
+    const clean = ReportJson.parse(JSON.parse(cli(['inspect', '--json', dir]).stdout));
     const end = clean.wal!.segments[0]!.goodBytes;
     const fd = openSync(join(dir, SEG0), 'r+');
     writeSync(fd, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00]), 0, 8, end);
     closeSync(fd);
     const r = cli(['verify', '--json', dir]);
     assert.equal(r.code, 1, r.stdout);
-    const rep = Report.parse(JSON.parse(r.stdout));
+    const rep = ReportJson.parse(JSON.parse(r.stdout));
     const f = rep.findings.find((x) => x.code === 'oversized-length');
     assert.ok(f, JSON.stringify(rep.findings));
     assert.equal(f.offset, end);
@@ -138,7 +138,7 @@ describe('wal-doctor CLI', () => {
       const snap = readFileSync(join(snaps.dir, 'member/snap', snaps.manifest.files.find((f) => f.path.endsWith('.snap'))!.path.split('/').pop()!));
       const cutPath = join(scratch, '0000000000000002-0000000000000001.snap');
       writeFileSync(cutPath, snap.subarray(0, 3)); // crc field's varint cut after 2 of its bytes
-      const one = Report.parse(JSON.parse(cli(['inspect', '--json', cutPath]).stdout));
+      const one = ReportJson.parse(JSON.parse(cli(['inspect', '--json', cutPath]).stdout));
       assert.equal(one.snapFiles[0]?.status, 'snap-decode-error');
       // etcd's own text for it (gogoproto's io.ErrUnexpectedEOF), as snapCheckError promises
       assert.equal(one.snapFiles[0]?.error, 'unexpected EOF');
@@ -149,7 +149,7 @@ describe('wal-doctor CLI', () => {
     cpSync(fx.dir, dir, { recursive: true });
     truncateSync(join(dir, SEG0), 0);
     const r = cli(['verify', '--json', dir]);
-    const rep = Report.parse(JSON.parse(r.stdout));
+    const rep = ReportJson.parse(JSON.parse(r.stdout));
     assert.ok(rep.findings.some((f) => f.code === 'empty-segment' && f.file === SEG0));
     assert.notEqual(r.code, 0);
   });
@@ -172,7 +172,7 @@ describe('wal-doctor CLI', () => {
     const all = cli(['export', fx.dir]);
     assert.equal(all.code, 0, all.stderr);
     const lines = all.stdout.trimEnd().split('\n').map((l) => ExportLine.parse(JSON.parse(l)));
-    const rep = Report.parse(JSON.parse(cli(['inspect', '--json', fx.dir]).stdout));
+    const rep = ReportJson.parse(JSON.parse(cli(['inspect', '--json', fx.dir]).stdout));
     const seg = rep.wal!.segments[0]!;
     const total = Object.values(seg.records).reduce((a, b) => a + b, 0);
     assert.equal(lines.length, total);

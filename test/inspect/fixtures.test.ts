@@ -10,7 +10,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { Report } from '../../src/inspect/report.js';
+import { Report, ReportJson } from '../../src/inspect/report.js';
+import { reportForJson } from '../../src/cli/render/verdict.js';
 import type { EtcdVersion } from '../../src/inspect/predict.js';
 import { treeHashes } from '../support/cli.js';
 import { listFixtures, loadFixture, type EtcdBootRecord } from '../support/fixtures.js';
@@ -65,9 +66,13 @@ describe('inspect on every real-etcd fixture', () => {
       const fx = await loadFixture(name);
       try {
         const before = treeHashes(fx.dir);
-        const { report } = inspectPath(fx.dir, { checkHolders: false });
+        const analysis = inspectPath(fx.dir, { checkHolders: false });
+        const { report } = analysis;
         const parsed = Report.safeParse(report);
         assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3)));
+        // What --json prints: every finding's typed fields and its words fit the published schema.
+        const json = ReportJson.safeParse(JSON.parse(JSON.stringify(reportForJson(analysis))));
+        assert.ok(json.success, json.success ? '' : JSON.stringify(json.error.issues.slice(0, 3)));
         // member-not-voter rewrote the WAL's member ID on purpose; the cluster's members are the base's.
         const walMember = fx.manifest.damage?.kind === 'member-not-voter' ? (fx.manifest.damage['member_id_after'] as string) : fx.manifest.member_id;
         assert.equal(report.wal?.memberId, walMember);

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspectPath } from '../../src/inspect/analyze.js';
+import { findingMessage } from '../../src/cli/render/findings.js';
 import { runCli } from '../support/cli.js';
 import { loadCluster } from '../diff/cluster-fixture.js';
 
@@ -17,7 +18,7 @@ describe('--peer-dir', () => {
       assert.equal(a.report.verdict.exitCode, 2);
       assert.deepEqual({ code: a.report.verdict.reason['code'], lastIndex: a.report.verdict.reason['lastIndex'], commit: a.report.verdict.reason['commit'] }, { code: 'behind-cluster', lastIndex: '82', commit: '184' });
       assert.equal(a.report.verdict.next['kind'], 'replace-member');
-      assert.ok(a.report.findings.some((f) => f.code === 'behind-cluster' && /tocommit\(184\) is out of range \[lastIndex\(82\)\]/.test(f.message)));
+      assert.ok(a.report.findings.some((f) => f.code === 'behind-cluster' && /tocommit\(184\) is out of range \[lastIndex\(82\)\]/.test(findingMessage(f))));
       // Without its peers the files alone say nothing of it.
       assert.notEqual(inspectPath(fx.dir('a'), { checkHolders: false }).report.verdict.reason['code'], 'behind-cluster');
       const cli = runCli(['verify', '--peer-dir', fx.dir('b'), '--peer-dir', fx.dir('c'), fx.dir('a')]);

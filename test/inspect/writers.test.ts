@@ -10,6 +10,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
+import { findingMessage } from '../../src/cli/render/findings.js';
 import { FileSource } from '../../src/io/file-source.js';
 import { walkWal } from '../../src/format/wal/walk.js';
 import { runCli } from '../support/cli.js';
@@ -36,8 +37,8 @@ describe('two-writers finding', () => {
       assert.equal(f.details?.['metadataOffset'], b.metadata_offset);
       assert.equal(f.details?.['resumesAt'], a.resumes_at);
       assert.equal(f.details?.['chainedRecords'], b.records - 1);
-      assert.match(f.message, new RegExp(`at byte ${b.starts_at}:`));
-      assert.match(f.message, new RegExp(`member ${b.member_id}`));
+      assert.match(findingMessage(f), new RegExp(`at byte ${b.starts_at}:`));
+      assert.match(findingMessage(f), new RegExp(`member ${b.member_id}`));
     } finally {
       fx.cleanup();
     }
@@ -90,7 +91,7 @@ describe('two-writers finding', () => {
       assert.equal(tw.length, 1, JSON.stringify(report.findings.map((f) => f.code)));
       assert.equal(tw[0]!.file, join('member', 'wal', last));
       assert.equal(tw[0]!.offset, end + 8);
-      assert.match(tw[0]!.message, /start again at index \d+, at or below the last entry before it/);
+      assert.match(findingMessage(tw[0]!), /start again at index \d+, at or below the last entry before it/);
       const r = runCli(['repair', '--dry-run', fx.dir]);
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout + r.stderr, /another writer's records are over this one's/);

@@ -14,7 +14,7 @@ import { openBoltFile } from '../../src/io/bolt-file.js';
 import { sha256File } from '../../src/io/atomic.js';
 import { FileSource } from '../../src/io/file-source.js';
 import { locate } from '../../src/io/layout.js';
-import { Report } from '../../src/inspect/report.js';
+import { ReportJson } from '../../src/inspect/report.js';
 import { runCli, treeHashes } from '../support/cli.js';
 import { loadFixture, type LoadedFixture } from '../support/fixtures.js';
 
@@ -64,7 +64,7 @@ describe('non-regular files where etcd keeps files: never opened for reading', (
 
       const inspect = cli(['inspect', '--json', dir]);
       assert.equal(inspect.signal, null, `inspect hung (killed after ${inspect.ms} ms)`);
-      const report = Report.parse(JSON.parse(inspect.stdout));
+      const report = ReportJson.parse(JSON.parse(inspect.stdout));
       const f = report.findings.find((x) => x.file === rel && x.code === 'unknown-file');
       assert.ok(f, `no finding names ${rel}: ${JSON.stringify(report.findings.map((x) => x.message))}`);
       assert.equal(f.severity, 'error');

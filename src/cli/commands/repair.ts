@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { verdictWords } from '../render/verdict.js';
+import { verdictJson, verdictWords } from '../render/verdict.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
 import { gatherRepairFacts } from '../../repair/facts.js';
@@ -110,12 +110,12 @@ Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused
           // The plan was sound by every rule we know, yet etcd would still refuse the result: put
           // everything back rather than leave a dir worse off than we found it.
           undo(result.backupDir, { beforeRename });
-          if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: after.verdict });
+          if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: verdictJson(afterAnalysis) });
           else process.stdout.write(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
           process.exitCode = 2;
           return;
         }
-        if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict });
+        if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: verdictJson(afterAnalysis) });
         else {
           process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
           process.stdout.write(`undo with: wal-doctor undo ${result.backupDir}\n`);

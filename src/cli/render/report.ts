@@ -4,6 +4,7 @@
  */
 import type { Analysis } from '../../inspect/analyze.js';
 import type { Report } from '../../inspect/report.js';
+import { findingMessage } from './findings.js';
 import { alignedTable, boxTable, humanizeBytes } from './table.js';
 import { VERSION_DETAIL, verdictWords } from './verdict.js';
 
@@ -150,7 +151,7 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
   if (r.findings.length === 0) out += '  none\n';
   for (const f of r.findings) {
     const sev = f.severity === 'error' ? p.red('ERROR  ') : f.severity === 'warning' ? p.yellow('WARNING') : p.dim('info   ');
-    out += `  ${sev} ${f.message}\n`;
+    out += `  ${sev} ${findingMessage(f)}\n`;
   }
   out += '\n';
   out += renderVerdict(a, o);
@@ -181,7 +182,7 @@ export function renderVerify(a: Analysis, o: RenderOptions = { color: false }): 
   const w = verdictWords(a);
   const errors = r.findings.filter((f) => f.severity === 'error');
   let out = `${statusLabel(a, o, r.verdict.status)} (exit ${r.verdict.exitCode}): ${w.headline}\n`;
-  for (const f of errors.slice(0, 5)) out += `  ${f.message}\n`;
+  for (const f of errors.slice(0, 5)) out += `  ${findingMessage(f)}\n`;
   if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
   const boots = r.etcd.filter((x) => !isDowngrade(x));
   if (o.style === 'table') out += boxTable(['etcd', 'outcome', 'error'], boots.map((e) => [e.version, e.outcome, e.error ?? '']));

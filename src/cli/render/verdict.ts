@@ -5,7 +5,9 @@
 import type { Analysis } from '../../inspect/analyze.js';
 import { failureText, stallText } from '../../inspect/etcd-texts.js';
 import type { BootFailure } from '../../inspect/predict.js';
+import type { Report } from '../../inspect/report.js';
 import type { NextStep, Verdict, VerdictReason } from '../../inspect/verdict.js';
+import { findingJson, findingMessage } from './findings.js';
 
 export interface VerdictWords {
   headline: string;
@@ -49,7 +51,7 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
     case 'in-use':
       return `etcd is running on this dir now: ${r.file} is held by ${r.command ?? 'a process'}${r.pid !== undefined ? ` (pid ${r.pid})` : ''}; nothing here is safe to act on until it stops`;
     case 'file':
-      return r.first ? r.first.message + (r.problems > 1 ? ` (and ${r.problems - 1} more)` : '') : 'no damage found in this file';
+      return r.first ? findingMessage(r.first) + (r.problems > 1 ? ` (and ${r.problems - 1} more)` : '') : 'no damage found in this file';
     case 'no-wal':
       return 'no WAL segment: etcd would start a brand-new, empty member on this dir';
     case 'wal-damaged': {
@@ -69,7 +71,7 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
     case 'two-histories':
       return `the db and the WAL tell two histories: ${r.mismatches} key(s) the log wrote at indexes the db has applied hold something else in the db (${r.keys.slice(0, 3).join(', ')}${r.keys.length > 3 ? ', ...' : ''}); etcd ${v} would start and serve the db's`;
     case 'finding':
-      return r.finding.message;
+      return findingMessage(r.finding);
   }
 }
 
@@ -115,7 +117,15 @@ export function verdictWords(a: Analysis, verdict: Verdict = a.verdict): Verdict
   return { headline: reasonWords(verdict.reason, a), nextStep: nextStepWords(verdict.next, a.report.path) };
 }
 
-/** The report as `--json` prints it: the typed verdict plus its words. */
+/** The report's typed verdict as JSON, the finding its reason names (if any) with its words as every finding has. */
+export function verdictJson(a: Analysis): Report['verdict'] {
+  const v = a.report.verdict;
+  const r = a.verdict.reason;
+  const reason = r.code === 'file' && r.first ? { ...v.reason, first: findingJson(r.first) } : r.code === 'finding' ? { ...v.reason, finding: findingJson(r.finding) } : v.reason;
+  return { ...v, reason };
+}
+
+/** The report as `--json` prints it: the typed findings and verdict plus their words. */
 export function reportForJson(a: Analysis): unknown {
-  return { ...a.report, verdict: { ...a.report.verdict, ...verdictWords(a) } };
+  return { ...a.report, findings: a.report.findings.map(findingJson), verdict: { ...verdictJson(a), ...verdictWords(a) } };
 }
