@@ -370,7 +370,11 @@ function keyText(k: BytesJson): string {
 export function maskSecretValues(p: EntryPayloadJson, prefix = '/registry/'): number {
   if (p.kind !== 'v3') return 0;
   let n = 0;
-  const isSecret = (k: BytesJson) => parseRegistryKey(keyText(k), prefix)?.resource === 'secrets';
+  // Only a key naming "secrets" can parse to that resource (no path maps to it): most keys stop there.
+  const isSecret = (k: BytesJson) => {
+    const t = keyText(k);
+    return t.includes('secrets') && parseRegistryKey(t, prefix)?.resource === 'secrets';
+  };
   const plain = (v: BytesJson) => !v.masked && !valueStartsEncrypted(v);
   const masked = (v: BytesJson): BytesJson => ({ encoding: 'utf8', text: `<masked: ${v.bytes} bytes>`, bytes: v.bytes, masked: true });
   const walk = (op: KvOpJson | Extract<EntryPayloadJson, { kind: 'v3' }>['request']): void => {
