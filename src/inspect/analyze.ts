@@ -23,7 +23,7 @@ import { snapStep } from './snap-facts.js';
 import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
 import { type WalAnalysis, analyzeWal } from './wal-analysis.js';
 import { walFindings, walSummary } from './wal-report.js';
-import { twoWriterFindings } from './writers.js';
+import { SecondWriterScan, twoWriterFindings } from './writers.js';
 import { TOOL_VERSION } from '../version.js';
 import { toJson } from './json.js';
 
@@ -67,8 +67,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   if (layout.segments.length > 0) {
     const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
     try {
-      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}) });
-      twoWriters = twoWriterFindings(wal, sources, rel);
+      const scan = new SecondWriterScan();
+      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe: (ev) => scan.onEvent(ev) });
+      twoWriters = twoWriterFindings(wal, scan, rel);
     } finally {
       for (const s of sources) s.source.close();
     }

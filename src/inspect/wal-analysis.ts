@@ -150,6 +150,8 @@ export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
   applyProblems?: (e: Entry, listen?: EntryListener) => BadEntry['problems'];
   /** Hears every entry's writes, for the WAL/db reconciliation. */
   ledger?: WriteLedger;
+  /** Hears every event of the walk (salvaged records included): what else needs the log reads it here, in the same walk. */
+  observe?: (ev: WalkEvent) => void;
 }
 
 const MAX_EVENTS = 10_000;
@@ -193,7 +195,9 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
 
   const walkOpts: WalkOptions = { salvage: true };
   if (opts.onProgress) walkOpts.onProgress = opts.onProgress;
+  const observe = opts.observe;
   for (const ev of walkWal(segments, walkOpts) as Generator<WalkEvent>) {
+    observe?.(ev);
     if (ev.kind === 'segment-start') {
       cur = {
         index: ev.segment,

@@ -17,12 +17,74 @@
  *     with each other but start again at an index at or below the last entry before the damage,
  *     with no higher term (raft overwrites a suffix only with a newer leader's entries, and a torn
  *     write only cuts; a second process appending its own log writes the same indexes again).
- * The extra walk (with salvage) runs only when a segment ends in damage with records after it.
+ * Rules 1 and 2 past the damage listen to the analysis's own walk (SecondWriterScan): no extra walk.
  */
 import { hex16 } from '../format/wal/names.js';
-import { type Metadata, type SegmentInput, walkWal } from '../format/wal/walk.js';
+import type { Metadata, WalkEvent } from '../format/wal/walk.js';
 import type { Finding } from './report.js';
 import type { WalAnalysis } from './wal-analysis.js';
+
+/** The most runs and salvaged metadata records the scan keeps. */
+const MAX_KEPT = 1000;
+
+/**
+ * Rules 1 and 2 past the damage, heard as the analysis walks the WAL (with salvage): runs of
+ * salvaged records that start a fresh CRC chain at a crc record inside a segment, and every
+ * salvaged metadata record. Only salvaged records and segment boundaries matter to it.
+ */
+export class SecondWriterScan {
+  readonly runs: Run[] = [];
+  readonly salvagedMeta: (Metadata & { segment: number; offset: number })[] = [];
+  private cur: Run | undefined;
+  private pendingCrc: { segment: number; offset: number } | undefined;
+
+  onEvent(ev: WalkEvent): void {
+    if (ev.kind === 'segment-start') {
+      this.cur = undefined;
+      this.pendingCrc = undefined;
+      return;
+    }
+    if (ev.kind === 'segment-end') {
+      // A crc record past byte 0 that etcd's decoder stopped at: the salvage scan begins inside it.
+      if (ev.end.kind === 'crc-link-mismatch' && ev.end.offset > 0) this.pendingCrc = { segment: ev.segment, offset: ev.end.offset };
+      return;
+    }
+    if (!ev.salvaged) return;
+    const p = ev.payload;
+    if (p.type === 'metadata' && this.salvagedMeta.length < MAX_KEPT) this.salvagedMeta.push({ ...p.metadata, segment: ev.segment, offset: ev.offset });
+    if (p.type === 'crc' && ev.offset > 0) {
+      this.cur = undefined;
+      this.pendingCrc = { segment: ev.segment, offset: ev.offset };
+      return;
+    }
+    // The record right after a mid-segment crc record starts the run: the scan cannot always check
+    // its link (it resumes inside the crc record's frame), so it is taken by adjacency (a crc frame is
+    // 16 bytes) and the records after it must chain.
+    const pending = this.pendingCrc;
+    const adjacent = pending !== undefined && pending.segment === ev.segment && ev.offset > pending.offset && ev.offset - pending.offset <= 32;
+    if (ev.salvaged.chained || (!this.cur && adjacent)) {
+      if (!this.cur && pending && pending.segment === ev.segment && this.runs.length < MAX_KEPT) {
+        this.cur = { segment: ev.segment, offset: pending.offset, chained: 0, metadata: undefined, entries: 0, firstIndex: undefined, lastIndex: undefined, resumesAt: undefined };
+        this.runs.push(this.cur);
+        this.pendingCrc = undefined;
+      }
+      const cur = this.cur;
+      if (cur && cur.resumesAt === undefined) {
+        cur.chained++;
+        if (p.type === 'metadata' && cur.metadata === undefined) cur.metadata = { ...p.metadata, offset: ev.offset };
+        if (p.type === 'entry') {
+          cur.entries++;
+          if (cur.firstIndex === undefined) cur.firstIndex = p.entry.index;
+          cur.lastIndex = p.entry.index;
+        }
+      }
+    } else {
+      this.pendingCrc = undefined;
+      if (this.cur && this.cur.resumesAt === undefined) this.cur.resumesAt = ev.offset;
+      this.cur = undefined;
+    }
+  }
+}
 
 interface Run {
   segment: number;
@@ -38,11 +100,7 @@ interface Run {
   resumesAt: number | undefined;
 }
 
-export function twoWriterFindings(
-  wal: WalAnalysis,
-  sources: (SegmentInput & { path: string })[],
-  rel: (abs: string) => string,
-): Finding[] {
+export function twoWriterFindings(wal: WalAnalysis, scan: SecondWriterScan, rel: (abs: string) => string): Finding[] {
   const out: Finding[] = [];
   const first = wal.metadata;
   const ids = (m: Metadata, log: Metadata) => ({ memberId: hex16(m.nodeId), clusterId: hex16(m.clusterId), logMemberId: hex16(log.nodeId), logClusterId: hex16(log.clusterId) });
@@ -77,57 +135,8 @@ export function twoWriterFindings(
     || wal.segments.some((s) => s.end.kind === 'crc-link-mismatch' && s.end.offset > 0);
   if (!suspect) return out;
 
-  const runs: Run[] = [];
-  let cur: Run | undefined;
-  let pendingCrc: { segment: number; offset: number } | undefined;
-  const foreignMeta: (Metadata & { segment: number; offset: number })[] = [];
-  for (const ev of walkWal(sources, { salvage: true })) {
-    if (ev.kind === 'segment-start') {
-      cur = undefined;
-      pendingCrc = undefined;
-      continue;
-    }
-    if (ev.kind === 'segment-end') {
-      // A crc record past byte 0 that etcd's decoder stopped at: the salvage scan begins inside it.
-      if (ev.end.kind === 'crc-link-mismatch' && ev.end.offset > 0) pendingCrc = { segment: ev.segment, offset: ev.end.offset };
-      continue;
-    }
-    const p = ev.payload;
-    if (!ev.salvaged) continue;
-    if (p.type === 'metadata' && first && (p.metadata.nodeId !== first.nodeId || p.metadata.clusterId !== first.clusterId)) {
-      foreignMeta.push({ ...p.metadata, segment: ev.segment, offset: ev.offset });
-    }
-    if (p.type === 'crc' && ev.offset > 0) {
-      if (cur) cur = undefined;
-      pendingCrc = { segment: ev.segment, offset: ev.offset };
-      continue;
-    }
-    // The record right after a mid-segment crc record starts the run: the scan cannot always check
-    // its link (it resumes inside the crc record's frame), so it is taken by adjacency (a crc frame is
-    // 16 bytes) and the records after it must chain.
-    const adjacent = pendingCrc !== undefined && pendingCrc.segment === ev.segment && ev.offset > pendingCrc.offset && ev.offset - pendingCrc.offset <= 32;
-    if (ev.salvaged.chained || (!cur && adjacent)) {
-      if (!cur && pendingCrc && pendingCrc.segment === ev.segment) {
-        cur = { segment: ev.segment, offset: pendingCrc.offset, chained: 0, metadata: undefined, entries: 0, firstIndex: undefined, lastIndex: undefined, resumesAt: undefined };
-        runs.push(cur);
-        pendingCrc = undefined;
-      }
-      if (cur && cur.resumesAt === undefined) {
-        cur.chained++;
-        if (p.type === 'metadata' && cur.metadata === undefined) cur.metadata = { ...p.metadata, offset: ev.offset };
-        if (p.type === 'entry') {
-          cur.entries++;
-          if (cur.firstIndex === undefined) cur.firstIndex = p.entry.index;
-          cur.lastIndex = p.entry.index;
-        }
-      }
-    } else {
-      pendingCrc = undefined;
-      if (cur && cur.resumesAt === undefined) cur.resumesAt = ev.offset;
-      cur = undefined;
-    }
-  }
-
+  const { runs, salvagedMeta } = scan;
+  const foreignMeta = first ? salvagedMeta.filter((m) => m.nodeId !== first.nodeId || m.clusterId !== first.clusterId) : [];
   const reported = new Set<string>();
   for (const r of runs) {
     if (r.metadata === undefined || r.chained < 2) continue;
