@@ -24,6 +24,8 @@ import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
 import { type WalAnalysis, analyzeWal } from './wal-analysis.js';
 import { walFindings, walSummary } from './wal-report.js';
 import { SecondWriterScan, twoWriterFindings } from './writers.js';
+import { RecordIndex } from './record-index.js';
+import type { WalkEvent } from '../format/wal/walk.js';
 import { TOOL_VERSION } from '../version.js';
 import { toJson } from './json.js';
 
@@ -40,6 +42,8 @@ export interface InspectOptions {
   checkHolders?: boolean;
   /** Data dirs of this member's peers: how far the cluster committed, against this log. */
   peerDirs?: string[];
+  /** Also keep where every record lies (`Analysis.records`, ~9 bytes a record): for a front end that shows records. */
+  indexRecords?: boolean;
 }
 
 export interface Analysis {
@@ -49,6 +53,8 @@ export interface Analysis {
   /** The typed verdict and predictions the report's JSON was made from. */
   verdict: Verdict;
   predictions: BootPrediction[];
+  /** Where every record lies, when asked for (`indexRecords`). */
+  records: RecordIndex | undefined;
 }
 
 export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
@@ -64,11 +70,14 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci) : undefined;
   let wal: WalAnalysis | undefined;
   let twoWriters: Finding[] = [];
+  const records = opts.indexRecords ? new RecordIndex() : undefined;
   if (layout.segments.length > 0) {
     const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
     try {
       const scan = new SecondWriterScan();
-      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe: (ev) => scan.onEvent(ev) });
+      const index = records;
+      const observe = index ? (ev: WalkEvent) => (scan.onEvent(ev), index.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
+      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
       twoWriters = twoWriterFindings(wal, scan, rel);
     } finally {
       for (const s of sources) s.source.close();
@@ -222,7 +231,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     findings,
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };
-  return { layout, wal, report, verdict, predictions };
+  return { layout, wal, report, verdict, predictions, records };
 }
 
 /** The last entry of the log as it reads without a stop: up to the first damage or hidden records. */

@@ -58,7 +58,9 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
   const rowsOf = (i: number): SegmentRows => {
     let r = rowsCache.current.get(i);
     if (!r) {
-      r = new SegmentRows(openSegment(i), analysis.wal?.segments[i]?.crcIn ?? 0);
+      const index = analysis.records?.segment(i);
+      if (!index) throw new Error(`explore: segment ${i} has no record index (inspectPath needs indexRecords)`); // a bug in the caller
+      r = new SegmentRows(openSegment(i), index);
       rowsCache.current.set(i, r);
     }
     return r;

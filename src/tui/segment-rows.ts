@@ -1,20 +1,21 @@
 /**
- * The rows of one segment for the records screen, in bounded memory: one streaming pass with the
- * shared decoder keeps only each record's offset (a Float64Array) and whether it is good, the
- * damaged frame where good data ends, or a record found past the damage (a Uint8Array). A row is
+ * The rows of one segment for the records screen, in bounded memory: the analysis's record index
+ * (inspect/record-index.ts, gathered in its one walk) gives each record's offset and whether it is
+ * good, the damaged frame where good data ends, or a record found past the damage. A row is
  * decoded again only when it is shown, searched or filtered, so a segment of hundreds of
  * thousands of records costs ~9 bytes per record plus a small cache of decoded rows.
  */
 import { type ByteSource, ReadWindow } from '../format/bytes.js';
-import { type SegmentEnd, decodeSegment } from '../format/wal/decoder.js';
+import type { SegmentEnd } from '../format/wal/decoder.js';
+import { RowKind, type SegmentIndex } from '../inspect/record-index.js';
 import { FRAME_HEADER_BYTES, type FrameSize, decodeFrameSize } from '../format/wal/frame.js';
 import { type RecordDecodeFailure, decodeRecord, recordFailureText, recordFieldSpans, recordTypeName } from '../format/wal/record.js';
 import { hex16 } from '../format/wal/names.js';
-import { type Payload, decodePayload, endsCleanly } from '../format/wal/walk.js';
+import { type Payload, decodePayload } from '../format/wal/walk.js';
 import { type EntryPayloadJson, describeEntry, summarizePayload } from '../format/payload/payload.js';
 import { type K8sOpJson, k8sOps, maskSecretValues } from '../format/payload/k8s.js';
 
-export const RowKind = { good: 0, damaged: 1, salvaged: 2 } as const;
+export { RowKind };
 export type RowKindName = 'good' | 'damaged' | 'salvaged';
 const KIND_NAMES: RowKindName[] = ['good', 'damaged', 'salvaged'];
 
@@ -47,11 +48,11 @@ export interface RowView {
   crc: number | undefined;
 }
 
-/** One good-or-not record position per row; rows are decoded on demand (see `view`). */
+/** One good-or-not record position per row (the analysis's record index); rows are decoded on demand (see `view`). */
 export class SegmentRows {
-  count = 0;
-  private offsets = new Float64Array(1024);
-  private kinds = new Uint8Array(1024);
+  readonly count: number;
+  private readonly offsets: Float64Array;
+  private readonly kinds: Uint8Array;
   private readonly cache = new Map<number, RowView>();
   readonly end: SegmentEnd;
   /** Row of the frame where good data ends, or -1 when the segment ends cleanly. */
@@ -59,26 +60,17 @@ export class SegmentRows {
 
   constructor(
     readonly source: ByteSource,
-    crcIn: number,
+    index: SegmentIndex,
   ) {
-    let end: SegmentEnd | undefined;
-    let damagedRow = -1;
-    for (const ev of decodeSegment(new ReadWindow(source), { crc: crcIn, salvage: true })) {
-      if (ev.kind === 'record') this.push(ev.offset, RowKind.good);
-      else if (ev.kind === 'end') {
-        end = ev.end;
-        if (!endsCleanly(ev.end)) {
-          damagedRow = this.count;
-          this.push(ev.end.offset, RowKind.damaged);
-        }
-      } else if (damagedRow < 0 || ev.offset !== this.offsets[damagedRow]) this.push(ev.offset, RowKind.salvaged);
-    }
-    this.end = end ?? { kind: 'eof', offset: source.size };
-    this.damagedRow = damagedRow;
+    this.count = index.count;
+    this.offsets = index.offsets;
+    this.kinds = index.kinds;
+    this.end = index.end;
+    this.damagedRow = index.damagedRow;
     let salvaged = 0;
     for (let r = 0; r < this.count; r++) if (this.kinds[r] === RowKind.salvaged) salvaged++;
     this.salvagedCount = salvaged;
-    this.goodCount = this.count - salvaged - (damagedRow >= 0 ? 1 : 0);
+    this.goodCount = this.count - salvaged - (this.damagedRow >= 0 ? 1 : 0);
   }
 
   /** Good records: the segment's record count on every screen (the report counts the same). */
@@ -90,20 +82,6 @@ export class SegmentRows {
   countText(): string {
     const n = (v: number) => v.toLocaleString('en-US');
     return `${n(this.goodCount)} records${this.damagedRow >= 0 ? ' + ! 1 damaged' : ''}${this.salvagedCount ? ` + ${n(this.salvagedCount)} past it` : ''}`;
-  }
-
-  private push(offset: number, kind: number): void {
-    if (this.count === this.offsets.length) {
-      const o = new Float64Array(this.count * 2);
-      o.set(this.offsets);
-      this.offsets = o;
-      const k = new Uint8Array(this.count * 2);
-      k.set(this.kinds);
-      this.kinds = k;
-    }
-    this.offsets[this.count] = offset;
-    this.kinds[this.count] = kind;
-    this.count++;
   }
 
   offsetOf(row: number): number {

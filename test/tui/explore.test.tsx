@@ -66,7 +66,7 @@ describe('explore on v35-bitflip-mid (CRC mismatch at byte 20808, valid records 
   let analysis: Analysis;
   before(async () => {
     fx = await loadFixture('v35-bitflip-mid');
-    analysis = inspectPath(fx.dir);
+    analysis = inspectPath(fx.dir, { indexRecords: true });
   });
   after(() => fx.cleanup());
 
@@ -226,7 +226,7 @@ describe('explore on healthy and multi-segment fixtures', () => {
   test('v35-workload: HEALTHY, and d says there is no damage', async () => {
     const fx = await loadFixture('v35-workload');
     try {
-      const ui = open(inspectPath(fx.dir));
+      const ui = open(inspectPath(fx.dir, { indexRecords: true }));
       const f = await ui.until(/Verdict: HEALTHY \(exit 0\)/);
       assert.match(f, /Damage \(none\)/);
       await ui.press([KEYS.enter, 'd'], /no damaged segment/);
@@ -240,7 +240,7 @@ describe('explore on healthy and multi-segment fixtures', () => {
   test('v35-k8s: the record list shows a Pod\'s kind and name, the detail its decoded object', async () => {
     const fx = await loadFixture('v35-k8s');
     try {
-      const ui = open(inspectPath(fx.dir));
+      const ui = open(inspectPath(fx.dir, { indexRecords: true }));
       await ui.until(/Verdict:/);
       await ui.press([KEYS.enter, KEYS.enter], /running CRC/);
       await ui.press(['/', ...ui.type('/registry/pods/'), KEYS.enter], sel(/\[Pod namespaceValue\/nameValue\]/));
@@ -255,7 +255,7 @@ describe('explore on healthy and multi-segment fixtures', () => {
   test('v35-segments: two segments, the second read with the first one\'s CRC; a 1 MB value shown in part', async () => {
     const fx = await loadFixture('v35-segments');
     try {
-      const ui = open(inspectPath(fx.dir));
+      const ui = open(inspectPath(fx.dir, { indexRecords: true }));
       await ui.until(/Verdict:/);
       let f = await ui.press([KEYS.enter], /^> +0 +61\.1 MB 1\.\.106 +214 +exact +\[#{12}\]/m);
       assert.match(f, /^ +1 +61\.0 MB 107\.\.137 +65 +zero-filled/m);

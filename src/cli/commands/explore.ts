@@ -18,7 +18,7 @@ export function registerExplore(program: Command): void {
         );
       }
       const progress = progressFor({ json: false });
-      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
+      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options, indexRecords: true });
       progress.done();
       // ink renders nothing until exit when it believes it runs in CI (it reads CI /
       // CONTINUOUS_INTEGRATION once, when first imported). We only get here with a terminal on both
