@@ -57,6 +57,10 @@ export interface Analysis {
   records: RecordIndex | undefined;
 }
 
+/**
+ * The one analysis: the WAL in one walk (with what else needs the log listening in), the .snap
+ * files and the db, the findings, what each etcd line would do at boot, and the verdict.
+ */
 export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const layout = locate(path, opts.walDir === undefined ? {} : { walDir: opts.walDir });
   const rel = (abs: string) => relative(layout.root, abs) || basename(abs);
@@ -64,55 +68,16 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const add = (f: Finding) => findings.push(f);
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
 
-  // --- WAL -------------------------------------------------------------------------------
   // The writes the log holds at indexes the db has applied, to compare with the db (reconcile.ts).
   const ci = isDir && layout.segments.length > 0 ? readConsistentIndex(layout.db) : undefined;
   const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci) : undefined;
-  let wal: WalAnalysis | undefined;
-  let twoWriters: Finding[] = [];
-  const records = opts.indexRecords ? new RecordIndex() : undefined;
-  if (layout.segments.length > 0) {
-    const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
-    try {
-      const scan = new SecondWriterScan();
-      const index = records;
-      const observe = index ? (ev: WalkEvent) => (scan.onEvent(ev), index.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
-      wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
-      twoWriters = twoWriterFindings(wal, scan, rel);
-    } finally {
-      for (const s of sources) s.source.close();
-    }
-  }
+  const { wal, twoWriters, records } = walStep(layout, opts, ledger, rel);
 
-  // --- .snap files and the db ------------------------------------------------------------
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', layout.kind === 'db-file', ledger);
-  const readTo = wal ? readableLogEnd(wal) : undefined;
-  const reconciliation = !db.reconciliation || !wal || ci === undefined
-    ? db.reconciliation
-    : wal.overwrites.some((o) => o.index <= ci)
-      ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
-      : readTo === undefined || readTo < ci
-        ? { ...db.reconciliation, skipped: `the log reads only up to index ${readTo ?? 0} (damage or a zeroed length word), below the db's consistent index ${ci}: later writes to the same keys are not known`, mismatches: 0, first: [] }
-        : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
-          ? { ...db.reconciliation, skipped: `the log holds an empty entry inside a term at index ${wal.emptyMidTerm} (a bridge over entries a repair could not keep): the writes they carried are in the db only`, mismatches: 0, first: [] }
-          : db.reconciliation;
-  if (reconciliation && reconciliation.mismatches > 0) {
-    const first = reconciliation.first[0];
-    add({
-      code: 'db-wal-mismatch',
-      severity: 'error',
-      file: db.report?.path ?? 'member/snap/db',
-      details: { mismatches: reconciliation.mismatches, checked: reconciliation.checked, keys: reconciliation.first.map((m) => m.key).join(' ') },
-      mismatches: reconciliation.mismatches,
-      // Compared only against a db with a consistent index (the ledger needs one).
-      consistentIndex: `${ci ?? 0n}`,
-      first: first ?? null,
-    });
-  }
+  const reconciliation = reconcileStep(db, wal, ci, add);
 
-  // --- layout leftovers and the log ---------------------------------------------------------
   leftoverFindings(layout, add);
   if (wal) {
     walFindings(wal, rel, add);
@@ -121,78 +86,20 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     add({ code: 'no-wal', severity: 'error', file: 'member/wal' });
   }
 
-  // --- membership: raft's own record (the newest .snap's conf state and the WAL's conf changes)
-  //     wins; the db's copy is used only without them (a 3.5 restore leaves the old meta/confState).
-  const members = new Set<bigint>();
-  const memberSources: string[] = [];
-  const newestSnap = [...snaps.reports].reverse().find((x) => x.status === 'ok' && x.voters.length > 0);
-  if (newestSnap) {
-    for (const v of newestSnap.voters) members.add(BigInt('0x' + v));
-    memberSources.push(`${newestSnap.name} conf state`);
-  }
-  if (wal && wal.confChanges.length > 0) {
-    for (const c of wal.confChanges) {
-      if (newestSnap && c.index <= BigInt(newestSnap.index)) continue;
-      if (c.type === 0 || c.type === 3) members.add(c.nodeId);
-      else if (c.type === 1) members.delete(c.nodeId);
-    }
-    memberSources.push('WAL conf changes');
-  }
-  if (members.size === 0) {
-    for (const v of db.members) members.add(v);
-    memberSources.push(...db.memberSources);
-  }
-
-  // --- predictions ---------------------------------------------------------------------------
-  const predictions: BootPrediction[] = [];
-  if (wal && (isDir || layout.kind === 'wal-dir')) {
-    const input: BootInput = {
-      wal,
-      snapFiles: snaps.facts,
-      snapDbIndexes: layout.files.map((f) => parseSnapDbName(basename(f.path))).filter((x): x is bigint => x !== undefined),
-      // A WAL dir on its own: judge the log as if the db were fine.
-      db: layout.kind === 'wal-dir' ? { present: true, boot: () => ({ kind: 'opens', consistentIndex: 0n, clusterVersion: undefined, storageVersion: undefined, voters: [], restore: undefined }) } : db.facts,
-    };
-    for (const v of ETCD_VERSIONS) predictions.push(predictBoot(input, v));
-  }
-
-  // --- who wrote it ----------------------------------------------------------------------------
+  const { members, memberSources } = membership(snaps.reports, wal, db);
+  const predictions = predictionStep(layout, wal, snaps.facts, db);
   const { writer, evidence } = whoWrote(db, wal);
   const decidingVersion: EtcdVersion = opts.etcdVersion ?? (writer.startsWith('3.4') ? '3.4' : writer.startsWith('3.6') ? '3.6' : writer.startsWith('3.7') ? '3.7' : '3.5');
   const main = predictions.find((p) => p.version === decidingVersion);
 
-  // --- the db and the invariants between the stores -------------------------------------------
+  // The db and the invariants between the stores, then what the deciding line does at boot.
   dbFindings(layout, db, main, decidingVersion, add);
   const wr = wal ? walSummary(wal, rel) : null;
   invariantFindings(wal, wr, db, main, add);
-  for (const p of predictions) if (p.version === decidingVersion) predictionFindings(p, layout, wal, rel, add);
+  if (main) predictionFindings(main, layout, wal, rel, add);
 
-  // --- who holds the dir now -------------------------------------------------------------------
-  let holder: { pid: number | undefined; command: string | undefined; file: string } | undefined;
-  if (isDir && opts.checkHolders !== false) {
-    const hs = findHolders(layout.root, { flockProbe: false, ...(opts.walDir === undefined ? {} : { walDir: opts.walDir }) }).filter((h) => !h.waiting);
-    const h = hs[0];
-    if (h) {
-      holder = { pid: h.pid, command: h.command, file: h.path };
-      add({ code: 'etcd-running', severity: 'error', file: h.path, details: { ...(h.pid !== undefined ? { pid: h.pid } : {}), kind: h.kind }, pid: h.pid ?? null, command: h.command ?? null });
-    }
-  }
-
-  // --- its peers ----------------------------------------------------------------------------------
-  let behind: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
-  if (wal && opts.peerDirs && opts.peerDirs.length > 0) {
-    const ours = lastEntryIndex(wal) ?? 0n;
-    for (const dir of opts.peerDirs) {
-      const peer = readPeer(dir);
-      if (wal.metadata && peer.clusterId !== undefined && peer.clusterId !== wal.metadata.clusterId) {
-        throw new UsageError(`${dir}: not a peer of this member (cluster ${hex16(peer.clusterId)}, this one is ${hex16(wal.metadata.clusterId)})`);
-      }
-      if (peer.commit > ours && (!behind || peer.commit > behind.commit)) behind = { lastIndex: ours, commit: peer.commit, peer: peer.dir };
-    }
-    if (behind) {
-      add({ code: 'behind-cluster', severity: 'error', expected: `>= ${behind.commit}`, found: `${behind.lastIndex}`, lastIndex: `${behind.lastIndex}`, commit: `${behind.commit}`, peer: behind.peer });
-    }
-  }
+  const holder = isDir && opts.checkHolders !== false ? holderStep(layout, opts.walDir, add) : undefined;
+  const behind = wal && opts.peerDirs && opts.peerDirs.length > 0 ? peersStep(wal, opts.peerDirs, add) : undefined;
 
   const segs = wal?.segments.filter((s) => s.parsed) ?? [];
   const first = segs[0];
@@ -232,6 +139,114 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };
   return { layout, wal, report, verdict, predictions, records };
+}
+
+/** The WAL, in one walk: its analysis, and what the two-writer rules and a record index hear of it. */
+function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | undefined, rel: (abs: string) => string): { wal: WalAnalysis | undefined; twoWriters: Finding[]; records: RecordIndex | undefined } {
+  const records = opts.indexRecords ? new RecordIndex() : undefined;
+  if (layout.segments.length === 0) return { wal: undefined, twoWriters: [], records };
+  const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
+  try {
+    const scan = new SecondWriterScan();
+    const observe = records ? (ev: WalkEvent) => (scan.onEvent(ev), records.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
+    const wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
+    return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
+  } finally {
+    for (const s of sources) s.source.close();
+  }
+}
+
+/** The WAL/db comparison, unless the log cannot say what the db should hold (then why not). */
+function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | undefined, add: (f: Finding) => void): DbStep['reconciliation'] {
+  const readTo = wal ? readableLogEnd(wal) : undefined;
+  const reconciliation = !db.reconciliation || !wal || ci === undefined
+    ? db.reconciliation
+    : wal.overwrites.some((o) => o.index <= ci)
+      ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
+      : readTo === undefined || readTo < ci
+        ? { ...db.reconciliation, skipped: `the log reads only up to index ${readTo ?? 0} (damage or a zeroed length word), below the db's consistent index ${ci}: later writes to the same keys are not known`, mismatches: 0, first: [] }
+        : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
+          ? { ...db.reconciliation, skipped: `the log holds an empty entry inside a term at index ${wal.emptyMidTerm} (a bridge over entries a repair could not keep): the writes they carried are in the db only`, mismatches: 0, first: [] }
+          : db.reconciliation;
+  if (reconciliation && reconciliation.mismatches > 0) {
+    const first = reconciliation.first[0];
+    add({
+      code: 'db-wal-mismatch',
+      severity: 'error',
+      file: db.report?.path ?? 'member/snap/db',
+      details: { mismatches: reconciliation.mismatches, checked: reconciliation.checked, keys: reconciliation.first.map((m) => m.key).join(' ') },
+      mismatches: reconciliation.mismatches,
+      // Compared only against a db with a consistent index (the ledger needs one).
+      consistentIndex: `${ci ?? 0n}`,
+      first: first ?? null,
+    });
+  }
+  return reconciliation;
+}
+
+/**
+ * Who the member shares its cluster with. raft's own record (the newest .snap's conf state and the
+ * WAL's conf changes) wins; the db's copy is used only without them (a 3.5 restore leaves the old
+ * meta/confState).
+ */
+function membership(snapReports: Report['snapFiles'], wal: WalAnalysis | undefined, db: DbStep): { members: Set<bigint>; memberSources: string[] } {
+  const members = new Set<bigint>();
+  const memberSources: string[] = [];
+  const newestSnap = [...snapReports].reverse().find((x) => x.status === 'ok' && x.voters.length > 0);
+  if (newestSnap) {
+    for (const v of newestSnap.voters) members.add(BigInt('0x' + v));
+    memberSources.push(`${newestSnap.name} conf state`);
+  }
+  if (wal && wal.confChanges.length > 0) {
+    for (const c of wal.confChanges) {
+      if (newestSnap && c.index <= BigInt(newestSnap.index)) continue;
+      if (c.type === 0 || c.type === 3) members.add(c.nodeId);
+      else if (c.type === 1) members.delete(c.nodeId);
+    }
+    memberSources.push('WAL conf changes');
+  }
+  if (members.size === 0) {
+    for (const v of db.members) members.add(v);
+    memberSources.push(...db.memberSources);
+  }
+  return { members, memberSources };
+}
+
+/** What each etcd line does at boot (data dirs and WAL dirs only). */
+function predictionStep(layout: Layout, wal: WalAnalysis | undefined, snapFacts: BootInput['snapFiles'], db: DbStep): BootPrediction[] {
+  const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
+  if (!wal || !(isDir || layout.kind === 'wal-dir')) return [];
+  const input: BootInput = {
+    wal,
+    snapFiles: snapFacts,
+    snapDbIndexes: layout.files.map((f) => parseSnapDbName(basename(f.path))).filter((x): x is bigint => x !== undefined),
+    // A WAL dir on its own: judge the log as if the db were fine.
+    db: layout.kind === 'wal-dir' ? { present: true, boot: () => ({ kind: 'opens', consistentIndex: 0n, clusterVersion: undefined, storageVersion: undefined, voters: [], restore: undefined }) } : db.facts,
+  };
+  return ETCD_VERSIONS.map((v) => predictBoot(input, v));
+}
+
+/** A process holding the dir now (etcd, or anything with its files open). */
+function holderStep(layout: Layout, walDir: string | undefined, add: (f: Finding) => void): { pid: number | undefined; command: string | undefined; file: string } | undefined {
+  const h = findHolders(layout.root, { flockProbe: false, ...(walDir === undefined ? {} : { walDir }) }).filter((x) => !x.waiting)[0];
+  if (!h) return undefined;
+  add({ code: 'etcd-running', severity: 'error', file: h.path, details: { ...(h.pid !== undefined ? { pid: h.pid } : {}), kind: h.kind }, pid: h.pid ?? null, command: h.command ?? null });
+  return { pid: h.pid, command: h.command, file: h.path };
+}
+
+/** Whether the peers committed past this log's end (`--peer-dir`). */
+function peersStep(wal: WalAnalysis, peerDirs: string[], add: (f: Finding) => void): { lastIndex: bigint; commit: bigint; peer: string } | undefined {
+  let behind: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
+  const ours = lastEntryIndex(wal) ?? 0n;
+  for (const dir of peerDirs) {
+    const peer = readPeer(dir);
+    if (wal.metadata && peer.clusterId !== undefined && peer.clusterId !== wal.metadata.clusterId) {
+      throw new UsageError(`${dir}: not a peer of this member (cluster ${hex16(peer.clusterId)}, this one is ${hex16(wal.metadata.clusterId)})`);
+    }
+    if (peer.commit > ours && (!behind || peer.commit > behind.commit)) behind = { lastIndex: ours, commit: peer.commit, peer: peer.dir };
+  }
+  if (behind) add({ code: 'behind-cluster', severity: 'error', expected: `>= ${behind.commit}`, found: `${behind.lastIndex}`, lastIndex: `${behind.lastIndex}`, commit: `${behind.commit}`, peer: behind.peer });
+  return behind;
 }
 
 /** The last entry of the log as it reads without a stop: up to the first damage or hidden records. */
