@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
+import { out } from '../output.js';
 import { UsageError } from '../../errors.js';
 import { locate } from '../../io/layout.js';
 import { assertNotExisting, assertOutside, enclosingDataDir, isInside, realish } from '../../io/paths.js';
@@ -11,7 +13,7 @@ import { renderRebuild, renderRebuildPlan } from '../render/rebuild.js';
 import { chooseSourceDb, dbWriter, writeUnapplied } from '../../rebuild/salvage.js';
 import type { RestoreTarget } from '../../rebuild/wal.js';
 import { type FormatFlags, addFormatOptions, outputFormat, parseEtcdVersion } from '../options.js';
-import { writeJson } from '../render/json.js';
+import { json } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
 
 interface RebuildFlags extends FormatFlags {
@@ -30,7 +32,7 @@ interface RebuildFlags extends FormatFlags {
 /** The flags whose defaults (etcdutl's) make a single member on localhost. */
 const PEER_FLAGS = ['name', 'initialCluster', 'initialAdvertisePeerUrls'] as const;
 
-export function registerRebuild(program: Command): void {
+export function registerRebuild(program: DoctorCommand): void {
   const cmd = program
     .command('rebuild')
     .description('a new data dir from an `etcdctl snapshot save` file or from a damaged data dir\'s db (like etcdutl snapshot restore)')
@@ -134,6 +136,5 @@ Examples:
 }
 
 function print(r: { json: Record<string, unknown>; text: string }, o: RebuildFlags): void {
-  if (o.json) writeJson(r.json);
-  else process.stdout.write(r.text);
+  out(o.json ? json(r.json) : r.text);
 }

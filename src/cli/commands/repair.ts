@@ -1,5 +1,3 @@
-import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { verdictWords } from '../render/verdict.js';
 import { inspectPath } from '../../inspect/analyze.js';
@@ -7,7 +5,9 @@ import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } f
 import { gatherRepairFacts } from '../../repair/facts.js';
 import { planRepair } from '../../repair/plan.js';
 import { describePlan } from '../render/plan.js';
-import { writeJson } from '../render/json.js';
+import { json } from '../render/json.js';
+import { ask, err, isTTY, out } from '../output.js';
+import type { DoctorCommand } from '../program.js';
 import { progressFor } from '../render/progress.js';
 import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
 
@@ -20,7 +20,7 @@ interface RepairFlags extends FormatFlags {
   backupDir?: string;
 }
 
-export function registerRepair(program: Command): void {
+export function registerRepair(program: DoctorCommand): void {
   const cmd = program
     .command('repair')
     .description('cut the WAL after its last good record so etcd starts again; backs up first, undo with `wal-doctor undo`')
@@ -66,32 +66,27 @@ Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused
           auto: o.auto ?? false,
         });
         const say = (extra: Record<string, unknown>) => {
-          if (o.json) writeJson({ plan, ...extra });
+          if (o.json) out(json({ plan, ...extra }));
         };
-        if (!o.json) process.stdout.write(describePlan(plan));
+        if (!o.json) out(describePlan(plan));
         if (plan.noop) {
           say({ outcome: 'nothing-to-do' });
-          process.exitCode = 0;
-          return;
+          return 0;
         }
         if (plan.refusal) {
           say({ outcome: 'refused' });
-          process.exitCode = plan.refusal.exitCode;
-          return;
+          return plan.refusal.exitCode;
         }
         if (o.dryRun) {
           say({ outcome: 'dry-run' });
-          return;
+          return 0;
         }
         if (!o.yes && !o.auto) {
-          if (!process.stdin.isTTY) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question('apply this plan? a backup is made first [y/N] ');
-          rl.close();
+          if (!isTTY.stdin()) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
+          const answer = await ask('apply this plan? a backup is made first [y/N] ');
           if (!/^y(es)?$/i.test(answer.trim())) {
-            process.stderr.write('nothing changed\n');
-            process.exitCode = 1;
-            return;
+            err('nothing changed\n');
+            return 1;
           }
         }
         assertNotHeld(dataDir, etcdLocks?.holderOptions ?? {});
@@ -111,17 +106,16 @@ Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused
           // everything back rather than leave a dir worse off than we found it.
           undo(result.backupDir, { beforeRename });
           if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: after.verdict });
-          else process.stdout.write(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
-          process.exitCode = 2;
-          return;
+          else out(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
+          return 2;
         }
         if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict });
         else {
-          process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
-          process.stdout.write(`undo with: wal-doctor undo ${result.backupDir}\n`);
-          process.stdout.write(`now: ${after.verdict.status} — ${verdictWords(afterAnalysis).headline}\n`);
+          out(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
+          out(`undo with: wal-doctor undo ${result.backupDir}\n`);
+          out(`now: ${after.verdict.status} — ${verdictWords(afterAnalysis).headline}\n`);
         }
-        process.exitCode = after.verdict.exitCode;
+        return after.verdict.exitCode;
       } finally {
         await etcdLocks?.release();
         await lock?.release();

@@ -1,9 +1,10 @@
-import type { Command } from 'commander';
 import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
-import { writeJson } from '../render/json.js';
+import { json } from '../render/json.js';
+import { out } from '../output.js';
+import type { DoctorCommand } from '../program.js';
 import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
 
-export function registerUndo(program: Command): void {
+export function registerUndo(program: DoctorCommand): void {
   const cmd = program
     .command('undo')
     .description('put back, byte for byte, every file a repair changed, from its backup dir')
@@ -23,11 +24,11 @@ export function registerUndo(program: Command): void {
         lock.assertHeld();
         const held = etcdLocks;
         const r = undo(backupDir, { beforeRename: (fd, tmp) => held.adopt(fd, tmp) });
-        if (o.json) writeJson({ dataDir: m.dataDir, ...r });
+        if (o.json) out(json({ dataDir: m.dataDir, ...r }));
         else {
-          process.stdout.write(`restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${m.dataDir}\n`);
-          for (const f of r.restored) process.stdout.write(`  restored ${f}\n`);
-          for (const f of r.removed) process.stdout.write(`  removed  ${f}\n`);
+          out(`restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${m.dataDir}\n`);
+          for (const f of r.restored) out(`  restored ${f}\n`);
+          for (const f of r.removed) out(`  removed  ${f}\n`);
         }
       } finally {
         await etcdLocks?.release();
