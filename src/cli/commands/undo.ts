@@ -1,8 +1,8 @@
-import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
-import { json } from '../render/json.js';
-import { out } from '../output.js';
 import type { DoctorCommand } from '../program.js';
 import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
+import { out } from '../output.js';
+import { json } from '../render/json.js';
+import { renderUndo } from '../render/repair.js';
 
 export function registerUndo(program: DoctorCommand): void {
   const cmd = program
@@ -11,28 +11,10 @@ export function registerUndo(program: DoctorCommand): void {
     .argument('<backup-dir>', 'the backup dir a repair printed');
   addFormatOptions(cmd, ['simple', 'json'])
     .action(async (backupDir: string, o: FormatFlags) => {
-      o.json = outputFormat(o, ['simple', 'json']) === 'json';
-      const { undo, undoTarget } = await import('../../io/backup.js');
-      // The backup is checked before the data dir it names is locked (or touched in any way).
-      const target = undoTarget(backupDir);
-      const m = { dataDir: target.dataDir };
-      const lock = await acquireRepairLock(m.dataDir);
-      let etcdLocks: EtcdFileLocks | undefined;
-      try {
-        etcdLocks = await lockEtcdFiles(m.dataDir);
-        assertNotHeld(m.dataDir, etcdLocks.holderOptions);
-        lock.assertHeld();
-        const held = etcdLocks;
-        const r = undo(backupDir, { beforeRename: (fd, tmp) => held.adopt(fd, tmp) });
-        if (o.json) out(json({ dataDir: m.dataDir, ...r }));
-        else {
-          out(`restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${m.dataDir}\n`);
-          for (const f of r.restored) out(`  restored ${f}\n`);
-          for (const f of r.removed) out(`  removed  ${f}\n`);
-        }
-      } finally {
-        await etcdLocks?.release();
-        await lock.release();
-      }
+      const asJson = outputFormat(o, ['simple', 'json']) === 'json';
+      // Loaded only here: the backup's zod manifest schema is not needed to start.
+      const { undoRepair } = await import('../../repair/undo.js');
+      const r = await undoRepair(backupDir);
+      out(asJson ? json(r) : renderUndo(r));
     });
 }

@@ -1,5 +1,6 @@
-// What repair says once the plan is printed (describePlan, in plan.ts), and its exit code: the
-// outcome itself is data, returned by repair/run.ts.
+// What repair says once the plan is printed (describePlan, in plan.ts), and its exit code, and
+// what undo says: the outcomes themselves are data, returned by repair/run.ts and repair/undo.ts.
+import type { UndoResult } from '../../io/backup.js';
 import type { RepairOutcome } from '../../repair/run.js';
 import { json } from './json.js';
 import { verdictWords } from './verdict.js';
@@ -51,4 +52,13 @@ export function repairExitCode(r: RepairOutcome): number {
     case 'applied':
       return r.verdictAfter.exitCode;
   }
+}
+
+/** What `wal-doctor undo` did, file by file. */
+export function renderUndo(r: UndoResult & { dataDir: string }): string {
+  return (
+    `restored ${r.restored.length} file(s), removed ${r.removed.length}, ${r.unchanged.length} already original, in ${r.dataDir}\n` +
+    r.restored.map((f) => `  restored ${f}\n`).join('') +
+    r.removed.map((f) => `  removed  ${f}\n`).join('')
+  );
 }
