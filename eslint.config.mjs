@@ -10,9 +10,10 @@
 //   cli/      commander and renderers           anything
 //
 // Files are touched only in io/: no layer below cli/ imports node:fs.
-// process (exit codes, output, arguments, environment) belongs to cli/; io/ may read its own test
-// hooks and helper environment from process.env. Only these boundary rules: types and unused code
-// are tsc's strict mode.
+// process (exit codes, output, arguments, environment) belongs to cli/main.ts and cli/output.ts:
+// commands return their exit code and print through output.ts. io/ may read its own test hooks and
+// helper environment from process.env. Only these boundary rules: types and unused code are tsc's
+// strict mode.
 import tseslint from 'typescript-eslint';
 
 const LAYERS = ['format', 'export', 'io', 'inspect', 'repair', 'rebuild', 'diff', 'tui', 'cli'];
@@ -65,4 +66,18 @@ export default tseslint.config(
       'no-restricted-properties': ['error', ...PROCESS_OUTSIDE_CLI, ...(layer === 'io' ? [] : [{ object: 'process', property: 'env', message: 'the environment is read by cli/ (io/ reads its own hooks)' }])],
     },
   })),
+  {
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/main.ts', 'src/cli/output.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['exit', 'exitCode', 'stdout', 'stderr', 'stdin', 'argv', 'env'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'commands return their exit code (main.ts sets it) and print through cli/output.ts',
+        })),
+      ],
+    },
+  },
 );

@@ -1,6 +1,7 @@
 /**
- * The command line: commander parses, one command file per verb runs, and this is the one place
- * that turns errors into a single line on stderr and an exit code (no stack traces for users).
+ * The command line: commander parses, one command file per verb runs and returns its exit code,
+ * and this is the one place that sets the process's exit code, turning errors into a single line
+ * on stderr (no stack traces for users).
  * No top-level await: the single-file build (scripts/sea.mjs) bundles this as CommonJS.
  */
 import { CommanderError } from 'commander';
@@ -13,7 +14,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-buildProgram()
+buildProgram({
+  onExitCode: (code) => {
+    process.exitCode = code;
+  },
+})
   .parseAsync(process.argv)
   .catch((e: unknown) => {
     process.exitCode = exitCodeFor(e);

@@ -3,6 +3,7 @@
  * the committed page against the help of this build): NAME, SYNOPSIS, the program's help, then one
  * section per command with its help as printed at 80 columns.
  */
+import type { Command } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { buildProgram } from './program.js';
 
@@ -15,7 +16,7 @@ function roff(line: string): string {
 function helpOf(path: string[]): string {
   let out = '';
   const program = buildProgram({ helpWidth: 80, writeOut: (s) => (out += s) });
-  let cmd = program;
+  let cmd: Command = program;
   for (const name of path) cmd = cmd.commands.find((c) => c.name() === name)!;
   cmd.outputHelp();
   return out;

@@ -53,7 +53,7 @@ export interface FormatFlags {
  * `-w/--write-out FORMAT` (etcdctl's flag), `-o/--output FORMAT` (kubectl's) and `--json` on one
  * command. Commands that cannot draw a table leave it out of `formats`.
  */
-export function addFormatOptions(cmd: Command, formats: readonly OutputFormat[] = ['simple', 'table', 'json'], withDashO = true): Command {
+export function addFormatOptions<C extends Command>(cmd: C, formats: readonly OutputFormat[] = ['simple', 'table', 'json'], withDashO = true): C {
   cmd.option('-w, --write-out <format>', `output format: ${formats.join(', ')} (default simple)`);
   if (withDashO) cmd.option('-o, --output <format>', 'the same as -w (as kubectl names it)');
   return cmd.option('--json', 'the same as -w json');
@@ -67,9 +67,4 @@ export function outputFormat(o: FormatFlags, formats: readonly OutputFormat[] = 
   }
   if (new Set(asked).size > 1) throw new UsageError(`conflicting output formats: ${[...new Set(asked)].join(' and ')}`);
   return (asked[0] as OutputFormat | undefined) ?? 'simple';
-}
-
-/** Colour on a terminal only, and never with NO_COLOR set to anything (no-color.org). */
-export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb';
 }

@@ -22,10 +22,36 @@ export interface ProgramOptions {
   helpWidth?: number;
   /** Where help goes (the man page generator collects it); otherwise stdout. */
   writeOut?: (s: string) => void;
+  /** Gets the exit code the command that ran returned (main.ts makes it the process's). */
+  onExitCode?: (code: number) => void;
 }
 
-export function buildProgram(opts: ProgramOptions = {}): Command {
-  const program = new Command();
+/**
+ * A command whose action returns its exit code (nothing is 0) instead of setting the process's:
+ * the code goes to `onExitCode`, and the commands stay free of `process`.
+ */
+export class DoctorCommand extends Command {
+  constructor(
+    name: string | undefined,
+    private readonly onExitCode: (code: number) => void,
+  ) {
+    super(name);
+  }
+
+  override createCommand(name?: string): DoctorCommand {
+    return new DoctorCommand(name, this.onExitCode);
+  }
+
+  // commander passes the arguments, the options and the command (any[] is its own signature).
+  override action(fn: (...args: any[]) => Promise<number | void> | number | void): this {
+    return super.action(async (...args: unknown[]) => {
+      this.onExitCode((await fn(...args)) ?? 0);
+    });
+  }
+}
+
+export function buildProgram(opts: ProgramOptions = {}): DoctorCommand {
+  const program = new DoctorCommand(undefined, opts.onExitCode ?? (() => {}));
   program
     .name('wal-doctor')
     .description('Examine and repair etcd data directories after crashes (WAL segments, .snap files, the bbolt db).')

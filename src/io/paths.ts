@@ -4,7 +4,7 @@
  * Containment is decided on real paths: symlinks are resolved for the part of the path that
  * exists, so `--out link-to-datadir/new` is caught like `--out datadir/new`.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError, fsError } from '../errors.js';
 
@@ -79,4 +79,13 @@ export function assertNotExisting(p: string, flag: string, why: string): void {
     throw fsError(e, p, 'checking whether it exists');
   }
   if (st !== undefined) throw new UsageError(`${flag} ${p} already exists; ${why}`);
+}
+
+/** Whether `p` is a directory (following symlinks); false when it is anything else or cannot be read. */
+export function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -1,11 +1,13 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
+import { out } from '../output.js';
+import type { DoctorCommand } from '../program.js';
 
 /**
  * `wal-doctor completion bash|zsh`: a completion script made from the command tree itself, so it
  * offers exactly the commands and flags this version has; paths complete as files.
  */
-export function registerCompletion(program: Command): void {
+export function registerCompletion(program: DoctorCommand): void {
   program
     .command('completion')
     .description('print a shell completion script: bash or zsh')
@@ -15,8 +17,8 @@ export function registerCompletion(program: Command): void {
       '\nInstall:\n  bash: wal-doctor completion bash > /etc/bash_completion.d/wal-doctor   (or: source <(wal-doctor completion bash))\n  zsh:  wal-doctor completion zsh > "${fpath[1]}/_wal-doctor"   (then: autoload -U compinit && compinit)',
     )
     .action((shell: string) => {
-      if (shell === 'bash') process.stdout.write(bashCompletion(program));
-      else if (shell === 'zsh') process.stdout.write(zshCompletion(program));
+      if (shell === 'bash') out(bashCompletion(program));
+      else if (shell === 'zsh') out(zshCompletion(program));
       else throw new UsageError(`completion: unknown shell '${shell}' (bash or zsh)`);
     });
 }

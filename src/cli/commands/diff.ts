@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
 import { UsageError } from '../../errors.js';
 import { diffDirs } from '../../diff/diff.js';
 import { renderDiff } from '../render/diff.js';
-import { writeJson } from '../render/json.js';
-import { type FormatFlags, addFormatOptions, outputFormat, useColor } from '../options.js';
+import { json } from '../render/json.js';
+import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
+import { out, useColor } from '../output.js';
 
-export function registerDiff(program: Command): void {
+export function registerDiff(program: DoctorCommand): void {
   const cmd = program
     .command('diff')
     .description('compare members\' data dirs: first divergent raft index, entries one lacks, HardState/snapshots, KV hash per member; exit 0 consistent, 3 behind, 4 split, 5 corrupt')
@@ -35,8 +36,8 @@ Examples:
       if (format === 'json') {
         // zod only for --json: the report is checked against its published schema before it is printed.
         const { DiffReport } = await import('../../diff/schema.js');
-        writeJson(DiffReport.parse(report));
-      } else process.stdout.write(renderDiff(report, { color: useColor(), style: format }));
-      process.exitCode = report.exitCode;
+        out(json(DiffReport.parse(report)));
+      } else out(renderDiff(report, { color: useColor(), style: format }));
+      return report.exitCode;
     });
 }

@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
 import { UsageError } from '../../errors.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { type AnalysisFlags, analysisOptions } from '../options.js';
+import { isTTY, letInkDraw, noColorAsked } from '../output.js';
 import { progressFor } from '../render/progress.js';
 
-export function registerExplore(program: Command): void {
+export function registerExplore(program: DoctorCommand): void {
   program
     .command('explore')
     .description('interactive terminal UI: overview, segments, records, one record in hex and JSON')
@@ -12,7 +13,7 @@ export function registerExplore(program: Command): void {
     .option('--wal-dir <dir>', 'WAL directory kept outside the data dir')
     .option('--etcd-version <v>', 'judge for this etcd release line: 3.4, 3.5, 3.6 or 3.7')
     .action(async (path: string, o: Omit<AnalysisFlags, 'json'>) => {
-      if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      if (!isTTY.stdout() || !isTTY.stdin()) {
         throw new UsageError(
           `explore needs a terminal (stdin and stdout a TTY); for a report use \`wal-doctor inspect ${path}\`, for the records \`wal-doctor export ${path}\``,
         );
@@ -20,11 +21,8 @@ export function registerExplore(program: Command): void {
       const progress = progressFor({ json: false });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options, indexRecords: true });
       progress.done();
-      // ink renders nothing until exit when it believes it runs in CI (it reads CI /
-      // CONTINUOUS_INTEGRATION once, when first imported). We only get here with a terminal on both
-      // ends, so a person is looking: tell ink so before loading it.
-      for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) if (k in process.env) process.env[k] = 'false';
+      letInkDraw(); // before ink is first imported: it reads CI then
       const { runExplore } = await import('../../tui/explore.js');
-      await runExplore(analysis, { color: !process.env['NO_COLOR'] });
+      await runExplore(analysis, { color: !noColorAsked() });
     });
 }

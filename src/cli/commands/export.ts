@@ -1,5 +1,4 @@
 import { basename, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
@@ -9,6 +8,8 @@ import { maskSecretValues } from '../../format/payload/k8s.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
 import { parseU64 } from '../options.js';
+import { err, isTTY, outDrained } from '../output.js';
+import type { DoctorCommand } from '../program.js';
 import { progressFor } from '../render/progress.js';
 
 const REQUEST_KINDS = [
@@ -34,7 +35,7 @@ interface ExportFlags {
   showSecrets?: boolean;
 }
 
-export function registerExport(program: Command): void {
+export function registerExport(program: DoctorCommand): void {
   program
     .command('export')
     .description('every WAL record as NDJSON (one JSON object per line) in log order')
@@ -82,7 +83,7 @@ Examples:
       }
       const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
       // Lines going to the terminal would mix with the bar: it shows only with -o or a pipe.
-      const progress = progressFor({ json: !o.output && Boolean(process.stdout.isTTY) });
+      const progress = progressFor({ json: !o.output && isTTY.stdout() });
       let masked = 0;
       try {
         const lines = exportLines(segments, {
@@ -125,13 +126,13 @@ Examples:
           for (const line of lines) {
             batch += text(line);
             if (batch.length >= 65536) {
-              if (!process.stdout.write(batch)) await new Promise((r) => process.stdout.once('drain', r));
+              await outDrained(batch);
               batch = '';
             }
           }
-          if (batch) process.stdout.write(batch);
+          if (batch) await outDrained(batch);
         }
-        if (masked > 0) process.stderr.write(`wal-doctor: masked ${masked} Kubernetes Secret value${masked === 1 ? '' : 's'} stored without encryption at rest ("masked": true); --show-secrets prints them\n`);
+        if (masked > 0) err(`wal-doctor: masked ${masked} Kubernetes Secret value${masked === 1 ? '' : 's'} stored without encryption at rest ("masked": true); --show-secrets prints them\n`);
       } finally {
         progress.done();
         for (const s of segments) s.source.close();

@@ -1,18 +1,19 @@
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
 import { UsageError } from '../../errors.js';
 import { inspectPath } from '../../inspect/analyze.js';
 import { buildTimeline } from '../../inspect/timeline.js';
 import { FileSource } from '../../io/file-source.js';
 import { locate } from '../../io/layout.js';
-import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat, useColor } from '../options.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat } from '../options.js';
+import { out, useColor } from '../output.js';
 import { renderReport } from '../render/report.js';
-import { writeJson } from '../render/json.js';
+import { json } from '../render/json.js';
 import { reportForJson } from '../render/verdict.js';
 import { progressFor } from '../render/progress.js';
 import { renderTimeline } from '../render/timeline.js';
 
-export function registerInspect(program: Command): void {
+export function registerInspect(program: DoctorCommand): void {
   const cmd = program
     .command('inspect')
     .description('full report on a data dir, member dir, wal dir, .wal, .snap or db file; the verdict is its first line')
@@ -42,15 +43,13 @@ Exit codes: 0 healthy, 1 repairable, 2 needs rebuild, 64 usage, 66 not found, 74
         const progress = progressFor({ json: format === 'json' });
         const timeline = buildTimeline(segments, progress.options);
         progress.done();
-        if (format === 'json') writeJson(timeline);
-        else process.stdout.write(renderTimeline(timeline));
-        return;
+        out(format === 'json' ? json(timeline) : renderTimeline(timeline));
+        return 0;
       }
       const progress = progressFor({ json: format === 'json' });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (format === 'json') writeJson(reportForJson(analysis));
-      else process.stdout.write(renderReport(analysis, { color: useColor(), style: format }));
-      process.exitCode = analysis.report.verdict.exitCode;
+      out(format === 'json' ? json(reportForJson(analysis)) : renderReport(analysis, { color: useColor(), style: format }));
+      return analysis.report.verdict.exitCode;
     });
 }

@@ -1,18 +1,12 @@
-import { resolve } from 'node:path';
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { locate } from '../../io/layout.js';
-import { assertNotExisting, assertOutside, enclosingDataDir, isInside, realish } from '../../io/paths.js';
 import { RESTORE_DEFAULTS } from '../../rebuild/ids.js';
-import { planRestore, restoreFromFile } from '../../rebuild/restore.js';
-import { type OldIdentity, readOldIdentity } from '../../rebuild/old-identity.js';
-import { renderRebuild, renderRebuildPlan } from '../render/rebuild.js';
-import { chooseSourceDb, dbWriter, writeUnapplied } from '../../rebuild/salvage.js';
-import type { RestoreTarget } from '../../rebuild/wal.js';
+import { runRebuild } from '../../rebuild/run.js';
 import { type FormatFlags, addFormatOptions, outputFormat, parseEtcdVersion } from '../options.js';
-import { writeJson } from '../render/json.js';
+import { out } from '../output.js';
+import type { DoctorCommand } from '../program.js';
+import { json } from '../render/json.js';
 import { progressFor } from '../render/progress.js';
+import { renderRebuild, renderRebuildPlan } from '../render/rebuild.js';
 
 interface RebuildFlags extends FormatFlags {
   from: string;
@@ -30,7 +24,7 @@ interface RebuildFlags extends FormatFlags {
 /** The flags whose defaults (etcdutl's) make a single member on localhost. */
 const PEER_FLAGS = ['name', 'initialCluster', 'initialAdvertisePeerUrls'] as const;
 
-export function registerRebuild(program: Command): void {
+export function registerRebuild(program: DoctorCommand): void {
   const cmd = program
     .command('rebuild')
     .description('a new data dir from an `etcdctl snapshot save` file or from a damaged data dir\'s db (like etcdutl snapshot restore)')
@@ -63,77 +57,30 @@ Examples:
   addFormatOptions(cmd, ['simple', 'json'], false)
     .action(async (o: RebuildFlags, cmdSelf: Command) => {
       const defaulted = PEER_FLAGS.filter((k) => cmdSelf.getOptionValueSource(k) === 'default');
-      o.json = outputFormat(o, ['simple', 'json']) === 'json';
-      const v = await parseEtcdVersion(o.etcdVersion);
-      const from = resolve(o.from);
-      let isDir = false;
-      try {
-        isDir = statSync(from).isDirectory();
-      } catch {
-        // locate() / restoreFromFile give the one-line error
-      }
-      const out = resolve(o.out);
-      const unappliedPath = resolve(o.unapplied ?? `${o.out.replace(/\/+$/, '')}.unapplied.ndjson`);
-      // Outputs never go into what is read: the source data dir (or the one a --from file is in).
-      const sourceDirs = [enclosingDataDir(from), ...(isDir ? [from] : [])];
-      assertOutside(out, '--out', sourceDirs);
-      if (isDir) {
-        assertOutside(unappliedPath, '--unapplied', sourceDirs);
-        if (isInside(realish(unappliedPath), realish(out))) throw new UsageError(`--unapplied ${unappliedPath} is inside --out ${out}: etcd must not find it in its data dir`);
-        // The only record of writes the db never got: an earlier rebuild's must never be overwritten.
-        assertNotExisting(unappliedPath, '--unapplied', 'it may hold the only record of writes an earlier rebuild found unapplied: move it away or name another file');
-      }
+      const asJson = outputFormat(o, ['simple', 'json']) === 'json';
+      const etcdVersion = await parseEtcdVersion(o.etcdVersion);
       const flags = { name: o.name, initialCluster: o.initialCluster, initialClusterToken: o.initialClusterToken, initialAdvertisePeerUrls: o.initialAdvertisePeerUrls };
-      let sourcePath = from;
-      let unapplied: ReturnType<typeof writeUnapplied> | undefined;
-      let consistentIndex: bigint | undefined;
-      let target: RestoreTarget = v ?? '3.5';
-      if (o.dryRun) {
-        let old: OldIdentity;
-        if (isDir) {
-          const layout = locate(from);
-          const src = chooseSourceDb(layout);
-          sourcePath = src.path;
-          consistentIndex = src.consistentIndex;
-          if (!v) target = src.writer;
-          old = readOldIdentity(src.path, layout.segments[0]);
-        } else {
-          locate(from); // a missing or foreign file: the one-line error now
-          if (!v) target = dbWriter(from);
-          old = readOldIdentity(from, undefined);
-        }
-        const plan = planRestore({ ...flags, target });
-        print(renderRebuildPlan(plan, o, sourcePath, target, consistentIndex, old, defaulted, out), o);
-        return;
-      }
-      if (isDir) {
-        const layout = locate(from);
-        const src = chooseSourceDb(layout);
-        sourcePath = src.path;
-        consistentIndex = src.consistentIndex;
-        if (!v) target = src.writer;
-        const old = readOldIdentity(src.path, layout.segments[0]);
-        const copying = progressFor(o);
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: true, ...copying.options }, out);
-        copying.done();
-        if (layout.segments.length > 0) {
-          const walking = progressFor(o);
-          unapplied = writeUnapplied(layout, src.consistentIndex, unappliedPath, walking.options.onProgress);
-          walking.done();
-        }
-        print(renderRebuild(res, o, sourcePath, target, consistentIndex, unapplied, old, defaulted), o);
-      } else {
-        const old = readOldIdentity(sourcePath, undefined);
-        if (!v) target = dbWriter(sourcePath);
-        const copying = progressFor(o);
-        const res = restoreFromFile(sourcePath, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...copying.options }, out);
-        copying.done();
-        print(renderRebuild(res, o, sourcePath, target, undefined, undefined, old, defaulted), o);
-      }
+      const r = runRebuild(
+        {
+          ...flags,
+          from: o.from,
+          out: o.out,
+          ...(o.unapplied !== undefined ? { unapplied: o.unapplied } : {}),
+          ...(etcdVersion !== undefined ? { etcdVersion } : {}),
+          ...(o.skipHashCheck !== undefined ? { skipHashCheck: o.skipHashCheck } : {}),
+          ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
+        },
+        {
+          progress: () => {
+            const bar = progressFor({ json: asJson });
+            return { ...bar.options, done: () => bar.done() };
+          },
+        },
+      );
+      const said =
+        r.outcome === 'dry-run'
+          ? renderRebuildPlan(r.plan, flags, r.source, r.target, r.consistentIndex, r.old, defaulted, r.outDir)
+          : renderRebuild(r.result, flags, r.source, r.target, r.consistentIndex, r.unapplied, r.old, defaulted);
+      out(asJson ? json(said.json) : said.text);
     });
-}
-
-function print(r: { json: Record<string, unknown>; text: string }, o: RebuildFlags): void {
-  if (o.json) writeJson(r.json);
-  else process.stdout.write(r.text);
 }

@@ -1,15 +1,11 @@
-import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { verdictJson, verdictWords } from '../render/verdict.js';
-import { inspectPath } from '../../inspect/analyze.js';
-import { acquireRepairLock, assertNotHeld, lockEtcdFiles, type EtcdFileLocks } from '../../io/locks.js';
-import { gatherRepairFacts } from '../../repair/facts.js';
-import { planRepair } from '../../repair/plan.js';
-import { describePlan } from '../render/plan.js';
-import { writeJson } from '../render/json.js';
-import { progressFor } from '../render/progress.js';
+import { runRepair } from '../../repair/run.js';
 import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
+import { ask, err, isTTY, out } from '../output.js';
+import type { DoctorCommand } from '../program.js';
+import { describePlan } from '../render/plan.js';
+import { progressFor } from '../render/progress.js';
+import { renderRepair, repairExitCode } from '../render/repair.js';
 
 interface RepairFlags extends FormatFlags {
   dryRun?: boolean;
@@ -20,7 +16,7 @@ interface RepairFlags extends FormatFlags {
   backupDir?: string;
 }
 
-export function registerRepair(program: Command): void {
+export function registerRepair(program: DoctorCommand): void {
   const cmd = program
     .command('repair')
     .description('cut the WAL after its last good record so etcd starts again; backs up first, undo with `wal-doctor undo`')
@@ -45,86 +41,38 @@ Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused
 64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
     )
     .action(async (dataDir: string, o: RepairFlags) => {
-      o.json = outputFormat(o, ['simple', 'json']) === 'json';
+      const asJson = outputFormat(o, ['simple', 'json']) === 'json';
       if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
-      // Our lock first (another wal-doctor), then the locks etcd itself takes (the db's flock, the
-      // WAL's OFD locks): held until we are done, so a running etcd makes this fail and a starting
-      // one waits at its db open. Then the /proc look for anything else writing there.
-      const lock = o.dryRun ? undefined : await acquireRepairLock(dataDir);
-      let etcdLocks: EtcdFileLocks | undefined;
-      try {
-        if (!o.dryRun) {
-          etcdLocks = await lockEtcdFiles(dataDir);
-          assertNotHeld(dataDir, etcdLocks.holderOptions);
-        }
-        const progress = progressFor(o);
-        const analysis = inspectPath(dataDir, { ...progress.options, checkHolders: o.dryRun === true });
-        progress.done();
-        const plan = planRepair(analysis, gatherRepairFacts(analysis), {
-          allowEntryLoss: o.allowEntryLoss ?? false,
-          bridge: o.bridge ?? false,
-          auto: o.auto ?? false,
-        });
-        const say = (extra: Record<string, unknown>) => {
-          if (o.json) writeJson({ plan, ...extra });
-        };
-        if (!o.json) process.stdout.write(describePlan(plan));
-        if (plan.noop) {
-          say({ outcome: 'nothing-to-do' });
-          process.exitCode = 0;
-          return;
-        }
-        if (plan.refusal) {
-          say({ outcome: 'refused' });
-          process.exitCode = plan.refusal.exitCode;
-          return;
-        }
-        if (o.dryRun) {
-          say({ outcome: 'dry-run' });
-          return;
-        }
-        if (!o.yes && !o.auto) {
-          if (!process.stdin.isTTY) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          const answer = await rl.question('apply this plan? a backup is made first [y/N] ');
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) {
-            process.stderr.write('nothing changed\n');
-            process.exitCode = 1;
-            return;
-          }
-        }
-        assertNotHeld(dataDir, etcdLocks?.holderOptions ?? {});
-        lock?.assertHeld();
-        const beforeRename = etcdLocks ? (fd: number, tmp: string) => etcdLocks!.adopt(fd, tmp) : undefined;
-        // The writer (and its zod manifest schema) is loaded only when something is written.
-        const { applyPlan } = await import('../../repair/apply.js');
-        const { undo } = await import('../../io/backup.js');
-        const result = applyPlan(plan, { ...(o.backupDir !== undefined ? { backupDir: o.backupDir } : {}), beforeRename });
-        const checking = progressFor(o);
-        const afterAnalysis = inspectPath(dataDir, { ...checking.options, checkHolders: false });
-        const after = afterAnalysis.report;
-        checking.done();
-        const decider = after.etcd.find((e) => e.version === after.verdict.etcdVersion);
-        if (decider?.outcome === 'fails') {
-          // The plan was sound by every rule we know, yet etcd would still refuse the result: put
-          // everything back rather than leave a dir worse off than we found it.
-          undo(result.backupDir, { beforeRename });
-          if (o.json) say({ outcome: 'undone', backupDir: result.backupDir, reason: decider.error, verdictAfter: verdictJson(afterAnalysis) });
-          else process.stdout.write(`the repaired dir would still not start (etcd ${decider.version}: ${decider.error}); undone from ${result.backupDir}, nothing changed\n`);
-          process.exitCode = 2;
-          return;
-        }
-        if (o.json) say({ outcome: 'applied', backupDir: result.backupDir, applied: result.applied, verdictAfter: verdictJson(afterAnalysis) });
-        else {
-          process.stdout.write(`applied ${result.applied.length} step(s); originals saved in ${result.backupDir}\n`);
-          process.stdout.write(`undo with: wal-doctor undo ${result.backupDir}\n`);
-          process.stdout.write(`now: ${after.verdict.status} — ${verdictWords(afterAnalysis).headline}\n`);
-        }
-        process.exitCode = after.verdict.exitCode;
-      } finally {
-        await etcdLocks?.release();
-        await lock?.release();
-      }
+      const outcome = await runRepair(
+        dataDir,
+        {
+          ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
+          ...(o.auto !== undefined ? { auto: o.auto } : {}),
+          ...(o.allowEntryLoss !== undefined ? { allowEntryLoss: o.allowEntryLoss } : {}),
+          ...(o.bridge !== undefined ? { bridge: o.bridge } : {}),
+          ...(o.backupDir !== undefined ? { backupDir: o.backupDir } : {}),
+        },
+        {
+          onPlan: (plan) => {
+            if (!asJson) out(describePlan(plan));
+          },
+          ...(o.yes || o.auto ? {} : { confirm }),
+          progress: () => {
+            const bar = progressFor({ json: asJson });
+            return { ...bar.options, done: () => bar.done() };
+          },
+        },
+      );
+      const said = renderRepair(outcome, asJson);
+      out(said.stdout);
+      err(said.stderr);
+      return repairExitCode(outcome);
     });
+}
+
+/** The question before the first write: only a person at a terminal can answer it. */
+async function confirm(): Promise<boolean> {
+  if (!isTTY.stdin()) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
+  const answer = await ask('apply this plan? a backup is made first [y/N] ');
+  return /^y(es)?$/i.test(answer.trim());
 }

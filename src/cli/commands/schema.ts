@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
+import { out } from '../output.js';
 
-export function registerSchema(program: Command): void {
+export function registerSchema(program: DoctorCommand): void {
   program
     .command('schema')
     .description('print the JSON Schema of the --json report of inspect/verify (or of an export line)')
@@ -8,6 +9,6 @@ export function registerSchema(program: Command): void {
     .action(async (o: { export?: boolean }) => {
       // zod is loaded only here (and for flags that need validating), not on every start.
       const schema = o.export ? (await import('../../export/ndjson-schema.js')).exportJsonSchema() : (await import('../../inspect/report.js')).reportJsonSchema();
-      process.stdout.write(JSON.stringify(schema, null, 2) + '\n');
+      out(JSON.stringify(schema, null, 2) + '\n');
     });
 }

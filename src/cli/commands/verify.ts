@@ -1,12 +1,13 @@
-import type { Command } from 'commander';
+import type { DoctorCommand } from '../program.js';
 import { inspectPath } from '../../inspect/analyze.js';
-import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat, useColor } from '../options.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat } from '../options.js';
+import { out, useColor } from '../output.js';
 import { renderVerify } from '../render/report.js';
-import { writeJson } from '../render/json.js';
+import { json } from '../render/json.js';
 import { reportForJson } from '../render/verdict.js';
 import { progressFor } from '../render/progress.js';
 
-export function registerVerify(program: Command): void {
+export function registerVerify(program: DoctorCommand): void {
   const cmd = program
     .command('verify')
     .description('same analysis as inspect, terse, for scripts; exit 0 healthy, 1 repairable, 2 needs rebuild')
@@ -34,8 +35,7 @@ Examples:
       const progress = progressFor({ json: format === 'json' });
       const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
       progress.done();
-      if (format === 'json') writeJson(reportForJson(analysis));
-      else process.stdout.write(renderVerify(analysis, { color: useColor(), style: format }));
-      process.exitCode = analysis.report.verdict.exitCode;
+      out(format === 'json' ? json(reportForJson(analysis)) : renderVerify(analysis, { color: useColor(), style: format }));
+      return analysis.report.verdict.exitCode;
     });
 }

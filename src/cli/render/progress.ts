@@ -5,6 +5,7 @@
  * walker's own progress callback, at most every `intervalMs`; `done()` erases it.
  */
 import { formatBytes } from '../../format/payload/payload.js';
+import { errStream, isTTY } from '../output.js';
 
 export interface ProgressStream {
   isTTY?: boolean;
@@ -28,7 +29,7 @@ export interface ProgressBar {
 }
 
 export function progressBar(opts: ProgressOptions = {}): ProgressBar {
-  const stream = opts.stream ?? process.stderr;
+  const stream = opts.stream ?? errStream();
   const enabled = (opts.enabled ?? true) && Boolean(stream.isTTY);
   const delayMs = opts.delayMs ?? 500;
   const intervalMs = opts.intervalMs ?? 100;
@@ -73,6 +74,6 @@ function formatSeconds(s: number): string {
 /** The bar for a command: off with --json; `options` spreads into inspectPath's options. */
 export function progressFor(o: { json?: boolean | undefined }): ProgressBar & { options: { onProgress?: (d: number, t: number) => void } } {
   const bar = progressBar({ enabled: !o.json });
-  const options = o.json || !process.stderr.isTTY ? {} : { onProgress: bar.onProgress };
+  const options = o.json || !isTTY.stderr() ? {} : { onProgress: bar.onProgress };
   return Object.assign(bar, { options });
 }

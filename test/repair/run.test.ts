@@ -1,0 +1,90 @@
+// runRepair, the repair as a library call (what `wal-doctor repair` runs): each outcome on a real
+// data dir, the plan handed over before the question, nothing written when the question is
+// declined or throws, and the dir's locks released however the run ends.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../../src/errors.js';
+import type { RepairPlan } from '../../src/repair/plan.js';
+import { runRepair } from '../../src/repair/run.js';
+import { treeHashes } from '../support/cli.js';
+import { loadFixture } from '../support/fixtures.js';
+
+/** The backups of a repair of dataDir: beside it, named after it. */
+const backups = (dataDir: string): string[] =>
+  readdirSync(dirname(dataDir))
+    .filter((n) => n.startsWith(`${basename(dataDir)}.wal-doctor-backup-`))
+    .map((n) => join(dirname(dataDir), n));
+
+describe('runRepair', () => {
+  it('a healthy dir: nothing-to-do, and the plan says noop', async () => {
+    const fx = await loadFixture('v34-workload');
+    try {
+      const r = await runRepair(fx.dir, {}, { confirm: async () => assert.fail('nothing to ask') });
+      assert.equal(r.outcome, 'nothing-to-do');
+      assert.equal(r.plan.noop, true);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('damage it must not cut: refused, with the refusal in the plan, and nothing written', async () => {
+    const fx = await loadFixture('v35-bitflip-mid');
+    try {
+      const before = treeHashes(fx.dir);
+      const r = await runRepair(fx.dir, {}, { confirm: async () => assert.fail('a refused plan is never asked about') });
+      assert.equal(r.outcome, 'refused');
+      assert.ok(r.plan.refusal);
+      assert.deepEqual(treeHashes(fx.dir), before);
+    } finally {
+      fx.cleanup();
+    }
+  });
+
+  it('a torn tail: dry-run changes nothing; declined changes nothing; a throwing question changes nothing and releases the locks; applied', async () => {
+    const fx = await loadFixture('v35-torn-tail');
+    try {
+      const before = treeHashes(fx.dir);
+      const seen: RepairPlan[] = [];
+      const dry = await runRepair(fx.dir, { dryRun: true }, { onPlan: (p) => seen.push(p) });
+      assert.equal(dry.outcome, 'dry-run');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0], dry.plan);
+
+      let asked: RepairPlan | undefined;
+      const declined = await runRepair(fx.dir, {}, {
+        onPlan: (p) => seen.push(p),
+        confirm: async (p) => {
+          assert.equal(seen.at(-1), p, 'the plan is handed over before the question');
+          asked = p;
+          return false;
+        },
+      });
+      assert.equal(declined.outcome, 'declined');
+      assert.equal(declined.plan, asked);
+      assert.deepEqual(treeHashes(fx.dir), before);
+      assert.deepEqual(backups(fx.dir), []);
+
+      await assert.rejects(runRepair(fx.dir, {}, { confirm: async () => { throw new UsageError('no terminal'); } }), UsageError);
+      assert.deepEqual(treeHashes(fx.dir), before);
+
+      let progress = 0;
+      const applied = await runRepair(fx.dir, {}, { confirm: async () => true, progress: () => ({ done: () => void progress++ }) });
+      assert.equal(applied.outcome, 'applied', 'the locks the throwing run took were released');
+      assert.equal(progress, 2, 'one analysis before, one after');
+      if (applied.outcome !== 'applied') return;
+      assert.equal(applied.verdictAfter.status, 'healthy');
+      assert.equal(applied.analysisAfter.report.verdict, applied.verdictAfter);
+      assert.deepEqual(applied.applied.length, applied.plan.actions.length);
+      assert.ok(existsSync(applied.backupDir));
+      assert.notDeepEqual(treeHashes(fx.dir), before);
+
+      const again = await runRepair(fx.dir);
+      assert.equal(again.outcome, 'nothing-to-do', 'a second repair is a no-op');
+    } finally {
+      for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+});
