@@ -53,7 +53,7 @@ async function runExample(ex: Example, work: string, shim: string): Promise<stri
   if (ex.explore) {
     const dir = join(work, ex.explore.fixture);
     unpack(work, ex.explore.fixture, ex.explore.fixture);
-    const analysis = inspectPath(dir);
+    const analysis = inspectPath(dir, { indexRecords: true });
     // The path as a reader would type it (the header and the next step print it).
     analysis.report.path = ex.explore.fixture;
     const opened: FileSource[] = [];
