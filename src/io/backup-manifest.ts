@@ -48,9 +48,6 @@ const savedBase = {
 
 export const BackupFileEntry = z.discriminatedUnion('action', [
   z.object({ action: z.enum(SAVED_ACTIONS), ...savedBase }),
-  // Format 1 knew moves out of the data dir; no repair ever wrote one, and undo refuses them
-  // (it only touches paths under the data dir). Parsed only to say so.
-  z.object({ action: z.literal('moved'), ...savedBase, movedTo: z.string() }),
   z.object({ action: z.literal('created'), path: RelPath.describe('a file the repair creates; undo deletes it') }),
 ]);
 export type BackupFileEntry = z.infer<typeof BackupFileEntry>;

@@ -681,7 +681,6 @@ export function undo(backupDir: string, opts: { beforeRename?: ReplaceOptions['b
       created.push(f.path);
       continue;
     }
-    if (f.action === 'moved') throw refuse(dir, `${f.path}: a move out of the data dir (to ${f.movedTo}); undo only touches the data dir`);
     checkMode(dir, f.path, f.mode);
     if (!v1 && (f.uid === undefined || f.gid === undefined || f.mtimeNs === undefined)) throw refuse(dir, `${f.path}: no owner, group or mtime recorded (format 2 records them)`);
     if (f.copy !== `${FILES}/${f.path}`) throw refuse(dir, `the copy of ${f.path} is ${f.copy}, expected ${FILES}/${f.path}`);
