@@ -23,12 +23,27 @@ import { type LogEntry, type MemberLog, readMemberLog } from './member-log.js';
 import type { DiffReport, MemberFacts } from './schema.js';
 import { DIFF_SCHEMA_VERSION } from './schema-version.js';
 type Lacking = DiffReport['log']['lacking'][number];
-type Problem = DiffReport['problems'][number];
+
+/**
+ * What diff found wrong, keyed by `code` (`kind` decides the status and the exit code); the words
+ * (`text` and the headline in --json) are made by cli/render/diff.ts.
+ */
+export type DiffProblem =
+  | { kind: 'behind'; code: 'behind'; members: string[] }
+  | { kind: 'corrupt'; code: 'gap'; members: string[] }
+  /** `members` hold an older term's entries from `fromIndex` that no HardState commits. */
+  | { kind: 'split'; code: 'uncommitted-tail'; members: string[]; fromIndex: string }
+  /** `entries` with the same term but different bytes; `members`: the odd copies. */
+  | { kind: 'corrupt'; code: 'same-term-data'; members: string[]; entries: number }
+  | { kind: 'corrupt'; code: 'committed-differs'; members: string[]; entries: number }
+  /** `members`: whose KV hash at `revision` differs from the rest. */
+  | { kind: 'corrupt'; code: 'kv-hash'; members: string[]; revision: string };
+
+/** The comparison as data: the --json report (DiffReport) without its words. */
+export type DiffResult = Omit<DiffReport, 'problems' | 'headline'> & { problems: DiffProblem[] };
 
 /** diff's exit codes: each finding has its own, worst first wins (see `wal-doctor --help`). */
 export const DIFF_EXIT = { consistent: 0, behind: 3, split: 4, corrupt: 5 } as const;
-
-const list = (xs: string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 /** The members whose value differs from the most common one (none when all differ equally). */
 function oddOnes<T>(vals: (readonly [string, T])[]): string[] {
@@ -86,7 +101,7 @@ interface Member {
 }
 
 /** Compare the members' data dirs (paths as the user typed them). */
-export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
+export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   if (paths.length < 2) throw new UsageError('diff needs at least two data dirs');
   const analyses = paths.map((p) => ({ path: p, a: inspectPath(p) }));
   for (const { path, a } of analyses) {
@@ -243,32 +258,28 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
 
   const dataMembers = [...dataMembersSet];
   // --- the verdict: behind, split or corrupt, each with its own exit code --------------------
-  const problems: Problem[] = [];
+  const problems: DiffProblem[] = [];
   // Behind: a log that ends early and agrees with the others on every entry it has (a member whose
   // last entries conflict is split or corrupt, not merely behind).
   const conflicting = new Set([...(firstSplit?.members ?? []), ...dataMembers]);
   const behindMembers = [...new Set(lacking.filter((l) => l.where === 'after-last' && !conflicting.has(l.member)).map((l) => l.member))];
   if (behindMembers.length) {
-    problems.push({ kind: 'behind', members: behindMembers, text: `${list(behindMembers)} ${behindMembers.length === 1 ? 'is' : 'are'} behind: ${behindMembers.length === 1 ? 'its' : 'their'} log is a prefix of the others' (stopped, or cut off); started, ${behindMembers.length === 1 ? 'it catches' : 'they catch'} up from the leader` });
+    problems.push({ kind: 'behind', code: 'behind', members: behindMembers });
   }
   const gaps = [...new Set(lacking.filter((l) => l.where === 'gap').map((l) => l.member))];
-  if (gaps.length) problems.push({ kind: 'corrupt', members: gaps, text: `${list(gaps)} lack${gaps.length === 1 ? 's' : ''} entries in the middle of ${gaps.length === 1 ? 'its' : 'their'} log (a gap raft never leaves: a segment lost?)` });
+  if (gaps.length) problems.push({ kind: 'corrupt', code: 'gap', members: gaps });
   if (firstSplit) {
     const uncommitted = conflicts.term - firstSplit.committedTermConflicts;
-    if (uncommitted > 0) problems.push({ kind: 'split', members: firstSplit.members, text: `${list(firstSplit.members)} hold${firstSplit.members.length === 1 ? 's' : ''} an uncommitted tail from index ${firstSplit.index} (an older term's entries raft replaces when ${firstSplit.members.length === 1 ? 'it rejoins' : 'they rejoin'}: nothing acknowledged is lost)` });
+    if (uncommitted > 0) problems.push({ kind: 'split', code: 'uncommitted-tail', members: firstSplit.members, fromIndex: firstSplit.index });
   }
-  if (conflicts.data > 0) problems.push({ kind: 'corrupt', members: dataMembers, text: `${conflicts.data} entr${conflicts.data === 1 ? 'y has' : 'ies have'} the same term but different bytes on ${list(dataMembers)} (raft never writes that: CORRUPTION)` });
-  if (conflicts.committed > 0 && firstSplit && firstSplit.committedTermConflicts > 0) problems.push({ kind: 'corrupt', members: firstSplit.members, text: `${firstSplit.committedTermConflicts} committed entr${firstSplit.committedTermConflicts === 1 ? 'y differs' : 'ies differ'} between members (every holder's HardState commits it)` });
+  if (conflicts.data > 0) problems.push({ kind: 'corrupt', code: 'same-term-data', members: dataMembers, entries: conflicts.data });
+  if (conflicts.committed > 0 && firstSplit && firstSplit.committedTermConflicts > 0) problems.push({ kind: 'corrupt', code: 'committed-differs', members: firstSplit.members, entries: firstSplit.committedTermConflicts });
   // A member whose db has not reached the hash revision (a --revision above it) has no comparable hash.
   const comparable = facts.filter((f) => f.db?.hashKV && kvRevision !== undefined && f.db.revision !== null && BigInt(f.db.revision) >= kvRevision);
   const kvOdd = oddOnes(comparable.map((f) => [f.path, f.db!.hashKV!.hash] as const));
-  if (kvEqual === false && comparable.length >= 2 && kvOdd.length > 0) problems.push({ kind: 'corrupt', members: kvOdd, text: `the KV hashes at revision ${kvRevision} differ${kvOdd.length ? ` (${list(kvOdd)} differ${kvOdd.length === 1 ? 's' : ''} from the rest)` : ''}: the keyspaces are not the same` });
+  if (kvEqual === false && comparable.length >= 2 && kvOdd.length > 0) problems.push({ kind: 'corrupt', code: 'kv-hash', members: kvOdd, revision: `${kvRevision}` });
   const worst = (['corrupt', 'split', 'behind'] as const).find((k) => problems.some((p) => p.kind === k));
   const status: DiffReport['status'] = worst ?? 'consistent';
-  const headline =
-    status === 'consistent'
-      ? `consistent: ${members.length} members agree on every entry they share${comparedFirst !== undefined ? ` (index ${comparedFirst}..${comparedLast})` : ''}${kvEqual ? ` and on the KV hash at revision ${kvRevision}` : ''}`
-      : `${status}: ${problems.filter((p) => p.kind === status).map((p) => p.text).join('; ')}`;
 
   return {
     schemaVersion: DIFF_SCHEMA_VERSION,
@@ -288,6 +299,5 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffReport {
     status,
     exitCode: DIFF_EXIT[status],
     problems,
-    headline,
   };
 }

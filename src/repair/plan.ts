@@ -37,6 +37,89 @@ export interface AppendSpec {
   hardState: { term: string; vote: string; commit: string };
 }
 
+/** Where the first damage is and how the segment ends there (the report's `ending`). */
+export interface Damage {
+  offset: number;
+  ending: string;
+}
+
+/** Entries a cut drops: `range` null when none of the dropped records was an entry. */
+export interface DroppedEntries {
+  entries: number;
+  range: { first: string; last: string } | null;
+  records: number;
+}
+
+/** Bad entries above the db's consistent index (null: no db index): never applied, their content unusable. */
+export interface UnappliedEntries {
+  indexes: string[];
+  dbConsistentIndex: string | null;
+}
+
+/**
+ * Why an action is in the plan, keyed by `code` (uint64s as decimal strings); the words are made
+ * by cli/render/plan.ts.
+ */
+export type ActionWhy =
+  | { code: 'leftover-temp' }
+  | { code: 'hidden-records'; records: number; firstIndex: string | null; lastIndex: string | null; recBytes: number; padBytes: number }
+  /** The records after the damage are kept; `fill`: the indexes it destroyed, as empty entries (the db applied up to `dbConsistentIndex`). */
+  | { code: 'keep-after-damage'; damage: Damage; records: number; from: number | null; to: number | null; fill: { first: string; last: string; term: string; dbConsistentIndex: string } | null }
+  | { code: 'rechain-after-damage' }
+  | { code: 'damaged-segment'; damage: Damage }
+  | { code: 'cut-at-damage'; damage: Damage }
+  | { code: 'after-damage'; damagedSegment: string }
+  | { code: 'unappliable-entries'; etcdVersion: string; entries: { index: string; problem: string }[] }
+  | { code: 'more-unappliable-entries'; etcdVersion: string; entries: number }
+  | { code: 'rechain-after-substitute' }
+  | { code: 'broken-snap'; problem: string }
+  /** `etcdError`: what etcd says when it fails on the db (null: no failure predicted, the db is damaged). */
+  | { code: 'db-unusable'; etcdError: string | null }
+  | { code: 'snap-without-db' }
+  | { code: 'snap-newer-than-db'; index: string; dbConsistentIndex: string }
+  | { code: 'empty-segment' }
+  | { code: 'bridge-to-db'; dbConsistentIndex: string; term: string }
+  | { code: 'commit-past-log'; commit: string; lastIndex: string }
+  | { code: 'sequence-gap'; seq: string; after: string }
+  | { code: 'starts-at'; index: string };
+
+/** Why the plan must not be applied as asked, keyed by `code`; the words are made by cli/render/plan.ts. */
+export type RefusalWhy =
+  | { code: 'not-a-data-dir'; path: string; layoutKind: string }
+  | { code: 'etcd-running' }
+  | { code: 'no-wal' }
+  | { code: 'two-histories'; mismatches: number }
+  /** The records after the damage go back to `keptFrom`, at or below `lastBefore`: another writer's. */
+  | { code: 'rewinds'; keptFrom: string; lastBefore: string }
+  | { code: 'first-segment-destroyed' }
+  | { code: 'entry-loss'; lost: DroppedEntries; committed: boolean }
+  | ({ code: 'replace-unapplied' } & UnappliedEntries)
+  | { code: 'replace-on-cluster'; members: number }
+  | { code: 'snap-newer-than-db' }
+  /** The repaired log would end below the db's consistent index (and --bridge was not asked). */
+  | { code: 'db-ahead'; lastIndex: string; dbConsistentIndex: string; members: number }
+  | { code: 'bridge-too-long'; lastIndex: string; dbConsistentIndex: string; maxEntries: string }
+  /** `members`: IDs as 16-digit hex. */
+  | { code: 'bridge-on-cluster'; members: string[]; memberSources: string[] }
+  | { code: 'still-fails'; etcdVersion: string; etcdError: string }
+  | { code: 'db-unusable-no-replay'; etcdVersion: string }
+  | { code: 'never-serves'; etcdVersion: string; stall: string }
+  | { code: 'auto-lossy' }
+  | { code: 'auto-bridge' };
+
+/** What the operator should know about a plan that can be applied, keyed by `code`; words in cli/render/plan.ts. */
+export type PlanWarning =
+  | { code: 'hidden-record-damaged'; segment: string; offset: number }
+  | { code: 'destroyed-bridged'; first: string; last: string; dbConsistentIndex: string }
+  | { code: 'destroyed-unapplied'; first: string; last: string; dbConsistentIndex: string | null }
+  | { code: 'no-fill-on-cluster'; first: string; last: string; members: number }
+  | { code: 'bridge-would-keep'; records: number; first: string; last: string }
+  | { code: 'dropping-entries'; lost: DroppedEntries }
+  | ({ code: 'replacing-unapplied' } & UnappliedEntries)
+  | { code: 'replay-from-first-segment' }
+  | { code: 'bridged-to-db'; first: string; dbConsistentIndex: string }
+  | { code: 'lowered-commit'; from: string; to: string };
+
 export type RepairAction =
   | {
       kind: 'truncate-segment';
@@ -46,16 +129,16 @@ export type RepairAction =
       originalSize: number;
       /** The file keeps this size, zeros after keepBytes: a clean end etcd appends to. */
       zeroFillTo: number;
-      reason: string;
+      why: ActionWhy;
     }
-  | { kind: 'set-aside'; file: string; reason: string }
+  | { kind: 'set-aside'; file: string; why: ActionWhy }
   | ({
       kind: 'append-records';
       file: string;
       atOffset: number;
       /** Running CRC at atOffset: the chain the new records continue. */
       crc: number;
-      reason: string;
+      why: ActionWhy;
     } & AppendSpec)
   | {
       kind: 'rewrite-segment';
@@ -77,15 +160,16 @@ export type RepairAction =
       append: AppendSpec | null;
       /** The file's size afterwards (zero-filled after the last record, as preallocated). */
       size: number;
-      reason: string;
+      why: ActionWhy;
     }
-  | { kind: 'rechain-segment'; file: string; records: number; append: AppendSpec | null; size: number; reason: string }
-  | { kind: 'restore-length-word'; file: string; offset: number; recBytes: number; padBytes: number; reason: string }
+  | { kind: 'rechain-segment'; file: string; records: number; append: AppendSpec | null; size: number; why: ActionWhy }
+  | { kind: 'restore-length-word'; file: string; offset: number; recBytes: number; padBytes: number; why: ActionWhy }
   /** After the ones before it are kept, a segment takes the next sequence number (and the index of its first entry). */
-  | { kind: 'rename-segment'; file: string; to: string; reason: string };
+  | { kind: 'rename-segment'; file: string; to: string; why: ActionWhy };
 
 export interface RepairPlan {
-  format: 'wal-doctor-repair-plan/2';
+  /** /3: reasons, refusals and warnings are typed values (their words: cli/render/plan.ts); /2 held the sentences. */
+  format: 'wal-doctor-repair-plan/3';
   dataDir: string;
   /** Nothing to do: the dir is healthy (a second repair is a no-op). */
   noop: boolean;
@@ -102,11 +186,11 @@ export interface RepairPlan {
   bridged: { entries: number; firstIndex: string | null; lastIndex: string | null };
   /** True when nothing etcd had acknowledged as committed is lost. */
   lossless: boolean;
-  /** Set when the plan must not be applied as asked; `exitCode` says why. */
-  refusal: { reason: string; exitCode: 1 | 2 } | null;
+  /** Set when the plan must not be applied as asked: every reason found, in order; `exitCode` 2 when any reason is a 2. */
+  refusal: { reasons: RefusalWhy[]; exitCode: 1 | 2 } | null;
   /** The log after the repair: what etcd will restart from. */
   after: { lastIndex: string | null; commit: string | null; term: string | null };
-  warnings: string[];
+  warnings: PlanWarning[];
 }
 
 const s = (x: bigint | undefined | null) => (x === undefined || x === null ? null : `${x}`);
@@ -115,9 +199,9 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   const { layout, wal, report } = a;
   const rel = (abs: string) => relative(layout.root, abs);
   const actions: RepairAction[] = [];
-  const warnings: string[] = [];
+  const warnings: PlanWarning[] = [];
   const plan: RepairPlan = {
-    format: 'wal-doctor-repair-plan/2',
+    format: 'wal-doctor-repair-plan/3',
     dataDir: layout.root,
     noop: false,
     actions,
@@ -129,25 +213,25 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     warnings,
   };
   // Every reason not to apply is collected, so one dry run tells the operator all the flags it needs.
-  const refuse = (reason: string, exitCode: 1 | 2 = 2) => {
+  const refuse = (reason: RefusalWhy, exitCode: 1 | 2 = 2) => {
     plan.refusal = plan.refusal
-      ? { reason: `${plan.refusal.reason}; and ${reason}`, exitCode: plan.refusal.exitCode === 2 || exitCode === 2 ? 2 : 1 }
-      : { reason, exitCode };
+      ? { reasons: [...plan.refusal.reasons, reason], exitCode: plan.refusal.exitCode === 2 || exitCode === 2 ? 2 : 1 }
+      : { reasons: [reason], exitCode };
   };
   if (layout.kind !== 'data-dir' && layout.kind !== 'member-dir') {
-    refuse(`repair works on a data dir (or its member/ dir); ${layout.root} is a ${layout.kind}`, 2);
+    refuse({ code: 'not-a-data-dir', path: layout.root, layoutKind: layout.kind }, 2);
     return plan;
   }
   if (a.verdict.status === 'in-use') {
-    refuse(`etcd is running on this dir: stop it first`, 2);
+    refuse({ code: 'etcd-running' }, 2);
     return plan;
   }
   if (!wal) {
-    refuse('there is no WAL segment to repair: rebuild the data dir from its db (wal-doctor rebuild)', 2);
+    refuse({ code: 'no-wal' }, 2);
     return plan;
   }
   if (a.verdict.reason.code === 'two-histories') {
-    refuse(`the db and the WAL tell two histories (${a.verdict.reason.mismatches} key(s) differ): a repair would have to pick one, and it will not do that for you; see wal-doctor inspect`, 2);
+    refuse({ code: 'two-histories', mismatches: a.verdict.reason.mismatches }, 2);
     return plan;
   }
 
@@ -160,7 +244,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   //    but a stale 0.tmp can carry old bytes into a future segment).
   for (const f of layout.files) {
     if (f.role === 'wal-tmp' || f.role === 'wal-tmp-dir' || f.role === 'db-tmp' || f.role === 'snap-tmp') {
-      actions.push({ kind: 'set-aside', file: f.path, reason: 'leftover temporary file from an interrupted operation' });
+      actions.push({ kind: 'set-aside', file: f.path, why: { code: 'leftover-temp' } });
     }
   }
 
@@ -180,11 +264,11 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     const seg = segs[hiddenAt]!;
     const word = hiddenRecordAt(seg.path, seg.crcIn, seg.end.offset);
     if (word) {
-      actions.push({ kind: 'restore-length-word', file: rel(seg.path), offset: seg.end.offset, recBytes: word.recBytes, padBytes: word.padBytes, reason: `a zeroed length word hides ${seg.salvage.records} valid record(s) (index ${seg.salvage.firstIndex ?? '-'}..${seg.salvage.lastIndex ?? '-'}); the record behind it is intact: ${word.recBytes} bytes + ${word.padBytes} padding, its CRC chains` });
+      actions.push({ kind: 'restore-length-word', file: rel(seg.path), offset: seg.end.offset, recBytes: word.recBytes, padBytes: word.padBytes, why: { code: 'hidden-records', records: seg.salvage.records, firstIndex: s(seg.salvage.firstIndex), lastIndex: s(seg.salvage.lastIndex), recBytes: word.recBytes, padBytes: word.padBytes } });
       recovered = true;
       if (seg.salvage.lastIndex !== undefined) lastIndex = seg.salvage.lastIndex;
     } else {
-      warnings.push(`the record behind the zeroed length word in ${seg.name} at byte ${seg.end.offset} is damaged too: it is treated as destroyed`);
+      warnings.push({ code: 'hidden-record-damaged', segment: seg.name, offset: seg.end.offset });
     }
   }
 
@@ -197,7 +281,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     const missing = tail.missing;
     const missingApplied = missing === undefined || (dbCi !== undefined && missing.last <= dbCi);
     const anythingAfter = tail.run !== undefined || tail.later.some((l) => l.entries > 0 || l.clean);
-    const why = `the data after byte ${cut.offset} is not a valid record (${report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind})`;
+    const damage: Damage = { offset: cut.offset, ending: report.wal?.segments[cut.segmentIndex]?.ending ?? seg.end.kind };
     if (anythingAfter && tail.keepable && missingApplied && (missing === undefined || (opts.bridge && single))) {
       // Keep everything after the damage: only the destroyed bytes go.
       const fillTerm = tail.before?.term ?? tail.run?.firstTerm ?? lastTerm;
@@ -216,19 +300,26 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
         substitute: [],
         append: null,
         size: seg.size,
-        reason: `${why}; the ${tail.run?.records ?? 0} valid record(s) after it (bytes ${tail.run?.from ?? '-'}..${tail.run?.to ?? '-'}) are kept and re-chained${missing ? `, and indexes ${missing.first}..${missing.last} the damage destroyed become empty entries at term ${fillTerm} (the db has applied up to ${dbCi}: their writes are there)` : ''}`,
+        why: {
+          code: 'keep-after-damage',
+          damage,
+          records: tail.run?.records ?? 0,
+          from: tail.run?.from ?? null,
+          to: tail.run?.to ?? null,
+          fill: missing ? { first: `${missing.first}`, last: `${missing.last}`, term: `${fillTerm}`, dbConsistentIndex: `${dbCi}` } : null,
+        },
       };
       actions.push(rw);
       rewriteEnd = rw;
       for (const l of tail.later) {
-        const r: RepairAction = { kind: 'rechain-segment', file: rel(segs[l.segmentIndex]!.path), records: -1, append: null, size: segs[l.segmentIndex]!.size, reason: 'every record re-chained from the repaired segment before it (etcd\'s CRC covers all data since the log began)' };
+        const r: RepairAction = { kind: 'rechain-segment', file: rel(segs[l.segmentIndex]!.path), records: -1, append: null, size: segs[l.segmentIndex]!.size, why: { code: 'rechain-after-damage' } };
         actions.push(r);
         rewriteEnd = r;
       }
       renameToCloseGaps(a, cut.segmentIndex, missing?.first, actions, rel);
       if (missing) {
         plan.bridged = { entries: Number(missing.last - missing.first + 1n), firstIndex: `${missing.first}`, lastIndex: `${missing.last}` };
-        warnings.push(`indexes ${missing.first}..${missing.last} become empty entries: the db (consistent index ${dbCi}) already holds their writes`);
+        warnings.push({ code: 'destroyed-bridged', first: `${missing.first}`, last: `${missing.last}`, dbConsistentIndex: `${dbCi}` });
       }
       keptCommit = tail.run?.maxCommit;
       const tailLast = lastLater?.lastIndex ?? tail.run?.lastIndex;
@@ -237,30 +328,30 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     } else {
       // Cut at the damage: the records after it cannot be kept.
       if (tail.rewinds) {
-        refuse(`the valid records after the damage go back to index ${tail.run?.firstIndex ?? tail.later.find((l) => l.firstIndex !== undefined)?.firstIndex}, at or below the last entry before it (${tail.before?.index}): another writer's records are over this one's; a repair would have to pick one history, and it will not do that for you (see wal-doctor inspect)`, 2);
+        refuse({ code: 'rewinds', keptFrom: `${tail.run?.firstIndex ?? tail.later.find((l) => l.firstIndex !== undefined)?.firstIndex}`, lastBefore: `${tail.before?.index}` }, 2);
       }
       if (anythingAfter && tail.keepable && missing !== undefined && !missingApplied) {
-        warnings.push(`the damage destroyed index ${missing.first}..${missing.last}, above the db's consistent index ${dbCi ?? '-'}: those writes never reached the db, and nothing after them can be replayed without them`);
+        warnings.push({ code: 'destroyed-unapplied', first: `${missing.first}`, last: `${missing.last}`, dbConsistentIndex: s(dbCi) });
       } else if (anythingAfter && tail.keepable && missing !== undefined && !single) {
-        warnings.push(`keeping the records after the damage would need empty entries at ${missing.first}..${missing.last}: never on a member of ${facts.members.length} (the others hold the real entries)`);
+        warnings.push({ code: 'no-fill-on-cluster', first: `${missing.first}`, last: `${missing.last}`, members: facts.members.length });
       } else if (anythingAfter && tail.keepable && missing !== undefined && !opts.bridge) {
-        warnings.push(`repair --bridge keeps the ${tail.run?.records ?? 0} valid record(s) after the damage: indexes ${missing.first}..${missing.last} it destroyed become empty entries (the db already holds their writes)`);
+        warnings.push({ code: 'bridge-would-keep', records: tail.run?.records ?? 0, first: `${missing.first}`, last: `${missing.last}` });
       }
       if (cut.offset === 0) {
         // Nothing good in it, not even the crc record that carries the chain: the segment goes.
         const prev = segs[cut.segmentIndex - 1];
         if (!prev) {
-          refuse('the first segment has no valid record: no log is left to keep; rebuild from the db (wal-doctor rebuild)', 2);
+          refuse({ code: 'first-segment-destroyed' }, 2);
           return plan;
         }
-        actions.push({ kind: 'set-aside', file: rel(seg.path), reason: why });
+        actions.push({ kind: 'set-aside', file: rel(seg.path), why: { code: 'damaged-segment', damage } });
         end = { seg: cut.segmentIndex - 1, offset: prev.end.offset, crc: prev.crcOut };
       } else {
-        actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: cut.offset, originalSize: seg.size, zeroFillTo: Math.max(seg.size, cut.offset + 8), reason: `${why}; everything before it is intact` });
+        actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: cut.offset, originalSize: seg.size, zeroFillTo: Math.max(seg.size, cut.offset + 8), why: { code: 'cut-at-damage', damage } });
         end = { seg: cut.segmentIndex, offset: cut.offset, crc: seg.crcOut };
       }
       for (const later of segs.slice(cut.segmentIndex + 1)) {
-        actions.push({ kind: 'set-aside', file: rel(later.path), reason: `segment after the damage in ${seg.name}: its records cannot follow a broken chain` });
+        actions.push({ kind: 'set-aside', file: rel(later.path), why: { code: 'after-damage', damagedSegment: seg.name } });
       }
       const d = facts.dropped;
       plan.dropped = { records: d.records, entries: d.entries, firstIndex: s(d.firstIndex), lastIndex: s(d.lastIndex), keys: d.keys, keysTotal: d.keysTotal };
@@ -270,9 +361,9 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       const lostAny = d.entries > 0 || cut.segmentIndex !== segs.length - 1;
       if (lostAny) {
         plan.lossless = !lostCommitted;
-        const what = `${d.entries} entries${d.firstIndex !== undefined ? ` (index ${d.firstIndex}..${d.lastIndex})` : ''} in ${d.records} valid record(s) after the damage`;
-        if (!opts.allowEntryLoss) refuse(`the cut drops ${what}; pass --allow-entry-loss to accept that${lostCommitted ? ' (some were acknowledged as committed)' : ''}`, 1);
-        else warnings.push(`dropping ${what}; the writes they carried are saved as NDJSON in the backup (lost-writes.ndjson)`);
+        const lost: DroppedEntries = { entries: d.entries, range: d.firstIndex !== undefined ? { first: `${d.firstIndex}`, last: `${d.lastIndex}` } : null, records: d.records };
+        if (!opts.allowEntryLoss) refuse({ code: 'entry-loss', lost, committed: lostCommitted }, 1);
+        else warnings.push({ code: 'dropping-entries', lost });
       }
     }
   }
@@ -305,26 +396,26 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       substitute: inSeg.map((b) => ({ offset: b.offset, index: `${b.index}`, term: `${term(b.index)}` })),
       append: null,
       size: seg.size,
-      reason: `${inSeg.length} entr${inSeg.length === 1 ? 'y' : 'ies'} etcd ${v} cannot apply (${inSeg.map((b) => `index ${b.index}: ${b.problems[v]!.kind}`).join(', ')}) become empty entries at the same index and term; every later record is re-chained`,
+      why: { code: 'unappliable-entries', etcdVersion: v, entries: inSeg.map((b) => ({ index: `${b.index}`, problem: b.problems[v]!.kind })) },
     };
     actions.push(rw);
     rewriteEnd = rw;
     for (let i = firstSeg + 1; i < segs.length; i++) {
       const more = bad.filter((b) => b.segment === i);
       const r: RepairAction = more.length
-        ? { kind: 'rewrite-segment', file: rel(segs[i]!.path), from: 0, crcIn: 0, scanCrc: segs[i]!.crcIn, resumeAt: 0, fill: null, keepTo: segs[i]!.end.offset, keepRecords: -1, substitute: more.map((b) => ({ offset: b.offset, index: `${b.index}`, term: `${term(b.index)}` })), append: null, size: segs[i]!.size, reason: `${more.length} more entries etcd ${v} cannot apply become empty entries` }
-        : { kind: 'rechain-segment', file: rel(segs[i]!.path), records: -1, append: null, size: segs[i]!.size, reason: 'every record re-chained from the repaired segment before it' };
+        ? { kind: 'rewrite-segment', file: rel(segs[i]!.path), from: 0, crcIn: 0, scanCrc: segs[i]!.crcIn, resumeAt: 0, fill: null, keepTo: segs[i]!.end.offset, keepRecords: -1, substitute: more.map((b) => ({ offset: b.offset, index: `${b.index}`, term: `${term(b.index)}` })), append: null, size: segs[i]!.size, why: { code: 'more-unappliable-entries', etcdVersion: v, entries: more.length } }
+        : { kind: 'rechain-segment', file: rel(segs[i]!.path), records: -1, append: null, size: segs[i]!.size, why: { code: 'rechain-after-substitute' } };
       actions.push(r);
       rewriteEnd = r;
     }
     const unapplied = bad.filter((b) => dbCi === undefined || b.index > dbCi);
     if (unapplied.length > 0) {
       plan.lossless = false;
-      const what = `entr${unapplied.length === 1 ? 'y' : 'ies'} ${unapplied.map((b) => b.index).join(', ')}, above the db's consistent index ${dbCi ?? '-'}: etcd never applied ${unapplied.length === 1 ? 'it' : 'them'}, and ${unapplied.length === 1 ? 'its' : 'their'} content is unusable`;
-      if (!opts.allowEntryLoss) refuse(`replacing ${what}; pass --allow-entry-loss to accept that`, 1);
-      else warnings.push(`replacing ${what}`);
+      const what: UnappliedEntries = { indexes: unapplied.map((b) => `${b.index}`), dbConsistentIndex: s(dbCi) };
+      if (!opts.allowEntryLoss) refuse({ code: 'replace-unapplied', ...what }, 1);
+      else warnings.push({ code: 'replacing-unapplied', ...what });
     }
-    if (!single) refuse(`replacing entries is only safe on a single member; this one has ${facts.members.length}: remove it from the cluster and add it back instead`, 2);
+    if (!single) refuse({ code: 'replace-on-cluster', members: facts.members.length }, 2);
   }
 
   // 3. .snap files: broken ones; ones newer than the db; all of them when etcd must replay the
@@ -334,25 +425,25 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   const dbAside = next.kind === 'repair' && next.what === 'db-aside';
   const allSnapsAside = dbAside || (next.kind === 'repair' && next.what === 'snaps-aside' && !report.db);
   for (const snapFile of snaps) {
-    if (snapFile.status !== 'ok' && !allSnapsAside) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, reason: `broken .snap (${snapFile.error ?? snapFile.status}); etcd would rename it .broken` });
+    if (snapFile.status !== 'ok' && !allSnapsAside) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, why: { code: 'broken-snap', problem: snapFile.error ?? snapFile.status } });
   }
   if (allSnapsAside) {
-    if (dbAside && report.db) actions.push({ kind: 'set-aside', file: report.db.path, reason: `etcd cannot use this db (${decider?.failure ? failureText(decider.failure, decider.version, layout.root).error : 'damaged'}); the WAL holds every entry from index 1, so etcd rebuilds the keyspace by replaying it into a new db` });
-    for (const snapFile of snaps) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, reason: 'with no db to match it, etcd must start from the beginning of the WAL, not from a snapshot' });
+    if (dbAside && report.db) actions.push({ kind: 'set-aside', file: report.db.path, why: { code: 'db-unusable', etcdError: decider?.failure ? failureText(decider.failure, decider.version, layout.root).error : null } });
+    for (const snapFile of snaps) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, why: { code: 'snap-without-db' } });
   } else if (decider?.failure?.code === 'snap-db-missing' && dbCi !== undefined) {
     const olderOk = snaps.some((x) => x.status === 'ok' && x.matchesWalRecord && BigInt(x.index) <= dbCi);
     const newer = snaps.filter((x) => x.status === 'ok' && BigInt(x.index) > dbCi);
     if (olderOk || newer.length > 0) {
-      for (const x of newer) actions.push({ kind: 'set-aside', file: `member/snap/${x.name}`, reason: `.snap at index ${x.index} is newer than the db (consistent index ${dbCi}) and its .snap.db is missing` });
-      if (!olderOk) warnings.push('no older .snap matches the db: etcd will replay the WAL from its first segment, which must still exist');
-    } else refuse('the snapshot etcd would load is newer than the db and no older snapshot matches: rebuild from the db (wal-doctor rebuild)');
+      for (const x of newer) actions.push({ kind: 'set-aside', file: `member/snap/${x.name}`, why: { code: 'snap-newer-than-db', index: `${x.index}`, dbConsistentIndex: `${dbCi}` } });
+      if (!olderOk) warnings.push({ code: 'replay-from-first-segment' });
+    } else refuse({ code: 'snap-newer-than-db' });
   }
 
   // 4. Trailing segments without a single record (a 0-byte file) carry no chain to append to.
   if (!cut && !rewriteEnd) {
     let k = segs.length - 1;
     while (k > 0 && segs[k]!.records === 0) {
-      actions.push({ kind: 'set-aside', file: rel(segs[k]!.path), reason: 'segment without a single record (not even the crc record that carries the chain)' });
+      actions.push({ kind: 'set-aside', file: rel(segs[k]!.path), why: { code: 'empty-segment' } });
       k--;
     }
     const endSeg = segs[k]!;
@@ -366,21 +457,15 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   let append: AppendSpec | null = null;
   if (!dbAside && dbCi !== undefined && lastIndex !== undefined && dbCi > lastIndex) {
     if (!opts.bridge) {
-      refuse(
-        `after the repair the log ends at index ${lastIndex} but the db has applied up to ${dbCi}: etcd would start and silently skip new writes until their index passes ${dbCi}. ` +
-          (single
-            ? `Single member: wal-doctor repair --bridge bridges the gap with empty entries; or rebuild from the db with wal-doctor rebuild.`
-            : `This member is one of ${facts.members.length}: remove it from the cluster and add it back (etcdctl member remove/add), or rebuild with wal-doctor rebuild.`),
-        2,
-      );
+      refuse({ code: 'db-ahead', lastIndex: `${lastIndex}`, dbConsistentIndex: `${dbCi}`, members: facts.members.length }, 2);
     } else if (dbCi - lastIndex > MAX_BRIDGE_ENTRIES) {
-      refuse(`the gap between the log (index ${lastIndex}) and the db (${dbCi}) is over ${MAX_BRIDGE_ENTRIES} entries: rebuild from the db instead (wal-doctor rebuild)`, 2);
+      refuse({ code: 'bridge-too-long', lastIndex: `${lastIndex}`, dbConsistentIndex: `${dbCi}`, maxEntries: `${MAX_BRIDGE_ENTRIES}` }, 2);
     } else if (!single) {
-      refuse(`--bridge is only safe on a single-member cluster; this one has ${facts.members.length} members (${facts.members.map(hex16).join(', ')}, from ${facts.memberSources.join(', ')}): remove this member and add it back instead`, 2);
+      refuse({ code: 'bridge-on-cluster', members: facts.members.map(hex16), memberSources: [...facts.memberSources] }, 2);
     } else {
       const first = lastIndex + 1n;
       append = { entries: { firstIndex: `${first}`, lastIndex: `${dbCi}`, term: `${term}` }, hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${dbCi}` } };
-      warnings.push(`bridged indexes ${first}..${dbCi} with empty entries: the db already holds what they carried`);
+      warnings.push({ code: 'bridged-to-db', first: `${first}`, dbConsistentIndex: `${dbCi}` });
       plan.bridged = { entries: plan.bridged.entries + Number(dbCi - first + 1n), firstIndex: plan.bridged.firstIndex ?? `${first}`, lastIndex: `${dbCi}` };
       lastIndex = dbCi;
       commit = dbCi;
@@ -388,29 +473,29 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   } else if (commit !== undefined && lastIndex !== undefined && commit > lastIndex) {
     // raft refuses a HardState committing entries the log no longer has.
     append = { entries: null, hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${lastIndex}` } };
-    warnings.push(`lowered the committed index from ${commit} to ${lastIndex}`);
+    warnings.push({ code: 'lowered-commit', from: `${commit}`, to: `${lastIndex}` });
     commit = lastIndex;
   }
   if (append) {
     if (rewriteEnd && (rewriteEnd.kind === 'rewrite-segment' || rewriteEnd.kind === 'rechain-segment')) rewriteEnd.append = append;
-    else if (end) actions.push({ kind: 'append-records', file: rel(segs[end.seg]!.path), atOffset: end.offset, crc: end.crc, ...append, reason: append.entries ? `the db has applied up to ${dbCi}: empty entries at term ${term} bring raft's log up to it, so new writes get indexes above the db's` : `the last HardState commits index ${hs?.commit} but the log ends at ${lastIndex}: etcd would panic (state.commit out of range)` });
+    else if (end) actions.push({ kind: 'append-records', file: rel(segs[end.seg]!.path), atOffset: end.offset, crc: end.crc, ...append, why: append.entries ? { code: 'bridge-to-db', dbConsistentIndex: `${dbCi}`, term: `${term}` } : { code: 'commit-past-log', commit: `${hs?.commit}`, lastIndex: `${lastIndex}` } });
   }
 
   // What none of this can fix: etcd would still refuse the dir.
   const handled = decider?.failure ? ['snap-db-missing', 'apply-fails', 'commit-out-of-range', 'db-open', 'db-restore'].includes(decider.failure.code) : false;
   if (!cut && decider?.outcome === 'fails' && decider.failure && !handled && !append) {
-    refuse(`etcd ${decider.version} would still not start (${failureText(decider.failure, decider.version, layout.root).error}) and repairing the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`, 2);
+    refuse({ code: 'still-fails', etcdVersion: decider.version, etcdError: failureText(decider.failure, decider.version, layout.root).error }, 2);
   }
   if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside) {
-    refuse(`etcd ${decider.version} cannot use the db and the WAL does not hold every entry from index 1 to replay: rebuild from the db (wal-doctor rebuild salvages what it can read)`, 2);
+    refuse({ code: 'db-unusable-no-replay', etcdVersion: decider.version }, 2);
   }
   // A member that is no voter of its own conf state stays one whatever the log holds.
   if (decider?.outcome === 'never-healthy' && (decider.stall?.code === 'no-voters' || decider.stall?.code === 'not-a-voter')) {
-    refuse(`etcd ${decider.version} would start but never serve (${decider.stall.code}): a repair of the files cannot change that; see wal-doctor inspect`, 2);
+    refuse({ code: 'never-serves', etcdVersion: decider.version, stall: decider.stall.code }, 2);
   }
 
-  if (opts.auto && !plan.lossless) refuse('--auto applies only repairs that lose nothing etcd acknowledged as committed; this one would', 1);
-  if (opts.auto && plan.refusal === null && plan.bridged.entries > 0) refuse('--auto never bridges: run wal-doctor repair --bridge by hand after reading its plan', 2);
+  if (opts.auto && !plan.lossless) refuse({ code: 'auto-lossy' }, 1);
+  if (opts.auto && plan.refusal === null && plan.bridged.entries > 0) refuse({ code: 'auto-bridge' }, 2);
 
   plan.noop = actions.length === 0 && plan.refusal === null;
   plan.after = { lastIndex: s(lastIndex), commit: s(commit), term: `${term}` };
@@ -439,7 +524,7 @@ function renameToCloseGaps(a: Analysis, from: number, fillFirst: bigint | undefi
     if (seq !== p.seq || index !== p.index) {
       const to = `${hex16(seq)}-${hex16(index)}.wal`;
       const file = rel(segs[i]!.path);
-      actions.push({ kind: 'rename-segment', file, to: file.slice(0, file.length - segs[i]!.name.length) + to, reason: seq !== p.seq ? `sequence ${p.seq} follows ${prev}: segments must be numbered one after another` : `it now starts with index ${index + 1n}` });
+      actions.push({ kind: 'rename-segment', file, to: file.slice(0, file.length - segs[i]!.name.length) + to, why: seq !== p.seq ? { code: 'sequence-gap', seq: `${p.seq}`, after: `${prev}` } : { code: 'starts-at', index: `${index + 1n}` } });
     }
     prev = seq;
   }

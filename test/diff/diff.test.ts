@@ -18,7 +18,7 @@ import { inspectPath } from '../../src/inspect/analyze.js';
 import { describeEntry, summarizePayload } from '../../src/format/payload/payload.js';
 import { corruptPutValue, loadCluster } from './cluster-fixture.js';
 import { loadFixture } from '../support/fixtures.js';
-import { renderDiff } from '../../src/cli/render/diff.js';
+import { diffReport, renderDiff } from '../../src/cli/render/diff.js';
 
 function ourHash(dataDir: string, revision: number): { hash: number; compactRevision: bigint } {
   const bolt = openBoltFile(join(dataDir, 'member', 'snap', 'db'));
@@ -53,7 +53,7 @@ describe('diff', () => {
   it('a cluster stopped cleanly together is consistent', () => {
     const fx = loadCluster('v35-cluster-of-3');
     try {
-      const r = DiffReport.parse(diffDirs(['a', 'b', 'c'].map(fx.dir)));
+      const r = DiffReport.parse(diffReport(diffDirs(['a', 'b', 'c'].map(fx.dir))));
       assert.equal(r.status, 'consistent', r.headline);
       assert.equal(r.exitCode, 0);
       assert.equal(r.log.firstDivergence, null);
@@ -72,7 +72,7 @@ describe('diff', () => {
   it('the member stopped while the others took writes is behind, from its last index on, and the keys it lacks are named', () => {
     const fx = loadCluster('v35-cluster-of-3-diverged');
     try {
-      const r = DiffReport.parse(diffDirs(['a', 'b', 'c'].map(fx.dir)));
+      const r = DiffReport.parse(diffReport(diffDirs(['a', 'b', 'c'].map(fx.dir))));
       const [a, b, c] = r.members;
       assert.equal(r.status, 'behind', 'stopped, not corrupt');
       assert.equal(r.exitCode, 3);
@@ -111,7 +111,7 @@ describe('diff', () => {
       const then = fx.manifest.workload.then!;
       const names = ['a', 'b', 'c'];
       const old = names.indexOf(then.old_leader);
-      const r = DiffReport.parse(diffDirs(names.map(fx.dir)));
+      const r = DiffReport.parse(diffReport(diffDirs(names.map(fx.dir))));
       assert.equal(r.status, 'split');
       assert.equal(r.exitCode, 4);
       assert.deepEqual(r.problems.map((p) => [p.kind, p.members]), [['split', [fx.dir(then.old_leader)]]], 'the old leader holds the tail raft replaces; it is not reported as merely behind');
@@ -144,7 +144,7 @@ describe('diff', () => {
       const then = fx.manifest.workload.then!;
       const names = ['a', 'b', 'c'];
       const old = names.indexOf(then.old_leader);
-      const r = DiffReport.parse(diffDirs(names.map(fx.dir)));
+      const r = DiffReport.parse(diffReport(diffDirs(names.map(fx.dir))));
       assert.equal(r.status, 'consistent', r.headline);
       assert.deepEqual(r.members.map((m) => m.wal.overwritten), names.map((_, i) => (i === old ? 1 : 0)));
       assert.equal(r.kv.equal, true);
@@ -187,7 +187,8 @@ describe('diff', () => {
     const good = await loadFixture('v35-workload');
     const bad = await loadFixture('v35-bitflip-mid');
     try {
-      const r = DiffReport.parse(diffDirs([good.dir, bad.dir]));
+      const result = diffDirs([good.dir, bad.dir]);
+      const r = DiffReport.parse(diffReport(result));
       assert.equal(r.status, 'behind', 'its readable log is a prefix of the good one');
       const d = r.log.firstDivergence!;
       assert.equal(d.kind, 'missing');
@@ -200,7 +201,7 @@ describe('diff', () => {
       assert.equal(r.log.keysTruncated, true);
       // the dbs are the same file: same hash
       assert.equal(r.kv.equal, true);
-      assert.match(renderDiff(r), /lacks index \d+\.\.\d+ \(its readable log ends before: damage in member\/wal\/0000000000000000-0000000000000000\.wal at byte \d+\)/);
+      assert.match(renderDiff(result), /lacks index \d+\.\.\d+ \(its readable log ends before: damage in member\/wal\/0000000000000000-0000000000000000\.wal at byte \d+\)/);
     } finally {
       good.cleanup();
       bad.cleanup();
@@ -221,7 +222,7 @@ describe('diff', () => {
       }
       assert.ok(index > 0n);
       const { key } = corruptPutValue(fx.dir('c'), index);
-      const r = DiffReport.parse(diffDirs(['a', 'b', 'c'].map(fx.dir)));
+      const r = DiffReport.parse(diffReport(diffDirs(['a', 'b', 'c'].map(fx.dir))));
       assert.equal(r.status, 'corrupt');
       assert.equal(r.exitCode, 5);
       assert.deepEqual(r.problems.map((p) => [p.kind, p.members]), [['corrupt', [fx.dir('c')]]], 'c is the odd copy');

@@ -10,6 +10,7 @@ import { bootEtcd, compareKeys, getAll, needEtcd, put } from '../support/etcd.js
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { gatherRepairFacts } from '../../src/repair/facts.js';
 import { planRepair } from '../../src/repair/plan.js';
+import { refusalReason } from '../../src/cli/render/plan.js';
 import { RecordEncoder } from '../../src/format/wal/encoder.js';
 import { encodeHardState } from '../../src/format/proto/messages.js';
 
@@ -95,7 +96,8 @@ describe('repair modes', () => {
       const three = { ...facts, members: [...facts.members, 0x1111n, 0x2222n] };
       const plan = planRepair(a, three, { allowEntryLoss: true, bridge: true, auto: false });
       assert.equal(plan.refusal?.exitCode, 2);
-      assert.match(plan.refusal?.reason ?? '', /single-member.*3 members|3 members/);
+      assert.deepEqual(plan.refusal?.reasons.map((r) => r.code), ['bridge-on-cluster']);
+      assert.match(plan.refusal ? refusalReason(plan.refusal) : '', /single-member.*3 members|3 members/);
       assert.ok(!plan.actions.some((x) => x.kind === 'append-records'));
     } finally {
       fx.cleanup();

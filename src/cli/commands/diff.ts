@@ -1,7 +1,7 @@
 import type { DoctorCommand } from '../program.js';
 import { UsageError } from '../../errors.js';
 import { diffDirs } from '../../diff/diff.js';
-import { renderDiff } from '../render/diff.js';
+import { diffReport, renderDiff } from '../render/diff.js';
 import { json } from '../render/json.js';
 import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
 import { out, useColor } from '../output.js';
@@ -36,7 +36,7 @@ Examples:
       if (format === 'json') {
         // zod only for --json: the report is checked against its published schema before it is printed.
         const { DiffReport } = await import('../../diff/schema.js');
-        out(json(DiffReport.parse(report)));
+        out(json(DiffReport.parse(diffReport(report))));
       } else out(renderDiff(report, { color: useColor(), style: format }));
       return report.exitCode;
     });

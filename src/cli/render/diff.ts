@@ -1,10 +1,51 @@
-/** The human `diff` report (`-w simple`, the default, or `-w table` with etcdctl's boxed tables). */
+/**
+ * The human `diff` report (`-w simple`, the default, or `-w table` with etcdctl's boxed tables), and
+ * the words of diff's problems and headline (for --json too): the comparison itself is data, made by
+ * diff/diff.ts.
+ */
 import { boxTable } from './table.js';
+import type { DiffProblem, DiffResult } from '../../diff/diff.js';
 import type { DiffReport } from '../../diff/schema.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-export function renderDiff(r: DiffReport, o: { color?: boolean; style?: 'simple' | 'table' } = {}): string {
+/** "a", "a and b", "a, b and c". */
+const list = (xs: string[]) => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+/** A problem in one sentence (`text` in --json). */
+export function diffProblemText(p: DiffProblem): string {
+  const one = p.members.length === 1;
+  switch (p.code) {
+    case 'behind':
+      return `${list(p.members)} ${one ? 'is' : 'are'} behind: ${one ? 'its' : 'their'} log is a prefix of the others' (stopped, or cut off); started, ${one ? 'it catches' : 'they catch'} up from the leader`;
+    case 'gap':
+      return `${list(p.members)} lack${one ? 's' : ''} entries in the middle of ${one ? 'its' : 'their'} log (a gap raft never leaves: a segment lost?)`;
+    case 'uncommitted-tail':
+      return `${list(p.members)} hold${one ? 's' : ''} an uncommitted tail from index ${p.fromIndex} (an older term's entries raft replaces when ${one ? 'it rejoins' : 'they rejoin'}: nothing acknowledged is lost)`;
+    case 'same-term-data':
+      return `${p.entries} entr${p.entries === 1 ? 'y has' : 'ies have'} the same term but different bytes on ${list(p.members)} (raft never writes that: CORRUPTION)`;
+    case 'committed-differs':
+      return `${p.entries} committed entr${p.entries === 1 ? 'y differs' : 'ies differ'} between members (every holder's HardState commits it)`;
+    case 'kv-hash':
+      return `the KV hashes at revision ${p.revision} differ${p.members.length ? ` (${list(p.members)} differ${one ? 's' : ''} from the rest)` : ''}: the keyspaces are not the same`;
+  }
+}
+
+/** The verdict in one line: the status and what makes it (or what the members agree on). */
+export function diffHeadline(r: DiffResult): string {
+  if (r.status === 'consistent') {
+    const c = r.log.comparedIndexes;
+    return `consistent: ${r.members.length} members agree on every entry they share${c ? ` (index ${c.first}..${c.last})` : ''}${r.kv.equal ? ` and on the KV hash at revision ${r.kv.revision}` : ''}`;
+  }
+  return `${r.status}: ${r.problems.filter((p) => p.kind === r.status).map(diffProblemText).join('; ')}`;
+}
+
+/** The --json report: the result with each problem's `text` and the headline. */
+export function diffReport(r: DiffResult): DiffReport {
+  return { ...r, problems: r.problems.map((p) => ({ kind: p.kind, members: p.members, text: diffProblemText(p) })), headline: diffHeadline(r) };
+}
+
+export function renderDiff(r: DiffResult, o: { color?: boolean; style?: 'simple' | 'table' } = {}): string {
   const out: string[] = [];
   const names = r.members.map((m) => m.path);
   const w = Math.max(6, ...names.map((n) => n.length));
@@ -15,8 +56,8 @@ export function renderDiff(r: DiffReport, o: { color?: boolean; style?: 'simple'
     return l.firstIndex === null ? 'empty' : `${l.firstIndex}..${l.lastIndex} (last term ${l.lastTerm})${l.overwritten ? `, ${l.overwritten} overwritten` : ''}`;
   });
   const lw = Math.max(23, ...logs.map((x) => x.length));
-  const hsOf = (m: DiffReport['members'][number]) => (m.wal.hardState ? `term ${m.wal.hardState.term}, commit ${m.wal.hardState.commit}` : 'none');
-  const snapsOf = (m: DiffReport['members'][number]) => m.wal.snapshotRecords.map((s) => `${s.index}@${s.term}`).join(' ') || 'none';
+  const hsOf = (m: DiffResult['members'][number]) => (m.wal.hardState ? `term ${m.wal.hardState.term}, commit ${m.wal.hardState.commit}` : 'none');
+  const snapsOf = (m: DiffResult['members'][number]) => m.wal.snapshotRecords.map((s) => `${s.index}@${s.term}`).join(' ') || 'none';
   if (o.style === 'table') {
     out.push(boxTable(['member', 'id', 'log (index, term)', 'hardstate (term, commit)', 'snapshots'], r.members.map((m, i) => [m.path, m.memberId ?? '?', logs[i]!, hsOf(m), snapsOf(m)])).trimEnd());
     out.push('');
@@ -83,10 +124,10 @@ export function renderDiff(r: DiffReport, o: { color?: boolean; style?: 'simple'
   if (r.problems.length) {
     out.push('');
     out.push('Problems');
-    for (const p of r.problems) out.push(`  ${p.kind.toUpperCase().padEnd(7)} ${p.text}`);
+    for (const p of r.problems) out.push(`  ${p.kind.toUpperCase().padEnd(7)} ${diffProblemText(p)}`);
   }
   out.push('');
   const label = r.status.toUpperCase();
-  out.push(`${o.color ? `\x1b[${r.status === 'consistent' ? 32 : r.status === 'behind' ? 33 : 31}m${label}\x1b[0m` : label} (exit ${r.exitCode}) — ${r.headline}`);
+  out.push(`${o.color ? `\x1b[${r.status === 'consistent' ? 32 : r.status === 'behind' ? 33 : 31}m${label}\x1b[0m` : label} (exit ${r.exitCode}) — ${diffHeadline(r)}`);
   return out.join('\n') + '\n';
 }

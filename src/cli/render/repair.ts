@@ -3,6 +3,7 @@
 import type { UndoResult } from '../../io/backup.js';
 import type { RepairOutcome } from '../../repair/run.js';
 import { json } from './json.js';
+import { planJson } from './plan.js';
 import { verdictJson, verdictWords } from './verdict.js';
 
 /** The lines after the plan (simple output), or the one --json object; `stderr` for a note beside them. */
@@ -29,11 +30,11 @@ export function renderRepair(r: RepairOutcome, asJson: boolean): { stdout: strin
 function repairJson(r: Exclude<RepairOutcome, { outcome: 'declined' }>): Record<string, unknown> {
   switch (r.outcome) {
     case 'undone':
-      return { plan: r.plan, outcome: r.outcome, backupDir: r.backupDir, reason: r.reason, verdictAfter: verdictJson(r.analysisAfter) };
+      return { plan: planJson(r.plan), outcome: r.outcome, backupDir: r.backupDir, reason: r.reason, verdictAfter: verdictJson(r.analysisAfter) };
     case 'applied':
-      return { plan: r.plan, outcome: r.outcome, backupDir: r.backupDir, applied: r.applied, verdictAfter: verdictJson(r.analysisAfter) };
+      return { plan: planJson(r.plan), outcome: r.outcome, backupDir: r.backupDir, applied: r.applied, verdictAfter: verdictJson(r.analysisAfter) };
     default:
-      return { plan: r.plan, outcome: r.outcome };
+      return { plan: planJson(r.plan), outcome: r.outcome };
   }
 }
 
