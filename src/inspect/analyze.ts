@@ -133,7 +133,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     db: db.report,
     etcd: predictions.map((p) => predictionJson(p, layout.root)),
     reconciliation: reconciliation
-      ? { keys: reconciliation.keys, checked: reconciliation.checked, ambiguous: reconciliation.ambiguous, truncated: reconciliation.truncated, skipped: reconciliation.skipped ?? null, mismatches: reconciliation.mismatches, first: reconciliation.first }
+      ? { keys: reconciliation.keys, checked: reconciliation.checked, ambiguous: reconciliation.ambiguous, truncated: reconciliation.truncated, skippedBecause: reconciliation.skipped ?? null, mismatches: reconciliation.mismatches, first: reconciliation.first }
       : null,
     findings,
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
@@ -162,11 +162,11 @@ function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | un
   const reconciliation = !db.reconciliation || !wal || ci === undefined
     ? db.reconciliation
     : wal.overwrites.some((o) => o.index <= ci)
-      ? { ...db.reconciliation, skipped: 'a new leader overwrote entries the db had applied: which of them the db holds is not known', mismatches: 0, first: [] }
+      ? { ...db.reconciliation, skipped: { code: 'overwritten' as const }, mismatches: 0, first: [] }
       : readTo === undefined || readTo < ci
-        ? { ...db.reconciliation, skipped: `the log reads only up to index ${readTo ?? 0} (damage or a zeroed length word), below the db's consistent index ${ci}: later writes to the same keys are not known`, mismatches: 0, first: [] }
+        ? { ...db.reconciliation, skipped: { code: 'log-ends-below-applied' as const, readTo: `${readTo ?? 0}`, consistentIndex: `${ci}` }, mismatches: 0, first: [] }
         : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
-          ? { ...db.reconciliation, skipped: `the log holds an empty entry inside a term at index ${wal.emptyMidTerm} (a bridge over entries a repair could not keep): the writes they carried are in the db only`, mismatches: 0, first: [] }
+          ? { ...db.reconciliation, skipped: { code: 'bridged' as const, index: `${wal.emptyMidTerm}` }, mismatches: 0, first: [] }
           : db.reconciliation;
   if (reconciliation && reconciliation.mismatches > 0) {
     const first = reconciliation.first[0];

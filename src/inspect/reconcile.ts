@@ -16,6 +16,7 @@
 import { crc32cUpdate } from '../format/crc.js';
 import type { ProtoObject } from '../format/proto/unmarshal.js';
 import { WireFailure, WireReader } from '../format/proto/wire.js';
+import type { ReconcileSkip } from './report.js';
 
 /** Keys tracked at most (the table then holds 2M slots of 28 bytes: about 59 MB). */
 export const MAX_KEYS = 1 << 20;
@@ -61,8 +62,8 @@ export interface Reconciliation {
   ambiguous: number;
   /** The log was not checked past MAX_KEYS keys. */
   truncated: boolean;
-  /** Why nothing was checked (an overwritten log tail among applied entries), if so. */
-  skipped: string | undefined;
+  /** Why nothing was checked (an overwritten log tail among applied entries, ...), if so. */
+  skipped: ReconcileSkip | undefined;
   mismatches: number;
   /** The first mismatching keys (at most 20), filled by `nameMismatches`. */
   first: Mismatch[];
@@ -230,7 +231,7 @@ export class WriteLedger {
   result(): Reconciliation & { mismatchSlots: number[] } {
     const out: Reconciliation & { mismatchSlots: number[] } = { keys: this.size, checked: 0, ambiguous: 0, truncated: this.full, skipped: undefined, mismatches: 0, first: [], mismatchSlots: [] };
     if (this.overwritten) {
-      out.skipped = 'a new leader overwrote entries the db had applied: which of them the db holds is not known';
+      out.skipped = { code: 'overwritten' };
       return out;
     }
     const t = this.table;

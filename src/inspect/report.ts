@@ -52,6 +52,14 @@ export type Segment = z.infer<typeof Segment>;
 const Coded = z.object({ code: z.string() }).catchall(z.unknown());
 const Kinded = z.object({ kind: z.string() }).catchall(z.unknown());
 
+/** Why the WAL/db comparison was not made. */
+export const ReconcileSkip = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('overwritten') }).describe('a new leader overwrote entries the db had applied'),
+  z.object({ code: z.literal('log-ends-below-applied'), readTo: U64, consistentIndex: U64 }).describe('the log reads only up to readTo, below the db consistent index'),
+  z.object({ code: z.literal('bridged'), index: U64 }).describe('an empty entry inside a term (a bridge) at index'),
+]);
+export type ReconcileSkip = z.infer<typeof ReconcileSkip>;
+
 export const BootPrediction = z.object({
   version: z.enum(['3.4', '3.5', '3.6', '3.7']),
   outcome: z.enum(['starts', 'self-repairs', 'fails', 'never-healthy']),
@@ -149,7 +157,7 @@ export const Report = z
         checked: z.number().int(),
         ambiguous: z.number().int(),
         truncated: z.boolean(),
-        skipped: z.string().nullable(),
+        skippedBecause: ReconcileSkip.nullable().describe('why nothing was compared (the log cannot say what the db should hold)'),
         mismatches: z.number().int(),
         first: z.array(z.object({ key: z.string(), index: z.number().int(), db: z.enum(['absent', 'other-value']) })),
       })
@@ -170,6 +178,7 @@ export type Report = z.infer<typeof Report>;
 /** What `--json` prints: the report, with each finding and the verdict also in words. */
 export const ReportJson = Report.extend({
   findings: z.array(FindingJson),
+  reconciliation: Report.shape.reconciliation.unwrap().extend({ skipped: z.string().nullable().describe('skippedBecause in words') }).nullable(),
   verdict: Report.shape.verdict.extend({
     headline: z.string().describe('the verdict in one line'),
     nextStep: z.string().describe('what to run next'),

@@ -5,7 +5,7 @@
 import type { Analysis } from '../../inspect/analyze.js';
 import { failureText, stallText } from '../../inspect/etcd-texts.js';
 import type { BootFailure } from '../../inspect/predict.js';
-import type { Report } from '../../inspect/report.js';
+import type { ReconcileSkip, Report } from '../../inspect/report.js';
 import type { NextStep, Verdict, VerdictReason } from '../../inspect/verdict.js';
 import { findingJson, findingMessage } from './findings.js';
 
@@ -127,5 +127,20 @@ export function verdictJson(a: Analysis): Report['verdict'] {
 
 /** The report as `--json` prints it: the typed findings and verdict plus their words. */
 export function reportForJson(a: Analysis): unknown {
-  return { ...a.report, findings: a.report.findings.map(findingJson), verdict: { ...verdictJson(a), ...verdictWords(a) } };
+  const r = a.report.reconciliation;
+  // `skipped` in words where it always was, before the typed reason.
+  const reconciliation = r && { keys: r.keys, checked: r.checked, ambiguous: r.ambiguous, truncated: r.truncated, skipped: r.skippedBecause ? reconcileSkipWords(r.skippedBecause) : null, skippedBecause: r.skippedBecause, mismatches: r.mismatches, first: r.first };
+  return { ...a.report, reconciliation, findings: a.report.findings.map(findingJson), verdict: { ...verdictJson(a), ...verdictWords(a) } };
+}
+
+/** Why the WAL/db comparison was not made, in words. */
+export function reconcileSkipWords(s: ReconcileSkip): string {
+  switch (s.code) {
+    case 'overwritten':
+      return 'a new leader overwrote entries the db had applied: which of them the db holds is not known';
+    case 'log-ends-below-applied':
+      return `the log reads only up to index ${s.readTo} (damage or a zeroed length word), below the db's consistent index ${s.consistentIndex}: later writes to the same keys are not known`;
+    case 'bridged':
+      return `the log holds an empty entry inside a term at index ${s.index} (a bridge over entries a repair could not keep): the writes they carried are in the db only`;
+  }
 }
