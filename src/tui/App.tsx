@@ -99,7 +99,11 @@ export function App({ analysis, openSegment, color, size }: AppProps) {
       dispatch(input, key);
     }
   };
-  useInput((input, key) => {
+  useInput((input, typed) => {
+    // A line feed is an Enter typed before ink put the terminal in raw mode (the tty's ICRNL turned
+    // its CR into LF while it waited): ink calls it `enter`, not `return`. Take it as Enter, or a key
+    // pressed as the first screen appears is lost (it was, under load, in the tmux test).
+    const key: Key = input === '\n' && !typed.return ? { ...typed, return: true } : typed;
     if (pending.current.length > 0 || !handlers.current.has(depthRef.current)) {
       pending.current.push([input, key]);
       drain();

@@ -91,6 +91,14 @@ describe('explore on v35-bitflip-mid (CRC mismatch at byte 20808, valid records 
     ui.close();
   });
 
+  test('a line feed is Enter (what an Enter typed before the terminal went raw arrives as)', async () => {
+    const ui = open(analysis);
+    await ui.until(/Verdict:/);
+    const f = await ui.press(['\n'], sel(/crc-mismatch/), 'segments after a line feed');
+    assert.match(f.split('\n')[0]!, /overview › segments/);
+    ui.close();
+  });
+
   test('the same record count on the segments screen and the records screen', async () => {
     const ui = open(analysis);
     await ui.until(/Verdict:/);
