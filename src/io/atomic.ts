@@ -113,18 +113,22 @@ export function isTempName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
+/** The names in `dir`; none when it does not exist. */
+export function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fsError(e, dir, 'listing');
+  }
+}
+
 /**
  * Delete temp files a killed wal-doctor left in `dir` (not this process's own). They never hold
  * anything a real name depends on. Returns the paths removed.
  */
 export function removeStaleTemps(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fsError(e, dir, 'listing');
-  }
+  const names = namesIn(dir);
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_RE.exec(name);

@@ -7,7 +7,7 @@
 import { lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { IoError, UsageError, fsError } from '../errors.js';
-import { crashPoint, fsyncDir } from './atomic.js';
+import { crashPoint, fsyncDir, namesIn } from './atomic.js';
 import { processAlive } from './pids.js';
 
 /** `--out` must not exist, or be an empty directory (etcdutl 3.5's rule). */
@@ -44,13 +44,7 @@ export function removeStaleBuildDirs(outDir: string): string[] {
   const out = resolve(outDir);
   const parent = dirname(out);
   const prefix = `${basename(out)}.tmp-`;
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw fsError(e, parent, 'listing');
-  }
+  const names = namesIn(parent);
   const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix) || !/^\d+$/.test(name.slice(prefix.length))) continue;
