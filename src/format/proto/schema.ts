@@ -63,6 +63,8 @@ export interface FieldSpec {
   sub: MessageSpec | undefined;
   /** Keys of the other members of its oneof (setting one clears them), if in a oneof. */
   oneofOthers: string[] | undefined;
+  /** Its oneof's bit among the message's oneofs (1 << the oneof's position); 0 when not in one. */
+  oneofBit: number;
   /** Release as a number (3.6 → 306) from which etcd's Unmarshal knows the field. */
   since: number;
   /** Last release that knows it (Infinity: still known). */
@@ -146,6 +148,12 @@ export function knownIn(f: FieldSpec, release: number): boolean {
 
 const specs = new Map<protobuf.Type, MessageSpec>();
 
+function oneofBit(type: protobuf.Type, oneof: protobuf.OneOf): number {
+  const i = type.oneofsArray.indexOf(oneof);
+  if (i < 0 || i > 30) throw new Error(`${type.fullName}: oneof ${oneof.name} cannot have a bit`);
+  return 1 << i;
+}
+
 /** The decoding table of a message type (built once; recursive types share their table). */
 export function messageSpec(type: protobuf.Type): MessageSpec {
   const known = specs.get(type);
@@ -183,6 +191,7 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
       packable: f.repeated && wire === 0,
       sub,
       oneofOthers: oneof ? oneof.oneof.filter((n) => n !== f.name) : undefined,
+      oneofBit: oneof ? oneofBit(type, oneof) : 0,
       since: typeof since === 'string' ? releaseNumber(since) : 0,
       until: typeof until === 'string' ? releaseNumber(until) : Infinity,
       utf8: kind === Kind.String && utf8Validated(f),

@@ -66,10 +66,14 @@ function store(out: ProtoObject, f: FieldSpec, v: ProtoValue): void {
     else out[f.key] = [v];
     return;
   }
-  // A oneof keeps its last member. `delete` only when another one is there: deleting a property
-  // (even an absent one) turns the object into a slow dictionary.
-  if (f.oneofOthers !== undefined) for (const k of f.oneofOthers) if (out[k] !== undefined) delete out[k];
+  if (f.oneofOthers !== undefined) clearOneof(out, f);
   out[f.key] = v;
+}
+
+/** A oneof keeps its last member: the others go. `delete` only when one is there: deleting a
+ *  property (even an absent one) turns the object into a slow dictionary. */
+function clearOneof(out: ProtoObject, f: FieldSpec): void {
+  for (const k of f.oneofOthers!) if (out[k] !== undefined) delete out[k];
 }
 
 function scalar(r: WireReader, kind: Kind): ProtoValue {
@@ -97,14 +101,39 @@ let watching = false;
 let differs = false;
 
 /**
+ * gogo's store of one value into a message being built: `mayHave` false promises that the field
+ * is not in `out` yet, `clear` that another member of its oneof may be (both spare a lookup of a
+ * property that is usually absent, the costliest kind on these many-shaped objects).
+ */
+function put(out: ProtoObject, f: FieldSpec, v: ProtoValue, mayHave: boolean, clear: boolean): void {
+  if (f.repeated) {
+    if (mayHave) {
+      const list = out[f.key];
+      if (Array.isArray(list)) {
+        list.push(v);
+        return;
+      }
+    }
+    out[f.key] = [v];
+    return;
+  }
+  if (clear) clearOneof(out, f);
+  out[f.key] = v;
+}
+
+/**
  * Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given, with
  * only the fields named in `only` when that is given (the others are read and checked all the same).
+ * `fresh`: `out` starts empty (not a message being merged into), so the fields and oneofs this call
+ * has not stored are known to be absent.
  */
-function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, depth: number, release: number, only?: ReadonlySet<string>): void {
+function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, fresh: boolean, depth: number, release: number, only?: ReadonlySet<string>): void {
   const outerType = r.type;
   const outerBase = r.base;
   r.type = spec.name;
   r.base = r.pos;
+  let fieldsSet = 0; // fields 0..30 stored by this call (when fresh)
+  let oneofsSet = 0; // oneofs one of whose members this call stored (when fresh)
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
@@ -115,6 +144,18 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
       r.skipField();
       continue;
     }
+    let mayHave = true;
+    let clear = f.oneofOthers !== undefined;
+    if (fresh && out !== undefined) {
+      if (no <= 30) {
+        mayHave = (fieldsSet & (1 << no)) !== 0;
+        fieldsSet |= 1 << no;
+      }
+      if (f.oneofBit !== 0) {
+        clear = (oneofsSet & f.oneofBit) !== 0;
+        oneofsSet |= f.oneofBit;
+      }
+    }
     if (r.wireType !== f.wire) {
       if (r.wireType !== 2 || !f.packable) throw r.wrongWireType(f.goName);
       if (watching) differs = true;
@@ -122,8 +163,10 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
       // bounded by the message (gogo's loop), so the last one may run past the packed bytes.
       const e = r.lengthEnd();
       while (r.pos < e) {
-        if (out) store(out, f, scalar(r, f.kind));
-        else r.skipVarint();
+        if (out) {
+          put(out, f, scalar(r, f.kind), mayHave, clear);
+          mayHave = true;
+        } else r.skipVarint();
       }
       continue;
     }
@@ -132,36 +175,39 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
         const e = r.lengthEnd();
         if (depth + 1 >= MAX_NESTING) throw new WireFailure({ kind: 'too-deep', type: spec.name, at: r.fieldAt, depth: MAX_NESTING });
         let sub: ProtoObject | undefined;
+        let merged = false;
         if (out) {
-          const had = out[f.key];
+          const had = mayHave ? out[f.key] : undefined;
           if (watching && had !== undefined && !f.repeated) differs = true;
-          if (!f.repeated && f.oneofOthers === undefined && isObject(had)) sub = had; // merged, as gogo does
-          else {
+          if (!f.repeated && f.oneofOthers === undefined && isObject(had)) {
+            sub = had; // merged, as gogo does
+            merged = true;
+          } else {
             sub = {};
-            store(out, f, sub);
+            put(out, f, sub, mayHave, clear);
           }
         }
         const outerEnd = r.end;
         r.end = e;
-        readFields(r, f.sub!, sub, depth + 1, release);
+        readFields(r, f.sub!, sub, !merged, depth + 1, release);
         r.end = outerEnd;
         break;
       }
       case Kind.Bytes:
-        if (out) store(out, f, r.bytes());
+        if (out) put(out, f, r.bytes(), mayHave, clear);
         else r.pos = r.lengthEnd();
         break;
       case Kind.String:
         if (watching && f.utf8) {
           const e = r.lengthEnd();
           if (!isValidUtf8(r.buf, r.pos, e)) differs = true;
-          if (out) store(out, f, decodeText(r.buf, r.pos, e));
+          if (out) put(out, f, decodeText(r.buf, r.pos, e), mayHave, clear);
           r.pos = e;
-        } else if (out) store(out, f, r.string());
+        } else if (out) put(out, f, r.string(), mayHave, clear);
         else r.pos = r.lengthEnd();
         break;
       default:
-        if (out) store(out, f, scalar(r, f.kind));
+        if (out) put(out, f, scalar(r, f.kind), mayHave, clear);
         else r.skipVarint();
     }
   }
@@ -283,7 +329,7 @@ function run(typeName: string, bytes: Uint8Array, out: ProtoObject | undefined, 
   const release = releaseOf(opts);
   try {
     if (usesProtobufGo(release)) readFieldsGo(r, spec, out, release);
-    else readFields(r, spec, out, 0, release);
+    else readFields(r, spec, out, true, 0, release);
   } catch (e) {
     if (e instanceof WireFailure) return e.failure;
     throw e;
@@ -323,7 +369,7 @@ export function decodeEtcdFields(typeName: string, bytes: Uint8Array, only: Read
   const r = fieldReader.reset(bytes, spec.name);
   const message: ProtoObject = {};
   try {
-    readFields(r, spec, message, 0, GOGO_RELEASE, only);
+    readFields(r, spec, message, true, 0, GOGO_RELEASE, only);
   } catch (e) {
     if (e instanceof WireFailure) return { ok: false, failure: e.failure };
     throw e;
@@ -436,7 +482,7 @@ export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, 
   watching = true;
   differs = false;
   try {
-    readFields(r, spec, request, 0, GOGO_RELEASE, opts.only);
+    readFields(r, spec, request, true, 0, GOGO_RELEASE, opts.only);
   } catch (e) {
     if (!(e instanceof WireFailure)) throw e;
     ok = false;
@@ -469,7 +515,7 @@ export function checkEtcdUnmarshalInEachRelease(typeName: string, bytes: Uint8Ar
   watching = true;
   differs = false;
   try {
-    readFields(r, spec, undefined, 0, GOGO_RELEASE);
+    readFields(r, spec, undefined, true, 0, GOGO_RELEASE);
   } catch (e) {
     if (!(e instanceof WireFailure)) throw e;
     return { outcome: { ok: false, failure: e.failure }, sameInEachRelease: false };
