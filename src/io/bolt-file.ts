@@ -103,7 +103,7 @@ export class BoltFile implements PageSource {
       return block.subarray(start - first * bs, end - first * bs);
     }
     // Spans blocks (overflow pages, big chunks): read straight into a fresh buffer, bypassing the cache.
-    const out = new Uint8Array(end - start);
+    const out = unfilled(end - start);
     this.readInto(out, start);
     return out;
   }
@@ -140,7 +140,7 @@ export class BoltFile implements PageSource {
     }
     const start = n * this.blockSize;
     // A fresh buffer per block: callers keep subarrays of it, so blocks are never reused.
-    const block = new Uint8Array(Math.min(this.blockSize, this.size - start));
+    const block = unfilled(Math.min(this.blockSize, this.size - start));
     this.readInto(block, start);
     this.cache.set(n, block);
     if (this.cache.size > this.cacheBlocks) {
@@ -160,10 +160,24 @@ export class BoltFile implements PageSource {
       } catch (e) {
         throw new BoltFileError(this.path, `read of ${buf.length - done} bytes at offset ${position + done}`, e);
       }
-      if (n === 0) break; // the file shrank under us: the rest stays zero, and lengths were checked against size
+      if (n === 0) {
+        buf.fill(0, done); // the file shrank under us: the rest reads as zero, and lengths were checked against size
+        break;
+      }
       done += n;
     }
   }
+}
+
+/**
+ * A plain Uint8Array of `n` bytes that are not zeroed first (every byte is then read into): a
+ * verify reads the db several times over, and zero-filling each fresh 64 KiB block cost as much
+ * as reading it. Its own ArrayBuffer, not Node's shared pool, and not a Buffer (whose subarray is
+ * slower and whose type would leak into values compared as Uint8Array).
+ */
+function unfilled(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
 }
 
 /** SHA-256 over chunks, with node:crypto. */
