@@ -31,6 +31,7 @@ const F_BASE = 4;
 const DB_SEEN = 16;
 const DB_ABSENT = 32;
 const COUNT_SHIFT = 8;
+const BRANCHES = ['success', 'failure'] as const;
 
 function fnv1a(b: Uint8Array): number {
   let h = 0x811c9dc5;
@@ -38,8 +39,12 @@ function fnv1a(b: Uint8Array): number {
   return h >>> 0;
 }
 
-function hash(b: Uint8Array): [number, number] {
-  return [crc32cUpdate(b, 0) >>> 0, (fnv1a(b) | 1) >>> 0];
+/** A key's hash: two independent 32-bit hashes, the second never 0 (an empty slot is 0, 0). */
+function hashA(b: Uint8Array): number {
+  return crc32cUpdate(b, 0) >>> 0;
+}
+function hashB(b: Uint8Array): number {
+  return (fnv1a(b) | 1) >>> 0;
 }
 
 function valueHash(b: Uint8Array): number {
@@ -79,14 +84,18 @@ export class WriteLedger {
 
   constructor(readonly consistentIndex: bigint) {}
 
-  private slot(h: [number, number], create: boolean): number {
+  private slotOf(key: Uint8Array, create: boolean): number {
+    return this.slot(hashA(key), hashB(key), create);
+  }
+
+  private slot(h0: number, h1: number, create: boolean): number {
     const cap = this.table.length / STRIDE;
-    let i = (h[0] ^ Math.imul(h[1], 0x9e3779b1)) >>> 0;
+    let i = (h0 ^ Math.imul(h1, 0x9e3779b1)) >>> 0;
     for (let n = 0; n < cap; n++) {
       const s = (i % cap) * STRIDE;
       const a = this.table[s]!;
       const b = this.table[s + 1]!;
-      if (a === h[0] && b === h[1]) return s;
+      if (a === h0 && b === h1) return s;
       if (a === 0 && b === 0) {
         if (!create) return -1;
         if (this.size >= MAX_KEYS) {
@@ -95,10 +104,10 @@ export class WriteLedger {
         }
         if ((this.size + 1) * 10 > cap * 6) {
           this.grow();
-          return this.slot(h, true);
+          return this.slot(h0, h1, true);
         }
-        this.table[s] = h[0];
-        this.table[s + 1] = h[1];
+        this.table[s] = h0;
+        this.table[s + 1] = h1;
         this.size++;
         return s;
       }
@@ -114,7 +123,7 @@ export class WriteLedger {
     this.size = 0;
     for (let s = 0; s < old.length; s += STRIDE) {
       if (old[s] === 0 && old[s + 1] === 0) continue;
-      const t = this.slot([old[s]!, old[s + 1]!], true);
+      const t = this.slot(old[s]!, old[s + 1]!, true);
       this.table.set(old.subarray(s + 2, s + STRIDE), t + 2);
     }
     this.size = saved;
@@ -122,7 +131,7 @@ export class WriteLedger {
 
   /** A write the log makes certain: the key holds exactly this (or nothing) afterwards. */
   private set(key: Uint8Array, value: Uint8Array | undefined, mayVanish: boolean, index: bigint): void {
-    const s = this.slot(hash(key), true);
+    const s = this.slotOf(key, true);
     if (s < 0) return;
     const t = this.table;
     const db = t[s + 2]! & (DB_SEEN | DB_ABSENT);
@@ -137,7 +146,7 @@ export class WriteLedger {
 
   /** A write that may or may not have happened (a txn branch): one more thing the key may hold. */
   private maybe(key: Uint8Array, value: Uint8Array | undefined, index: bigint): void {
-    const s = this.slot(hash(key), true);
+    const s = this.slotOf(key, true);
     if (s < 0) return;
     const t = this.table;
     t[s + 6] = Number(index & 0xffff_ffffn);
@@ -186,7 +195,7 @@ export class WriteLedger {
   /** A txn: with no compare its success branch always runs; otherwise either branch may have. */
   private txn(txn: ProtoObject, index: bigint, certain = true): void {
     const noCompare = !Array.isArray(txn['compare']) || (txn['compare'] as unknown[]).length === 0;
-    for (const branch of ['success', 'failure'] as const) {
+    for (const branch of BRANCHES) {
       const ops = txn[branch];
       if (!Array.isArray(ops)) continue;
       if (noCompare && branch === 'failure') continue;
@@ -213,9 +222,8 @@ export class WriteLedger {
 
   /** A `key` bucket item of the db, in revision order: the last one seen for a key is its latest. */
   onDbItem(revisionKey: Uint8Array, kv: Uint8Array): void {
-    const k = kvKey(kv);
-    if (!k) return;
-    const s = this.slot(hash(k.key), false);
+    if (!kvKey(kv)) return;
+    const s = this.slotOf(kvField.key, false);
     if (s < 0) return;
     const t = this.table;
     const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
@@ -223,7 +231,7 @@ export class WriteLedger {
     if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT;
     else {
       t[s + 2] = keep | DB_SEEN;
-      t[s + 5] = valueHash(k.value);
+      t[s + 5] = valueHash(kvField.value);
     }
   }
 
@@ -266,12 +274,11 @@ export class WriteLedger {
     for (const s of r.mismatchSlots) want.set(s, r.first.length);
     const found = new Map<number, Mismatch>();
     for (const it of items) {
-      const k = kvKey(it.value);
-      if (!k) continue;
-      const s = this.slot(hash(k.key), false);
+      if (!kvKey(it.value)) continue;
+      const s = this.slotOf(kvField.key, false);
       if (s < 0 || !want.has(s) || found.has(s)) continue;
       const db = this.table[s + 2]!;
-      found.set(s, { key: Buffer.from(k.key).toString('utf8'), index: this.table[s + 6]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
+      found.set(s, { key: Buffer.from(kvField.key).toString('utf8'), index: this.table[s + 6]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
     }
     for (const s of r.mismatchSlots) {
       const m = found.get(s);
@@ -291,11 +298,16 @@ function bytesOf(v: unknown): Uint8Array {
   return new Uint8Array(0);
 }
 
-/** mvccpb.KeyValue's key (field 1) and value (field 5), with the shared wire reader. */
-function kvKey(kv: Uint8Array): { key: Uint8Array; value: Uint8Array } | undefined {
-  const r = new WireReader(kv, 'mvccpb.KeyValue');
+const kvReader = new WireReader(new Uint8Array(0));
+const EMPTY: Uint8Array = new Uint8Array(0);
+/** What the last kvKey that answered true found (one per db item: no object per item). */
+const kvField: { key: Uint8Array; value: Uint8Array } = { key: EMPTY, value: EMPTY };
+
+/** mvccpb.KeyValue's key (field 1) and value (field 5), with the shared wire reader, into kvField. */
+function kvKey(kv: Uint8Array): boolean {
+  const r = kvReader.reset(kv, 'mvccpb.KeyValue');
   let key: Uint8Array | undefined;
-  let value: Uint8Array = new Uint8Array(0);
+  let value = EMPTY;
   try {
     while (r.pos < r.end) {
       const field = r.tag();
@@ -304,8 +316,11 @@ function kvKey(kv: Uint8Array): { key: Uint8Array; value: Uint8Array } | undefin
       else r.skipField();
     }
   } catch (e) {
-    if (e instanceof WireFailure) return undefined;
+    if (e instanceof WireFailure) return false;
     throw e;
   }
-  return key ? { key, value } : undefined;
+  if (!key) return false;
+  kvField.key = key;
+  kvField.value = value;
+  return true;
 }
