@@ -13,7 +13,7 @@
  *    reserved: a bare v2 Request no longer parses), and carry an ID or a header; a conf change is
  *    protobuf-go's too.
  */
-import { checkEtcdUnmarshal, etcdAppliesEntryDataInEachRelease, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
+import { type FieldSelection, checkEtcdUnmarshal, etcdAppliesEntryDataInEachRelease, fieldSelection, unmarshalFailureText, type ProtoObject } from '../format/proto/unmarshal.js';
 import type { Entry } from '../format/wal/walk.js';
 import type { EtcdVersion } from './predict.js';
 
@@ -35,15 +35,35 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
   return { method, path };
 }
 
+const IRR = 'etcdserverpb.InternalRaftRequest';
 /** The fields of an InternalRaftRequest read below (3.7's header check: `id`, `header`). */
-const NEEDED: ReadonlySet<string> = new Set(['id', 'header', 'v2', 'clusterVersionSet']);
+const JUDGED = ['id', 'header', 'v2', 'clusterVersionSet'];
+let judgedOnly: FieldSelection | undefined;
+/** A listener's selection with the fields read below added, made once per selection. */
+const widened = new WeakMap<FieldSelection, FieldSelection>();
+
+/** What to build of each request: what is read below, and what the listener asks for. */
+function selectionFor(listen: EntryListener | undefined): FieldSelection | undefined {
+  if (!listen?.request) return (judgedOnly ??= fieldSelection({ [IRR]: JUDGED }));
+  const asked = listen.requestFields;
+  if (asked === undefined) return undefined; // built whole
+  let sel = widened.get(asked);
+  if (sel === undefined) {
+    const top = asked.get(IRR);
+    sel = top === undefined ? asked : new Map([...asked, [IRR, new Set([...top, ...JUDGED])]]);
+    widened.set(asked, sel);
+  }
+  return sel;
+}
 
 /** What the walk wants to hear about the entries it judges, once decoded. */
 export interface EntryListener {
   /** The cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set). */
   clusterVersion?(version: string): void;
-  /** A normal entry's InternalRaftRequest, decoded with 3.6's rules (every field, not only those judged here). */
+  /** A normal entry's InternalRaftRequest, decoded with 3.6's rules: the fields `requestFields`
+   *  selects (and those judged here), or every field when it is unset. */
   request?(request: ProtoObject): void;
+  requestFields?: FieldSelection;
 }
 
 /** What each release line makes of applying this entry; empty when all apply it. */
@@ -66,7 +86,7 @@ export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
     return out;
   }
   const out: ApplyProblems = {};
-  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data, listen?.request ? {} : { only: NEEDED });
+  const { '3.5': r35, '3.6': r36, '3.7': r37 } = etcdAppliesEntryDataInEachRelease(data, { select: selectionFor(listen) });
   if (listen && (r36.as === 'internal-raft-request' || r36.as === 'v2-request')) {
     const req = r36.request;
     const set = req['clusterVersionSet'] as ProtoObject | undefined;

@@ -14,7 +14,7 @@
  * differ are found again in a second pass over the db only when there are any.
  */
 import { crc32cUpdate } from '../format/crc.js';
-import type { ProtoObject } from '../format/proto/unmarshal.js';
+import { type FieldSelection, type ProtoObject, fieldSelection } from '../format/proto/unmarshal.js';
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 import type { ReconcileSkip } from './report.js';
 
@@ -72,6 +72,22 @@ export interface Reconciliation {
   mismatches: number;
   /** The first mismatching keys (at most 20), filled by `nameMismatches`. */
   first: Mismatch[];
+}
+
+let ledgerSelection: FieldSelection | undefined;
+
+/** The fields of a request `WriteLedger.onEntry` reads (the decoder builds only these). */
+export function ledgerFields(): FieldSelection {
+  return (ledgerSelection ??= fieldSelection({
+    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn'],
+    'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
+    'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
+    'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
+    'etcdserverpb.Compare': [], // only how many
+    'etcdserverpb.RequestOp': ['requestPut', 'requestDeleteRange', 'requestTxn'],
+    'etcdserverpb.RangeRequest': [],
+    'etcdserverpb.RequestHeader': [],
+  }));
 }
 
 export class WriteLedger {

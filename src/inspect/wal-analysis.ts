@@ -10,7 +10,7 @@ import { type Entry, type HardState, type Metadata, type Payload, type SegmentIn
 import { describeEntry } from '../format/payload/payload.js';
 import { keyRanges } from '../format/payload/keys.js';
 import { applyProblems, type EntryListener } from './apply-check.js';
-import type { WriteLedger } from './reconcile.js';
+import { type WriteLedger, ledgerFields } from './reconcile.js';
 import type { BadEntry } from './predict.js';
 
 export interface EntryRef {
@@ -281,7 +281,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         const ledger = opts.ledger;
         const problems = judge(e, {
           clusterVersion: (v) => (out.clusterVersion = v),
-          ...(ledger ? { request: (req) => ledger.onEntry(e.index, req) } : {}),
+          ...(ledger ? { request: (req) => ledger.onEntry(e.index, req), requestFields: ledgerFields() } : {}),
         });
         for (const _ in problems) {
           push(out.badEntries, { ...at, index: e.index, term: e.term, crcIn, problems });

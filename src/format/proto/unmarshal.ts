@@ -122,12 +122,35 @@ function put(out: ProtoObject, f: FieldSpec, v: ProtoValue, mayHave: boolean, cl
 }
 
 /**
+ * Which fields of the messages a caller reads it needs built, by message type (full proto name):
+ * a type named here is built with only the fields listed (every other field is read and checked
+ * all the same); a type not named is built whole. Made by `fieldSelection`.
+ */
+export type FieldSelection = ReadonlyMap<string, ReadonlySet<string>>;
+
+/**
+ * A FieldSelection from `{ 'etcdserverpb.PutRequest': ['key', 'value'], ... }`; a type or a field
+ * the schema does not have is a programming error and throws.
+ */
+export function fieldSelection(fields: Record<string, readonly string[]>): FieldSelection {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const [typeName, keys] of Object.entries(fields)) {
+    const spec = specOf(typeName);
+    const known = new Set([...spec.small, ...spec.large.values()].flatMap((f) => (f ? [f.key] : [])));
+    for (const k of keys) if (!known.has(k)) throw new Error(`fieldSelection: ${typeName} has no field ${k}`);
+    out.set(typeName, new Set(keys));
+  }
+  return out;
+}
+
+/**
  * Reads the fields of a message of `spec` occupying [r.pos, r.end); fills `out` when given, with
- * only the fields named in `only` when that is given (the others are read and checked all the same).
+ * only the fields named in `only` when that is given (the others are read and checked all the same),
+ * and in the messages nested in it those `select` names for their type.
  * `fresh`: `out` starts empty (not a message being merged into), so the fields and oneofs this call
  * has not stored are known to be absent.
  */
-function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, fresh: boolean, depth: number, release: number, only?: ReadonlySet<string>): void {
+function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, fresh: boolean, depth: number, release: number, only?: ReadonlySet<string>, select?: FieldSelection): void {
   const outerType = r.type;
   const outerBase = r.base;
   r.type = spec.name;
@@ -189,7 +212,7 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
         }
         const outerEnd = r.end;
         r.end = e;
-        readFields(r, f.sub!, sub, !merged, depth + 1, release);
+        readFields(r, f.sub!, sub, !merged, depth + 1, release, select?.get(f.sub!.name), select);
         r.end = outerEnd;
         break;
       }
@@ -465,11 +488,12 @@ export interface EntryDataOutcomes {
  * again by each release's own rules (etcdAppliesEntryData). The two `3.5`/`3.6` answers may be
  * one object.
  *
- * `only`: the top-level fields of the InternalRaftRequest a caller needs (`id`, `header`, ...):
- * on the one-pass way only those are built into `request`; every other field is read and checked
- * just the same, and left out (building the whole of a Kubernetes txn costs more than reading it).
+ * `select`: the fields a caller needs, by message type (`id` and `header` of the
+ * InternalRaftRequest, the keys and values of a txn's puts, ...): on the one-pass way only those
+ * are built into `request`; every other field is read and checked just the same, and left out
+ * (building the whole of a Kubernetes txn costs more than reading it).
  */
-export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, opts: { only?: ReadonlySet<string> } = {}): EntryDataOutcomes {
+export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, opts: { select?: FieldSelection | undefined } = {}): EntryDataOutcomes {
   if (data === undefined || data.length === 0) {
     const noop = { as: 'noop' } as const;
     return { '3.5': noop, '3.6': noop, '3.7': noop };
@@ -482,7 +506,7 @@ export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, 
   watching = true;
   differs = false;
   try {
-    readFields(r, spec, request, true, 0, GOGO_RELEASE, opts.only);
+    readFields(r, spec, request, true, 0, GOGO_RELEASE, opts.select?.get(spec.name), opts.select);
   } catch (e) {
     if (!(e instanceof WireFailure)) throw e;
     ok = false;

@@ -272,7 +272,8 @@ export class WireReader {
     return lo >>> 0;
   }
 
-  /** Skips a varint (a value nobody needs), with the same failures as `varint()`. */
+  /** Skips a varint (a value nobody needs), with the same failures as `varint()`, and flags the
+   *  same 10th byte as unusual: a value gogo skips may be one protobuf-go refuses. */
   skipVarint(): void {
     const buf = this.buf;
     const end = this.end;
@@ -280,7 +281,9 @@ export class WireReader {
     for (let shift = 0; ; shift += 7) {
       if (shift >= 64) throw this.fail('int-overflow');
       if (pos >= end) throw this.fail('unexpected-eof');
-      if (buf[pos++]! < 0x80) break;
+      const b = buf[pos++]!;
+      if (shift === 63 && b > 1) this.unusualVarint = true;
+      if (b < 0x80) break;
     }
     this.pos = pos;
   }

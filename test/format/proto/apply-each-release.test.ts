@@ -12,26 +12,44 @@ import { loadFixture } from '../../support/fixtures.js';
 import { ReadWindow, bytesSource } from '../../../src/format/bytes.js';
 import { decodeSegment } from '../../../src/format/wal/decoder.js';
 import { decodeEntry } from '../../../src/format/proto/messages.js';
-import { type ProtoObject, etcdAppliesEntryData, etcdAppliesEntryDataInEachRelease } from '../../../src/format/proto/unmarshal.js';
-import { RELEASES } from '../../../src/format/proto/schema.js';
+import { type FieldSelection, type ProtoObject, etcdAppliesEntryData, etcdAppliesEntryDataInEachRelease, fieldSelection } from '../../../src/format/proto/unmarshal.js';
+import { RELEASES, specOf } from '../../../src/format/proto/schema.js';
+import { ledgerFields } from '../../../src/inspect/reconcile.js';
 
-const ONLY = new Set(['id', 'header', 'v2', 'clusterVersionSet']);
+const IRR = 'etcdserverpb.InternalRaftRequest';
+// What apply-check asks for alone, and with the WAL/db reconciliation listening.
+const JUDGED = fieldSelection({ [IRR]: ['id', 'header', 'v2', 'clusterVersionSet'] });
+const RECONCILED = new Map([...ledgerFields(), [IRR, new Set([...ledgerFields().get(IRR)!, ...JUDGED.get(IRR)!])]]);
 
-/** The outcome with the request cut down to the fields `only` names (what `only` promises). */
-function cut<T extends { as: string; request?: ProtoObject }>(o: T, only: ReadonlySet<string>): T {
+/** A decoded message of `typeName` cut down to what `sel` selects, in it and in every message nested in it. */
+function cutMessage(o: ProtoObject, typeName: string, sel: FieldSelection): ProtoObject {
+  const spec = specOf(typeName);
+  const keep = sel.get(typeName);
+  const out: ProtoObject = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (keep && !keep.has(k)) continue;
+    const sub = [...spec.small, ...spec.large.values()].find((f) => f?.key === k)?.sub;
+    if (sub === undefined) out[k] = v;
+    else out[k] = Array.isArray(v) ? v.map((m) => cutMessage(m as ProtoObject, sub.name, sel)) : cutMessage(v as ProtoObject, sub.name, sel);
+  }
+  return out;
+}
+
+/** The outcome with the request cut down to what `sel` selects (what `select` promises). */
+function cut<T extends { as: string; request?: ProtoObject }>(o: T, sel: FieldSelection): T {
   if (!('request' in o) || o.request === undefined) return o;
-  return { ...o, request: Object.fromEntries(Object.entries(o.request).filter(([k]) => only.has(k))) };
+  return { ...o, request: cutMessage(o.request, o.as === 'v2-request' ? 'etcdserverpb.Request' : IRR, sel) };
 }
 
 function same(data: Uint8Array, what: string): void {
   const each = etcdAppliesEntryDataInEachRelease(data);
-  const part = etcdAppliesEntryDataInEachRelease(data, { only: ONLY });
+  const parts = [JUDGED, RECONCILED].map((select) => ({ select, part: etcdAppliesEntryDataInEachRelease(data, { select }) }));
   for (const r of RELEASES) {
     const alone = etcdAppliesEntryData(data, { release: r });
     const at = `${what} (${r}): ${Buffer.from(data).toString('hex').slice(0, 200)}`;
     assert.deepStrictEqual(each[r], alone, at);
-    // with `only`, the same answer, the request holding at least the fields asked for, exactly
-    assert.deepStrictEqual(cut(part[r], ONLY), cut(alone, ONLY), `only: ${at}`);
+    // with `select`, the same answer, the request holding at least the fields asked for, exactly
+    for (const { select, part } of parts) assert.deepStrictEqual(cut(part[r], select), cut(alone, select), `select: ${at}`);
   }
 }
 
@@ -70,6 +88,8 @@ const CRAFTED: [string, Uint8Array][] = [
   ['username not UTF-8', hex('a2 06 05 08 01 12 01 ff')],
   ['10-byte varint', hex('08 ff ff ff ff ff ff ff ff ff 01')],
   ['10-byte varint, 10th byte 2', hex('08 ff ff ff ff ff ff ff ff ff 02')],
+  // a put's lease that protobuf-go refuses, in a field apply-check alone does not build (skipped)
+  ['10-byte varint, 10th byte 2, in a field not selected', hex('a2 06 02 08 01  22 0e 0a 01 6b 18 ff ff ff ff ff ff ff ff ff 02')],
   ['tag beyond 32 bits', hex('88 80 80 80 10 01')],
   ['packed repeated (checkpoints are messages: lease checkpoint ids)', hex('a2 06 02 08 01')],
   ['no header, no ID', hex('22 06 0a 01 6b 12 01 76')],
