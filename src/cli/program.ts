@@ -18,6 +18,9 @@ import { registerSchema } from './commands/schema.js';
 import { registerVerify } from './commands/verify.js';
 import { PROGRAM_EXAMPLES, exitCodeHelp, versionText } from './help.js';
 
+// main.ts loads commander through this module, and tells commander's errors by this class.
+export { CommanderError } from 'commander';
+
 export interface ProgramOptions {
   /** Fixed help width (the man page); otherwise the terminal's. */
   helpWidth?: number;
