@@ -3,10 +3,15 @@
  * and this is the one place that sets the process's exit code, turning errors into a single line
  * on stderr (no stack traces for users).
  * No top-level await: the single-file build (scripts/sea.mjs) bundles this as CommonJS.
+ *
+ * Start-up is kept to what the arguments need: a bare `--version` is answered before commander
+ * and the command tree load, and the tree itself holds only the commands' flags and help, each
+ * command's action (and the library behind it) being imported when that command runs.
  */
-import { CommanderError } from 'commander';
+import type { CommanderError } from 'commander';
 import { DoctorError, ExitCode } from '../errors.js';
-import { buildProgram } from './program.js';
+import { TOOL_VERSION } from '../version.js';
+import { versionText } from './help.js';
 
 // EPIPE on stdout (e.g. `| head`) is a normal end, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -14,18 +19,29 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-buildProgram({
-  onExitCode: (code) => {
-    process.exitCode = code;
-  },
-})
-  .parseAsync(process.argv)
-  .catch((e: unknown) => {
-    process.exitCode = exitCodeFor(e);
-  });
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // What commander prints for -V/--version (program.ts declares the flag, for --help and the man page).
+  process.stdout.write(`${versionText(TOOL_VERSION)}\n`);
+} else {
+  void run(process.argv);
+}
 
-function exitCodeFor(e: unknown): number {
-  if (e instanceof CommanderError) {
+async function run(argv: string[]): Promise<void> {
+  const { buildProgram, CommanderError } = await import('./program.js');
+  try {
+    await buildProgram({
+      onExitCode: (code) => {
+        process.exitCode = code;
+      },
+    }).parseAsync(argv);
+  } catch (e) {
+    process.exitCode = exitCodeFor(e, CommanderError);
+  }
+}
+
+function exitCodeFor(e: unknown, commanderError: typeof CommanderError): number {
+  if (e instanceof commanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return ExitCode.usage; // commander already printed its one-line message
   }

@@ -1,14 +1,15 @@
 /**
- * Flag validation shared by the commands. zod turns flag strings into typed values; it is loaded
- * only when a flag needs checking, so a plain `verify` does not pay for it at start-up.
+ * The format flags every command declares, and the flag validation their actions share. zod turns
+ * flag strings into typed values; it is loaded only when a flag needs checking, so a plain `verify`
+ * does not pay for it, and `--help` loads nothing of the library from here.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { ETCD_VERSIONS, type EtcdVersion } from '../inspect/predict.js';
+import type { EtcdVersion } from '../inspect/predict.js';
 
 export async function parseEtcdVersion(v: string | undefined): Promise<EtcdVersion | undefined> {
   if (v === undefined) return undefined;
-  const { z } = await import('zod');
+  const [{ z }, { ETCD_VERSIONS }] = await Promise.all([import('zod'), import('../inspect/predict.js')]);
   const r = z.enum(ETCD_VERSIONS).safeParse(v);
   if (!r.success) throw new UsageError(`--etcd-version must be one of ${ETCD_VERSIONS.join(', ')}, got '${v}'`);
   return r.data;

@@ -3,8 +3,6 @@
  * question repair asks. Besides main.ts (arguments, exit codes, the error line) this is the one
  * module that touches `process`, so a command reads as parse → call → print and nothing else.
  */
-import { createInterface } from 'node:readline/promises';
-
 /** Text for stdout, as it is (commands end their lines themselves). */
 export function out(text: string): void {
   if (text) process.stdout.write(text);
@@ -46,6 +44,7 @@ export function useColor(): boolean {
 
 /** One question on the terminal (asked on stderr, so stdout stays the command's output); the answer. */
 export async function ask(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises'); // repair's question only
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);

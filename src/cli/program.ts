@@ -1,7 +1,8 @@
 /**
  * The command tree: every command, its options, its help (with examples and the exit codes) and
  * `--version`. Built without parsing, so the man page and the shell completion are generated from
- * the same tree the user runs (`npm run man`, `wal-doctor completion bash`).
+ * the same tree the user runs (`npm run man`, `wal-doctor completion bash`). It holds no command's
+ * action: each imports its `<verb>-action.ts` when it runs, so `--help` loads none of the library.
  */
 import { Command } from 'commander';
 import { TOOL_VERSION } from '../version.js';
@@ -16,6 +17,9 @@ import { registerUndo } from './commands/undo.js';
 import { registerSchema } from './commands/schema.js';
 import { registerVerify } from './commands/verify.js';
 import { PROGRAM_EXAMPLES, exitCodeHelp, versionText } from './help.js';
+
+// main.ts loads commander through this module, and tells commander's errors by this class.
+export { CommanderError } from 'commander';
 
 export interface ProgramOptions {
   /** Fixed help width (the man page); otherwise the terminal's. */

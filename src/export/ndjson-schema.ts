@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { entryPayloadJson } from '../format/payload/payload-schema.js';
-import { RECORD_TYPES } from './ndjson.js';
+import { RECORD_TYPES } from './record-types.js';
 
 const U64 = z.string().regex(/^\d+$/);
 const Hex16 = z.string().regex(/^[0-9a-f]{16}$/);

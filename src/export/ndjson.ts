@@ -10,12 +10,10 @@ import { type DescribeOptions, describeEntry, summarizePayload } from '../format
 import type { ExportLine } from './ndjson-schema.js';
 import { keyRanges, rangeTouchesPrefix } from '../format/payload/keys.js';
 import { k8sOps } from '../format/payload/k8s.js';
+import { ENTRY_TYPES } from './record-types.js';
 
 export const EXPORT_SCHEMA_VERSION = 1;
 export type { ExportLine };
-
-export const RECORD_TYPES = ['metadata', 'entry', 'state', 'crc', 'snapshot', 'unknown', 'undecodable'] as const;
-export const ENTRY_TYPES = ['EntryNormal', 'EntryConfChange', 'EntryConfChangeV2'] as const;
 
 export interface ExportFilter {
   fromIndex?: bigint;

@@ -1,11 +1,7 @@
 import type { DoctorCommand } from '../program.js';
-import { UsageError } from '../../errors.js';
-import { diffDirs } from '../../diff/diff.js';
-import { diffReport, renderDiff } from '../render/diff.js';
-import { json } from '../render/json.js';
-import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
-import { out, useColor } from '../output.js';
+import { type FormatFlags, addFormatOptions } from '../options.js';
 
+/** `wal-doctor diff`: its flags and help; what it does is in diff-action.ts, loaded when it runs. */
 export function registerDiff(program: DoctorCommand): void {
   const cmd = program
     .command('diff')
@@ -29,15 +25,5 @@ Examples:
   wal-doctor diff /backup/a /backup/b /backup/c
   wal-doctor diff -w json a b c | jq '.problems[] | {kind, members}'`,
     )
-    .action(async (first: string, rest: string[], o: FormatFlags & { revision?: string }) => {
-      const format = outputFormat(o);
-      if (o.revision !== undefined && !/^[1-9]\d*$/.test(o.revision)) throw new UsageError(`--revision: expected a positive integer, got '${o.revision}'`);
-      const report = diffDirs([first, ...rest], o.revision !== undefined ? { revision: BigInt(o.revision) } : {});
-      if (format === 'json') {
-        // zod only for --json: the report is checked against its published schema before it is printed.
-        const { DiffReport } = await import('../../diff/schema.js');
-        out(json(DiffReport.parse(diffReport(report))));
-      } else out(renderDiff(report, { color: useColor(), style: format }));
-      return report.exitCode;
-    });
+    .action(async (first: string, rest: string[], o: FormatFlags & { revision?: string }) => (await import('./diff-action.js')).diffAction(first, rest, o));
 }

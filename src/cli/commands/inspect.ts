@@ -1,18 +1,11 @@
-import { basename } from 'node:path';
 import type { DoctorCommand } from '../program.js';
-import { UsageError } from '../../errors.js';
-import { inspectPath } from '../../inspect/analyze.js';
-import { buildTimeline } from '../../inspect/timeline.js';
-import { FileSource } from '../../io/file-source.js';
-import { locate } from '../../io/layout.js';
-import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat } from '../options.js';
-import { out, useColor } from '../output.js';
-import { renderReport } from '../render/report.js';
-import { json } from '../render/json.js';
-import { reportForJson } from '../render/verdict.js';
-import { progressFor } from '../render/progress.js';
-import { renderTimeline } from '../render/timeline.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, collect } from '../options.js';
 
+export interface InspectFlags extends AnalysisFlags, FormatFlags {
+  timeline?: boolean;
+}
+
+/** `wal-doctor inspect`: its flags and help; what it does is in inspect-action.ts, loaded when it runs. */
 export function registerInspect(program: DoctorCommand): void {
   const cmd = program
     .command('inspect')
@@ -34,22 +27,5 @@ Examples:
 
 Exit codes: 0 healthy, 1 repairable, 2 needs rebuild, 64 usage, 66 not found, 74 I/O, 75 in use.`,
     )
-    .action(async (path: string, o: AnalysisFlags & FormatFlags & { timeline?: boolean }) => {
-      const format = outputFormat(o, o.timeline ? ['simple', 'json'] : undefined);
-      if (o.timeline) {
-        const layout = locate(path, o.walDir ? { walDir: o.walDir } : {});
-        if (layout.segments.length === 0) throw new UsageError(`${layout.root}: no WAL segment (--timeline reads *.wal files)`);
-        const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
-        const progress = progressFor({ json: format === 'json' });
-        const timeline = buildTimeline(segments, progress.options);
-        progress.done();
-        out(format === 'json' ? json(timeline) : renderTimeline(timeline));
-        return 0;
-      }
-      const progress = progressFor({ json: format === 'json' });
-      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
-      progress.done();
-      out(format === 'json' ? json(reportForJson(analysis)) : renderReport(analysis, { color: useColor(), style: format }));
-      return analysis.report.verdict.exitCode;
-    });
+    .action(async (path: string, o: InspectFlags) => (await import('./inspect-action.js')).inspectAction(path, o));
 }

@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
 import { RESTORE_DEFAULTS } from '../../rebuild/ids.js';
-import { runRebuild } from '../../rebuild/run.js';
-import { type FormatFlags, addFormatOptions, outputFormat, parseEtcdVersion } from '../options.js';
-import { out } from '../output.js';
+import { type FormatFlags, addFormatOptions } from '../options.js';
 import type { DoctorCommand } from '../program.js';
-import { json } from '../render/json.js';
-import { progressFor } from '../render/progress.js';
-import { renderRebuild, renderRebuildPlan } from '../render/rebuild.js';
 
-interface RebuildFlags extends FormatFlags {
+export interface RebuildFlags extends FormatFlags {
   from: string;
   out: string;
   name: string;
@@ -21,9 +16,7 @@ interface RebuildFlags extends FormatFlags {
   dryRun?: boolean;
 }
 
-/** The flags whose defaults (etcdutl's) make a single member on localhost. */
-const PEER_FLAGS = ['name', 'initialCluster', 'initialAdvertisePeerUrls'] as const;
-
+/** `wal-doctor rebuild`: its flags and help; what it does is in rebuild-action.ts, loaded when it runs. */
 export function registerRebuild(program: DoctorCommand): void {
   const cmd = program
     .command('rebuild')
@@ -55,32 +48,5 @@ Examples:
   wal-doctor rebuild --from backup.db --out /var/lib/etcd.new ...   (an etcdctl snapshot save file)`,
     );
   addFormatOptions(cmd, ['simple', 'json'], false)
-    .action(async (o: RebuildFlags, cmdSelf: Command) => {
-      const defaulted = PEER_FLAGS.filter((k) => cmdSelf.getOptionValueSource(k) === 'default');
-      const asJson = outputFormat(o, ['simple', 'json']) === 'json';
-      const etcdVersion = await parseEtcdVersion(o.etcdVersion);
-      const flags = { name: o.name, initialCluster: o.initialCluster, initialClusterToken: o.initialClusterToken, initialAdvertisePeerUrls: o.initialAdvertisePeerUrls };
-      const r = runRebuild(
-        {
-          ...flags,
-          from: o.from,
-          out: o.out,
-          ...(o.unapplied !== undefined ? { unapplied: o.unapplied } : {}),
-          ...(etcdVersion !== undefined ? { etcdVersion } : {}),
-          ...(o.skipHashCheck !== undefined ? { skipHashCheck: o.skipHashCheck } : {}),
-          ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
-        },
-        {
-          progress: () => {
-            const bar = progressFor({ json: asJson });
-            return { ...bar.options, done: () => bar.done() };
-          },
-        },
-      );
-      const said =
-        r.outcome === 'dry-run'
-          ? renderRebuildPlan(r.plan, flags, r.source, r.target, r.consistentIndex, r.old, defaulted, r.outDir)
-          : renderRebuild(r.result, flags, r.source, r.target, r.consistentIndex, r.unapplied, r.old, defaulted);
-      out(asJson ? json(said.json) : said.text);
-    });
+    .action(async (o: RebuildFlags, cmdSelf: Command) => (await import('./rebuild-action.js')).rebuildAction(o, cmdSelf));
 }

@@ -1,13 +1,7 @@
-import { UsageError } from '../../errors.js';
-import { runRepair } from '../../repair/run.js';
-import { type FormatFlags, addFormatOptions, outputFormat } from '../options.js';
-import { ask, err, isTTY, out } from '../output.js';
+import { type FormatFlags, addFormatOptions } from '../options.js';
 import type { DoctorCommand } from '../program.js';
-import { describePlan } from '../render/plan.js';
-import { progressFor } from '../render/progress.js';
-import { renderRepair, repairExitCode } from '../render/repair.js';
 
-interface RepairFlags extends FormatFlags {
+export interface RepairFlags extends FormatFlags {
   dryRun?: boolean;
   yes?: boolean;
   auto?: boolean;
@@ -16,6 +10,7 @@ interface RepairFlags extends FormatFlags {
   backupDir?: string;
 }
 
+/** `wal-doctor repair`: its flags and help; what it does is in repair-action.ts, loaded when it runs. */
 export function registerRepair(program: DoctorCommand): void {
   const cmd = program
     .command('repair')
@@ -40,39 +35,5 @@ Examples:
 Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused (needs a human),
 64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
     )
-    .action(async (dataDir: string, o: RepairFlags) => {
-      const asJson = outputFormat(o, ['simple', 'json']) === 'json';
-      if (o.auto && o.bridge) throw new UsageError('--auto never bridges: run repair --bridge by hand after reading its plan');
-      const outcome = await runRepair(
-        dataDir,
-        {
-          ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
-          ...(o.auto !== undefined ? { auto: o.auto } : {}),
-          ...(o.allowEntryLoss !== undefined ? { allowEntryLoss: o.allowEntryLoss } : {}),
-          ...(o.bridge !== undefined ? { bridge: o.bridge } : {}),
-          ...(o.backupDir !== undefined ? { backupDir: o.backupDir } : {}),
-        },
-        {
-          onPlan: (plan) => {
-            if (!asJson) out(describePlan(plan));
-          },
-          ...(o.yes || o.auto ? {} : { confirm }),
-          progress: () => {
-            const bar = progressFor({ json: asJson });
-            return { ...bar.options, done: () => bar.done() };
-          },
-        },
-      );
-      const said = renderRepair(outcome, asJson);
-      out(said.stdout);
-      err(said.stderr);
-      return repairExitCode(outcome);
-    });
-}
-
-/** The question before the first write: only a person at a terminal can answer it. */
-async function confirm(): Promise<boolean> {
-  if (!isTTY.stdin()) throw new UsageError('not applying without confirmation: pass --yes (or --auto) when stdin is not a terminal');
-  const answer = await ask('apply this plan? a backup is made first [y/N] ');
-  return /^y(es)?$/i.test(answer.trim());
+    .action(async (dataDir: string, o: RepairFlags) => (await import('./repair-action.js')).repairAction(dataDir, o));
 }

@@ -1,12 +1,7 @@
 import type { DoctorCommand } from '../program.js';
-import { inspectPath } from '../../inspect/analyze.js';
-import { type AnalysisFlags, type FormatFlags, addFormatOptions, analysisOptions, collect, outputFormat } from '../options.js';
-import { out, useColor } from '../output.js';
-import { renderVerify } from '../render/report.js';
-import { json } from '../render/json.js';
-import { reportForJson } from '../render/verdict.js';
-import { progressFor } from '../render/progress.js';
+import { type AnalysisFlags, type FormatFlags, addFormatOptions, collect } from '../options.js';
 
+/** `wal-doctor verify`: its flags and help; what it does is in verify-action.ts, loaded when it runs. */
 export function registerVerify(program: DoctorCommand): void {
   const cmd = program
     .command('verify')
@@ -30,12 +25,5 @@ Examples:
   wal-doctor verify /var/lib/etcd; echo $?
   wal-doctor verify -w json /var/lib/etcd | jq -r .verdict.status`,
     )
-    .action(async (path: string, o: AnalysisFlags & FormatFlags) => {
-      const format = outputFormat(o);
-      const progress = progressFor({ json: format === 'json' });
-      const analysis = inspectPath(path, { ...(await analysisOptions(o)), ...progress.options });
-      progress.done();
-      out(format === 'json' ? json(reportForJson(analysis)) : renderVerify(analysis, { color: useColor(), style: format }));
-      return analysis.report.verdict.exitCode;
-    });
+    .action(async (path: string, o: AnalysisFlags & FormatFlags) => (await import('./verify-action.js')).verifyAction(path, o));
 }
