@@ -342,6 +342,22 @@ export class BoltView {
     return { flags, key: this.keyOf(p, rel + pos, ksize), keyAt: e + pos, valueAt: e + pos + ksize, vsize, valueEnd: pos + ksize + vsize, pgid: p.id };
   }
 
+  /** leafElement(p, i)'s flags, after the same reads and with the same failures, building nothing. */
+  private leafFlags(p: PageRef, i: number): number {
+    const rel = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+    let img = this.imageOf(p);
+    let at = rel;
+    if (rel + ELEMENT_SIZE > img.length) {
+      img = this.bytes(p.offset + rel, ELEMENT_SIZE, p.id);
+      at = 0;
+    }
+    const pos = u32(img, at + 4);
+    const ksize = u32(img, at + 8);
+    if (pos + ksize > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: p.id, end: pos + ksize });
+    if (rel + pos + ksize > this.imageOf(p).length) this.bytes(p.offset + rel + pos, ksize, p.id); // keyOf's read
+    return u32(img, at);
+  }
+
   /** The value of a leaf element, read as bbolt slices it (a fault past the end of the file). */
   value(el: LeafElement): Uint8Array {
     if (el.valueEnd > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: el.pgid, end: el.valueEnd });
@@ -433,15 +449,29 @@ export class BoltView {
     if (this.line.keyOrder) this.keyOrder(root, undefined, undefined, []);
     // ForEachBucket / ForEach: each element flagged as a bucket, in key order, opened by name
     // (b.Bucket(k) seeks it again from the root) and checked in turn.
-    for (const item of this.items(root)) {
-      if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
+    this.eachBucketItem(root, 0, (item) => {
       const found = this.seek(root, item.key);
-      if (!found || !(found.flags & BUCKET_LEAF_FLAG) || compareBytes(found.key, item.key) !== 0) continue;
+      if (!found || !(found.flags & BUCKET_LEAF_FLAG) || compareBytes(found.key, item.key) !== 0) return;
       const header = this.value(found).subarray(0, BUCKET_HEADER_SIZE);
-      if (header.length < 8) continue;
+      if (header.length < 8) return;
       const childRoot = new DataView(header.buffer, header.byteOffset, header.length).getBigUint64(0, true);
       this.bucket(childRoot, depth + 1);
+    });
+  }
+
+  /**
+   * The elements of a tree flagged as buckets, in order, each handed to `fn` where items() would
+   * yield it: the walk reads the same pages and elements and fails the same way, without building
+   * the elements that are not buckets (a million in etcd's `key` bucket).
+   */
+  private eachBucketItem(id: bigint, depth: number, fn: (el: LeafElement) => void): void {
+    if (depth > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
+    const p = this.page(id);
+    if (p.flags & LEAF_PAGE) {
+      for (let i = 0; i < p.count; i++) if (this.leafFlags(p, i) & BUCKET_LEAF_FLAG) fn(this.leafElement(p, i));
+      return;
     }
+    for (let i = 0; i < Math.max(p.count, 1); i++) this.eachBucketItem(this.branchChild(p, i).pgid, depth + 1, fn);
   }
 
   /**
