@@ -4,7 +4,7 @@
 // available: this test was NOT run');` — with CI=true etcdBin throws instead, so CI fails loudly.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -181,7 +181,12 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
   const timeoutMs = opts.timeoutMs ?? 20000;
   const name = opts.name ?? 'default';
   const logFile = opts.logFile ?? join(mkdtempSync(join(tmpdir(), 'wal-doctor-etcd-log-')), 'etcd.log');
+  // Only a port clash is retried; a retry's log replaces the clash's, so that what is read (here
+  // and by the caller) is the last attempt's (seen under load: a clash reported as the failure of
+  // a db etcd refused to open).
+  const start = existsSync(logFile) ? statSync(logFile).size : 0;
   for (let attempt = 0; ; attempt++) {
+    if (attempt > 0) truncateSync(logFile, start);
     const port = await pickPorts();
     const endpoint = `http://127.0.0.1:${port}`;
     const peer = `http://127.0.0.1:${port + 1}`;
@@ -192,7 +197,7 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
     const { pid, exited, stop } = spawnEtcd(opts.etcdPath ?? join(bin, 'etcd'), ['--name', name, '--data-dir', dataDir, '--listen-client-urls', endpoint,
       '--advertise-client-urls', endpoint, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `${name}=${peer}`, ...zap, ...(opts.args ?? [])], fd, opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {});
-    const log = () => readFileSync(logFile, 'utf8');
+    const log = () => readFileSync(logFile).subarray(start).toString('utf8');
     const tail = () => log().split('\n').slice(-30).join('\n');
     const deadline = Date.now() + timeoutMs;
     while (!exited() && Date.now() < deadline) {
