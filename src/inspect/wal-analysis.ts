@@ -193,6 +193,15 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     if (list.length < MAX_EVENTS) list.push(v);
   };
 
+  // What the judge hears of each entry (made once: it is told about a million of them).
+  let judgedIndex = 0n;
+  const listener: EntryListener = { clusterVersion: (v) => (out.clusterVersion = v) };
+  const ledger = opts.ledger;
+  if (ledger) {
+    listener.request = (req) => ledger.onEntry(judgedIndex, req);
+    listener.requestFields = ledgerFields();
+  }
+
   const walkOpts: WalkOptions = { salvage: true };
   if (opts.onProgress) walkOpts.onProgress = opts.onProgress;
   const observe = opts.observe;
@@ -278,11 +287,8 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         }
         if (e.type === 0 && (e.data === undefined || e.data.length === 0) && prev !== undefined && e.term === prev.term && e.index === prev.index + 1n && out.emptyMidTerm === undefined) out.emptyMidTerm = e.index;
         prev = ref;
-        const ledger = opts.ledger;
-        const problems = judge(e, {
-          clusterVersion: (v) => (out.clusterVersion = v),
-          ...(ledger ? { request: (req) => ledger.onEntry(e.index, req), requestFields: ledgerFields() } : {}),
-        });
+        judgedIndex = e.index;
+        const problems = judge(e, listener);
         for (const _ in problems) {
           push(out.badEntries, { ...at, index: e.index, term: e.term, crcIn, problems });
           break;
