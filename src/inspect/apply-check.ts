@@ -49,8 +49,8 @@ function selectionFor(listen: EntryListener | undefined): FieldSelection | undef
   if (asked === undefined) return undefined; // built whole
   let sel = widened.get(asked);
   if (sel === undefined) {
-    const top = asked.get(IRR);
-    sel = top === undefined ? asked : new Map([...asked, [IRR, new Set([...top, ...JUDGED])]]);
+    const top = asked.fields[IRR];
+    sel = top === undefined ? asked : fieldSelection({ ...asked.fields, [IRR]: [...top, ...JUDGED] });
     widened.set(asked, sel);
   }
   return sel;

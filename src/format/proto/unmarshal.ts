@@ -121,26 +121,47 @@ function put(out: ProtoObject, f: FieldSpec, v: ProtoValue, mayHave: boolean, cl
   out[f.key] = v;
 }
 
+/** The fields of one message type that are built, by number (a lookup per field read). */
+interface Keep {
+  small: boolean[];
+  large: ReadonlySet<number>;
+}
+
+function keepOf(spec: MessageSpec, keys: Iterable<string>): Keep {
+  const fields = [...spec.small, ...spec.large.values()].filter((f): f is FieldSpec => f !== undefined);
+  const keep: Keep = { small: new Array<boolean>(128).fill(false), large: new Set() };
+  for (const k of keys) {
+    const f = fields.find((x) => x.key === k);
+    if (f === undefined) throw new Error(`field selection: ${spec.name} has no field ${k}`);
+    if (f.no < 128) keep.small[f.no] = true;
+    else (keep.large as Set<number>).add(f.no);
+  }
+  return keep;
+}
+
 /**
  * Which fields of the messages a caller reads it needs built, by message type (full proto name):
  * a type named here is built with only the fields listed (every other field is read and checked
  * all the same); a type not named is built whole. Made by `fieldSelection`.
  */
-export type FieldSelection = ReadonlyMap<string, ReadonlySet<string>>;
+export interface FieldSelection {
+  /** As given: field keys by type name. */
+  readonly fields: Readonly<Record<string, readonly string[]>>;
+  /** The same for the reader, by message spec. */
+  readonly keep: ReadonlyMap<MessageSpec, Keep>;
+}
 
 /**
  * A FieldSelection from `{ 'etcdserverpb.PutRequest': ['key', 'value'], ... }`; a type or a field
  * the schema does not have is a programming error and throws.
  */
 export function fieldSelection(fields: Record<string, readonly string[]>): FieldSelection {
-  const out = new Map<string, ReadonlySet<string>>();
+  const keep = new Map<MessageSpec, Keep>();
   for (const [typeName, keys] of Object.entries(fields)) {
     const spec = specOf(typeName);
-    const known = new Set([...spec.small, ...spec.large.values()].flatMap((f) => (f ? [f.key] : [])));
-    for (const k of keys) if (!known.has(k)) throw new Error(`fieldSelection: ${typeName} has no field ${k}`);
-    out.set(typeName, new Set(keys));
+    keep.set(spec, keepOf(spec, keys));
   }
-  return out;
+  return { fields, keep };
 }
 
 /**
@@ -150,7 +171,7 @@ export function fieldSelection(fields: Record<string, readonly string[]>): Field
  * `fresh`: `out` starts empty (not a message being merged into), so the fields and oneofs this call
  * has not stored are known to be absent.
  */
-function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, fresh: boolean, depth: number, release: number, only?: ReadonlySet<string>, select?: FieldSelection): void {
+function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undefined, fresh: boolean, depth: number, release: number, only?: Keep, select?: FieldSelection): void {
   const outerType = r.type;
   const outerBase = r.base;
   r.type = spec.name;
@@ -160,7 +181,7 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
   while (r.pos < r.end) {
     const no = r.tag();
     let f = no < 128 ? spec.small[no] : spec.large.get(no);
-    const out = only === undefined || (f !== undefined && only.has(f.key)) ? whole : undefined;
+    const out = only === undefined || (no < 128 ? only.small[no] === true : only.large.has(no)) ? whole : undefined;
     if (watching && (f === undefined || !f.inEveryRelease)) differs = true;
     if (f !== undefined && !knownIn(f, release)) f = undefined;
     if (f === undefined) {
@@ -212,7 +233,7 @@ function readFields(r: WireReader, spec: MessageSpec, whole: ProtoObject | undef
         }
         const outerEnd = r.end;
         r.end = e;
-        readFields(r, f.sub!, sub, !merged, depth + 1, release, select?.get(f.sub!.name), select);
+        readFields(r, f.sub!, sub, !merged, depth + 1, release, select?.keep.get(f.sub!), select);
         r.end = outerEnd;
         break;
       }
@@ -381,6 +402,13 @@ export function decodeEtcdMessage(typeName: string, bytes: Uint8Array, opts?: Un
 }
 
 const fieldReader = new WireReader(new Uint8Array(0));
+const keeps = new WeakMap<ReadonlySet<string>, { spec: MessageSpec; keep: Keep }>();
+
+function keepFor(spec: MessageSpec, only: ReadonlySet<string>): Keep {
+  let k = keeps.get(only);
+  if (k === undefined || k.spec !== spec) keeps.set(only, (k = { spec, keep: keepOf(spec, only) }));
+  return k.keep;
+}
 
 /**
  * decodeEtcdMessage with gogoproto's rules (3.5) for a caller that needs a few top-level fields:
@@ -392,7 +420,7 @@ export function decodeEtcdFields(typeName: string, bytes: Uint8Array, only: Read
   const r = fieldReader.reset(bytes, spec.name);
   const message: ProtoObject = {};
   try {
-    readFields(r, spec, message, true, 0, GOGO_RELEASE, only);
+    readFields(r, spec, message, true, 0, GOGO_RELEASE, keepFor(spec, only));
   } catch (e) {
     if (e instanceof WireFailure) return { ok: false, failure: e.failure };
     throw e;
@@ -506,7 +534,7 @@ export function etcdAppliesEntryDataInEachRelease(data: Uint8Array | undefined, 
   watching = true;
   differs = false;
   try {
-    readFields(r, spec, request, true, 0, GOGO_RELEASE, opts.select?.get(spec.name), opts.select);
+    readFields(r, spec, request, true, 0, GOGO_RELEASE, opts.select?.keep.get(spec), opts.select);
   } catch (e) {
     if (!(e instanceof WireFailure)) throw e;
     ok = false;

@@ -19,15 +19,15 @@ import { ledgerFields } from '../../../src/inspect/reconcile.js';
 const IRR = 'etcdserverpb.InternalRaftRequest';
 // What apply-check asks for alone, and with the WAL/db reconciliation listening.
 const JUDGED = fieldSelection({ [IRR]: ['id', 'header', 'v2', 'clusterVersionSet'] });
-const RECONCILED = new Map([...ledgerFields(), [IRR, new Set([...ledgerFields().get(IRR)!, ...JUDGED.get(IRR)!])]]);
+const RECONCILED = fieldSelection({ ...ledgerFields().fields, [IRR]: [...ledgerFields().fields[IRR]!, ...JUDGED.fields[IRR]!] });
 
 /** A decoded message of `typeName` cut down to what `sel` selects, in it and in every message nested in it. */
 function cutMessage(o: ProtoObject, typeName: string, sel: FieldSelection): ProtoObject {
   const spec = specOf(typeName);
-  const keep = sel.get(typeName);
+  const keep = sel.fields[typeName];
   const out: ProtoObject = {};
   for (const [k, v] of Object.entries(o)) {
-    if (keep && !keep.has(k)) continue;
+    if (keep && !keep.includes(k)) continue;
     const sub = [...spec.small, ...spec.large.values()].find((f) => f?.key === k)?.sub;
     if (sub === undefined) out[k] = v;
     else out[k] = Array.isArray(v) ? v.map((m) => cutMessage(m as ProtoObject, sub.name, sel)) : cutMessage(v as ProtoObject, sub.name, sel);
