@@ -70,6 +70,12 @@ export interface WalkOptions {
   visited?: PageSet;
   /** Called for every page entered, before its elements are read. */
   onPage?: (visit: PageVisit) => void;
+  /**
+   * Yield only nested-bucket elements (flags & 1): every element is still read and checked, with
+   * the same findings, but the others are not handed out (a structural check needs none of them,
+   * and a million items it drops cost more than the checks).
+   */
+  bucketsOnly?: boolean;
 }
 
 export interface OpenOptions {
@@ -294,6 +300,7 @@ export class BoltDb {
       visited: options.visited ?? this.newPageSet(),
       onPage: options.onPage,
       lastKey: undefined,
+      bucketsOnly: options.bucketsOnly ?? false,
     };
     return this.walkPages({ pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined }, ctx);
   }
@@ -532,6 +539,8 @@ interface WalkCtx {
   visited: PageSet | undefined;
   onPage: ((visit: PageVisit) => void) | undefined;
   lastKey: Uint8Array | undefined;
+  /** WalkOptions.bucketsOnly. */
+  bucketsOnly?: boolean;
 }
 
 /** Number of elements whose 16-byte headers fit in the page; a finding when some do not. */
@@ -584,6 +593,7 @@ function leafItem(bytes: Uint8Array, pgid: number, offset: number, i: number, ct
   if (ctx.lastKey && compareBytes(ctx.lastKey, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid, offset: offset + e, index: i });
   checkRange(key, i, i === 0 ? lo : undefined, hi, pgid, offset + e, ctx.report);
   ctx.lastKey = key;
+  if (ctx.bucketsOnly && !(flags & BUCKET_LEAF_FLAG)) return undefined;
   return { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
 }
 
