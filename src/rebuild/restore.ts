@@ -37,6 +37,7 @@ import { NotEtcdError, UsageError } from '../errors.js';
 import { buildThenRename, checkOutDir } from '../io/build-dir.js';
 import type { BoltDb } from '../format/bbolt/db.js';
 import { check } from '../format/bbolt/check.js';
+import { META_SIZE, decodeMeta } from '../format/bbolt/page.js';
 import { copyDb, editDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
@@ -162,6 +163,17 @@ export function restoreDbTransform(plan: RestorePlan): BucketTransform {
   };
 }
 
+/** Whether a copy of `db` that starts with `head` has the meta pages `db` was opened with: the same commit, so the same tree. */
+function sameMetas(db: BoltDb, head: Uint8Array): boolean {
+  const P = db.pageSize;
+  return ([0, 1] as const).every((slot) => {
+    const had = db.metas[slot];
+    if (!had || head.length < slot * P + META_SIZE) return false;
+    const now = decodeMeta(head.subarray(slot * P, slot * P + META_SIZE), slot);
+    return now.checksum === had.checksum && now.txid === had.txid && now.root === had.root && now.pgid === had.pgid;
+  });
+}
+
 export interface RestoreResult {
   /** The data dir written (absolute). */
   dataDir: string;
@@ -194,7 +206,7 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
     const dbPath = join(build, plan.db.path);
     const db =
       edit !== undefined
-        ? writeEditedBoltCopy(edit, source.source.size, dbPath, (sink) => editDb(source, sink, copy), { mode: plan.db.mode })
+        ? writeEditedBoltCopy(edit, source.source.size, { bytes: 2 * source.pageSize, matches: (head) => sameMetas(source, head) }, dbPath, (sink) => editDb(source, sink, copy), { mode: plan.db.mode })
         : writeBoltFile(dbPath, (sink) => copyDb(source, sink, copy), { mode: plan.db.mode });
     writeFileAtomic(join(build, plan.snap.path), [plan.snap.bytes], { mode: plan.snap.mode });
     writeFileAtomic(

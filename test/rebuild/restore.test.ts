@@ -5,14 +5,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture } from '../support/fixtures.js';
-import { NotEtcdError, UsageError } from '../../src/errors.js';
+import { IoError, NotEtcdError, UsageError } from '../../src/errors.js';
 import { openBolt, nameText } from '../../src/format/bbolt/db.js';
 import { check } from '../../src/format/bbolt/check.js';
-import { bytesSource } from '../../src/format/bbolt/page.js';
+import { bytesSource, encodeMeta } from '../../src/format/bbolt/page.js';
 import { readEtcdMeta, readMembers } from '../../src/format/bbolt/etcd-meta.js';
 import { openBoltFile } from '../../src/io/bolt-file.js';
 import { planRestore, restoreFromFile, writeRestoredDataDir } from '../../src/rebuild/restore.js';
@@ -156,6 +156,32 @@ describe('restoreFromFile / writeRestoredDataDir on real etcd dbs', () => {
       const db2 = openBolt(bytesSource(new Uint8Array(readFileSync(join(rewritten, DB)))));
       assert.deepEqual(check(db2).findings, []);
       assert.equal(db2.meta?.freelist, 2n, 'a fresh file from the writer');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('a db whose meta pages change between the check and the copy (a commit meanwhile) is refused, and nothing is left', async () => {
+    const fx = await loadFixture('v35-workload');
+    const work = mkdtempSync(join(tmpdir(), 'wal-doctor-restore-'));
+    try {
+      const file = join(work, 'db');
+      writeFileSync(file, readFileSync(join(fx.dir, DB)));
+      const src = openBoltFile(file);
+      try {
+        // another commit's meta: txid + 2 in the slot it had, checksum and all (as bbolt writes one)
+        const m = src.db.meta;
+        assert.ok(m);
+        const fd = openSync(file, 'r+');
+        writeSync(fd, encodeMeta({ ...m, txid: m.txid + 2n }), 0, src.db.pageSize, m.slot * src.db.pageSize);
+        closeSync(fd);
+        const out = join(work, 'out');
+        assert.throws(() => writeRestoredDataDir(src.db, planRestore(r1), out, { sourcePath: file }), (e: unknown) => e instanceof IoError && /changed while it was read/.test(e.message));
+        assert.deepEqual(readdirSync(work), ['db']);
+      } finally {
+        src.close();
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
       fx.cleanup();
