@@ -8,9 +8,9 @@
  *
  * Crash points (WAL_DOCTOR_CRASH_AT): `bolt:tmp-synced`, `bolt:renamed`.
  */
-import { fstatSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DoctorError, UsageError, fsError } from '../errors.js';
+import { DoctorError, IoError, UsageError, fsError } from '../errors.js';
 import { copyDb } from '../format/bbolt/writer-copy.js';
 import type { CopyOptions, CopySummary } from '../format/bbolt/writer-copy.js';
 import type { BoltChunk, BoltWriteSummary, ChunkSink } from '../format/bbolt/writer.js';
@@ -32,10 +32,16 @@ export interface BoltWriteFileOptions {
  * (e.g. a RangeError for out-of-order keys) is rethrown as is, after the temp file is removed.
  */
 export function writeBoltFile<T extends BoltWriteSummary>(path: string, produce: (sink: ChunkSink) => T, options: BoltWriteFileOptions = {}): T {
+  return writeBoltVia(path, produce, options, undefined);
+}
+
+/** writeBoltFile, with `prepare` filling the temp file first (the copy an edit is written over). */
+function writeBoltVia<T extends BoltWriteSummary>(path: string, produce: (sink: ChunkSink) => T, options: BoltWriteFileOptions, prepare: ((fd: number, tmp: string) => void) | undefined): T {
   let result: T | undefined;
   let thrown: { error: unknown } | undefined;
   try {
     replaceVia(path, options.mode ?? 0o600, 'bolt', (fd, tmp) => {
+      prepare?.(fd, tmp);
       const sink = (c: BoltChunk): void => writeAt(fd, tmp, c.bytes, c.offset);
       try {
         result = produce(sink);
@@ -60,6 +66,51 @@ export function writeBoltFile<T extends BoltWriteSummary>(path: string, produce:
     throw thrown ? thrown.error : e;
   }
   return result as T;
+}
+
+/**
+ * Create or replace `path` with a copy of the bbolt file `srcPath`'s first `copyBytes` (a
+ * `snapshot save` trailer left off) with the pages `produce` writes into the sink put over it
+ * (typically `sink => editDb(db, sink, opts)`: a commit on the copy), crash-safely as
+ * writeBoltFile. The copy is made by the kernel (copy_file_range), so the bytes that do not change
+ * never pass through this process. Afterwards the file must be exactly `summary.fileSize` bytes,
+ * or this throws (a writer bug) and `path` is left untouched.
+ *
+ * `head.matches` is shown the copy's first `head.bytes` (its two meta pages) and must say they are
+ * the ones the edit was planned from, or this throws an IoError and nothing is replaced. bbolt never
+ * overwrites a page its current meta reaches (a commit writes new pages, then a meta), so the same
+ * metas mean the same tree as the one read, even if the file was being written meanwhile.
+ */
+export function writeEditedBoltCopy<T extends BoltWriteSummary>(
+  srcPath: string,
+  copyBytes: number,
+  head: { bytes: number; matches: (copied: Uint8Array) => boolean },
+  path: string,
+  produce: (sink: ChunkSink) => T,
+  options: BoltWriteFileOptions = {},
+): T {
+  if (resolve(srcPath) === resolve(path)) throw new UsageError(`${path}: refusing to edit a bbolt file in place (write the copy elsewhere)`);
+  return writeBoltVia(path, produce, options, (fd, tmp) => {
+    try {
+      // Onto the temp file replaceVia opened (the same inode: libuv opens it without O_EXCL, then truncates it).
+      copyFileSync(srcPath, tmp);
+      const size = fstatSync(fd).size;
+      if (size < copyBytes) throw new IoError(`${srcPath}: shrank while it was copied (${size} bytes, ${copyBytes} expected)`);
+      if (size > copyBytes) ftruncateSync(fd, copyBytes);
+      // replaceVia's fd is write-only: the copy is read back through its own
+      const copied = new Uint8Array(head.bytes);
+      const rfd = openSync(tmp, 'r');
+      let got: number;
+      try {
+        got = readSync(rfd, copied, 0, head.bytes, 0);
+      } finally {
+        closeSync(rfd);
+      }
+      if (got !== head.bytes || !head.matches(copied)) throw new IoError(`${srcPath}: changed while it was read (its meta pages are not the ones checked): is etcd running on it? Stop it, or rebuild from a copy`);
+    } catch (e) {
+      throw e instanceof DoctorError ? e : fsError(e, tmp, `copying ${srcPath} into it`);
+    }
+  });
 }
 
 /** Write all of `b` at `position` (writeSync may write less than asked). */

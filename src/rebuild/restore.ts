@@ -3,7 +3,7 @@
  * `member/snap/db`, a `.snap.db`), with what `etcdutl snapshot restore` (3.5) or `etcdctl snapshot
  * restore` (3.4) writes for the same flags (spec etcd-restore.md §7.3, recipe §7.6):
  *
- *   member/snap/db        the source's buckets, rewritten compact by our bbolt writer, with
+ *   member/snap/db        a copy of the source with one commit on it, as etcdutl makes it:
  *                         `members` replaced by the new members, `members_removed` emptied,
  *                         meta/consistent_index = N and (3.5) meta/term = 1        mode 0600
  *   member/snap/0000000000000001-<N>.snap   the v2 store of the new membership      mode 0644
@@ -22,21 +22,29 @@
  *  - 3.4 target: etcdctl 3.4 leaves the source's `members` bucket as it was (its delete misses,
  *    spec §7.3 step 5); we write the new members as 3.5 does. etcd 3.4 reads membership from the
  *    v2 store in the .snap, so this only removes stale data. 3.4 gets no meta/term (as etcdctl).
- *  - The db is rewritten, not copied: same buckets, keys and values (etcd's `snapshot status` hash
- *    of the untouched buckets is unchanged), but compact, with a fresh freelist.
+ *  - A db that check() finds anything wrong with (a bad freelist, keys out of order, a page out of
+ *    bounds...) is not copied but rewritten from what its tree still holds, compact, with a fresh
+ *    freelist, and the items it cannot keep are listed (etcdutl copies it as it is and panics, or
+ *    etcd does later). A sound one is copied by the kernel and edited: one commit, as etcdutl's,
+ *    that writes the changed buckets and the root bucket as new pages past the high-water mark and
+ *    one meta page with NO_FREELIST (etcd's NoFreelistSync), so the file is the source's size or a
+ *    few pages more (etcdutl reuses free pages instead), and the bytes that do not change never pass
+ *    through this process.
  *  - meta/confState keeps the source's voters, as etcdutl does, unless `updateConfState` is set.
  */
 import { join } from 'node:path';
 import { NotEtcdError, UsageError } from '../errors.js';
 import { buildThenRename, checkOutDir } from '../io/build-dir.js';
 import type { BoltDb } from '../format/bbolt/db.js';
-import { copyDb, withKeys } from '../format/bbolt/writer-copy.js';
+import { check } from '../format/bbolt/check.js';
+import { META_SIZE, decodeMeta } from '../format/bbolt/page.js';
+import { copyDb, editDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
 import type { TrailerCheck } from '../format/bbolt/snapshot-file.js';
 import { hex16 } from '../format/wal/names.js';
 import { CHUNK_BYTES, ensureDir, fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { assertOutside, enclosingDataDir } from '../io/paths.js';
-import { writeBoltFile } from '../io/bolt-write.js';
+import { writeBoltFile, writeEditedBoltCopy } from '../io/bolt-write.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { bootstrapMembers } from './ids.js';
 import type { BootstrapFlags, BootstrapMember, Sha1 } from './ids.js';
@@ -155,6 +163,17 @@ export function restoreDbTransform(plan: RestorePlan): BucketTransform {
   };
 }
 
+/** Whether a copy of `db` that starts with `head` has the meta pages `db` was opened with: the same commit, so the same tree. */
+function sameMetas(db: BoltDb, head: Uint8Array): boolean {
+  const P = db.pageSize;
+  return ([0, 1] as const).every((slot) => {
+    const had = db.metas[slot];
+    if (!had || head.length < slot * P + META_SIZE) return false;
+    const now = decodeMeta(head.subarray(slot * P, slot * P + META_SIZE), slot);
+    return now.checksum === had.checksum && now.txid === had.txid && now.root === had.root && now.pgid === had.pgid;
+  });
+}
+
 export interface RestoreResult {
   /** The data dir written (absolute). */
   dataDir: string;
@@ -175,16 +194,20 @@ export interface RestoreResult {
  * The WAL segment is written in full (zeros up to 64,000,000 bytes), not sparse, as etcd's
  * preallocation reserves the space.
  */
-export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string): RestoreResult {
+export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string, opts: { sourcePath?: string } = {}): RestoreResult {
   if (!source.meta) throw new NotEtcdError(`the source has no valid bbolt meta page: nothing to restore from`);
+  // A sound source is copied and edited, as etcdutl does; a damaged one is rewritten from what its
+  // tree still holds (the check reads every page either way, through the one reader).
+  const edit = opts.sourcePath !== undefined && check(source).findings.length === 0 ? opts.sourcePath : undefined;
   const built = buildThenRename(outDir, (build) => {
     ensureDir(join(build, 'member', 'snap'));
     ensureDir(join(build, 'member', 'wal'));
-    const db = writeBoltFile(
-      join(build, plan.db.path),
-      (sink) => copyDb(source, sink, { transform: restoreDbTransform(plan), ensureBuckets: bucketsToEnsure(plan.target) }),
-      { mode: plan.db.mode },
-    );
+    const copy = { transform: restoreDbTransform(plan), ensureBuckets: bucketsToEnsure(plan.target) };
+    const dbPath = join(build, plan.db.path);
+    const db =
+      edit !== undefined
+        ? writeEditedBoltCopy(edit, source.source.size, { bytes: 2 * source.pageSize, matches: (head) => sameMetas(source, head) }, dbPath, (sink) => editDb(source, sink, copy), { mode: plan.db.mode })
+        : writeBoltFile(dbPath, (sink) => copyDb(source, sink, copy), { mode: plan.db.mode });
     writeFileAtomic(join(build, plan.snap.path), [plan.snap.bytes], { mode: plan.snap.mode });
     writeFileAtomic(
       join(build, plan.wal.path),
@@ -250,7 +273,7 @@ export function restoreFromFile(
   const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {
     checkTrailer(src.trailer, opts.skipHashCheck === true);
-    const result = writeRestoredDataDir(src.db, plan, outDir);
+    const result = writeRestoredDataDir(src.db, plan, outDir, { sourcePath: path });
     return { ...result, plan, trailer: src.trailer };
   } finally {
     src.close();

@@ -5,13 +5,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture } from '../support/fixtures.js';
-import { NotEtcdError, UsageError } from '../../src/errors.js';
+import { IoError, NotEtcdError, UsageError } from '../../src/errors.js';
 import { openBolt, nameText } from '../../src/format/bbolt/db.js';
-import { bytesSource } from '../../src/format/bbolt/page.js';
+import { check } from '../../src/format/bbolt/check.js';
+import { bytesSource, encodeMeta } from '../../src/format/bbolt/page.js';
 import { readEtcdMeta, readMembers } from '../../src/format/bbolt/etcd-meta.js';
 import { openBoltFile } from '../../src/io/bolt-file.js';
 import { planRestore, restoreFromFile, writeRestoredDataDir } from '../../src/rebuild/restore.js';
@@ -115,6 +116,72 @@ describe('restoreFromFile / writeRestoredDataDir on real etcd dbs', () => {
       // a file in the way is refused the same way
       writeFileSync(join(work, 'afile'), 'x');
       assert.throws(() => restoreFromFile(file, r1, join(work, 'afile')), UsageError);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('a sound db is copied and edited as etcdutl does (its pages as they were); a damaged one is rewritten from its tree, without what it cannot keep', async () => {
+    const fx = await loadFixture('v35-workload');
+    const work = mkdtempSync(join(tmpdir(), 'wal-doctor-restore-'));
+    try {
+      const src = join(fx.dir, DB);
+      const image = new Uint8Array(readFileSync(src));
+      const srcDb = openBolt(bytesSource(image));
+      const P = srcDb.pageSize;
+      const sound = join(work, 'sound');
+      const res = restoreFromFile(src, { ...r1, skipHashCheck: true }, sound);
+      assert.equal(res.db.skippedCount, 0);
+      const copied = new Uint8Array(readFileSync(join(sound, DB)));
+      assert.equal(res.files.find((f) => f.path === DB)?.size, copied.length);
+      assert.ok(copied.length >= image.length);
+      const hw = srcDb.highWater * P;
+      assert.ok(Buffer.from(copied.subarray(2 * P, hw)).equals(image.subarray(2 * P, hw)), 'every page of the source is where it was');
+      const db = openBolt(bytesSource(copied));
+      assert.deepEqual(check(db).findings, []);
+      assert.equal(db.meta?.txid, (srcDb.meta?.txid ?? 0n) + 1n);
+      assert.equal(readEtcdMeta(db).consistentIndex, 1n);
+
+      // a key out of order in `key`: the copy would carry it to etcd; the rewrite drops it and says so
+      const victim = [...srcDb.items('key')][5];
+      assert.ok(victim);
+      image.fill(0, victim.offset, victim.offset + 8);
+      const bad = join(work, 'bad.db');
+      writeFileSync(bad, image);
+      const rewritten = join(work, 'rewritten');
+      const res2 = restoreFromFile(bad, { ...r1, skipHashCheck: true }, rewritten);
+      assert.equal(res2.db.skippedCount, 1);
+      assert.deepEqual(res2.db.skipped.map((x) => [x.bucket, x.reason]), [['key', 'out-of-order']]);
+      const db2 = openBolt(bytesSource(new Uint8Array(readFileSync(join(rewritten, DB)))));
+      assert.deepEqual(check(db2).findings, []);
+      assert.equal(db2.meta?.freelist, 2n, 'a fresh file from the writer');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('a db whose meta pages change between the check and the copy (a commit meanwhile) is refused, and nothing is left', async () => {
+    const fx = await loadFixture('v35-workload');
+    const work = mkdtempSync(join(tmpdir(), 'wal-doctor-restore-'));
+    try {
+      const file = join(work, 'db');
+      writeFileSync(file, readFileSync(join(fx.dir, DB)));
+      const src = openBoltFile(file);
+      try {
+        // another commit's meta: txid + 2 in the slot it had, checksum and all (as bbolt writes one)
+        const m = src.db.meta;
+        assert.ok(m);
+        const fd = openSync(file, 'r+');
+        writeSync(fd, encodeMeta({ ...m, txid: m.txid + 2n }), 0, src.db.pageSize, m.slot * src.db.pageSize);
+        closeSync(fd);
+        const out = join(work, 'out');
+        assert.throws(() => writeRestoredDataDir(src.db, planRestore(r1), out, { sourcePath: file }), (e: unknown) => e instanceof IoError && /changed while it was read/.test(e.message));
+        assert.deepEqual(readdirSync(work), ['db']);
+      } finally {
+        src.close();
+      }
     } finally {
       rmSync(work, { recursive: true, force: true });
       fx.cleanup();

@@ -133,7 +133,8 @@ export function check(db: BoltDb): CheckResult {
   const pending: BucketRef[] = [...db.bucketRefs(walk)];
   while (pending.length > 0) {
     const ref = pending.pop() as BucketRef;
-    for (const item of db.bucketItems(ref, walk)) {
+    // Only nested buckets are looked at here (every element is checked all the same).
+    for (const item of db.bucketItems(ref, { ...walk, bucketsOnly: true })) {
       if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
       const nested = db.decodeBucket(item, report);
       // Nested buckets are walked in turn; a nested root seen before stops at the shared visited set.

@@ -70,6 +70,12 @@ export interface WalkOptions {
   visited?: PageSet;
   /** Called for every page entered, before its elements are read. */
   onPage?: (visit: PageVisit) => void;
+  /**
+   * Yield only nested-bucket elements (flags & 1): every element is still read and checked, with
+   * the same findings, but the others are not handed out (a structural check needs none of them,
+   * and a million items it drops cost more than the checks).
+   */
+  bucketsOnly?: boolean;
 }
 
 export interface OpenOptions {
@@ -288,81 +294,95 @@ export class BoltDb {
    * Walk the tree rooted at `root`, yielding leaf elements in key order (nested-bucket elements
    * included, flagged). Damage becomes findings; the walk skips what it cannot read.
    */
-  *walkTree(root: bigint, options: WalkOptions = {}, refOffset = 0): Generator<LeafItem, void, undefined> {
+  walkTree(root: bigint, options: WalkOptions = {}, refOffset = 0): Generator<LeafItem, void, undefined> {
     const ctx: WalkCtx = {
       report: options.report ?? this.log.report,
       visited: options.visited ?? this.newPageSet(),
       onPage: options.onPage,
       lastKey: undefined,
+      bucketsOnly: options.bucketsOnly ?? false,
     };
-    yield* this.walkPage(root, 0, undefined, refOffset, ctx, undefined, undefined);
+    return this.walkPages({ pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined }, ctx);
   }
 
   /**
-   * `lo`/`hi`: the key range the parent branch gives this subtree, [its element's key, the next
-   * element's key); as bbolt's check, the first key must be >= lo and every key < hi.
+   * The walk from one root page, depth first, children in order. One generator with an explicit
+   * stack of the branch pages on the path (not one generator per level): an item is handed up
+   * once, however deep the tree (a million items through four nested generators cost more than
+   * reading them). A child's `lo`/`hi`: the key range its parent gives the subtree, [its element's
+   * key, the next element's key); as bbolt's check, the first key must be >= lo and every key < hi.
    */
-  private *walkPage(
-    pgid: bigint,
-    depth: number,
-    from: number | undefined,
-    refOffset: number,
-    ctx: WalkCtx,
-    lo: Uint8Array | undefined,
-    hi: Uint8Array | undefined,
-  ): Generator<LeafItem, void, undefined> {
-    const page = this.readPage(pgid, { from, at: refOffset }, ctx.report);
-    if (!page) return;
-    const { header, bytes, offset } = page;
-    const n = page.pgid;
-    if (ctx.visited?.has(n)) {
-      ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
-      return;
-    }
-    ctx.visited?.add(n);
-    ctx.onPage?.({ pgid: n, header, offset, depth, from });
-    if (depth >= this.maxDepth) {
-      ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
-      return;
-    }
-    if (header.flags & BRANCH_PAGE) {
-      const count = elementCount(header, bytes, n, offset, ctx.report);
-      if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
-      // Keys first (all in this page, already read), so each child knows its range.
-      const keys: (Uint8Array | undefined)[] = [];
-      let prev: Uint8Array | undefined;
-      for (let i = 0; i < count; i++) {
-        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        const end = e + u32(bytes, e) + u32(bytes, e + 4);
-        if (end > bytes.length) {
-          ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
-          keys.push(undefined);
+  private *walkPages(root: ChildRef, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+    const path: BranchFrame[] = [];
+    let next: ChildRef | undefined = root;
+    for (;;) {
+      if (next === undefined) {
+        const top = path[path.length - 1];
+        if (!top) return;
+        if (top.i >= top.count) {
+          path.pop();
           continue;
         }
-        const key = bytes.subarray(e + u32(bytes, e), end);
-        if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
-        checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
-        keys.push(key);
-        prev = key;
-      }
-      // upper[i]: the next readable key after element i, or the parent's bound.
-      const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
-      let bound = hi;
-      for (let i = count - 1; i >= 0; i--) {
-        upper[i] = bound;
-        bound = keys[i] ?? bound;
-      }
-      for (let i = 0; i < count; i++) {
+        const i = top.i++;
         const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        yield* this.walkPage(u64(bytes, e + 8), depth + 1, n, offset + e + 8, ctx, keys[i] ?? (i === 0 ? lo : undefined), upper[i]);
+        next = { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
       }
-      return;
+      const { pgid, depth, from, at, lo, hi } = next;
+      next = undefined;
+      const page = this.readPage(pgid, { from, at }, ctx.report);
+      if (!page) continue;
+      const { header, bytes, offset } = page;
+      const n = page.pgid;
+      if (ctx.visited?.has(n)) {
+        ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+        continue;
+      }
+      ctx.visited?.add(n);
+      ctx.onPage?.({ pgid: n, header, offset, depth, from });
+      if (depth >= this.maxDepth) {
+        ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
+        continue;
+      }
+      if (header.flags & BRANCH_PAGE) {
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+        // Keys first (all in this page, already read), so each child knows its range.
+        const keys: (Uint8Array | undefined)[] = [];
+        let prev: Uint8Array | undefined;
+        for (let i = 0; i < count; i++) {
+          const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+          const end = e + u32(bytes, e) + u32(bytes, e + 4);
+          if (end > bytes.length) {
+            ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
+            keys.push(undefined);
+            continue;
+          }
+          const key = bytes.subarray(e + u32(bytes, e), end);
+          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+          checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
+          keys.push(key);
+          prev = key;
+        }
+        // upper[i]: the next readable key after element i, or the parent's bound.
+        const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+        let bound = hi;
+        for (let i = count - 1; i >= 0; i--) {
+          upper[i] = bound;
+          bound = keys[i] ?? bound;
+        }
+        path.push({ pgid: n, bytes, offset, depth, count, i: 0, keys, upper, lo });
+        continue;
+      }
+      if (header.flags & LEAF_PAGE) {
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        for (let i = 0; i < count; i++) {
+          const item = leafItem(bytes, n, offset, i, ctx, lo, hi);
+          if (item) yield item;
+        }
+        continue;
+      }
+      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
     }
-    if (header.flags & LEAF_PAGE) {
-      yield* leafItems(bytes, n, offset, header, ctx, lo, hi);
-      return;
-    }
-    ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
   }
 
   /** Items of an inline bucket page image. */
@@ -385,9 +405,8 @@ export class BoltDb {
   }
 
   /** Items of a bucket, whichever way it is stored. */
-  *bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
-    if (ref.inline) yield* this.walkInline(ref, options);
-    else yield* this.walkTree(ref.root, options, ref.offset);
+  bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    return ref.inline ? this.walkInline(ref, options) : this.walkTree(ref.root, options, ref.offset);
   }
 
   /**
@@ -492,11 +511,36 @@ export class BoltDb {
   }
 }
 
+/** A page to enter: its id, where the pointer to it is, and the key range its parent gives it. */
+interface ChildRef {
+  pgid: bigint;
+  depth: number;
+  from: number | undefined;
+  at: number;
+  lo: Uint8Array | undefined;
+  hi: Uint8Array | undefined;
+}
+
+/** A branch page on the walk's path, and the next of its children to enter. */
+interface BranchFrame {
+  pgid: number;
+  bytes: Uint8Array;
+  offset: number;
+  depth: number;
+  count: number;
+  i: number;
+  keys: (Uint8Array | undefined)[];
+  upper: (Uint8Array | undefined)[];
+  lo: Uint8Array | undefined;
+}
+
 interface WalkCtx {
   report: ReportFinding;
   visited: PageSet | undefined;
   onPage: ((visit: PageVisit) => void) | undefined;
   lastKey: Uint8Array | undefined;
+  /** WalkOptions.bucketsOnly. */
+  bucketsOnly?: boolean;
 }
 
 /** Number of elements whose 16-byte headers fit in the page; a finding when some do not. */
@@ -523,24 +567,34 @@ function* leafItems(
 ): Generator<LeafItem, void, undefined> {
   const count = elementCount(header, bytes, pgid, offset, ctx.report);
   for (let i = 0; i < count; i++) {
-    const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-    const flags = u32(bytes, e);
-    const pos = u32(bytes, e + 4);
-    const ksize = u32(bytes, e + 8);
-    const vsize = u32(bytes, e + 12);
-    const kstart = e + pos;
-    const end = kstart + ksize + vsize;
-    if (end > bytes.length) {
-      ctx.report({ code: 'bbolt-element-out-of-bounds', pgid, offset: offset + e, index: i, expected: end, found: bytes.length });
-      continue;
-    }
-    const key = bytes.subarray(kstart, kstart + ksize);
-    if (ksize === 0) ctx.report({ code: 'bbolt-empty-key', pgid, offset: offset + e, index: i });
-    if (ctx.lastKey && compareBytes(ctx.lastKey, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid, offset: offset + e, index: i });
-    checkRange(key, i, i === 0 ? lo : undefined, hi, pgid, offset + e, ctx.report);
-    ctx.lastKey = key;
-    yield { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
+    const item = leafItem(bytes, pgid, offset, i, ctx, lo, hi);
+    if (item) yield item;
   }
+}
+
+/**
+ * Element `i` of a leaf page (its header within the page, see elementCount), with the findings a
+ * walk makes about it; undefined when it runs past the page. `lo` applies to element 0 only.
+ */
+function leafItem(bytes: Uint8Array, pgid: number, offset: number, i: number, ctx: WalkCtx, lo: Uint8Array | undefined, hi: Uint8Array | undefined): LeafItem | undefined {
+  const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+  const flags = u32(bytes, e);
+  const pos = u32(bytes, e + 4);
+  const ksize = u32(bytes, e + 8);
+  const vsize = u32(bytes, e + 12);
+  const kstart = e + pos;
+  const end = kstart + ksize + vsize;
+  if (end > bytes.length) {
+    ctx.report({ code: 'bbolt-element-out-of-bounds', pgid, offset: offset + e, index: i, expected: end, found: bytes.length });
+    return undefined;
+  }
+  const key = bytes.subarray(kstart, kstart + ksize);
+  if (ksize === 0) ctx.report({ code: 'bbolt-empty-key', pgid, offset: offset + e, index: i });
+  if (ctx.lastKey && compareBytes(ctx.lastKey, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid, offset: offset + e, index: i });
+  checkRange(key, i, i === 0 ? lo : undefined, hi, pgid, offset + e, ctx.report);
+  ctx.lastKey = key;
+  if (ctx.bucketsOnly && !(flags & BUCKET_LEAF_FLAG)) return undefined;
+  return { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
 }
 
 /** Open a bbolt image. Never throws on bad bytes: look at `db.findings` and `db.meta`. */

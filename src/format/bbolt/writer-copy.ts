@@ -9,7 +9,7 @@
  */
 import type { BoltDb, BucketRef } from './db.js';
 import { bucketName, nameText } from './db.js';
-import { BUCKET_LEAF_FLAG, compareBytes } from './page.js';
+import { BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, compareBytes } from './page.js';
 import { BoltWriter, MAX_KEY_SIZE } from './writer.js';
 import type { BoltItem, BoltWriteSummary, BoltWriterOptions, ChunkSink } from './writer.js';
 
@@ -60,6 +60,41 @@ const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).pad
  * source is walked lazily and the writer holds one page per level.
  */
 export function copyDb(src: BoltDb, sink: ChunkSink, options: CopyOptions = {}): CopySummary {
+  return copyInto(src, new BoltWriter(sink, options), options, false);
+}
+
+/**
+ * A commit on a copy of `src`, as etcdutl's restore makes one on its copy of the db: only the
+ * buckets `options.transform` changes are written (new pages after the high-water mark), the root
+ * bucket is written anew naming them and, unchanged, every other bucket (a transform that returns
+ * the `items` it was given leaves that bucket as it is, unread), then one meta page with txid + 1
+ * and NO_FREELIST (etcd's NoFreelistSync: bbolt frees every page the new tree no longer reaches).
+ * `sink` gets those pages; written over a byte copy of the file they make the edited db, of
+ * `summary.fileSize` bytes (the copy's size, or more when pages were added past its end).
+ *
+ * Buckets left unchanged are not walked, so damage in them is neither seen nor dropped: use this
+ * on a source `check()` finds nothing wrong with, and copyDb on any other.
+ */
+export function editDb(src: BoltDb, sink: ChunkSink, options: Omit<CopyOptions, 'keepSequence' | 'freelist' | 'txid' | 'pageSize'> = {}): CopySummary {
+  const meta = src.meta;
+  if (!meta) throw new RangeError('editDb: the source has no valid meta page');
+  const w = new BoltWriter(sink, { pageSize: src.pageSize, txid: meta.txid + 1n, append: { pgid: src.highWater, flags: meta.flags, sequence: meta.sequence } });
+  const summary = copyInto(src, w, options, true);
+  return { ...summary, fileSize: Math.max(summary.fileSize, src.source.size) };
+}
+
+/** The bucket's value in the root bucket: 16-byte header (root, sequence), then the inline page. */
+function bucketValue(ref: BucketRef): Uint8Array {
+  const v = new Uint8Array(BUCKET_HEADER_SIZE + (ref.inline?.length ?? 0));
+  const dv = new DataView(v.buffer);
+  dv.setBigUint64(0, ref.root, true);
+  dv.setBigUint64(8, ref.sequence, true);
+  if (ref.inline) v.set(ref.inline, BUCKET_HEADER_SIZE);
+  return v;
+}
+
+/** copyDb's walk, into `w`; `keepUnchanged` (append mode): a bucket the transform leaves as is goes in by its existing value. */
+function copyInto(src: BoltDb, w: BoltWriter, options: CopyOptions, keepUnchanged: boolean): CopySummary {
   const limit = options.skippedLimit ?? 100;
   const skipped: SkippedItem[] = [];
   let skippedCount = 0;
@@ -69,7 +104,6 @@ export function copyDb(src: BoltDb, sink: ChunkSink, options: CopyOptions = {}):
   };
   const droppedBuckets: string[] = [];
   const addedBuckets: string[] = [];
-  const w = new BoltWriter(sink, options);
   const transform = options.transform;
   const ensure = (options.ensureBuckets ?? [])
     .map((n) => bucketName(n))
@@ -84,7 +118,8 @@ export function copyDb(src: BoltDb, sink: ChunkSink, options: CopyOptions = {}):
       droppedBuckets.push(text);
       return;
     }
-    w.bucket(name, out, ref && options.keepSequence !== false ? ref.sequence : 0n);
+    if (keepUnchanged && ref && out === items) w.rawBucket(name, bucketValue(ref));
+    else w.bucket(name, out, ref && options.keepSequence !== false ? ref.sequence : 0n);
   };
   const addMissingBefore = (name: Uint8Array | undefined): void => {
     while (e < ensure.length && (name === undefined || compareBytes(ensure[e] as Uint8Array, name) < 0)) {

@@ -30,6 +30,11 @@
  * file, `pgid × P` bytes long, with no gaps. A consumer that must write sequentially can write
  * 2 × P zero bytes first and overwrite them with the last chunk (`encodeBolt` does that in memory).
  *
+ * Append mode (`append`) is the other use: a commit on a copy of an existing file, as bbolt makes
+ * one. Pages get ids from the file's high-water mark on, unchanged buckets are named by their
+ * existing values (`rawBucket`), and the last chunk is one meta page at `slot × P`. Writing every
+ * chunk at its offset over the copy gives a file of max(its size, pgid × P) bytes.
+ *
  * Feeding buckets or keys out of order, an empty key, or sizes bbolt refuses is a caller bug and
  * throws a RangeError naming the bucket and key; nothing is emitted for that item. (Copying a
  * damaged db goes through copyDb in writer-copy.ts, which drops such items and reports them.)
@@ -85,6 +90,16 @@ export interface BoltWriterOptions {
    * files have after their first commit; data then starts at pgid 2.
    */
   freelist?: 'page' | 'none';
+  /**
+   * Append to an existing file instead of writing a fresh one (a bbolt commit on a copy): new page
+   * ids start at the file's high-water mark `append.pgid`, no freelist page is written (the meta
+   * says NO_FREELIST, as etcd's NoFreelistSync commits do: bbolt then frees every page the new tree
+   * no longer reaches), and finish() emits ONE meta page, slot `txid % 2` (`txid` must be the
+   * file's txid + 1), leaving the other meta page and every existing page as they are. Buckets the
+   * caller does not change go in unchanged with `rawBucket`; `flags` and `sequence` are the
+   * existing meta's.
+   */
+  append?: { pgid: number; flags: number; sequence: bigint };
 }
 
 export interface PageCounts {
@@ -106,8 +121,8 @@ export interface BoltWriteSummary {
   root: number;
   /** meta.freelist: 2, or NO_FREELIST. */
   freelist: bigint;
-  /** txid of meta 0 and meta 1. */
-  txids: [bigint, bigint];
+  /** txid of meta 0 and meta 1 (append mode: undefined for the slot not written). */
+  txids: [bigint | undefined, bigint | undefined];
   buckets: number;
   inlineBuckets: number;
   /** Key/value pairs over all buckets (snapshot status's totalKey). */
@@ -175,6 +190,11 @@ class PageOut {
   /** The two meta pages, last: they name the root, known only now. */
   emitMetas(bytes: Uint8Array): void {
     this.sink({ pgid: 0, offset: 0, bytes });
+  }
+
+  /** One meta page (append mode), last. */
+  emitMeta(slot: 0 | 1, bytes: Uint8Array): void {
+    this.sink({ pgid: slot, offset: slot * this.pageSize, bytes });
   }
 
   hold(bytes: number): void {
@@ -404,6 +424,7 @@ export class BoltWriter {
   private readonly rootTree: TreeBuilder;
   private readonly txid: bigint;
   private readonly freelist: bigint;
+  private readonly append: BoltWriterOptions['append'];
   private current: BucketBuilder | undefined;
   private lastName: Uint8Array | undefined;
   private buckets = 0;
@@ -419,9 +440,13 @@ export class BoltWriter {
     if (txid < 0n || txid >= 0xffff_ffff_ffff_ffffn) throw new RangeError(`txid ${txid}: must be 0 .. 2^64-2`);
     this.pageSize = P;
     this.txid = txid;
-    const withFreelist = (options.freelist ?? 'page') === 'page';
+    this.append = options.append;
+    if (this.append && options.freelist === 'page') throw new RangeError('append mode writes no freelist page (NO_FREELIST)');
+    if (this.append && !(Number.isSafeInteger(this.append.pgid) && this.append.pgid >= 2)) throw new RangeError(`append at pgid ${this.append.pgid}: must be 2 or more`);
+    const withFreelist = !this.append && (options.freelist ?? 'page') === 'page';
     this.freelist = withFreelist ? 2n : NO_FREELIST;
-    this.out = new PageOut(P, sink, 2);
+    this.out = new PageOut(P, sink, this.append?.pgid ?? 2);
+    if (this.append) this.out.pages.meta = 1;
     if (withFreelist) {
       const page = new Uint8Array(P);
       view(page).setUint16(8, FREELIST_PAGE, true); // count 0: nothing free
@@ -459,6 +484,22 @@ export class BoltWriter {
     this.maxDepth = Math.max(this.maxDepth, depth);
   }
 
+  /**
+   * Add a bucket as it already is in the file being appended to: `value` is its value in the root
+   * bucket (16-byte header naming its root page, plus the page image when inline), copied as is.
+   * Only in append mode, where the pages it names are there.
+   */
+  rawBucket(name: Uint8Array | string, value: Uint8Array): void {
+    if (!this.append) throw new Error('rawBucket() is for append mode: a fresh file has none of the pages it names');
+    if (value.length < BUCKET_HEADER_SIZE) throw new RangeError(`bucket ${hex(nameBytes(name))}: a bucket value is at least ${BUCKET_HEADER_SIZE} bytes, got ${value.length}`);
+    this.beginBucket(name);
+    const b = this.current as BucketBuilder;
+    this.current = undefined;
+    this.rootTree.add(b.name, value.slice());
+    this.buckets++;
+    if (view(value).getBigUint64(0, true) === 0n) this.inlineBuckets++;
+  }
+
   /** Write a whole bucket from an iterable (consumed lazily). */
   bucket(name: Uint8Array | string, items: Iterable<BoltItem>, sequence = 0n): void {
     this.beginBucket(name, sequence);
@@ -474,18 +515,27 @@ export class BoltWriter {
     const { root } = this.rootTree.finish();
     const P = this.pageSize;
     const pgid = this.out.next;
-    const metas = new Uint8Array(2 * P);
-    const common = { pageSize: P, flags: 0, root: BigInt(root), sequence: 0n, freelist: this.freelist, pgid: BigInt(pgid) };
-    metas.set(encodeMeta({ ...common, slot: 0, txid: this.txid }), 0);
-    metas.set(encodeMeta({ ...common, slot: 1, txid: this.txid + 1n }), P);
-    this.out.emitMetas(metas);
+    const common = { pageSize: P, flags: this.append?.flags ?? 0, root: BigInt(root), sequence: this.append?.sequence ?? 0n, freelist: this.freelist, pgid: BigInt(pgid) };
+    let txids: BoltWriteSummary['txids'];
+    if (this.append) {
+      // One meta page, the slot a bbolt commit of this txid writes; the other stays the file's.
+      const slot = Number(this.txid % 2n) as 0 | 1;
+      this.out.emitMeta(slot, encodeMeta({ ...common, slot, txid: this.txid }));
+      txids = slot === 0 ? [this.txid, undefined] : [undefined, this.txid];
+    } else {
+      const metas = new Uint8Array(2 * P);
+      metas.set(encodeMeta({ ...common, slot: 0, txid: this.txid }), 0);
+      metas.set(encodeMeta({ ...common, slot: 1, txid: this.txid + 1n }), P);
+      this.out.emitMetas(metas);
+      txids = [this.txid, this.txid + 1n];
+    }
     return {
       pageSize: P,
       pgid,
       fileSize: pgid * P,
       root,
       freelist: this.freelist,
-      txids: [this.txid, this.txid + 1n],
+      txids,
       buckets: this.buckets,
       inlineBuckets: this.inlineBuckets,
       keys: this.keys,

@@ -15,7 +15,7 @@ import { bytesSource, check, compareBytes, nameText, openBolt, snapshotStatus, N
 import type { BoltDb } from '../../../src/format/bbolt/index.js';
 import { BoltWriter, encodeBolt, writeBolt } from '../../../src/format/bbolt/writer.js';
 import type { BoltChunk, BoltItem } from '../../../src/format/bbolt/writer.js';
-import { copyDb, withKeys } from '../../../src/format/bbolt/writer-copy.js';
+import { copyDb, editDb, withKeys } from '../../../src/format/bbolt/writer-copy.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
 import { copyDbFile, writeBoltFile } from '../../../src/io/bolt-write.js';
 import { loadFixture } from '../../support/fixtures.js';
@@ -222,6 +222,64 @@ describe('copyDb transforms (on fixture v35-workload)', () => {
     } finally {
       src.close();
     }
+  });
+
+  it('editDb: the same edits as a commit on a copy — new pages past the high-water mark, one meta page, every old page as it was', () => {
+    const src = openBoltFile(join(fx.dir, 'member', 'snap', 'db'));
+    try {
+      const meta0 = src.db.meta;
+      assert.ok(meta0);
+      const member = '{"id":14262357235947879811,"peerURLs":["http://127.0.0.1:23795"],"name":"r1"}';
+      const transform = (bucket: string, items: Iterable<BoltItem>): Iterable<BoltItem> | null => {
+        if (bucket === 'members') return withKeys([], [['c5ee125744653d83', member]]);
+        if (bucket === 'members_removed') return [];
+        if (bucket === 'meta') return withKeys(items, [['consistent_index', new Uint8Array(8).fill(1)], ['finishedCompactRev', null]]);
+        if (bucket === 'alarm') return null;
+        return items;
+      };
+      const opts = { ensureBuckets: ['members_removed', 'zz-added'], transform };
+      const image = src.file.read(0, src.db.source.size).slice();
+      const chunks: BoltChunk[] = [];
+      const summary = editDb(src.db, (c) => chunks.push(c), opts);
+      const P = src.db.pageSize;
+      const slot = Number((meta0.txid + 1n) % 2n);
+      // every chunk is a new page past the old high-water mark, but the last: one meta page, the slot txid + 1 takes
+      const last = chunks.pop() as BoltChunk;
+      assert.deepEqual([last.offset, last.bytes.length], [slot * P, P]);
+      assert.ok(chunks.every((c) => c.pgid >= src.db.highWater && c.offset === c.pgid * P));
+      assert.equal(summary.pgid, src.db.highWater + chunks.reduce((n, c) => n + c.bytes.length / P, 0));
+      const edited = new Uint8Array(summary.fileSize);
+      edited.set(image);
+      for (const c of [...chunks, last]) edited.set(c.bytes, c.offset);
+      // the old pages, and the other meta, are untouched (etcd's file runs past its high-water mark: new pages go there)
+      const other = 1 - slot;
+      const hw = src.db.highWater * P;
+      assert.ok(Buffer.from(edited.subarray(other * P, other * P + P)).equals(image.subarray(other * P, other * P + P)));
+      assert.ok(Buffer.from(edited.subarray(2 * P, hw)).equals(image.subarray(2 * P, hw)));
+      assert.equal(summary.fileSize, Math.max(image.length, summary.pgid * P));
+
+      const db = openBolt(bytesSource(edited));
+      assert.deepEqual(db.findings, []);
+      assert.deepEqual(check(db).findings, []);
+      assert.equal(db.meta?.txid, meta0.txid + 1n);
+      assert.equal(db.meta?.slot, slot);
+      assert.equal(db.meta?.freelist, NO_FREELIST);
+      assert.deepEqual(summary.droppedBuckets, ['alarm']);
+      assert.deepEqual(summary.addedBuckets, ['zz-added']);
+      // bucket for bucket what copyDb writes with the same transform
+      const copy = openBolt(bytesSource(copyToBytes(src.db, opts).bytes));
+      const dump = (d: BoltDb) => [...d.bucketRefs()].map((r) => [nameText(r.name), [...d.bucketItems(r)].map((i) => `${Buffer.from(i.key).toString('hex')}=${Buffer.from(i.value).toString('hex')}`)]);
+      assert.deepEqual(dump(db), dump(copy));
+      // an unchanged bucket still names its old root page
+      assert.equal(db.bucket('key')?.root, src.db.bucket('key')?.root);
+    } finally {
+      src.close();
+    }
+  });
+
+  it('rawBucket is for append mode only', () => {
+    const w = new BoltWriter(() => undefined);
+    assert.throws(() => w.rawBucket('key', new Uint8Array(16)), /append mode/);
   });
 
   it('withKeys merges in order: replace, insert before/between/after, delete, last edit wins', () => {
