@@ -158,6 +158,14 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
   const at = new Float64Array(slots); // file offset of that revision's value
   const len = new Uint32Array(slots);
   const src = db.source;
+  // A key's earlier revision is read again to confirm a fingerprint match: into one reused buffer
+  // when the source can (the value is only decoded and compared, never kept).
+  let scratch = new Uint8Array(4096);
+  const reread = (offset: number, length: number): Uint8Array => {
+    if (!src.readInto) return src.read(offset, length);
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
+  };
   let parts = 1;
   let first = true;
   for (let part = 0; part < parts; part++) {
@@ -197,7 +205,7 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
           fp[s] = f;
           break;
         }
-        if (fp[s] === f && sameBytes(keyOf(src.read(at[s]!, len[s]!)) ?? new Uint8Array(0), key)) {
+        if (fp[s] === f && sameBytes(keyOf(reread(at[s]!, len[s]!)) ?? new Uint8Array(0), key)) {
           const prev = pos[s]!;
           bits[prev >>> 3]! &= ~(1 << (prev & 7)); // a later revision of its key follows it
           break;
