@@ -9,9 +9,11 @@
  * is behind; before its first: purged or covered by its snapshot, not a divergence).
  * Per member the db's consistent index, revision, compact revision and the KV hash etcd's
  * `endpoint hashkv` gives, at one revision for all (default: the highest all members have).
- * Read-only. Memory: one entry per member, the truncation points, at most 200 key names.
+ * Each member is read with `memberFacts` (the analysis's own steps, without the checks whose
+ * findings diff does not report). Read-only. Memory: one entry per member, the truncation points,
+ * at most 200 key names.
  */
-import { inspectPath } from '../inspect/analyze.js';
+import { memberFacts } from '../inspect/analyze.js';
 import { NotEtcdError, UsageError } from '../errors.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { hashKV } from '../format/bbolt/hashkv.js';
@@ -103,7 +105,7 @@ interface Member {
 /** Compare the members' data dirs (paths as the user typed them). */
 export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   if (paths.length < 2) throw new UsageError('diff needs at least two data dirs');
-  const analyses = paths.map((p) => ({ path: p, a: inspectPath(p) }));
+  const analyses = paths.map((p) => ({ path: p, a: memberFacts(p) }));
   for (const { path, a } of analyses) {
     if (a.layout.kind !== 'data-dir' && a.layout.kind !== 'member-dir') throw new NotEtcdError(`${path}: not a data dir (found a ${a.layout.kind}); diff compares members' data dirs`);
     if (a.layout.segments.length === 0) throw new NotEtcdError(`${path}: no WAL segments`);
@@ -111,8 +113,8 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   const members: Member[] = analyses.map(({ path, a }) => {
     const log = readMemberLog(a.layout.segments, a.wal!);
     // Where the member's own log starts: its first entry, or (an empty log) just after its newest snapshot.
-    const snapIndex = (a.report.wal?.snapshotRecords ?? []).reduce((x, r) => (BigInt(r.index) > x ? BigInt(r.index) : x), 0n);
-    return { path, log, commit: a.report.wal?.hardState ? BigInt(a.report.wal.hardState.commit) : 0n, start: log.firstIndex ?? snapIndex + 1n };
+    const snapIndex = (a.walReport?.snapshotRecords ?? []).reduce((x, r) => (BigInt(r.index) > x ? BigInt(r.index) : x), 0n);
+    return { path, log, commit: a.walReport?.hardState ? BigInt(a.walReport.hardState.commit) : 0n, start: log.firstIndex ?? snapIndex + 1n };
   });
 
   // --- the logs, in lockstep -----------------------------------------------------------------
@@ -211,15 +213,14 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   }
 
   // --- per member facts and the KV hash ------------------------------------------------------
-  const dbRevs = analyses.map(({ a }) => (a.report.db?.revision != null ? BigInt(a.report.db.revision) : undefined));
+  const dbRevs = analyses.map(({ a }) => (a.db?.revision != null ? BigInt(a.db.revision) : undefined));
   let kvRevision = opts.revision;
   if (kvRevision === undefined && dbRevs.every((r) => r !== undefined)) kvRevision = dbRevs.reduce((x, y) => (y! < x! ? y : x));
   const facts: MemberFacts[] = analyses.map(({ path, a }, i) => {
-    const r = a.report;
-    const w = r.wal;
+    const w = a.walReport;
     const m = members[i]!;
     let hash: NonNullable<MemberFacts['db']>['hashKV'] = null;
-    if (a.layout.db && r.db && kvRevision !== undefined) {
+    if (a.layout.db && a.db && kvRevision !== undefined) {
       const bolt = openBoltFile(a.layout.db);
       try {
         const h = hashKV(bolt.db, { revision: kvRevision });
@@ -242,9 +243,9 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
         hardState: w?.hardState ? { term: w.hardState.term, vote: hex16(BigInt(w.hardState.vote)), commit: w.hardState.commit } : null,
         snapshotRecords: (w?.snapshotRecords ?? []).map((s) => ({ index: s.index, term: s.term })),
       },
-      snapFiles: r.snapFiles.map((s) => ({ name: s.name, index: s.index, term: s.term, status: s.status })),
-      db: r.db
-        ? { consistentIndex: r.db.consistentIndex, term: r.db.term, revision: r.db.revision, compactRevision: r.db.compactRevision, hashKV: hash }
+      snapFiles: a.snapFiles.map((s) => ({ name: s.name, index: s.index, term: s.term, status: s.status })),
+      db: a.db
+        ? { consistentIndex: a.db.consistentIndex, term: a.db.term, revision: a.db.revision, compactRevision: a.db.compactRevision, hashKV: hash }
         : null,
     };
   });

@@ -54,7 +54,11 @@ export interface MemberLog {
   firstIndex: bigint | undefined;
   lastIndex: bigint | undefined;
   lastTerm: bigint | undefined;
-  /** Entries in replay order (strictly increasing index). Each call walks the WAL again. */
+  /**
+   * Entries in replay order (strictly increasing index). Each call walks the WAL again. An entry's
+   * `data` is valid only until the next one is asked for (it lies in the walk's read window, reused
+   * as it moves on): a caller that keeps an entry copies it.
+   */
   entries(): Generator<LogEntry>;
 }
 
@@ -93,10 +97,8 @@ export function readMemberLog(segmentPaths: string[], wal: WalAnalysis): MemberL
       while (k < truncations.length && atOrBefore(truncations[k]!, r.segmentNo, r.offset)) k++;
       const cut = suffixMin[k];
       if (cut !== undefined && cut <= r.entry.index) continue;
-      const data = r.entry.data;
-      // Copy the data: the walker's window may reuse its buffer once we move on.
-      const entry: Entry = { type: r.entry.type, term: r.entry.term, index: r.entry.index, ...(data ? { data: data.slice() } : {}) };
-      yield { entry, segment: r.segment, offset: r.offset };
+      // Not copied: the data lies in the walker's window, valid until the next entry is asked for.
+      yield { entry: r.entry, segment: r.segment, offset: r.offset };
     }
   };
   // The final log runs from the lowest index ever written first or cut back to, up to the last record.

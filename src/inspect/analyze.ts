@@ -75,7 +75,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
 
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
-  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', layout.kind === 'db-file', ledger);
+  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', ...(ledger ? { ledger } : {}) });
   const reconciliation = reconcileStep(db, wal, ci, add);
 
   leftoverFindings(layout, add);
@@ -139,6 +139,40 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     verdict: { etcdVersion: decidingVersion, status: verdict.status, exitCode: verdict.exitCode, reason: toJson(verdict.reason) as Report['verdict']['reason'], next: toJson(verdict.next) as Report['verdict']['next'] },
   };
   return { layout, wal, report, verdict, predictions, records };
+}
+
+/** What `memberFacts` gives: a member's layout, WAL walk and the report's WAL, .snap and db parts. */
+export interface MemberReading {
+  layout: Layout;
+  wal: WalAnalysis | undefined;
+  /** As in the Report (`wal`, `snapFiles`, `db`), made by the same steps. */
+  walReport: Report['wal'];
+  snapFiles: Report['snapFiles'];
+  db: Report['db'];
+}
+
+/**
+ * A member's facts without the checks, for a caller that compares members and reports none of the
+ * findings (diff): the same layout, WAL walk, .snap and db steps as `inspectPath`, without what
+ * only a verdict needs, each a pass over every entry or every page and value: the apply check of
+ * each entry (the walk's `badEntries` stay empty), the WAL/db reconciliation, what each etcd line
+ * does with the db at boot, and the probe for a process holding the dir.
+ */
+export function memberFacts(path: string): MemberReading {
+  const layout = locate(path);
+  const rel = (abs: string) => relative(layout.root, abs) || basename(abs);
+  let wal: WalAnalysis | undefined;
+  if (layout.segments.length > 0) {
+    const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
+    try {
+      wal = analyzeWal(sources, { applyProblems: false });
+    } finally {
+      for (const s of sources) s.source.close();
+    }
+  }
+  const snaps = snapStep(layout.snapFiles, wal, rel);
+  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', boot: false });
+  return { layout, wal, walReport: wal ? walSummary(wal, rel) : null, snapFiles: snaps.reports, db: db.report };
 }
 
 /** The WAL, in one walk: its analysis, and what the two-writer rules and a record index hear of it. */

@@ -68,11 +68,22 @@ export function readConsistentIndex(path: string | undefined): bigint | undefine
   }
 }
 
-/**
- * Read the db at `path` (undefined: absent). `relPath` names it in the report; `withStatus` adds
- * `etcdutl snapshot status` (for a db inspected on its own).
- */
-export function dbStep(path: string | undefined, relPath: string, withStatus: boolean, ledger?: WriteLedger): DbStep {
+export interface DbStepOptions {
+  /** Add `etcdutl snapshot status` (for a db inspected on its own). */
+  withStatus?: boolean;
+  /** Hand it the db's `key` items to compare with the log's writes (read with the boot's restore walk). */
+  ledger?: WriteLedger;
+  /**
+   * What each etcd line does with the db at boot (walks of every page and value); default true.
+   * Without it `facts.boot` says nothing (a new db) and no ledger is fed: for a caller that only
+   * reports the metadata.
+   */
+  boot?: boolean;
+}
+
+/** Read the db at `path` (undefined: absent). `relPath` names it in the report. */
+export function dbStep(path: string | undefined, relPath: string, opts: DbStepOptions = {}): DbStep {
+  const { withStatus = false, ledger, boot: simulateBoot = true } = opts;
   const step: DbStep = {
     facts: { present: path !== undefined, boot: () => ({ kind: 'new' }) },
     report: null,
@@ -143,6 +154,8 @@ export function dbStep(path: string | undefined, relPath: string, withStatus: bo
         step.report.problems += st.findings.length;
       }
     }
+
+    if (!simulateBoot) return step;
 
     // What each etcd line does with the file at boot: its bbolt line opens it, then its restore
     // unmarshals values with its protobuf library. The walks read every page (and, for the

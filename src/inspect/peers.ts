@@ -26,7 +26,7 @@ export function readPeer(dir: string): PeerState {
   const layout = locate(dir);
   const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
   try {
-    const wal = analyzeWal(sources, { applyProblems: () => ({}) });
+    const wal = analyzeWal(sources, { applyProblems: false });
     let commit = 0n;
     let lastIndex: bigint | undefined;
     for (const s of wal.segments) {

@@ -146,8 +146,11 @@ export interface WalAnalysis {
 }
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
-  /** How an entry's payload is judged (default: as each etcd line's apply code takes it). */
-  applyProblems?: (e: Entry, listen?: EntryListener) => BadEntry['problems'];
+  /**
+   * How an entry's payload is judged (default: as each etcd line's apply code takes it); `false`:
+   * not at all (the caller reports no findings; `badEntries` stays empty and `clusterVersion` unset).
+   */
+  applyProblems?: ((e: Entry, listen?: EntryListener) => BadEntry['problems']) | false;
   /** Hears every entry's writes, for the WAL/db reconciliation. */
   ledger?: WriteLedger;
   /** Hears every event of the walk (salvaged records included): what else needs the log reads it here, in the same walk. */
@@ -287,11 +290,13 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         }
         if (e.type === 0 && (e.data === undefined || e.data.length === 0) && prev !== undefined && e.term === prev.term && e.index === prev.index + 1n && out.emptyMidTerm === undefined) out.emptyMidTerm = e.index;
         prev = ref;
-        judgedIndex = e.index;
-        const problems = judge(e, listener);
-        for (const _ in problems) {
-          push(out.badEntries, { ...at, index: e.index, term: e.term, crcIn, problems });
-          break;
+        if (judge !== false) {
+          judgedIndex = e.index;
+          const problems = judge(e, listener);
+          for (const _ in problems) {
+            push(out.badEntries, { ...at, index: e.index, term: e.term, crcIn, problems });
+            break;
+          }
         }
         if (e.type === 1 || e.type === 2) {
           let cc: { type: number; nodeId: bigint } = { type: -1, nodeId: 0n };

@@ -104,8 +104,30 @@ export class BoltFile implements PageSource {
     }
     // Spans blocks (overflow pages, big chunks): read straight into a fresh buffer, bypassing the cache.
     const out = unfilled(end - start);
-    this.readInto(out, start);
+    this.readFully(out, start);
     return out;
+  }
+
+  /**
+   * The bytes at `offset` copied into `into` (as many as the file has), from a cached block when
+   * one holds them, else read straight from the file: nothing is cached or allocated, so scattered
+   * small rereads (HashKV confirming a key) cost a short read each instead of a 64 KiB block.
+   */
+  readInto(into: Uint8Array, offset: number): number {
+    const start = Math.max(0, offset);
+    const end = Math.min(this.size, start + into.length);
+    if (end <= start) return 0;
+    const bs = this.blockSize;
+    const n = Math.floor(start / bs);
+    if (n === Math.floor((end - 1) / bs)) {
+      const cached = n === this.lastBlockNo ? this.lastBlock : this.cache.get(n);
+      if (cached) {
+        into.set(cached.subarray(start - n * bs, end - n * bs));
+        return end - start;
+      }
+    }
+    this.readFully(into.subarray(0, end - start), start);
+    return end - start;
   }
 
   close(): void {
@@ -141,7 +163,7 @@ export class BoltFile implements PageSource {
     const start = n * this.blockSize;
     // A fresh buffer per block: callers keep subarrays of it, so blocks are never reused.
     const block = unfilled(Math.min(this.blockSize, this.size - start));
-    this.readInto(block, start);
+    this.readFully(block, start);
     this.cache.set(n, block);
     if (this.cache.size > this.cacheBlocks) {
       const oldest = this.cache.keys().next().value as number;
@@ -150,7 +172,7 @@ export class BoltFile implements PageSource {
     return block;
   }
 
-  private readInto(buf: Uint8Array, position: number): void {
+  private readFully(buf: Uint8Array, position: number): void {
     if (this.fd === undefined) throw new BoltFileError(this.path, 'read', new Error('file is closed'));
     let done = 0;
     while (done < buf.length) {

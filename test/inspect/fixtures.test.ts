@@ -9,7 +9,7 @@
 //    cluster: started and waited for its quorum, on files that hold everything).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inspectPath } from '../../src/inspect/analyze.js';
+import { inspectPath, memberFacts } from '../../src/inspect/analyze.js';
 import { Report, ReportJson } from '../../src/inspect/report.js';
 import { reportForJson } from '../../src/cli/render/verdict.js';
 import type { EtcdVersion } from '../../src/inspect/predict.js';
@@ -114,6 +114,12 @@ describe('inspect on every real-etcd fixture', () => {
           assert.ok((seg?.salvage.chained ?? 0) >= d.records_after_damage - 1);
         }
         if (fx.manifest.category === 'healthy') assert.equal(report.wal?.goodUntil, null);
+
+        // memberFacts (diff's reading: no checks) gives what the analysis's report says of the WAL,
+        // the .snap files and the db, and the same walk but for the apply check's findings.
+        const facts = memberFacts(fx.dir);
+        assert.deepEqual([facts.walReport, facts.snapFiles, facts.db], [report.wal, report.snapFiles, report.db]);
+        assert.deepEqual({ ...facts.wal, badEntries: [], clusterVersion: undefined }, { ...analysis.wal, badEntries: [], clusterVersion: undefined });
 
         assert.deepEqual(treeHashes(fx.dir), before, 'inspect changed the data dir');
       } finally {

@@ -10,7 +10,7 @@
  * revision of its own). So a revision <= C is hashed when no later revision <= R of the same key
  * follows it. That takes one pass when nothing lies at or below C; otherwise a bit per revision
  * and, per pass over the bucket, a table of at most `keysPerPass` keys (a 32-bit fingerprint, the
- * revision's position, and where its value lies, to compare the keys themselves when fingerprints
+ * revision's position, and where its key lies in the file, to compare the keys themselves when fingerprints
  * meet): memory is bounded whatever the db's size, more keys take more passes. Two behaviours
  * changed in 3.4.34 / 3.5.16 (tombstones at exactly R or C); pick the one matching the etcd that
  * would compute the hash.
@@ -31,7 +31,7 @@ export interface HashKVOptions {
    * is not hashed); 'legacy' is 3.4.0-3.4.33 and 3.5.0-3.5.15. Default: the newer behaviour.
    */
   behaviour?: 'keep-tombstone-at-compact' | 'legacy';
-  /** When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~40 MB). */
+  /** When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~34 MB). */
   keysPerPass?: number;
 }
 
@@ -134,6 +134,13 @@ const keyOf = (value: Uint8Array): Uint8Array | undefined => {
   return k instanceof Uint8Array ? k : new Uint8Array(0);
 };
 
+/** Where `key` (a view the wire reader made of `value`, or an absent key's empty bytes) starts in `value`. */
+function keyOffsetIn(value: Uint8Array, key: Uint8Array): number {
+  if (key.length === 0) return 0;
+  if (key.buffer !== value.buffer) throw new Error('hashKV: a KeyValue\'s key is not a view of its bytes');
+  return key.byteOffset - value.byteOffset;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -150,14 +157,21 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: EtcdBackendFinding[]): KeptRevisions {
   const cap = Math.max(1, keysPerPass);
   let bits = new Uint8Array(1 << 16);
-  let slotBits = 4;
-  while (1 << slotBits < cap * 1.4) slotBits++;
-  const slots = 1 << slotBits;
+  // At most 5 keys in 7 slots (not the next power of two: up to twice the memory for nothing).
+  const slots = Math.ceil(cap * 1.4);
   const fp = new Uint32Array(slots); // fingerprint | 1 (0: empty)
   const pos = new Int32Array(slots); // position of the key's last revision so far
-  const at = new Float64Array(slots); // file offset of that revision's value
+  const at = new Float64Array(slots); // file offset of the key's bytes in that revision's value
   const len = new Uint32Array(slots);
   const src = db.source;
+  // A key is read again to confirm a fingerprint match: just its bytes, into one reused buffer
+  // when the source can (they are only compared, never kept).
+  let scratch = new Uint8Array(4096);
+  const reread = (offset: number, length: number): Uint8Array => {
+    if (!src.readInto) return src.read(offset, length);
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
+  };
   let parts = 1;
   let first = true;
   for (let part = 0; part < parts; part++) {
@@ -187,7 +201,7 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
       const [h, g] = keyHashes(key);
       if (parts > 1 && g % parts !== part) continue;
       const f = (h | 1) >>> 0;
-      let s = Math.imul(g, 0x9e3779b1) >>> (32 - slotBits);
+      let s = Math.floor(((Math.imul(g, 0x9e3779b1) >>> 0) * slots) / 0x1_0000_0000);
       for (;;) {
         if (fp[s] === 0) {
           if (++keys > cap) {
@@ -197,17 +211,17 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
           fp[s] = f;
           break;
         }
-        if (fp[s] === f && sameBytes(keyOf(src.read(at[s]!, len[s]!)) ?? new Uint8Array(0), key)) {
+        if (fp[s] === f && sameBytes(reread(at[s]!, len[s]!), key)) {
           const prev = pos[s]!;
           bits[prev >>> 3]! &= ~(1 << (prev & 7)); // a later revision of its key follows it
           break;
         }
-        s = (s + 1) & (slots - 1);
+        if (++s === slots) s = 0;
       }
       if (overflow) continue;
       pos[s] = here;
-      at[s] = item.valueOffset;
-      len[s] = item.value.length;
+      at[s] = item.valueOffset + keyOffsetIn(item.value, key);
+      len[s] = key.length;
       if (!r.tombstone) bits[here >>> 3]! |= 1 << (here & 7);
     }
     first = false;

@@ -16,6 +16,12 @@
 export interface PageSource {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Optional: copy the bytes at `offset` into `into` (returns how many there were), for a reader
+   * that rereads small ranges here and there and keeps nothing: a file-backed source then reads
+   * just those bytes instead of caching (and allocating) a whole block for each.
+   */
+  readInto?(into: Uint8Array, offset: number): number;
 }
 
 /** A PageSource over bytes already in memory (tests, small snapshot images). */

@@ -66,8 +66,10 @@ export function verifySnapshotTrailer(source: PageSource, sha256: Sha256): Trail
 export function withoutTrailer(source: PageSource): PageSource {
   if (!hasSnapshotTrailer(source.size)) return source;
   const size = source.size - TRAILER_SIZE;
+  const readInto = source.readInto?.bind(source);
   return {
     size,
     read: (offset, length) => source.read(offset, Math.max(0, Math.min(length, size - offset))),
+    ...(readInto ? { readInto: (into: Uint8Array, offset: number) => readInto(into.subarray(0, Math.max(0, Math.min(into.length, size - offset))), offset) } : {}),
   };
 }

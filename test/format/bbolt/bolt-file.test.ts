@@ -28,6 +28,15 @@ describe('BoltFile', () => {
         const len = rnd(3000);
         const want = whole.subarray(Math.min(off, whole.length), Math.min(whole.length, off + len));
         assert.deepEqual(f.read(off, len), want, `read(${off}, ${len})`);
+        // readInto: the same bytes, from a cached block (the one just read) or straight from the file
+        const into = new Uint8Array(len);
+        assert.equal(f.readInto(into, off), want.length, `readInto(${off}, ${len})`);
+        assert.deepEqual(into.subarray(0, want.length), want, `readInto(${off}, ${len})`);
+        const elsewhere = rnd(whole.length);
+        const into2 = new Uint8Array(rnd(700));
+        const want2 = whole.subarray(elsewhere, Math.min(whole.length, elsewhere + into2.length));
+        assert.equal(f.readInto(into2, elsewhere), want2.length);
+        assert.deepEqual(into2.subarray(0, want2.length), want2, `readInto(${elsewhere}, ${into2.length})`);
       }
       assert.equal(f.read(whole.length, 10).length, 0);
       assert.equal(f.read(-5, 0).length, 0);
