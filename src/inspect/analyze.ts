@@ -5,7 +5,6 @@
  * who holds the dir now → verdict. Read-only: files are opened O_RDONLY and never locked.
  */
 import { basename, relative } from 'node:path';
-import { FileSource } from '../io/file-source.js';
 import { type Layout, locate } from '../io/layout.js';
 import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
@@ -21,7 +20,8 @@ import type { Report } from './report.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 import { snapStep } from './snap-facts.js';
 import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
-import { type WalAnalysis, analyzeWal } from './wal-analysis.js';
+import type { WalAnalysis } from './wal-analysis.js';
+import { analyzeWalFiles } from './wal-files.js';
 import { walFindings, walSummary } from './wal-report.js';
 import { SecondWriterScan, twoWriterFindings } from './writers.js';
 import { RecordIndex } from './record-index.js';
@@ -63,7 +63,7 @@ export interface Analysis {
  */
 export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const layout = locate(path, opts.walDir === undefined ? {} : { walDir: opts.walDir });
-  const rel = (abs: string) => relative(layout.root, abs) || basename(abs);
+  const rel = relativeTo(layout);
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
@@ -160,34 +160,26 @@ export interface MemberReading {
  */
 export function memberFacts(path: string): MemberReading {
   const layout = locate(path);
-  const rel = (abs: string) => relative(layout.root, abs) || basename(abs);
-  let wal: WalAnalysis | undefined;
-  if (layout.segments.length > 0) {
-    const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
-    try {
-      wal = analyzeWal(sources, { applyProblems: false });
-    } finally {
-      for (const s of sources) s.source.close();
-    }
-  }
+  const rel = relativeTo(layout);
+  const wal = layout.segments.length > 0 ? analyzeWalFiles(layout.segments, { applyProblems: false }) : undefined;
   const snaps = snapStep(layout.snapFiles, wal, rel);
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', boot: false });
   return { layout, wal, walReport: wal ? walSummary(wal, rel) : null, snapFiles: snaps.reports, db: db.report };
+}
+
+/** A path as the report names it: relative to the dir inspected (its own name when it is that dir). */
+function relativeTo(layout: Layout): (abs: string) => string {
+  return (abs) => relative(layout.root, abs) || basename(abs);
 }
 
 /** The WAL, in one walk: its analysis, and what the two-writer rules and a record index hear of it. */
 function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | undefined, rel: (abs: string) => string): { wal: WalAnalysis | undefined; twoWriters: Finding[]; records: RecordIndex | undefined } {
   const records = opts.indexRecords ? new RecordIndex() : undefined;
   if (layout.segments.length === 0) return { wal: undefined, twoWriters: [], records };
-  const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
-  try {
-    const scan = new SecondWriterScan();
-    const observe = records ? (ev: WalkEvent) => (scan.onEvent(ev), records.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
-    const wal = analyzeWal(sources, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
-    return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
-  } finally {
-    for (const s of sources) s.source.close();
-  }
+  const scan = new SecondWriterScan();
+  const observe = records ? (ev: WalkEvent) => (scan.onEvent(ev), records.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
+  const wal = analyzeWalFiles(layout.segments, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
+  return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
 }
 
 /** The WAL/db comparison, unless the log cannot say what the db should hold (then why not). */

@@ -8,10 +8,8 @@
  * panics `tocommit(N) is out of range [lastIndex(M)]`. The files cannot tell the two apart; the
  * safe path for both is to remove the member and add it back, so it syncs from the leader.
  */
-import { basename } from 'node:path';
-import { FileSource } from '../io/file-source.js';
 import { locate } from '../io/layout.js';
-import { analyzeWal } from './wal-analysis.js';
+import { analyzeWalFiles } from './wal-files.js';
 
 export interface PeerState {
   dir: string;
@@ -24,17 +22,12 @@ export interface PeerState {
 /** One peer's log, read as the analysis reads a WAL (good records only). */
 export function readPeer(dir: string): PeerState {
   const layout = locate(dir);
-  const sources = layout.segments.map((p) => ({ name: basename(p), path: p, source: new FileSource(p) }));
-  try {
-    const wal = analyzeWal(sources, { applyProblems: false });
-    let commit = 0n;
-    let lastIndex: bigint | undefined;
-    for (const s of wal.segments) {
-      if (s.lastHardState && s.lastHardState.commit > commit) commit = s.lastHardState.commit;
-      if (s.lastEntry) lastIndex = s.lastEntry.index;
-    }
-    return { dir: layout.root, memberId: wal.metadata?.nodeId, clusterId: wal.metadata?.clusterId, commit, lastIndex };
-  } finally {
-    for (const s of sources) s.source.close();
+  const wal = analyzeWalFiles(layout.segments, { applyProblems: false });
+  let commit = 0n;
+  let lastIndex: bigint | undefined;
+  for (const s of wal.segments) {
+    if (s.lastHardState && s.lastHardState.commit > commit) commit = s.lastHardState.commit;
+    if (s.lastEntry) lastIndex = s.lastEntry.index;
   }
+  return { dir: layout.root, memberId: wal.metadata?.nodeId, clusterId: wal.metadata?.clusterId, commit, lastIndex };
 }
