@@ -208,3 +208,8 @@ export function messageSpec(type: protobuf.Type): MessageSpec {
 export function specOf(typeName: string): MessageSpec {
   return messageSpec(lookupType(typeName));
 }
+
+/** Every field of a message's table, numbers below 128 first. */
+export function fieldsOf(spec: MessageSpec): FieldSpec[] {
+  return [...spec.small.filter((f): f is FieldSpec => f !== undefined), ...spec.large.values()];
+}

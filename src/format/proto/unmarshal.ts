@@ -17,7 +17,7 @@
  *
  * `etcdAppliesEntryData` is what etcd's apply loop makes of an EntryNormal's data.
  */
-import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, knownIn, releaseNumber, specOf, usesProtobufGo } from './schema.js';
+import { type EtcdRelease, DEFAULT_RELEASE, Kind, type FieldSpec, type MessageSpec, fieldsOf, knownIn, releaseNumber, specOf, usesProtobufGo } from './schema.js';
 import { GO_RECURSION_LIMIT, MAX_NESTING, type UnmarshalFailure, WireFailure, WireReader, decodeText, int64Of, isValidUtf8, uint64Of, unmarshalFailureText } from './wire.js';
 
 export type { EtcdRelease } from './schema.js';
@@ -128,7 +128,7 @@ interface Keep {
 }
 
 function keepOf(spec: MessageSpec, keys: Iterable<string>): Keep {
-  const fields = [...spec.small, ...spec.large.values()].filter((f): f is FieldSpec => f !== undefined);
+  const fields = fieldsOf(spec);
   const keep: Keep = { small: new Array<boolean>(128).fill(false), large: new Set() };
   for (const k of keys) {
     const f = fields.find((x) => x.key === k);

@@ -13,7 +13,7 @@ import { ReadWindow, bytesSource } from '../../../src/format/bytes.js';
 import { decodeSegment } from '../../../src/format/wal/decoder.js';
 import { decodeEntry } from '../../../src/format/proto/messages.js';
 import { type FieldSelection, type ProtoObject, etcdAppliesEntryData, etcdAppliesEntryDataInEachRelease, fieldSelection } from '../../../src/format/proto/unmarshal.js';
-import { RELEASES, specOf } from '../../../src/format/proto/schema.js';
+import { RELEASES, fieldsOf, specOf } from '../../../src/format/proto/schema.js';
 import { ledgerFields } from '../../../src/inspect/reconcile.js';
 
 const IRR = 'etcdserverpb.InternalRaftRequest';
@@ -28,7 +28,7 @@ function cutMessage(o: ProtoObject, typeName: string, sel: FieldSelection): Prot
   const out: ProtoObject = {};
   for (const [k, v] of Object.entries(o)) {
     if (keep && !keep.includes(k)) continue;
-    const sub = [...spec.small, ...spec.large.values()].find((f) => f?.key === k)?.sub;
+    const sub = fieldsOf(spec).find((f) => f.key === k)?.sub;
     if (sub === undefined) out[k] = v;
     else out[k] = Array.isArray(v) ? v.map((m) => cutMessage(m as ProtoObject, sub.name, sel)) : cutMessage(v as ProtoObject, sub.name, sel);
   }

@@ -54,7 +54,7 @@ import {
 } from '../../../src/format/proto/unmarshal.js';
 import { isDeepStrictEqual } from 'node:util';
 import protobuf from 'protobufjs';
-import { type FieldSpec, Kind, type MessageSpec, knownIn, releaseNumber, root, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
+import { Kind, type MessageSpec, fieldsOf, knownIn, releaseNumber, root, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
 
 const PER_TYPE = Number(process.env['GOGO_DIFF_VECTORS'] ?? 2000);
@@ -225,13 +225,9 @@ function randomVarint(g: Gen): bigint {
 
 const SPECIAL_LENGTHS = [0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 2n ** 53n, 2n ** 62n, 0x7ffffffffffffff0n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn];
 
-function knownFields(spec: MessageSpec): FieldSpec[] {
-  return [...spec.small.filter((f) => f !== undefined), ...spec.large.values()];
-}
-
 /** A random unknown field of the message, well formed (groups included). */
 function unknownField(g: Gen, spec: MessageSpec, out: number[], depth = 0): void {
-  const known = new Set(knownFields(spec).map((f) => f.no));
+  const known = new Set(fieldsOf(spec).map((f) => f.no));
   let no = 0;
   while (no === 0 || known.has(no)) no = g.pick([g.int(20) + 1, g.int(3000) + 1, 9900, 536870911, g.int(1 << 20) + 1]);
   const wt = g.pick([0, 0, 1, 2, 2, 5, 3]);
@@ -283,7 +279,7 @@ function textBytes(g: Gen, n: number): number[] {
 /** A random (valid unless ctx.nested) encoding of a message of `spec`. */
 function randomMessage(g: Gen, spec: MessageSpec, depth: number, ctx: EncodeCtx): number[] {
   const out: number[] = [];
-  const fields = knownFields(spec);
+  const fields = fieldsOf(spec);
   const parts: number[][] = [];
   for (const f of fields) {
     if (!g.chance(fields.length > 6 ? 0.25 : 0.6)) continue;
@@ -330,7 +326,7 @@ function randomMessage(g: Gen, spec: MessageSpec, depth: number, ctx: EncodeCtx)
 function corrupt(g: Gen, b: Uint8Array, spec: MessageSpec): number[] {
   const a = [...b];
   const at = () => g.int(a.length + 1);
-  const fields = knownFields(spec);
+  const fields = fieldsOf(spec);
   switch (g.int(14)) {
     case 0: // truncated
       return a.slice(0, g.int(a.length + 1));
@@ -629,7 +625,7 @@ function ourSchema37(names: string[]): string[] {
   for (const name of names) {
     const spec = specOf(name);
     out.push(name);
-    const fields = knownFields(spec).filter((f) => knownIn(f, releaseNumber('3.7')));
+    const fields = fieldsOf(spec).filter((f) => knownIn(f, releaseNumber('3.7')));
     for (const f of fields.sort((a, b) => a.no - b.no)) out.push(`  ${f.no} ${kinds[f.kind]} ${f.repeated ? 'repeated' : 'optional'} utf8=${f.utf8}${f.sub ? ` ${f.sub.name}` : ''}`);
   }
   return out;
