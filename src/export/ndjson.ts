@@ -37,13 +37,23 @@ export function requestKind(line: ExportLine): string | undefined {
   return p.kind;
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * `0x` and 8 lower-case hex digits: what `'0x' + (crc >>> 0).toString(16).padStart(8, '0')` gives,
+ * a byte at a time from a table (Number#toString with a radix took ~0.4 µs, 2% of an export).
+ */
+export function crcHex(crc: number): string {
+  return '0x' + HEX_BYTE[crc >>> 24]! + HEX_BYTE[(crc >>> 16) & 0xff]! + HEX_BYTE[(crc >>> 8) & 0xff]! + HEX_BYTE[crc & 0xff]!;
+}
+
 function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, damaged: boolean, describe: DescribeOptions, k8s: boolean): ExportLine {
   const base: ExportLine = {
     segment: segName,
     offset: ev.offset,
     recordNo: ev.salvaged ? null : ev.recordNo,
     recordType: ev.payload.type,
-    crc: '0x' + (ev.crc >>> 0).toString(16).padStart(8, '0'),
+    crc: crcHex(ev.crc),
   };
   if (damaged) {
     base.damaged = true;
