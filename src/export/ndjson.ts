@@ -37,13 +37,23 @@ export function requestKind(line: ExportLine): string | undefined {
   return p.kind;
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * `0x` and 8 lower-case hex digits: what `'0x' + (crc >>> 0).toString(16).padStart(8, '0')` gives,
+ * a byte at a time from a table (Number#toString with a radix took ~0.4 µs, 2% of an export).
+ */
+export function crcHex(crc: number): string {
+  return '0x' + HEX_BYTE[crc >>> 24]! + HEX_BYTE[(crc >>> 16) & 0xff]! + HEX_BYTE[(crc >>> 8) & 0xff]! + HEX_BYTE[crc & 0xff]!;
+}
+
 function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, damaged: boolean, describe: DescribeOptions, k8s: boolean): ExportLine {
   const base: ExportLine = {
     segment: segName,
     offset: ev.offset,
     recordNo: ev.salvaged ? null : ev.recordNo,
     recordType: ev.payload.type,
-    crc: '0x' + (ev.crc >>> 0).toString(16).padStart(8, '0'),
+    crc: crcHex(ev.crc),
   };
   if (damaged) {
     base.damaged = true;
@@ -91,17 +101,16 @@ function lineOf(ev: Extract<WalkEvent, { kind: 'record' }>, segName: string, dam
   return base;
 }
 
+/**
+ * The filters on what the line says (--type, --key-prefix). The index range is checked before the
+ * line is made (inIndexRange, on the record's bigint: no parse of the decimal string back).
+ */
 function passes(line: ExportLine, f: ExportFilter): boolean {
   const entryOnly = f.fromIndex !== undefined || f.toIndex !== undefined || f.keyPrefix !== undefined;
   if (f.types && f.types.length > 0) {
     const kind = requestKind(line);
     if (!f.types.includes(line.recordType) && !(kind !== undefined && f.types.includes(kind))) return false;
   } else if (entryOnly && line.recordType !== 'entry') return false;
-  if (line.index !== undefined) {
-    const i = BigInt(line.index);
-    if (f.fromIndex !== undefined && i < f.fromIndex) return false;
-    if (f.toIndex !== undefined && i > f.toIndex) return false;
-  } else if (f.fromIndex !== undefined || f.toIndex !== undefined) return false;
   if (f.keyPrefix !== undefined) {
     if (!line.payload) return false;
     if (!keyRanges(line.payload).some((r) => rangeTouchesPrefix(r, f.keyPrefix!))) return false;
@@ -109,7 +118,7 @@ function passes(line: ExportLine, f: ExportFilter): boolean {
   return true;
 }
 
-/** passes()' index check on the record itself: only entries carry an index. */
+/** --from-index / --to-index on the record itself: only entries carry an index. */
 function inIndexRange(ev: Extract<WalkEvent, { kind: 'record' }>, f: ExportFilter): boolean {
   if (f.fromIndex === undefined && f.toIndex === undefined) return true;
   if (ev.payload.type !== 'entry') return false;
@@ -134,7 +143,7 @@ export function* exportLines(segments: SegmentInput[], f: ExportFilter = {}): Ge
       continue;
     }
     if (ev.kind !== 'record') continue;
-    if (!inIndexRange(ev, f)) continue; // passes() would drop it: skip describing it
+    if (!inIndexRange(ev, f)) continue; // before describing it: what it drops costs nothing
     const line = lineOf(ev, names[ev.segment]!, damaged || ev.salvaged !== undefined, describe, f.k8s ?? false);
     if (passes(line, f)) yield line;
   }

@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { assertNotExisting, assertOutside, enclosingDataDir } from '../../io/paths.js';
+import { exportLineJson } from '../../export/line-json.js';
 import { exportLines } from '../../export/ndjson.js';
 import type { ExportLine } from '../../export/ndjson-schema.js';
 import { ENTRY_TYPES, RECORD_TYPES } from '../../export/record-types.js';
@@ -58,7 +59,7 @@ export async function exportAction(path: string, o: ExportFlags): Promise<void> 
     });
     const text = (line: ExportLine): string => {
       if (!o.showSecrets && line.payload) masked += maskSecretValues(line.payload);
-      return JSON.stringify(line) + '\n';
+      return exportLineJson(line) + '\n'; // JSON.stringify(line), byte for byte
     };
     if (target !== undefined) {
       // 0600 (records hold keys and values), written to a temp beside it and named only once

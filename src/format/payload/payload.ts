@@ -72,43 +72,36 @@ function mask(s: string): string {
   return `<masked: ${Buffer.byteLength(s, 'utf8')} bytes>`;
 }
 
-// Accessors over the plain decoded messages (fields absent when zero on the wire).
+// Accessors over the plain decoded messages (fields absent when zero on the wire). Each call site
+// reads its field by name (`get.big(o.limit)`), not through one helper taking the name: a property
+// read shared by every field and message type is megamorphic, and was a tenth of an export.
 const get = {
-  big(o: ProtoObject, k: string): bigint {
-    const v = o[k];
+  big(v: ProtoValue | undefined): bigint {
     return typeof v === 'bigint' ? v : 0n;
   },
-  num(o: ProtoObject, k: string): number {
-    const v = o[k];
+  num(v: ProtoValue | undefined): number {
     return typeof v === 'number' ? v : 0;
   },
-  str(o: ProtoObject, k: string): string {
-    const v = o[k];
+  str(v: ProtoValue | undefined): string {
     return typeof v === 'string' ? v : '';
   },
-  bool(o: ProtoObject, k: string): boolean {
-    return o[k] === true;
+  bool(v: ProtoValue | undefined): boolean {
+    return v === true;
   },
-  bytes(o: ProtoObject, k: string): Uint8Array {
-    const v = o[k];
-    return v instanceof Uint8Array ? v : new Uint8Array(0);
+  bytes(v: ProtoValue | undefined): Uint8Array {
+    return v instanceof Uint8Array ? v : EMPTY;
   },
-  has(o: ProtoObject, k: string): boolean {
-    return o[k] !== undefined;
-  },
-  msg(o: ProtoObject, k: string): ProtoObject {
-    const v = o[k];
+  msg(v: ProtoValue | undefined): ProtoObject {
     return isObject(v) ? v : {};
   },
-  list(o: ProtoObject, k: string): ProtoObject[] {
-    const v = o[k];
+  list(v: ProtoValue | undefined): ProtoObject[] {
     return Array.isArray(v) ? v.filter(isObject) : [];
   },
-  strs(o: ProtoObject, k: string): string[] {
-    const v = o[k];
+  strs(v: ProtoValue | undefined): string[] {
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   },
 };
+const EMPTY = new Uint8Array(0);
 
 function isObject(v: ProtoValue | undefined): v is ProtoObject {
   return typeof v === 'object' && !(v instanceof Uint8Array) && !Array.isArray(v);
@@ -140,60 +133,60 @@ const CONF_CHANGE_TRANSITION = ['Auto', 'JointImplicit', 'JointExplicit'];
 // KV requests
 
 function rangeJson(o: ProtoObject): KvOpJson {
-  const out: KvOpJson = { op: 'range', key: bytesJson(get.bytes(o, 'key')) };
-  put(out, 'rangeEnd', nonEmpty(get.bytes(o, 'rangeEnd')));
-  put(out, 'limit', nz(get.big(o, 'limit')));
-  put(out, 'revision', nz(get.big(o, 'revision')));
-  if (get.has(o, 'sortOrder')) put(out, 'sortOrder', enumName(SORT_ORDER, get.num(o, 'sortOrder')));
-  if (get.has(o, 'sortTarget')) put(out, 'sortTarget', enumName(SORT_TARGET, get.num(o, 'sortTarget')));
-  put(out, 'serializable', yes(get.bool(o, 'serializable')));
-  put(out, 'keysOnly', yes(get.bool(o, 'keysOnly')));
-  put(out, 'countOnly', yes(get.bool(o, 'countOnly')));
-  put(out, 'minModRevision', nz(get.big(o, 'minModRevision')));
-  put(out, 'maxModRevision', nz(get.big(o, 'maxModRevision')));
-  put(out, 'minCreateRevision', nz(get.big(o, 'minCreateRevision')));
-  put(out, 'maxCreateRevision', nz(get.big(o, 'maxCreateRevision')));
+  const out: KvOpJson = { op: 'range', key: bytesJson(get.bytes(o.key)) };
+  put(out, 'rangeEnd', nonEmpty(get.bytes(o.rangeEnd)));
+  put(out, 'limit', nz(get.big(o.limit)));
+  put(out, 'revision', nz(get.big(o.revision)));
+  if (o.sortOrder !== undefined) put(out, 'sortOrder', enumName(SORT_ORDER, get.num(o.sortOrder)));
+  if (o.sortTarget !== undefined) put(out, 'sortTarget', enumName(SORT_TARGET, get.num(o.sortTarget)));
+  put(out, 'serializable', yes(get.bool(o.serializable)));
+  put(out, 'keysOnly', yes(get.bool(o.keysOnly)));
+  put(out, 'countOnly', yes(get.bool(o.countOnly)));
+  put(out, 'minModRevision', nz(get.big(o.minModRevision)));
+  put(out, 'maxModRevision', nz(get.big(o.maxModRevision)));
+  put(out, 'minCreateRevision', nz(get.big(o.minCreateRevision)));
+  put(out, 'maxCreateRevision', nz(get.big(o.maxCreateRevision)));
   return out;
 }
 
 function putJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
   const out: KvOpJson = {
     op: 'put',
-    key: bytesJson(get.bytes(o, 'key')),
-    value: bytesJson(get.bytes(o, 'value'), opts.maxValueBytes),
+    key: bytesJson(get.bytes(o.key)),
+    value: bytesJson(get.bytes(o.value), opts.maxValueBytes),
   };
-  const lease = get.big(o, 'lease');
+  const lease = get.big(o.lease);
   if (lease !== 0n) {
     out.lease = lease.toString();
     out.leaseHex = hex16(lease);
   }
-  put(out, 'prevKv', yes(get.bool(o, 'prevKv')));
-  put(out, 'ignoreValue', yes(get.bool(o, 'ignoreValue')));
-  put(out, 'ignoreLease', yes(get.bool(o, 'ignoreLease')));
+  put(out, 'prevKv', yes(get.bool(o.prevKv)));
+  put(out, 'ignoreValue', yes(get.bool(o.ignoreValue)));
+  put(out, 'ignoreLease', yes(get.bool(o.ignoreLease)));
   return out;
 }
 
 function deleteRangeJson(o: ProtoObject): KvOpJson {
-  const out: KvOpJson = { op: 'delete_range', key: bytesJson(get.bytes(o, 'key')) };
-  put(out, 'rangeEnd', nonEmpty(get.bytes(o, 'rangeEnd')));
-  put(out, 'prevKv', yes(get.bool(o, 'prevKv')));
+  const out: KvOpJson = { op: 'delete_range', key: bytesJson(get.bytes(o.key)) };
+  put(out, 'rangeEnd', nonEmpty(get.bytes(o.rangeEnd)));
+  put(out, 'prevKv', yes(get.bool(o.prevKv)));
   return out;
 }
 
 function compareJson(o: ProtoObject, opts: DescribeOptions): CompareJson {
   const out: CompareJson = {
-    result: enumName(COMPARE_RESULT, get.num(o, 'result')),
-    target: enumName(COMPARE_TARGET, get.num(o, 'target')),
-    key: bytesJson(get.bytes(o, 'key')),
+    result: enumName(COMPARE_RESULT, get.num(o.result)),
+    target: enumName(COMPARE_TARGET, get.num(o.target)),
+    key: bytesJson(get.bytes(o.key)),
   };
-  put(out, 'rangeEnd', nonEmpty(get.bytes(o, 'rangeEnd')));
+  put(out, 'rangeEnd', nonEmpty(get.bytes(o.rangeEnd)));
   // oneof target_union: whichever member is on the wire, zero included.
-  for (const k of ['version', 'createRevision', 'modRevision'] as const) {
-    if (get.has(o, k)) out[k] = get.big(o, k).toString();
-  }
-  if (get.has(o, 'value')) out.value = bytesJson(get.bytes(o, 'value'), opts.maxValueBytes);
-  if (get.has(o, 'lease')) {
-    const lease = get.big(o, 'lease');
+  if (o.version !== undefined) out.version = get.big(o.version).toString();
+  if (o.createRevision !== undefined) out.createRevision = get.big(o.createRevision).toString();
+  if (o.modRevision !== undefined) out.modRevision = get.big(o.modRevision).toString();
+  if (o.value !== undefined) out.value = bytesJson(get.bytes(o.value), opts.maxValueBytes);
+  if (o.lease !== undefined) {
+    const lease = get.big(o.lease);
     out.lease = lease.toString();
     out.leaseHex = hex16(lease);
   }
@@ -201,21 +194,20 @@ function compareJson(o: ProtoObject, opts: DescribeOptions): CompareJson {
 }
 
 function requestOpJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
-  if (get.has(o, 'requestRange')) return rangeJson(get.msg(o, 'requestRange'));
-  if (get.has(o, 'requestPut')) return putJson(get.msg(o, 'requestPut'), opts);
-  if (get.has(o, 'requestDeleteRange')) return deleteRangeJson(get.msg(o, 'requestDeleteRange'));
-  if (get.has(o, 'requestTxn')) return txnJson(get.msg(o, 'requestTxn'), opts);
+  if (o.requestRange !== undefined) return rangeJson(get.msg(o.requestRange));
+  if (o.requestPut !== undefined) return putJson(get.msg(o.requestPut), opts);
+  if (o.requestDeleteRange !== undefined) return deleteRangeJson(get.msg(o.requestDeleteRange));
+  if (o.requestTxn !== undefined) return txnJson(get.msg(o.requestTxn), opts);
   return { op: 'none' };
 }
 
 function txnJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
   // An empty RequestOp (nothing set) cannot be sent by etcdctl; it stays visible as 'none'.
-  const ops = (k: string): KvOpJson[] => get.list(o, k).map((x) => requestOpJson(x, opts));
   return {
     op: 'txn',
-    compare: get.list(o, 'compare').map((c) => compareJson(c, opts)),
-    success: ops('success'),
-    failure: ops('failure'),
+    compare: get.list(o.compare).map((c) => compareJson(c, opts)),
+    success: get.list(o.success).map((x) => requestOpJson(x, opts)),
+    failure: get.list(o.failure).map((x) => requestOpJson(x, opts)),
   };
 }
 
@@ -223,23 +215,23 @@ function txnJson(o: ProtoObject, opts: DescribeOptions): KvOpJson {
 // v2 Request
 
 function v2Json(o: ProtoObject, opts: DescribeOptions): V2RequestJson {
-  const id = get.big(o, 'id');
-  const out: V2RequestJson = { id: id.toString(), idHex: hex16(id), method: get.str(o, 'method'), path: get.str(o, 'path') };
-  const val = get.str(o, 'val');
+  const id = get.big(o.id);
+  const out: V2RequestJson = { id: id.toString(), idHex: hex16(id), method: get.str(o.method), path: get.str(o.path) };
+  const val = get.str(o.val);
   if (val !== '') out.val = bytesJson(Buffer.from(val, 'utf8'), opts.maxValueBytes);
-  put(out, 'dir', yes(get.bool(o, 'dir')));
-  if (get.str(o, 'prevValue') !== '') out.prevValue = get.str(o, 'prevValue');
-  put(out, 'prevIndex', nz(get.big(o, 'prevIndex')));
-  if (get.has(o, 'prevExist')) out.prevExist = get.bool(o, 'prevExist');
-  put(out, 'expiration', nz(get.big(o, 'expiration')));
-  put(out, 'wait', yes(get.bool(o, 'wait')));
-  put(out, 'since', nz(get.big(o, 'since')));
-  put(out, 'recursive', yes(get.bool(o, 'recursive')));
-  put(out, 'sorted', yes(get.bool(o, 'sorted')));
-  put(out, 'quorum', yes(get.bool(o, 'quorum')));
-  put(out, 'time', nz(get.big(o, 'time')));
-  put(out, 'stream', yes(get.bool(o, 'stream')));
-  if (get.has(o, 'refresh')) out.refresh = get.bool(o, 'refresh');
+  put(out, 'dir', yes(get.bool(o.dir)));
+  if (get.str(o.prevValue) !== '') out.prevValue = get.str(o.prevValue);
+  put(out, 'prevIndex', nz(get.big(o.prevIndex)));
+  if (o.prevExist !== undefined) out.prevExist = get.bool(o.prevExist);
+  put(out, 'expiration', nz(get.big(o.expiration)));
+  put(out, 'wait', yes(get.bool(o.wait)));
+  put(out, 'since', nz(get.big(o.since)));
+  put(out, 'recursive', yes(get.bool(o.recursive)));
+  put(out, 'sorted', yes(get.bool(o.sorted)));
+  put(out, 'quorum', yes(get.bool(o.quorum)));
+  put(out, 'time', nz(get.big(o.time)));
+  put(out, 'stream', yes(get.bool(o.stream)));
+  if (o.refresh !== undefined) out.refresh = get.bool(o.refresh);
   return out;
 }
 
@@ -250,7 +242,7 @@ type V3Builder = (o: ProtoObject, opts: DescribeOptions) => V3RequestJson;
 
 function secrets<T extends object>(out: T, o: ProtoObject, fields: [string, string][]): T {
   for (const [from, to] of fields) {
-    const s = get.str(o, from);
+    const s = get.str(o[from]);
     if (s !== '') put(out, to, mask(s));
   }
   return out;
@@ -263,122 +255,129 @@ const V3: [string, V3Builder][] = [
   ['deleteRange', (o) => deleteRangeJson(o)],
   ['txn', txnJson],
   ['compaction', (o) => {
-    const out: V3RequestJson = { op: 'compaction', revision: get.big(o, 'revision').toString() };
-    put(out, 'physical', yes(get.bool(o, 'physical')));
+    const out: V3RequestJson = { op: 'compaction', revision: get.big(o.revision).toString() };
+    put(out, 'physical', yes(get.bool(o.physical)));
     return out;
   }],
   ['leaseGrant', (o) => {
-    const id = get.big(o, 'id');
-    return { op: 'lease_grant', ttl: get.big(o, 'ttl').toString(), id: id.toString(), idHex: hex16(id) };
+    const id = get.big(o.id);
+    return { op: 'lease_grant', ttl: get.big(o.ttl).toString(), id: id.toString(), idHex: hex16(id) };
   }],
   ['leaseRevoke', (o) => {
-    const id = get.big(o, 'id');
+    const id = get.big(o.id);
     return { op: 'lease_revoke', id: id.toString(), idHex: hex16(id) };
   }],
   ['alarm', (o) => {
-    const m = get.big(o, 'memberId');
+    const m = get.big(o.memberId);
     return {
       op: 'alarm',
-      action: enumName(ALARM_ACTION, get.num(o, 'action')),
+      action: enumName(ALARM_ACTION, get.num(o.action)),
       memberId: m.toString(),
       memberIdHex: hex16(m),
-      alarm: enumName(ALARM_TYPE, get.num(o, 'alarm')),
+      alarm: enumName(ALARM_TYPE, get.num(o.alarm)),
     };
   }],
   ['leaseCheckpoint', (o) => ({
     op: 'lease_checkpoint',
-    checkpoints: get.list(o, 'checkpoints').map((c) => {
-      const id = get.big(c, 'id');
-      return { id: id.toString(), idHex: hex16(id), remainingTtl: get.big(c, 'remainingTtl').toString() };
+    checkpoints: get.list(o.checkpoints).map((c) => {
+      const id = get.big(c.id);
+      return { id: id.toString(), idHex: hex16(id), remainingTtl: get.big(c.remainingTtl).toString() };
     }),
   })],
   ['v2', (o, opts) => ({ op: 'v2', request: v2Json(o, opts) })],
   ['authEnable', () => ({ op: 'auth_enable' })],
   ['authDisable', () => ({ op: 'auth_disable' })],
   ['authenticate', (o) =>
-    secrets({ op: 'authenticate', name: get.str(o, 'name') }, o, [
+    secrets({ op: 'authenticate', name: get.str(o.name) }, o, [
       ['password', 'password'],
       ['simpleToken', 'simpleToken'],
     ])],
   ['authStatus', () => ({ op: 'auth_status' })],
   ['authUserAdd', (o) => {
-    const out: V3RequestJson = secrets({ op: 'auth_user_add', name: get.str(o, 'name') }, o, [
+    const out: V3RequestJson = secrets({ op: 'auth_user_add', name: get.str(o.name) }, o, [
       ['password', 'password'],
       ['hashedPassword', 'hashedPassword'],
     ]);
-    put(out, 'noPassword', yes(get.bool(get.msg(o, 'options'), 'noPassword')));
+    put(out, 'noPassword', yes(get.bool(get.msg(o.options).noPassword)));
     return out;
   }],
-  ['authUserDelete', (o) => ({ op: 'auth_user_delete', name: get.str(o, 'name') })],
-  ['authUserGet', (o) => ({ op: 'auth_user_get', name: get.str(o, 'name') })],
+  ['authUserDelete', (o) => ({ op: 'auth_user_delete', name: get.str(o.name) })],
+  ['authUserGet', (o) => ({ op: 'auth_user_get', name: get.str(o.name) })],
   ['authUserChangePassword', (o) =>
-    secrets({ op: 'auth_user_change_password', name: get.str(o, 'name') }, o, [
+    secrets({ op: 'auth_user_change_password', name: get.str(o.name) }, o, [
       ['password', 'password'],
       ['hashedPassword', 'hashedPassword'],
     ])],
-  ['authUserGrantRole', (o) => ({ op: 'auth_user_grant_role', user: get.str(o, 'user'), role: get.str(o, 'role') })],
-  ['authUserRevokeRole', (o) => ({ op: 'auth_user_revoke_role', name: get.str(o, 'name'), role: get.str(o, 'role') })],
+  ['authUserGrantRole', (o) => ({ op: 'auth_user_grant_role', user: get.str(o.user), role: get.str(o.role) })],
+  ['authUserRevokeRole', (o) => ({ op: 'auth_user_revoke_role', name: get.str(o.name), role: get.str(o.role) })],
   ['authUserList', () => ({ op: 'auth_user_list' })],
   ['authRoleList', () => ({ op: 'auth_role_list' })],
-  ['authRoleAdd', (o) => ({ op: 'auth_role_add', name: get.str(o, 'name') })],
-  ['authRoleDelete', (o) => ({ op: 'auth_role_delete', role: get.str(o, 'role') })],
-  ['authRoleGet', (o) => ({ op: 'auth_role_get', role: get.str(o, 'role') })],
+  ['authRoleAdd', (o) => ({ op: 'auth_role_add', name: get.str(o.name) })],
+  ['authRoleDelete', (o) => ({ op: 'auth_role_delete', role: get.str(o.role) })],
+  ['authRoleGet', (o) => ({ op: 'auth_role_get', role: get.str(o.role) })],
   ['authRoleGrantPermission', (o) => {
-    const perm = get.msg(o, 'perm');
+    const perm = get.msg(o.perm);
     const out: V3RequestJson = {
       op: 'auth_role_grant_permission',
-      name: get.str(o, 'name'),
-      permType: enumName(PERM_TYPE, get.num(perm, 'permType')),
-      key: bytesJson(get.bytes(perm, 'key')),
+      name: get.str(o.name),
+      permType: enumName(PERM_TYPE, get.num(perm.permType)),
+      key: bytesJson(get.bytes(perm.key)),
     };
-    put(out, 'rangeEnd', nonEmpty(get.bytes(perm, 'rangeEnd')));
+    put(out, 'rangeEnd', nonEmpty(get.bytes(perm.rangeEnd)));
     return out;
   }],
   ['authRoleRevokePermission', (o) => {
     const out: V3RequestJson = {
       op: 'auth_role_revoke_permission',
-      role: get.str(o, 'role'),
-      key: bytesJson(get.bytes(o, 'key')),
+      role: get.str(o.role),
+      key: bytesJson(get.bytes(o.key)),
     };
-    put(out, 'rangeEnd', nonEmpty(get.bytes(o, 'rangeEnd')));
+    put(out, 'rangeEnd', nonEmpty(get.bytes(o.rangeEnd)));
     return out;
   }],
-  ['clusterVersionSet', (o) => ({ op: 'cluster_version_set', ver: get.str(o, 'ver') })],
+  ['clusterVersionSet', (o) => ({ op: 'cluster_version_set', ver: get.str(o.ver) })],
   ['clusterMemberAttrSet', (o) => {
-    const m = get.big(o, 'memberId');
-    const attrs = get.msg(o, 'memberAttributes');
+    const m = get.big(o.memberId);
+    const attrs = get.msg(o.memberAttributes);
     return {
       op: 'cluster_member_attr_set',
       memberId: m.toString(),
       memberIdHex: hex16(m),
-      name: get.str(attrs, 'name'),
-      clientUrls: get.strs(attrs, 'clientUrls'),
+      name: get.str(attrs.name),
+      clientUrls: get.strs(attrs.clientUrls),
     };
   }],
-  ['downgradeInfoSet', (o) => ({ op: 'downgrade_info_set', enabled: get.bool(o, 'enabled'), ver: get.str(o, 'ver') })],
-  ['downgradeVersionTest', (o) => ({ op: 'downgrade_version_test', ver: get.str(o, 'ver') })],
+  ['downgradeInfoSet', (o) => ({ op: 'downgrade_info_set', enabled: get.bool(o.enabled), ver: get.str(o.ver) })],
+  ['downgradeVersionTest', (o) => ({ op: 'downgrade_version_test', ver: get.str(o.ver) })],
 ];
 
 function irrJson(irr: ProtoObject, opts: DescribeOptions): EntryPayloadJson {
-  const header = get.msg(irr, 'header');
-  const id = get.big(irr, 'id') !== 0n ? get.big(irr, 'id') : get.big(header, 'id');
+  const header = get.msg(irr.header);
+  const id = get.big(irr.id) !== 0n ? get.big(irr.id) : get.big(header.id);
   let request: V3RequestJson = { op: 'none' };
   for (const [field, build] of V3) {
-    if (get.has(irr, field)) {
-      request = build(get.msg(irr, field), opts);
+    const m = irr[field];
+    if (m !== undefined) {
+      request = build(get.msg(m), opts);
       break;
     }
   }
-  // Key order of the JSON: kind, request ID, user, auth revision, then the request.
-  const who: { requestId?: string; requestIdHex?: string; username?: string; authRevision?: string } = {};
+  // Key order of the JSON: kind, request ID, user, auth revision, then the request (set in that
+  // order on one object: no spread of a second one).
+  const out: Omit<V3PayloadJson, 'request'> & { request?: V3RequestJson } = { kind: 'v3' };
   if (id !== 0n) {
-    who.requestId = id.toString();
-    who.requestIdHex = hex16(id);
+    out.requestId = id.toString();
+    out.requestIdHex = hex16(id);
   }
-  if (get.str(header, 'username') !== '') who.username = get.str(header, 'username');
-  put(who, 'authRevision', nz(get.big(header, 'authRevision')));
-  return { kind: 'v3', ...who, request };
+  const username = get.str(header.username);
+  if (username !== '') out.username = username;
+  const authRevision = get.big(header.authRevision);
+  if (authRevision !== 0n) out.authRevision = authRevision.toString();
+  out.request = request;
+  return out as V3PayloadJson;
 }
+
+type V3PayloadJson = Extract<EntryPayloadJson, { kind: 'v3' }>;
 
 // ---------------------------------------------------------------------------------------------
 // conf changes
