@@ -105,7 +105,9 @@ export function parseRegistryKey(key: string, prefix = '/registry/'): K8sKeyJson
   let pathLen = 1;
   if (segs.length >= 2 && (first.includes('.') || (first === 'services' && (segs[1] === 'specs' || segs[1] === 'endpoints')))) pathLen = 2;
   const path = segs.slice(0, pathLen).join('/');
-  const out: K8sKeyJson = { resource: PATH_RESOURCE[path] ?? (pathLen === 2 && first.includes('.') ? segs[1]! : path) };
+  // Object.hasOwn: a path such as `constructor` or `__proto__` must not find Object.prototype's.
+  const renamed = Object.hasOwn(PATH_RESOURCE, path) ? PATH_RESOURCE[path] : undefined;
+  const out: K8sKeyJson = { resource: renamed ?? (pathLen === 2 && first.includes('.') ? segs[1]! : path) };
   if (out.resource !== path) out.resourcePath = path;
   if (pathLen === 2 && first.includes('.')) out.group = first;
   const rest = segs.slice(pathLen);

@@ -180,6 +180,10 @@ describe('k8s: keys', () => {
       { resource: 'customresourcedefinitions', resourcePath: 'apiextensions.k8s.io/customresourcedefinitions', group: 'apiextensions.k8s.io', name: 'widgets.example.com' }],
     ['/registry/example.com/widgets/default/w1', { resource: 'widgets', resourcePath: 'example.com/widgets', group: 'example.com', namespace: 'default', name: 'w1' }],
     ['/registry/deployments/', { resource: 'deployments' }],
+    // names of Object.prototype's members are resources like any other
+    ['/registry/constructor/x', { resource: 'constructor', name: 'x' }],
+    ['/registry/__proto__/ns/y', { resource: '__proto__', namespace: 'ns', name: 'y' }],
+    ['/registry/toString/z', { resource: 'toString', name: 'z' }],
     ['/registry/', undefined],
     ['/other/pods/default/x', undefined],
     ['compact_rev_key', undefined],
