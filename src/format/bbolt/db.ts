@@ -76,6 +76,13 @@ export interface WalkOptions {
    * and a million items it drops cost more than the checks).
    */
   bucketsOnly?: boolean;
+  /**
+   * The caller keeps nothing of an item once it has asked for the next: pages are read with the
+   * source's `readTransient` when it has one (a long walk then reuses a few buffers instead of
+   * allocating one per block), so an item's bytes are valid only until the walk moves on. The walk
+   * copies what it keeps itself (the branch pages on its path, the key it compares the next with).
+   */
+  transient?: boolean;
 }
 
 export interface OpenOptions {
@@ -257,6 +264,7 @@ export class BoltDb {
     pgid: bigint | number,
     ref: { from?: number | undefined; at: number } = { at: 0 },
     report: ReportFinding = this.log.report,
+    transient = false,
   ): { header: PageHeader; bytes: Uint8Array; offset: number; pgid: number } | undefined {
     const id = typeof pgid === 'bigint' ? pgid : BigInt(pgid);
     if (id >= BigInt(this.highWater) || id < 0n) {
@@ -270,7 +278,8 @@ export class BoltDb {
       report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
       return undefined;
     }
-    const first = this.source.read(offset, PAGE_HEADER_SIZE);
+    const src = this.source;
+    const first = transient && src.readTransient ? src.readTransient(offset, PAGE_HEADER_SIZE) : src.read(offset, PAGE_HEADER_SIZE);
     if (first.length < PAGE_HEADER_SIZE) {
       report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
       return undefined;
@@ -286,7 +295,7 @@ export class BoltDb {
         pages = Math.max(1, maxPages);
       } else pages = header.overflow + 1;
     }
-    const bytes = this.source.read(offset, pages * P);
+    const bytes = transient && src.readTransient ? src.readTransient(offset, pages * P) : src.read(offset, pages * P);
     return { header, bytes, offset, pgid: n };
   }
 
@@ -301,6 +310,7 @@ export class BoltDb {
       onPage: options.onPage,
       lastKey: undefined,
       bucketsOnly: options.bucketsOnly ?? false,
+      transient: options.transient ?? false,
     };
     return this.walkPages({ pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined }, ctx);
   }
@@ -329,9 +339,10 @@ export class BoltDb {
       }
       const { pgid, depth, from, at, lo, hi } = next;
       next = undefined;
-      const page = this.readPage(pgid, { from, at }, ctx.report);
+      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
       if (!page) continue;
-      const { header, bytes, offset } = page;
+      const { header, offset } = page;
+      let bytes = page.bytes;
       const n = page.pgid;
       if (ctx.visited?.has(n)) {
         ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
@@ -344,6 +355,8 @@ export class BoltDb {
         continue;
       }
       if (header.flags & BRANCH_PAGE) {
+        // Kept until its subtree is done (its keys bound the children's): a copy when reads are transient.
+        if (ctx.transient) bytes = bytes.slice();
         const count = elementCount(header, bytes, n, offset, ctx.report);
         if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
         // Keys first (all in this page, already read), so each child knows its range.
@@ -379,6 +392,8 @@ export class BoltDb {
           const item = leafItem(bytes, n, offset, i, ctx, lo, hi);
           if (item) yield item;
         }
+        // The next page's first key is compared with this one, read after other pages.
+        if (ctx.transient && ctx.lastKey) ctx.lastKey = ctx.lastKey.slice();
         continue;
       }
       ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
@@ -541,6 +556,8 @@ interface WalkCtx {
   lastKey: Uint8Array | undefined;
   /** WalkOptions.bucketsOnly. */
   bucketsOnly?: boolean;
+  /** WalkOptions.transient. */
+  transient?: boolean;
 }
 
 /** Number of elements whose 16-byte headers fit in the page; a finding when some do not. */

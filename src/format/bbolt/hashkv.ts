@@ -50,6 +50,8 @@ export interface HashKVResult {
 
 const KEY = new TextEncoder().encode('key');
 const KEY_FIELD: ReadonlySet<string> = new Set(['key']);
+// Every walk here uses an item before asking for the next and keeps only file offsets.
+const TRANSIENT = { transient: true } as const;
 
 /** A revision as text: main and sub, 16 hex digits each (the findings' key). */
 function revKey(main: bigint, sub: bigint): string {
@@ -66,7 +68,7 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   }
   let R = options.revision ?? 0n;
   if (R === 0n) {
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (r) R = r.main;
     }
@@ -80,7 +82,7 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   const hashPass = (kept: KeptRevisions | undefined, collect: boolean): number | undefined => {
     let crc = crc32cUpdate(KEY, 0);
     let n = 0;
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (!r) {
         if (collect && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
@@ -179,7 +181,7 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
     let keys = 0;
     let n = 0;
     let overflow = false;
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (!r) {
         if (first && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
