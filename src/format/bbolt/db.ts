@@ -83,6 +83,14 @@ export interface WalkOptions {
    * copies what it keeps itself (the branch pages on its path, the key it compares the next with).
    */
   transient?: boolean;
+  /**
+   * Yield the items last first (descending keys: the last child first at every level, a page's
+   * elements last first). The walk enters the same pages and reports the same findings as the
+   * forward one, in another order, and yields the same items reversed, except when a page is
+   * referenced twice: each walk enters it where it first meets it (and reports
+   * `bbolt-page-multiple-references` where it meets it again).
+   */
+  reverse?: boolean;
 }
 
 export interface OpenOptions {
@@ -312,7 +320,8 @@ export class BoltDb {
       bucketsOnly: options.bucketsOnly ?? false,
       transient: options.transient ?? false,
     };
-    return this.walkPages({ pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined }, ctx);
+    const start: ChildRef = { pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined };
+    return options.reverse ? this.walkPagesReverse(start, ctx) : this.walkPages(start, ctx);
   }
 
   /**
@@ -400,6 +409,93 @@ export class BoltDb {
     }
   }
 
+  /**
+   * walkPages backwards: the same pages entered with the same checks, the children and elements
+   * taken last first. The keys' order is checked between the same neighbours as going forward, and
+   * reported at the same (the later) element.
+   */
+  private *walkPagesReverse(root: ChildRef, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+    const path: BranchFrame[] = [];
+    // leafItem checks the order against ctx.lastKey, which going backwards is the next key: it gets
+    // none, and the check is made here against `later`, the item handed out before.
+    const itemCtx: WalkCtx = { ...ctx, lastKey: undefined, bucketsOnly: false };
+    let later: { key: Uint8Array; pgid: number; offset: number; index: number } | undefined;
+    let next: ChildRef | undefined = root;
+    for (;;) {
+      if (next === undefined) {
+        const top = path[path.length - 1];
+        if (!top) return;
+        if (top.i < 0) {
+          path.pop();
+          continue;
+        }
+        const i = top.i--;
+        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+        next = { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
+      }
+      const { pgid, depth, from, at, lo, hi } = next;
+      next = undefined;
+      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
+      if (!page) continue;
+      const { header, offset } = page;
+      let bytes = page.bytes;
+      const n = page.pgid;
+      if (ctx.visited?.has(n)) {
+        ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+        continue;
+      }
+      ctx.visited?.add(n);
+      ctx.onPage?.({ pgid: n, header, offset, depth, from });
+      if (depth >= this.maxDepth) {
+        ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
+        continue;
+      }
+      if (header.flags & BRANCH_PAGE) {
+        if (ctx.transient) bytes = bytes.slice();
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+        const keys: (Uint8Array | undefined)[] = [];
+        let prev: Uint8Array | undefined;
+        for (let i = 0; i < count; i++) {
+          const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+          const end = e + u32(bytes, e) + u32(bytes, e + 4);
+          if (end > bytes.length) {
+            ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
+            keys.push(undefined);
+            continue;
+          }
+          const key = bytes.subarray(e + u32(bytes, e), end);
+          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+          checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
+          keys.push(key);
+          prev = key;
+        }
+        const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+        let bound = hi;
+        for (let i = count - 1; i >= 0; i--) {
+          upper[i] = bound;
+          bound = keys[i] ?? bound;
+        }
+        path.push({ pgid: n, bytes, offset, depth, count, i: count - 1, keys, upper, lo });
+        continue;
+      }
+      if (header.flags & LEAF_PAGE) {
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        for (let i = count - 1; i >= 0; i--) {
+          itemCtx.lastKey = undefined;
+          const item = leafItem(bytes, n, offset, i, itemCtx, lo, hi);
+          if (!item) continue;
+          if (later && compareBytes(item.key, later.key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: later.pgid, offset: later.offset, index: later.index });
+          later = { key: item.key, pgid: n, offset: item.offset, index: i };
+          if (!ctx.bucketsOnly || item.flags & BUCKET_LEAF_FLAG) yield item;
+        }
+        if (ctx.transient && later) later.key = later.key.slice();
+        continue;
+      }
+      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+    }
+  }
+
   /** Items of an inline bucket page image. */
   *walkInline(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
     const report = options.report ?? this.log.report;
@@ -421,6 +517,7 @@ export class BoltDb {
 
   /** Items of a bucket, whichever way it is stored. */
   bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    if (ref.inline && options.reverse) return reversed([...this.walkInline(ref, options)]);
     return ref.inline ? this.walkInline(ref, options) : this.walkTree(ref.root, options, ref.offset);
   }
 
@@ -612,6 +709,10 @@ function leafItem(bytes: Uint8Array, pgid: number, offset: number, i: number, ct
   ctx.lastKey = key;
   if (ctx.bucketsOnly && !(flags & BUCKET_LEAF_FLAG)) return undefined;
   return { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
+}
+
+function* reversed<T>(items: T[]): Generator<T, void, undefined> {
+  for (let i = items.length - 1; i >= 0; i--) yield items[i]!;
 }
 
 /** Open a bbolt image. Never throws on bad bytes: look at `db.findings` and `db.meta`. */

@@ -8,16 +8,21 @@
  * Keep(R) keeps, of each key, its newest revision <= R when that is not a tombstone (etcd's
  * generations come to that: an older generation ends in a tombstone, and a put is the newest
  * revision of its own). So a revision <= C is hashed when no later revision <= R of the same key
- * follows it. That takes one pass when nothing lies at or below C; otherwise a bit per revision
- * and, per pass over the bucket, a table of at most `keysPerPass` keys (a 32-bit fingerprint, the
- * revision's position, and where its key lies in the file, to compare the keys themselves when fingerprints
- * meet): memory is bounded whatever the db's size, more keys take more passes. Two behaviours
+ * follows it. That takes one pass when nothing lies at or below C. Otherwise one pass backwards
+ * (hashBackwards: going backwards, a revision is the newest of its key exactly when its key has not
+ * been met yet, and CRC-32C's algebra puts each item's CRC in place), with a table of at most
+ * `keysPerPass` keys (a 32-bit fingerprint and where the key lies in the file, to compare the keys
+ * themselves when fingerprints meet). Where that cannot answer (more keys; damage that makes the
+ * backward walk differ from the forward one), a bit per revision and, per pass over the bucket, a
+ * table of at most `keysPerPass` keys, then a hash pass: memory is bounded whatever the db's size,
+ * more keys take more passes. Two behaviours
  * changed in 3.4.34 / 3.5.16 (tombstones at exactly R or C); pick the one matching the etcd that
  * would compute the hash.
  */
 import { crc32cUpdate } from '../crc.js';
 import type { BoltDb } from './db.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
+import type { ReportFinding } from './findings.js';
 import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
 import { checkEtcdUnmarshal, decodeEtcdFields } from '../proto/unmarshal.js';
 
@@ -106,10 +111,161 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   let hash = hashPass(undefined, true);
   if (hash === undefined) {
     findings.length = 0;
-    const kept = keptRevisions(db, R, options.keysPerPass ?? 1_200_000, findings);
-    hash = hashPass(kept, false)!;
+    const keysPerPass = options.keysPerPass ?? 1_200_000;
+    const back = hashBackwards(db, R, C, legacy, keysPerPass);
+    if (back !== undefined) {
+      findings.push(...back.findings);
+      // Keep(R) keeping nothing filters nothing (etcd: `len(keep) > 0`): hashed forward, all of it.
+      hash = back.anyKept ? back.hash : hashPass({ any: false, has: () => false }, false)!;
+    } else {
+      const kept = keptRevisions(db, R, keysPerPass, findings);
+      hash = hashPass(kept, false)!;
+    }
   }
   return { hash: hash >>> 0, revision: R, compactRevision: C, compacted: C > 0n && R <= C, findings };
+}
+
+// ---- CRC-32C as polynomials over GF(2) (reflected: bit 31 is x^0), as zlib's crc32_combine --------
+// The register after bytes A then B is (register after A) × x^(8|B|) xor (register after B from 0),
+// so a hash can be put together from its items' CRCs last item first.
+const POLY = 0x82f63b78;
+
+/** a × b mod P; `a` must not be 0 (a power of x never is). */
+function mulmod(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) mod P. */
+const X2N = new Uint32Array(32);
+X2N[0] = 0x40000000;
+for (let k = 1; k < 32; k++) X2N[k] = mulmod(X2N[k - 1]!, X2N[k - 1]!);
+
+/** x^(8n) mod P: what shifting the register over n zero bytes multiplies it by. */
+function xPow8n(n: number): number {
+  let p = 0x80000000;
+  for (let k = 3; n > 0; n = Math.floor(n / 2), k++) if (n & 1) p = mulmod(X2N[k & 31]!, p);
+  return p;
+}
+
+/** xPow8n for item lengths, computed once per length (0: not yet; no power of x is 0). */
+const POW8_CACHED = 1 << 16;
+let pow8Cache: Uint32Array | undefined;
+function pow8(n: number): number {
+  if (n >= POW8_CACHED) return xPow8n(n);
+  pow8Cache ??= new Uint32Array(POW8_CACHED);
+  return pow8Cache[n] || (pow8Cache[n] = xPow8n(n));
+}
+
+/** Main revision of a revision key (17/18 bytes, checked by the caller) as a number; Infinity at or past 2^53. */
+function mainOf(k: Uint8Array): number {
+  const hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
+  if (hi >= 0x200000) return Infinity;
+  return hi * 0x1_0000_0000 + (((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0);
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The hash in one pass over the bucket, last item first: going backwards, a revision is the newest
+ * of its key <= R exactly when its key has not been met yet, so whether Keep(R) keeps it is known on
+ * the spot (a table of the keys met: fingerprint and where the key lies in the file, compared again
+ * on a match, as keptRevisions does). Each hashed item's CRC is shifted into place by the bytes
+ * hashed after it (see mulmod). Undefined when the two-pass way must answer: more than `keysPerPass`
+ * keys, a page referenced twice (the forward walk might not enter it where this one does), a
+ * revision above R before one at or below it (the forward pass stops at the first above R), R or C
+ * past 2^53. `anyKept` false: Keep(R) keeps nothing, and then nothing is filtered.
+ */
+function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPerPass: number): { hash: number; anyKept: boolean; findings: EtcdBackendFinding[] } | undefined {
+  if (R > MAX_EXACT || C > MAX_EXACT) return undefined;
+  const Rn = Number(R);
+  const Cn = Number(C);
+  const cap = Math.max(1, keysPerPass);
+  const slots = Math.ceil(cap * 1.4);
+  const fp = new Uint32Array(slots); // fingerprint | 1 (0: empty)
+  const at = new Float64Array(slots); // file offset of the key's bytes in its newest revision
+  const len = new Uint32Array(slots);
+  let keys = 0;
+  const src = db.source;
+  let scratch = new Uint8Array(4096);
+  const reread = (offset: number, length: number): Uint8Array => {
+    if (!src.readInto) return src.read(offset, length);
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
+  };
+  let twice = false;
+  const report: ReportFinding = (f) => {
+    if (f.code === 'bbolt-page-multiple-references') twice = true;
+    db.report(f);
+  };
+  // Findings come last first: the last 100 met are the first 100 going forward.
+  const found: EtcdBackendFinding[] = [];
+  const note = (f: EtcdBackendFinding): void => {
+    found.push(f);
+    if (found.length > 100) found.shift();
+  };
+  let started = false;
+  let anyKept = false;
+  let acc = 0; // the items hashed so far (those after, in the bucket), from a zero register
+  let shift = 0x80000000; // x^(8 × their bytes)
+  for (const item of db.items('key', { transient: true, reverse: true, report })) {
+    if (twice) return undefined;
+    const k = item.key;
+    if ((k.length !== 17 && k.length !== 18) || k[8] !== 0x5f) {
+      note({ code: 'etcd-bad-revision-key', offset: item.offset, found: k.length });
+      continue;
+    }
+    const main = mainOf(k);
+    if (main > Rn) {
+      if (started) return undefined;
+      found.length = 0; // going forward, the walk stops here: what came after it never counts
+      continue;
+    }
+    started = true;
+    const tombstone = k.length === 18 && k[17] === 0x74;
+    let kept = false;
+    const key = keyOf(item.value);
+    if (key === undefined) {
+      const r = decodeRevision(k)!;
+      note({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
+    } else {
+      const [h, g] = keyHashes(key);
+      const f = (h | 1) >>> 0;
+      let s = Math.floor(((Math.imul(g, 0x9e3779b1) >>> 0) * slots) / 0x1_0000_0000);
+      for (;;) {
+        if (fp[s] === 0) {
+          // first met: its newest revision <= R
+          if (++keys > cap) return undefined;
+          fp[s] = f;
+          at[s] = item.valueOffset + keyOffsetIn(item.value, key);
+          len[s] = key.length;
+          kept = !tombstone;
+          break;
+        }
+        if (fp[s] === f && sameBytes(reread(at[s]!, len[s]!), key)) break;
+        if (++s === slots) s = 0;
+      }
+    }
+    if (kept) anyKept = true;
+    if ((main > Cn || kept) && !(!legacy && main === Cn && tombstone)) {
+      const crc = crc32cUpdate(item.value, crc32cUpdate(k, 0xffffffff));
+      acc ^= mulmod(shift, ~crc >>> 0);
+      shift = mulmod(shift, pow8(k.length + item.value.length));
+    }
+  }
+  if (twice) return undefined;
+  const keyRegister = ~crc32cUpdate(KEY, 0) >>> 0;
+  const hash = ~(mulmod(shift, keyRegister) ^ acc) >>> 0;
+  return { hash, anyKept, findings: found.reverse() };
 }
 
 /** Which revisions <= R Keep(R) keeps, by their position among them; `any`: whether it keeps one. */
