@@ -9,8 +9,10 @@
  * start and serve it without a word.
  *
  * Memory is bounded: keys are kept as 64-bit hashes and values as 32-bit ones (CRC-32C: a changed
- * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 28-byte slots
- * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). Names of the keys that
+ * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 24-byte slots
+ * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). The log
+ * is read first: a db item is compared with what the log left for its key as it is met, and only
+ * the answer is kept. Names of the keys that
  * differ are found again in a second pass over the db only when there are any.
  */
 import { crc32cUpdate } from '../format/crc.js';
@@ -18,18 +20,21 @@ import { type FieldSelection, type ProtoObject, fieldSelection } from '../format
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 import type { ReconcileSkip } from './report.js';
 
-/** Keys tracked at most (the table then holds 2M slots of 28 bytes: about 59 MB). */
+/** Keys tracked at most (the table then holds 2M slots of 24 bytes: about 50 MB). */
 export const MAX_KEYS = 1 << 20;
 
-const STRIDE = 7;
+const STRIDE = 6;
 // slot words: 0,1 key hash; 2 flags (the log's, the db's, and the candidate count); 3 candidate 1;
-// 4 candidate 2; 5 db value hash; 6 log index (low 32 bits)
+// 4 candidate 2; 5 log index (low 32 bits)
 const F_AMBIGUOUS = 1;
 const F_ABSENT = 2;
 /** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
 const F_BASE = 4;
 const DB_SEEN = 16;
 const DB_ABSENT = 32;
+/** The db's latest value of the key is one of the log's candidates. */
+const DB_MATCH = 64;
+const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH;
 const COUNT_SHIFT = 8;
 const BRANCHES = ['success', 'failure'] as const;
 
@@ -150,14 +155,14 @@ export class WriteLedger {
     const s = this.slotOf(key, true);
     if (s < 0) return;
     const t = this.table;
-    const db = t[s + 2]! & (DB_SEEN | DB_ABSENT);
+    const db = t[s + 2]! & DB_FLAGS;
     if (value === undefined) {
       t[s + 2] = db | F_ABSENT | F_BASE;
     } else {
       t[s + 2] = db | (1 << COUNT_SHIFT) | F_BASE | (mayVanish ? F_ABSENT : 0);
       t[s + 3] = valueHash(value);
     }
-    t[s + 6] = Number(index & 0xffff_ffffn);
+    t[s + 5] = Number(index & 0xffff_ffffn);
   }
 
   /** A write that may or may not have happened (a txn branch): one more thing the key may hold. */
@@ -165,7 +170,7 @@ export class WriteLedger {
     const s = this.slotOf(key, true);
     if (s < 0) return;
     const t = this.table;
-    t[s + 6] = Number(index & 0xffff_ffffn);
+    t[s + 5] = Number(index & 0xffff_ffffn);
     // Without a write the log made certain before, the key may hold what it held before the log
     // began (a txn's compare may have failed): nothing to compare with.
     if (!(t[s + 2]! & F_BASE)) {
@@ -236,18 +241,25 @@ export class WriteLedger {
     }
   }
 
-  /** A `key` bucket item of the db, in revision order: the last one seen for a key is its latest. */
+  /**
+   * A `key` bucket item of the db, in revision order, after the whole log: the last one seen for a
+   * key is its latest, and says whether the db holds one of the values the log left for it.
+   */
   onDbItem(revisionKey: Uint8Array, kv: Uint8Array): void {
     if (!kvKey(kv)) return;
     const s = this.slotOf(kvField.key, false);
     if (s < 0) return;
     const t = this.table;
     const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
-    const keep = t[s + 2]! & ~(DB_SEEN | DB_ABSENT);
+    const flags = t[s + 2]!;
+    const keep = flags & ~DB_FLAGS;
     if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT;
     else {
-      t[s + 2] = keep | DB_SEEN;
-      t[s + 5] = valueHash(kvField.value);
+      const v = valueHash(kvField.value);
+      const count = flags >>> COUNT_SHIFT;
+      let match = 0;
+      for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) match = DB_MATCH;
+      t[s + 2] = keep | DB_SEEN | match;
     }
   }
 
@@ -271,11 +283,7 @@ export class WriteLedger {
       const absentOk = (flags & F_ABSENT) !== 0 || this.rangeDeletes;
       let ok: boolean;
       if (!(db & DB_SEEN) || db & DB_ABSENT) ok = absentOk;
-      else {
-        ok = false;
-        const count = flags >>> COUNT_SHIFT;
-        for (let c = 0; c < count && !ok; c++) ok = t[s + 3 + c] === t[s + 5];
-      }
+      else ok = (db & DB_MATCH) !== 0;
       if (!ok) {
         out.mismatches++;
         if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
@@ -294,7 +302,7 @@ export class WriteLedger {
       const s = this.slotOf(kvField.key, false);
       if (s < 0 || !want.has(s) || found.has(s)) continue;
       const db = this.table[s + 2]!;
-      found.set(s, { key: Buffer.from(kvField.key).toString('utf8'), index: this.table[s + 6]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
+      found.set(s, { key: Buffer.from(kvField.key).toString('utf8'), index: this.table[s + 5]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
     }
     for (const s of r.mismatchSlots) {
       const m = found.get(s);

@@ -9,7 +9,7 @@ import { FileSource } from '../io/file-source.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Layout } from '../io/layout.js';
 import { readEtcdMeta, writerLine } from '../format/bbolt/etcd-meta.js';
-import { parseSnapDbName } from '../format/wal/names.js';
+import { firstSegmentFrom, parseSnapDbName } from '../format/wal/names.js';
 import { exportLines } from '../export/ndjson.js';
 import { NotEtcdError } from '../errors.js';
 import type { RestoreTarget } from './wal.js';
@@ -59,12 +59,22 @@ export interface Unapplied {
   lastIndex: bigint | undefined;
   /** Entries found only past damage in the WAL (their CRC chain said whether they are intact). */
   damaged: number;
+  /** The segment read first, and how many before it were left unread (firstSegmentFrom). */
+  firstSegment: string;
+  segmentsSkipped: number;
 }
 
-/** Write every WAL entry with index > consistentIndex to `outPath` as export NDJSON (atomically). */
+/**
+ * Write every WAL entry with index > consistentIndex to `outPath` as export NDJSON (atomically).
+ * The walk starts one segment before the one holding consistentIndex + 1 (firstSegmentFrom): that
+ * one's end is what the crc record opening the next must continue, and a name one segment off
+ * still leaves every entry above the index read. The segments before hold only entries the db
+ * applied, and are not read: damage in them marks no later entry `damaged`.
+ */
 export function writeUnapplied(layout: Layout, consistentIndex: bigint, outPath: string, onProgress?: (bytesDone: number, bytesTotal: number) => void): Unapplied {
-  const segments = layout.segments.map((p) => ({ name: basename(p), source: new FileSource(p) }));
-  const res: Unapplied = { path: outPath, entries: 0, firstIndex: undefined, lastIndex: undefined, damaged: 0 };
+  const skipped = Math.max(0, firstSegmentFrom(layout.segments.map((p) => basename(p)), consistentIndex + 1n) - 1);
+  const segments = layout.segments.slice(skipped).map((p) => ({ name: basename(p), source: new FileSource(p) }));
+  const res: Unapplied = { path: outPath, entries: 0, firstIndex: undefined, lastIndex: undefined, damaged: 0, firstSegment: segments[0]!.name, segmentsSkipped: skipped };
   try {
     writeFileAtomic(
       outPath,

@@ -45,7 +45,7 @@ export function renderRebuild(
     trailer: res.trailer ? (res.trailer.ok ? 'sha256-ok' : 'sha256-mismatch') : 'none',
     dbItemsSkipped: skipped,
     unapplied: unapplied
-      ? { path: unapplied.path, entries: unapplied.entries, damaged: unapplied.damaged, firstIndex: unapplied.firstIndex === undefined ? null : `${unapplied.firstIndex}`, lastIndex: unapplied.lastIndex === undefined ? null : `${unapplied.lastIndex}` }
+      ? { path: unapplied.path, entries: unapplied.entries, damaged: unapplied.damaged, firstIndex: unapplied.firstIndex === undefined ? null : `${unapplied.firstIndex}`, lastIndex: unapplied.lastIndex === undefined ? null : `${unapplied.lastIndex}`, firstSegment: unapplied.firstSegment, segmentsSkipped: unapplied.segmentsSkipped }
       : null,
   };
   let out = '';
@@ -59,6 +59,7 @@ export function renderRebuild(
       unapplied.entries === 0
         ? `  no WAL entry lies above the db's consistent index: nothing was left out (${unapplied.path} is empty)\n`
         : `  ${unapplied.entries} WAL entr${unapplied.entries === 1 ? 'y' : 'ies'} above it (index ${unapplied.firstIndex}..${unapplied.lastIndex}${unapplied.damaged ? `, ${unapplied.damaged} found past damage` : ''}) never reached the db: written to ${unapplied.path}\n`;
+    if (unapplied.segmentsSkipped > 0) out += `  the WAL was read from ${unapplied.firstSegment}: the ${unapplied.segmentsSkipped} segment${unapplied.segmentsSkipped === 1 ? '' : 's'} before it hold${unapplied.segmentsSkipped === 1 ? 's' : ''} only entries the db had applied, and ${unapplied.segmentsSkipped === 1 ? 'was' : 'were'} not read\n`;
   }
   for (const l of ids.lines) out += `  ${l}\n`;
   out += `  start etcd with: --name ${o.name} --data-dir ${res.dataDir} --initial-cluster ${o.initialCluster} --initial-advertise-peer-urls ${o.initialAdvertisePeerUrls}\n`;

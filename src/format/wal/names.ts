@@ -49,3 +49,23 @@ export function hex16(v: bigint): string {
   // int64 IDs (leases) may arrive negative: print their two's-complement bits, as etcd does.
   return BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 }
+
+/**
+ * Where a reader wanting only entries at `index` or above may start in the sorted segment `names`:
+ * the last segment whose name's index is at most `index`. etcd cuts a segment after the entry before
+ * the next one's name index, so every entry in the segments before that one lies below `index`
+ * (or was overwritten by raft later in the log, never committed). 0 — read everything — unless
+ * every name parses and the names form the sequence etcd writes: sequence numbers one apart and
+ * name indexes never decreasing.
+ */
+export function firstSegmentFrom(names: readonly string[], index: bigint): number {
+  let first = 0;
+  let prev: WalName | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const n = parseWalName(names[i]!);
+    if (!n || (prev && (n.seq !== prev.seq + 1n || n.index < prev.index))) return 0;
+    if (n.index <= index) first = i;
+    prev = n;
+  }
+  return first;
+}

@@ -93,9 +93,11 @@ export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Gene
   const total = onProgress ? segments.reduce((a, s) => a + s.source.size, 0) : 0;
   let before = 0;
   let next = 0;
+  let win: ReadWindow | undefined;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
-    const win = new ReadWindow(seg.source);
+    // One window for the walk: what a segment's records were read into is reused for the next.
+    win = win ? win.moveTo(seg.source) : new ReadWindow(seg.source);
     yield { kind: 'segment-start', segment: i, name: seg.name, parsed: parseWalName(seg.name), size: seg.source.size, crcIn: crc, chained };
     // The pull reader, not decodeSegment's generator: one generator (this one) per record, not two.
     const s = new SegmentReader(win, { crc });
