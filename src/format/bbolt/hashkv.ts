@@ -36,8 +36,23 @@ export interface HashKVOptions {
    * is not hashed); 'legacy' is 3.4.0-3.4.33 and 3.5.0-3.5.15. Default: the newer behaviour.
    */
   behaviour?: 'keep-tombstone-at-compact' | 'legacy';
-  /** When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~34 MB). */
+  /**
+   * When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~20 MB
+   * for the backward pass below 4 GiB, ~34 MB for the two forward passes it hands over to).
+   */
   keysPerPass?: number;
+  /**
+   * The key table's arrays from an earlier call, to use again (tens of MB: a caller hashing several
+   * dbs in turn keeps one table alive instead of one per db until V8 frees it). Filled in by hashKV.
+   */
+  tables?: HashKVTables;
+}
+
+/** The backward pass's key table (see hashKV's `tables`); opaque to callers. */
+export interface HashKVTables {
+  fp?: Uint32Array;
+  at?: Uint32Array | Float64Array;
+  len?: Uint32Array;
 }
 
 export interface HashKVResult {
@@ -112,7 +127,7 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   if (hash === undefined) {
     findings.length = 0;
     const keysPerPass = options.keysPerPass ?? 1_200_000;
-    const back = hashBackwards(db, R, C, legacy, keysPerPass);
+    const back = hashBackwards(db, R, C, legacy, keysPerPass, options.tables ?? {});
     if (back !== undefined) {
       findings.push(...back.findings);
       // Keep(R) keeping nothing filters nothing (etcd: `len(keep) > 0`): hashed forward, all of it.
@@ -191,15 +206,18 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
  * revision above R before one at or below it (the forward pass stops at the first above R), R or C
  * past 2^53. `anyKept` false: Keep(R) keeps nothing, and then nothing is filtered.
  */
-function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPerPass: number): { hash: number; anyKept: boolean; findings: EtcdBackendFinding[] } | undefined {
+function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPerPass: number, tables: HashKVTables): { hash: number; anyKept: boolean; findings: EtcdBackendFinding[] } | undefined {
   if (R > MAX_EXACT || C > MAX_EXACT) return undefined;
   const Rn = Number(R);
   const Cn = Number(C);
   const cap = Math.max(1, keysPerPass);
   const slots = Math.ceil(cap * 1.4);
-  const fp = new Uint32Array(slots); // fingerprint | 1 (0: empty)
-  const at = new Float64Array(slots); // file offset of the key's bytes in its newest revision
-  const len = new Uint32Array(slots);
+  // (at and len are read only where fp is set: only fp needs clearing)
+  const fp = (tables.fp = tables.fp?.length === slots ? tables.fp.fill(0) : new Uint32Array(slots)); // fingerprint | 1 (0: empty)
+  // file offset of the key's bytes in its newest revision: 32 bits do below 4 GiB (4 bytes a slot less)
+  const wide = db.source.size > 0xffff_ffff;
+  const at = (tables.at = tables.at?.length === slots && tables.at instanceof Float64Array === wide ? tables.at : wide ? new Float64Array(slots) : new Uint32Array(slots));
+  const len = (tables.len = tables.len?.length === slots ? tables.len : new Uint32Array(slots));
   let keys = 0;
   const src = db.source;
   let scratch = new Uint8Array(4096);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashKV } from '../../../src/format/bbolt/hashkv.js';
-import type { HashKVOptions, HashKVResult } from '../../../src/format/bbolt/hashkv.js';
+import type { HashKVOptions, HashKVResult, HashKVTables } from '../../../src/format/bbolt/hashkv.js';
 import type { BoltDb } from '../../../src/format/bbolt/db.js';
 import { openBolt } from '../../../src/format/bbolt/db.js';
 import { bytesSource } from '../../../src/format/bbolt/page.js';
@@ -236,5 +236,31 @@ describe('hashKV where the backward pass cannot answer alone, as the whole-index
     const h = hashKV(db, { compactRevision: 1n });
     assert.equal(h.findings.length, 100);
     sameAsReference(db, 'no value readable');
+  });
+});
+
+describe('hashKV: one key table for several dbs', () => {
+  it('tables handed from call to call (other dbs, other sizes) change no hash', async () => {
+    const names = ['v35-workload', 'v34-workload', 'v35-segments'];
+    const fxs = await Promise.all(names.map((n) => loadFixture(n)));
+    try {
+      const tables: HashKVTables = {};
+      for (const keysPerPass of [undefined, 50, undefined]) {
+        for (const fx of fxs) {
+          const { db, close } = openBoltFile(join(fx.dir, 'member', 'snap', 'db'));
+          try {
+            for (const compactRevision of [undefined, 1n, 40n]) {
+              const o: HashKVOptions = { ...(compactRevision === undefined ? {} : { compactRevision }), ...(keysPerPass ? { keysPerPass } : {}) };
+              assert.deepEqual(hashKV(db, { ...o, tables }), hashKV(db, o), `${fx.dir} C=${compactRevision} keysPerPass=${keysPerPass}`);
+            }
+          } finally {
+            close();
+          }
+        }
+      }
+      assert.ok(tables.fp && tables.at instanceof Uint32Array && tables.len, 'the table was kept (32-bit offsets below 4 GiB)');
+    } finally {
+      for (const fx of fxs) fx.cleanup();
+    }
   });
 });
