@@ -16,7 +16,7 @@
 import { memberFacts } from '../inspect/analyze.js';
 import { NotEtcdError, UsageError } from '../errors.js';
 import { openBoltFile } from '../io/bolt-file.js';
-import { hashKV } from '../format/bbolt/hashkv.js';
+import { type HashKVTables, hashKV } from '../format/bbolt/hashkv.js';
 import { hex16 } from '../format/wal/names.js';
 import { describeEntry, summarizePayload } from '../format/payload/payload.js';
 import { keyRanges } from '../format/payload/keys.js';
@@ -216,6 +216,8 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   const dbRevs = analyses.map(({ a }) => (a.db?.revision != null ? BigInt(a.db.revision) : undefined));
   let kvRevision = opts.revision;
   if (kvRevision === undefined && dbRevs.every((r) => r !== undefined)) kvRevision = dbRevs.reduce((x, y) => (y! < x! ? y : x));
+  // One HashKV key table for all members' dbs, hashed in turn.
+  const tables: HashKVTables = {};
   const facts: MemberFacts[] = analyses.map(({ path, a }, i) => {
     const w = a.walReport;
     const m = members[i]!;
@@ -223,7 +225,7 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
     if (a.layout.db && a.db && kvRevision !== undefined) {
       const bolt = openBoltFile(a.layout.db);
       try {
-        const h = hashKV(bolt.db, { revision: kvRevision });
+        const h = hashKV(bolt.db, { revision: kvRevision, tables });
         hash = { hash: h.hash, revision: h.revision.toString(), compactRevision: h.compactRevision.toString(), compacted: h.compacted };
       } finally {
         bolt.close();

@@ -3,6 +3,11 @@
  * aligned blocks, so walking a tree rereads branch pages from memory while a multi-GB db never is
  * loaded whole. Read-only: the file is opened O_RDONLY|O_NONBLOCK|O_NOFOLLOW, checked to be a regular
  * file, and never written.
+ *
+ * `read` hands out views of a block that stays valid for as long as the caller keeps it, so every
+ * block read is a new buffer. V8 frees those only after tens of MB of them have piled up, which a
+ * walk over a large db reaches: `readTransient` serves walks that keep nothing, from blocks that are
+ * reused once the cache drops them (see `recyclable`).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -55,6 +60,10 @@ export class BoltFile implements PageSource {
   // they skip the LRU bookkeeping (it only matters when another block is asked for).
   private lastBlockNo = -1;
   private lastBlock: Uint8Array = new Uint8Array(0);
+  // Blocks read for readTransient that no `read` has handed out since: when the cache drops one,
+  // nobody may still rely on it, and its memory goes to `free` for the next transient miss.
+  private readonly recyclable = new Set<Uint8Array>();
+  private readonly free: Uint8Array[] = [];
 
   constructor(
     readonly path: string,
@@ -88,6 +97,18 @@ export class BoltFile implements PageSource {
   }
 
   read(offset: number, length: number): Uint8Array {
+    return this.readBytes(offset, length, false);
+  }
+
+  /**
+   * `read` for a caller that keeps nothing: the bytes are valid until `cacheBlocks` more blocks
+   * have been read (transiently or not); then the block may be filled with other bytes.
+   */
+  readTransient(offset: number, length: number): Uint8Array {
+    return this.readBytes(offset, length, true);
+  }
+
+  private readBytes(offset: number, length: number, transient: boolean): Uint8Array {
     const start = Math.max(0, offset);
     const end = Math.min(this.size, start + Math.max(0, length));
     if (this.onProgress && end > this.reached) {
@@ -99,7 +120,9 @@ export class BoltFile implements PageSource {
     const first = Math.floor(start / bs);
     const last = Math.floor((end - 1) / bs);
     if (first === last) {
-      const block = this.block(first);
+      const block = this.block(first, transient);
+      // A block `read` hands out may be kept for ever: it is never reused.
+      if (!transient && this.recyclable.size > 0) this.recyclable.delete(block);
       return block.subarray(start - first * bs, end - first * bs);
     }
     // Spans blocks (overflow pages, big chunks): read straight into a fresh buffer, bypassing the cache.
@@ -135,6 +158,8 @@ export class BoltFile implements PageSource {
       const fd = this.fd;
       this.fd = undefined;
       this.cache.clear();
+      this.recyclable.clear();
+      this.free.length = 0;
       this.lastBlockNo = -1;
       this.lastBlock = new Uint8Array(0);
       try {
@@ -145,15 +170,15 @@ export class BoltFile implements PageSource {
     }
   }
 
-  private block(n: number): Uint8Array {
+  private block(n: number, transient: boolean): Uint8Array {
     if (n === this.lastBlockNo) return this.lastBlock;
-    const b = this.lruBlock(n);
+    const b = this.lruBlock(n, transient);
     this.lastBlockNo = n;
     this.lastBlock = b;
     return b;
   }
 
-  private lruBlock(n: number): Uint8Array {
+  private lruBlock(n: number, transient: boolean): Uint8Array {
     const hit = this.cache.get(n);
     if (hit) {
       this.cache.delete(n);
@@ -161,13 +186,18 @@ export class BoltFile implements PageSource {
       return hit;
     }
     const start = n * this.blockSize;
-    // A fresh buffer per block: callers keep subarrays of it, so blocks are never reused.
-    const block = unfilled(Math.min(this.blockSize, this.size - start));
+    const size = Math.min(this.blockSize, this.size - start);
+    // A fresh buffer for `read` (its callers keep subarrays of it); a transient read reuses one.
+    const reused = transient && size === this.blockSize ? this.free.pop() : undefined;
+    const block = reused ?? unfilled(size);
     this.readFully(block, start);
     this.cache.set(n, block);
+    if (transient) this.recyclable.add(block);
     if (this.cache.size > this.cacheBlocks) {
       const oldest = this.cache.keys().next().value as number;
+      const dropped = this.cache.get(oldest)!;
       this.cache.delete(oldest);
+      if (this.recyclable.delete(dropped) && dropped.length === this.blockSize) this.free.push(dropped);
     }
     return block;
   }

@@ -76,6 +76,21 @@ export interface WalkOptions {
    * and a million items it drops cost more than the checks).
    */
   bucketsOnly?: boolean;
+  /**
+   * The caller keeps nothing of an item once it has asked for the next: pages are read with the
+   * source's `readTransient` when it has one (a long walk then reuses a few buffers instead of
+   * allocating one per block), so an item's bytes are valid only until the walk moves on. The walk
+   * copies what it keeps itself (the branch pages on its path, the key it compares the next with).
+   */
+  transient?: boolean;
+  /**
+   * Yield the items last first (descending keys: the last child first at every level, a page's
+   * elements last first). The walk enters the same pages and reports the same findings as the
+   * forward one, in another order, and yields the same items reversed, except when a page is
+   * referenced twice: each walk enters it where it first meets it (and reports
+   * `bbolt-page-multiple-references` where it meets it again).
+   */
+  reverse?: boolean;
 }
 
 export interface OpenOptions {
@@ -257,6 +272,7 @@ export class BoltDb {
     pgid: bigint | number,
     ref: { from?: number | undefined; at: number } = { at: 0 },
     report: ReportFinding = this.log.report,
+    transient = false,
   ): { header: PageHeader; bytes: Uint8Array; offset: number; pgid: number } | undefined {
     const id = typeof pgid === 'bigint' ? pgid : BigInt(pgid);
     if (id >= BigInt(this.highWater) || id < 0n) {
@@ -270,7 +286,8 @@ export class BoltDb {
       report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
       return undefined;
     }
-    const first = this.source.read(offset, PAGE_HEADER_SIZE);
+    const src = this.source;
+    const first = transient && src.readTransient ? src.readTransient(offset, PAGE_HEADER_SIZE) : src.read(offset, PAGE_HEADER_SIZE);
     if (first.length < PAGE_HEADER_SIZE) {
       report({ code: 'bbolt-page-past-eof', pgid: n, offset, expected: offset + P, found: this.source.size });
       return undefined;
@@ -286,7 +303,7 @@ export class BoltDb {
         pages = Math.max(1, maxPages);
       } else pages = header.overflow + 1;
     }
-    const bytes = this.source.read(offset, pages * P);
+    const bytes = transient && src.readTransient ? src.readTransient(offset, pages * P) : src.read(offset, pages * P);
     return { header, bytes, offset, pgid: n };
   }
 
@@ -301,8 +318,10 @@ export class BoltDb {
       onPage: options.onPage,
       lastKey: undefined,
       bucketsOnly: options.bucketsOnly ?? false,
+      transient: options.transient ?? false,
     };
-    return this.walkPages({ pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined }, ctx);
+    const start: ChildRef = { pgid: root, depth: 0, from: undefined, at: refOffset, lo: undefined, hi: undefined };
+    return options.reverse ? this.walkPagesReverse(start, ctx) : this.walkPages(start, ctx);
   }
 
   /**
@@ -329,9 +348,10 @@ export class BoltDb {
       }
       const { pgid, depth, from, at, lo, hi } = next;
       next = undefined;
-      const page = this.readPage(pgid, { from, at }, ctx.report);
+      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
       if (!page) continue;
-      const { header, bytes, offset } = page;
+      const { header, offset } = page;
+      let bytes = page.bytes;
       const n = page.pgid;
       if (ctx.visited?.has(n)) {
         ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
@@ -344,6 +364,8 @@ export class BoltDb {
         continue;
       }
       if (header.flags & BRANCH_PAGE) {
+        // Kept until its subtree is done (its keys bound the children's): a copy when reads are transient.
+        if (ctx.transient) bytes = bytes.slice();
         const count = elementCount(header, bytes, n, offset, ctx.report);
         if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
         // Keys first (all in this page, already read), so each child knows its range.
@@ -379,6 +401,95 @@ export class BoltDb {
           const item = leafItem(bytes, n, offset, i, ctx, lo, hi);
           if (item) yield item;
         }
+        // The next page's first key is compared with this one, read after other pages.
+        if (ctx.transient && ctx.lastKey) ctx.lastKey = ctx.lastKey.slice();
+        continue;
+      }
+      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+    }
+  }
+
+  /**
+   * walkPages backwards: the same pages entered with the same checks, the children and elements
+   * taken last first. The keys' order is checked between the same neighbours as going forward, and
+   * reported at the same (the later) element.
+   */
+  private *walkPagesReverse(root: ChildRef, ctx: WalkCtx): Generator<LeafItem, void, undefined> {
+    const path: BranchFrame[] = [];
+    // leafItem checks the order against ctx.lastKey, which going backwards is the next key: it gets
+    // none, and the check is made here against `later`, the item handed out before.
+    const itemCtx: WalkCtx = { ...ctx, lastKey: undefined, bucketsOnly: false };
+    let later: { key: Uint8Array; pgid: number; offset: number; index: number } | undefined;
+    let next: ChildRef | undefined = root;
+    for (;;) {
+      if (next === undefined) {
+        const top = path[path.length - 1];
+        if (!top) return;
+        if (top.i < 0) {
+          path.pop();
+          continue;
+        }
+        const i = top.i--;
+        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+        next = { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
+      }
+      const { pgid, depth, from, at, lo, hi } = next;
+      next = undefined;
+      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
+      if (!page) continue;
+      const { header, offset } = page;
+      let bytes = page.bytes;
+      const n = page.pgid;
+      if (ctx.visited?.has(n)) {
+        ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+        continue;
+      }
+      ctx.visited?.add(n);
+      ctx.onPage?.({ pgid: n, header, offset, depth, from });
+      if (depth >= this.maxDepth) {
+        ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
+        continue;
+      }
+      if (header.flags & BRANCH_PAGE) {
+        if (ctx.transient) bytes = bytes.slice();
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+        const keys: (Uint8Array | undefined)[] = [];
+        let prev: Uint8Array | undefined;
+        for (let i = 0; i < count; i++) {
+          const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+          const end = e + u32(bytes, e) + u32(bytes, e + 4);
+          if (end > bytes.length) {
+            ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
+            keys.push(undefined);
+            continue;
+          }
+          const key = bytes.subarray(e + u32(bytes, e), end);
+          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+          checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
+          keys.push(key);
+          prev = key;
+        }
+        const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+        let bound = hi;
+        for (let i = count - 1; i >= 0; i--) {
+          upper[i] = bound;
+          bound = keys[i] ?? bound;
+        }
+        path.push({ pgid: n, bytes, offset, depth, count, i: count - 1, keys, upper, lo });
+        continue;
+      }
+      if (header.flags & LEAF_PAGE) {
+        const count = elementCount(header, bytes, n, offset, ctx.report);
+        for (let i = count - 1; i >= 0; i--) {
+          itemCtx.lastKey = undefined;
+          const item = leafItem(bytes, n, offset, i, itemCtx, lo, hi);
+          if (!item) continue;
+          if (later && compareBytes(item.key, later.key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: later.pgid, offset: later.offset, index: later.index });
+          later = { key: item.key, pgid: n, offset: item.offset, index: i };
+          if (!ctx.bucketsOnly || item.flags & BUCKET_LEAF_FLAG) yield item;
+        }
+        if (ctx.transient && later) later.key = later.key.slice();
         continue;
       }
       ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
@@ -406,6 +517,7 @@ export class BoltDb {
 
   /** Items of a bucket, whichever way it is stored. */
   bucketItems(ref: BucketRef, options: WalkOptions = {}): Generator<LeafItem, void, undefined> {
+    if (ref.inline && options.reverse) return reversed([...this.walkInline(ref, options)]);
     return ref.inline ? this.walkInline(ref, options) : this.walkTree(ref.root, options, ref.offset);
   }
 
@@ -541,6 +653,8 @@ interface WalkCtx {
   lastKey: Uint8Array | undefined;
   /** WalkOptions.bucketsOnly. */
   bucketsOnly?: boolean;
+  /** WalkOptions.transient. */
+  transient?: boolean;
 }
 
 /** Number of elements whose 16-byte headers fit in the page; a finding when some do not. */
@@ -595,6 +709,10 @@ function leafItem(bytes: Uint8Array, pgid: number, offset: number, i: number, ct
   ctx.lastKey = key;
   if (ctx.bucketsOnly && !(flags & BUCKET_LEAF_FLAG)) return undefined;
   return { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
+}
+
+function* reversed<T>(items: T[]): Generator<T, void, undefined> {
+  for (let i = items.length - 1; i >= 0; i--) yield items[i]!;
 }
 
 /** Open a bbolt image. Never throws on bad bytes: look at `db.findings` and `db.meta`. */

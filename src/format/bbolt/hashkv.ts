@@ -8,16 +8,21 @@
  * Keep(R) keeps, of each key, its newest revision <= R when that is not a tombstone (etcd's
  * generations come to that: an older generation ends in a tombstone, and a put is the newest
  * revision of its own). So a revision <= C is hashed when no later revision <= R of the same key
- * follows it. That takes one pass when nothing lies at or below C; otherwise a bit per revision
- * and, per pass over the bucket, a table of at most `keysPerPass` keys (a 32-bit fingerprint, the
- * revision's position, and where its key lies in the file, to compare the keys themselves when fingerprints
- * meet): memory is bounded whatever the db's size, more keys take more passes. Two behaviours
+ * follows it. That takes one pass when nothing lies at or below C. Otherwise one pass backwards
+ * (hashBackwards: going backwards, a revision is the newest of its key exactly when its key has not
+ * been met yet, and CRC-32C's algebra puts each item's CRC in place), with a table of at most
+ * `keysPerPass` keys (a 32-bit fingerprint and where the key lies in the file, to compare the keys
+ * themselves when fingerprints meet). Where that cannot answer (more keys; damage that makes the
+ * backward walk differ from the forward one), a bit per revision and, per pass over the bucket, a
+ * table of at most `keysPerPass` keys, then a hash pass: memory is bounded whatever the db's size,
+ * more keys take more passes. Two behaviours
  * changed in 3.4.34 / 3.5.16 (tombstones at exactly R or C); pick the one matching the etcd that
  * would compute the hash.
  */
 import { crc32cUpdate } from '../crc.js';
 import type { BoltDb } from './db.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
+import type { ReportFinding } from './findings.js';
 import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
 import { checkEtcdUnmarshal, decodeEtcdFields } from '../proto/unmarshal.js';
 
@@ -31,8 +36,23 @@ export interface HashKVOptions {
    * is not hashed); 'legacy' is 3.4.0-3.4.33 and 3.5.0-3.5.15. Default: the newer behaviour.
    */
   behaviour?: 'keep-tombstone-at-compact' | 'legacy';
-  /** When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~34 MB). */
+  /**
+   * When compaction matters: distinct keys held per pass over the bucket (default 1.2M, in ~20 MB
+   * for the backward pass below 4 GiB, ~34 MB for the two forward passes it hands over to).
+   */
   keysPerPass?: number;
+  /**
+   * The key table's arrays from an earlier call, to use again (tens of MB: a caller hashing several
+   * dbs in turn keeps one table alive instead of one per db until V8 frees it). Filled in by hashKV.
+   */
+  tables?: HashKVTables;
+}
+
+/** The backward pass's key table (see hashKV's `tables`); opaque to callers. */
+export interface HashKVTables {
+  fp?: Uint32Array;
+  at?: Uint32Array | Float64Array;
+  len?: Uint32Array;
 }
 
 export interface HashKVResult {
@@ -50,6 +70,8 @@ export interface HashKVResult {
 
 const KEY = new TextEncoder().encode('key');
 const KEY_FIELD: ReadonlySet<string> = new Set(['key']);
+// Every walk here uses an item before asking for the next and keeps only file offsets.
+const TRANSIENT = { transient: true } as const;
 
 /** A revision as text: main and sub, 16 hex digits each (the findings' key). */
 function revKey(main: bigint, sub: bigint): string {
@@ -66,7 +88,7 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   }
   let R = options.revision ?? 0n;
   if (R === 0n) {
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (r) R = r.main;
     }
@@ -80,7 +102,7 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   const hashPass = (kept: KeptRevisions | undefined, collect: boolean): number | undefined => {
     let crc = crc32cUpdate(KEY, 0);
     let n = 0;
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (!r) {
         if (collect && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });
@@ -104,10 +126,172 @@ export function hashKV(db: BoltDb, options: HashKVOptions = {}): HashKVResult {
   let hash = hashPass(undefined, true);
   if (hash === undefined) {
     findings.length = 0;
-    const kept = keptRevisions(db, R, options.keysPerPass ?? 1_200_000, findings);
-    hash = hashPass(kept, false)!;
+    const keysPerPass = options.keysPerPass ?? 1_200_000;
+    const back = hashBackwards(db, R, C, legacy, keysPerPass, options.tables ?? {});
+    if (back !== undefined) {
+      findings.push(...back.findings);
+      // Keep(R) keeping nothing filters nothing (etcd: `len(keep) > 0`): hashed forward, all of it.
+      hash = back.anyKept ? back.hash : hashPass({ any: false, has: () => false }, false)!;
+    } else {
+      const kept = keptRevisions(db, R, keysPerPass, findings);
+      hash = hashPass(kept, false)!;
+    }
   }
   return { hash: hash >>> 0, revision: R, compactRevision: C, compacted: C > 0n && R <= C, findings };
+}
+
+// ---- CRC-32C as polynomials over GF(2) (reflected: bit 31 is x^0), as zlib's crc32_combine --------
+// The register after bytes A then B is (register after A) × x^(8|B|) xor (register after B from 0),
+// so a hash can be put together from its items' CRCs last item first: with S the bytes hashed after
+// an item, the items so far make acc = Σ g·x^(8S). hashBackwards keeps u = acc·x^(-8S) instead,
+// which an item of n bytes with CRC g (from a zero register) turns into (u xor g)·x^(-8n): one
+// product per item, by a power that depends only on n.
+const POLY = 0x82f63b78;
+/** x^-1 mod P: x × it = 1 (dividing x^0 by x: x^0's bit set means P was added, then shift back). */
+const X_INV = ((((0x80000000 ^ POLY) << 1) | 1) >>> 0);
+
+/** a × b mod P. Without branches (their mispredictions cost 3x on random operands). */
+function mulmod(a: number, b: number): number {
+  let p = 0;
+  for (let m = 31; m >= 0; m--) {
+    p ^= b & -((a >>> m) & 1); // a's coefficient of x^(31-m) times b
+    b = (b >>> 1) ^ (POLY & -(b & 1)); // b × x
+  }
+  return p >>> 0;
+}
+
+/** Squares: table[k] = base^(2^k) mod P, k < 64. */
+function squares(base: number): Uint32Array {
+  const t = new Uint32Array(64);
+  t[0] = base;
+  for (let k = 1; k < 64; k++) t[k] = mulmod(t[k - 1]!, t[k - 1]!);
+  return t;
+}
+const X2N = squares(0x40000000);
+const XINV2N = squares(X_INV);
+
+/** x^(8n) mod P (what running the register over n zero bytes multiplies it by), or x^(-8n) with `inverse`. */
+function xPow8n(n: number, inverse = false): number {
+  const t = inverse ? XINV2N : X2N;
+  let p = 0x80000000;
+  for (let k = 3; n > 0; n = Math.floor(n / 2), k++) if (n & 1) p = mulmod(t[k]!, p);
+  return p;
+}
+
+/** x^(-8n) for item lengths, computed once per length (0: not yet; no power of x is 0). */
+const INV_CACHED = 1 << 16;
+let invCache: Uint32Array | undefined;
+function invPow8(n: number): number {
+  if (n >= INV_CACHED) return xPow8n(n, true);
+  invCache ??= new Uint32Array(INV_CACHED);
+  return invCache[n] || (invCache[n] = xPow8n(n, true));
+}
+
+/** Main revision of a revision key (17/18 bytes, checked by the caller) as a number; Infinity at or past 2^53. */
+function mainOf(k: Uint8Array): number {
+  const hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
+  if (hi >= 0x200000) return Infinity;
+  return hi * 0x1_0000_0000 + (((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0);
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The hash in one pass over the bucket, last item first: going backwards, a revision is the newest
+ * of its key <= R exactly when its key has not been met yet, so whether Keep(R) keeps it is known on
+ * the spot (a table of the keys met: fingerprint and where the key lies in the file, compared again
+ * on a match, as keptRevisions does). Each hashed item's CRC is shifted into place by the bytes
+ * hashed after it (see mulmod). Undefined when the two-pass way must answer: more than `keysPerPass`
+ * keys, a page referenced twice (the forward walk might not enter it where this one does), a
+ * revision above R before one at or below it (the forward pass stops at the first above R), R or C
+ * past 2^53. `anyKept` false: Keep(R) keeps nothing, and then nothing is filtered.
+ */
+function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPerPass: number, tables: HashKVTables): { hash: number; anyKept: boolean; findings: EtcdBackendFinding[] } | undefined {
+  if (R > MAX_EXACT || C > MAX_EXACT) return undefined;
+  const Rn = Number(R);
+  const Cn = Number(C);
+  const cap = Math.max(1, keysPerPass);
+  const slots = Math.ceil(cap * 1.4);
+  // (at and len are read only where fp is set: only fp needs clearing)
+  const fp = (tables.fp = tables.fp?.length === slots ? tables.fp.fill(0) : new Uint32Array(slots)); // fingerprint | 1 (0: empty)
+  // file offset of the key's bytes in its newest revision: 32 bits do below 4 GiB (4 bytes a slot less)
+  const wide = db.source.size > 0xffff_ffff;
+  const at = (tables.at = tables.at?.length === slots && tables.at instanceof Float64Array === wide ? tables.at : wide ? new Float64Array(slots) : new Uint32Array(slots));
+  const len = (tables.len = tables.len?.length === slots ? tables.len : new Uint32Array(slots));
+  let keys = 0;
+  const src = db.source;
+  let scratch = new Uint8Array(4096);
+  const reread = (offset: number, length: number): Uint8Array => {
+    if (!src.readInto) return src.read(offset, length);
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
+  };
+  let twice = false;
+  const report: ReportFinding = (f) => {
+    if (f.code === 'bbolt-page-multiple-references') twice = true;
+    db.report(f);
+  };
+  // Findings come last first: the last 100 met are the first 100 going forward.
+  const found: EtcdBackendFinding[] = [];
+  const note = (f: EtcdBackendFinding): void => {
+    found.push(f);
+    if (found.length > 100) found.shift();
+  };
+  let started = false;
+  let anyKept = false;
+  let u = 0; // the items hashed so far (those after, in the bucket) from a zero register, × x^(-8 × their bytes)
+  let bytes = 0; // their bytes
+  for (const item of db.items('key', { transient: true, reverse: true, report })) {
+    if (twice) return undefined;
+    const k = item.key;
+    if ((k.length !== 17 && k.length !== 18) || k[8] !== 0x5f) {
+      note({ code: 'etcd-bad-revision-key', offset: item.offset, found: k.length });
+      continue;
+    }
+    const main = mainOf(k);
+    if (main > Rn) {
+      if (started) return undefined;
+      found.length = 0; // going forward, the walk stops here: what came after it never counts
+      continue;
+    }
+    started = true;
+    const tombstone = k.length === 18 && k[17] === 0x74;
+    let kept = false;
+    const key = keyOf(item.value);
+    if (key === undefined) {
+      const r = decodeRevision(k)!;
+      note({ code: 'etcd-bad-value-length', bucket: 'key', key: revKey(r.main, r.sub), offset: item.valueOffset, expected: 0, found: item.value.length });
+    } else {
+      const [h, g] = keyHashes(key);
+      const f = (h | 1) >>> 0;
+      let s = Math.floor(((Math.imul(g, 0x9e3779b1) >>> 0) * slots) / 0x1_0000_0000);
+      for (;;) {
+        if (fp[s] === 0) {
+          // first met: its newest revision <= R
+          if (++keys > cap) return undefined;
+          fp[s] = f;
+          at[s] = item.valueOffset + keyOffsetIn(item.value, key);
+          len[s] = key.length;
+          kept = !tombstone;
+          break;
+        }
+        if (fp[s] === f && sameBytes(reread(at[s]!, len[s]!), key)) break;
+        if (++s === slots) s = 0;
+      }
+    }
+    if (kept) anyKept = true;
+    if ((main > Cn || kept) && !(!legacy && main === Cn && tombstone)) {
+      const crc = crc32cUpdate(item.value, crc32cUpdate(k, 0xffffffff));
+      const n = k.length + item.value.length;
+      u = mulmod(invPow8(n), (u ^ ~crc) >>> 0);
+      bytes += n;
+    }
+  }
+  if (twice) return undefined;
+  // "key", then the items: x^(8 × their bytes) × (the register after "key" xor u)
+  const keyRegister = ~crc32cUpdate(KEY, 0) >>> 0;
+  const hash = ~mulmod(xPow8n(bytes), (keyRegister ^ u) >>> 0) >>> 0;
+  return { hash, anyKept, findings: found.reverse() };
 }
 
 /** Which revisions <= R Keep(R) keeps, by their position among them; `any`: whether it keeps one. */
@@ -179,7 +363,7 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
     let keys = 0;
     let n = 0;
     let overflow = false;
-    for (const item of db.items('key')) {
+    for (const item of db.items('key', TRANSIENT)) {
       const r = decodeRevision(item.key);
       if (!r) {
         if (first && findings.length < 100) findings.push({ code: 'etcd-bad-revision-key', offset: item.offset, found: item.key.length });

@@ -22,6 +22,12 @@ export interface PageSource {
    * just those bytes instead of caching (and allocating) a whole block for each.
    */
   readInto?(into: Uint8Array, offset: number): number;
+  /**
+   * Optional: `read` for a caller that keeps nothing it reads for long (a walk handing out one item
+   * at a time): the bytes stay valid only while the source reads a few more pages, after which their
+   * memory may be reused, so a long walk does not allocate a new buffer per block read.
+   */
+  readTransient?(offset: number, length: number): Uint8Array;
 }
 
 /** A PageSource over bytes already in memory (tests, small snapshot images). */

@@ -5,11 +5,13 @@
 // take many passes. test/format/bbolt/hashkv.test.ts checks the same function against real etcd.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashKV } from '../../../src/format/bbolt/hashkv.js';
-import type { HashKVOptions, HashKVResult } from '../../../src/format/bbolt/hashkv.js';
+import type { HashKVOptions, HashKVResult, HashKVTables } from '../../../src/format/bbolt/hashkv.js';
 import type { BoltDb } from '../../../src/format/bbolt/db.js';
+import { openBolt } from '../../../src/format/bbolt/db.js';
+import { bytesSource } from '../../../src/format/bbolt/page.js';
 import type { EtcdBackendFinding } from '../../../src/format/bbolt/etcd-meta.js';
 import { decodeRevision, readEtcdMeta } from '../../../src/format/bbolt/etcd-meta.js';
 import { decodeEtcdMessage } from '../../../src/format/proto/unmarshal.js';
@@ -140,6 +142,8 @@ describe('hashKV in bounded memory answers as the whole-index reading', () => {
         const path = join(fx.dir, 'member', 'snap', 'db');
         if (!existsSync(path)) return;
         const { db, close } = openBoltFile(path);
+        // hashKV's walks read transiently: through a 2-block cache nearly every block they read is reused
+        const tiny = openBoltFile(path, { blockSize: 16384, cacheBlocks: 2 });
         try {
           if (!db.meta) return;
           const revs = [...new Set(revisions(db))];
@@ -159,16 +163,104 @@ describe('hashKV in bounded memory answers as the whole-index reading', () => {
                   assert.deepEqual(got, want, `${name} R=${revision} C=${compactRevision} ${behaviour} keysPerPass=${keysPerPass}`);
                   n++;
                 }
+                assert.deepEqual(hashKV(tiny.db, o), want, `${name} R=${revision} C=${compactRevision} ${behaviour}, read through 2 blocks of 16 KiB`);
               }
             }
           }
           assert.ok(n > 0);
         } finally {
           close();
+          tiny.close();
         }
       } finally {
         fx.cleanup();
       }
     });
   }
+});
+
+// ---- damage the one backward pass hands to the two forward ones ----------------------------------
+describe('hashKV where the backward pass cannot answer alone, as the whole-index reading', () => {
+  /** A real db's bytes, changed by `damage` (given the db as it was), opened from memory. */
+  async function damaged(name: string, damage: (bytes: Uint8Array, db: BoltDb) => void): Promise<BoltDb> {
+    const fx = await loadFixture(name);
+    try {
+      const bytes = new Uint8Array(readFileSync(join(fx.dir, 'member', 'snap', 'db')));
+      damage(bytes, openBolt(bytesSource(Uint8Array.from(bytes))));
+      return openBolt(bytesSource(bytes));
+    } finally {
+      fx.cleanup();
+    }
+  }
+  function sameAsReference(db: BoltDb, what: string): void {
+    const revs = [...new Set(revisions(db))];
+    const max = revs[revs.length - 1]!;
+    for (const compactRevision of [revs[Math.floor(revs.length / 2)]!, max]) {
+      for (const behaviour of ['keep-tombstone-at-compact', 'legacy'] as const) {
+        const o: HashKVOptions = { revision: max, compactRevision, behaviour };
+        assert.deepEqual(hashKV(db, o), referenceHashKV(db, o), `${what}: C=${compactRevision} ${behaviour}`);
+      }
+    }
+  }
+
+  it('a leaf page of the key bucket referenced twice (each direction enters it at another place)', async () => {
+    const db = await damaged('v35-workload', (bytes, db) => {
+      // The key bucket's root branch: its last child pointer made the first's (forward, the first
+      // leaf's items come first; backward, last).
+      const root = db.bucket('key')!.root;
+      const page = db.readPage(root)!;
+      assert.ok(page.header.flags & 0x01, 'the key bucket has a branch root');
+      assert.ok(page.header.count >= 3);
+      const e = (i: number) => page.offset + 16 + i * 16 + 8;
+      bytes.copyWithin(e(page.header.count - 1), e(0), e(0) + 8);
+    });
+    for (const _ of db.items('key'));
+    assert.equal(db.findings.filter((f) => f.code === 'bbolt-page-multiple-references').length, 1);
+    sameAsReference(db, 'page referenced twice');
+  });
+
+  it('a revision above R amid the bucket (going forward, the hash stops there)', async () => {
+    const db = await damaged('v35-workload', (bytes, db) => {
+      const items = [...db.items('key')];
+      const mid = items[Math.floor(items.length / 2)]!;
+      bytes[mid.valueOffset - mid.key.length + 2] = 0x7f; // its main revision's third byte: above any R here
+    });
+    sameAsReference(db, 'revision above R');
+  });
+
+  it('no value readable: Keep(R) keeps nothing, so nothing is filtered (and 100 findings of many)', async () => {
+    const db = await damaged('v35-workload', (bytes, db) => {
+      // field 0 is no field: every KeyValue fails to unmarshal
+      for (const item of db.items('key')) bytes[item.valueOffset] = 0x07;
+    });
+    const h = hashKV(db, { compactRevision: 1n });
+    assert.equal(h.findings.length, 100);
+    sameAsReference(db, 'no value readable');
+  });
+});
+
+describe('hashKV: one key table for several dbs', () => {
+  it('tables handed from call to call (other dbs, other sizes) change no hash', async () => {
+    const names = ['v35-workload', 'v34-workload', 'v35-segments'];
+    const fxs = await Promise.all(names.map((n) => loadFixture(n)));
+    try {
+      const tables: HashKVTables = {};
+      for (const keysPerPass of [undefined, 50, undefined]) {
+        for (const fx of fxs) {
+          const { db, close } = openBoltFile(join(fx.dir, 'member', 'snap', 'db'));
+          try {
+            for (const compactRevision of [undefined, 1n, 40n]) {
+              const o: HashKVOptions = { ...(compactRevision === undefined ? {} : { compactRevision }), ...(keysPerPass ? { keysPerPass } : {}) };
+              assert.deepEqual(hashKV(db, { ...o, tables }), hashKV(db, o), `${fx.dir} C=${compactRevision} keysPerPass=${keysPerPass}`);
+            }
+          } finally {
+            close();
+          }
+        }
+      }
+      assert.ok(tables.fp && tables.at instanceof Uint32Array && tables.len, 'the table was kept (32-bit offsets below 4 GiB)');
+    } finally {
+      for (const fx of fxs) fx.cleanup();
+    }
+  });
 });
