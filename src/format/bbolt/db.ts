@@ -342,70 +342,23 @@ export class BoltDb {
           path.pop();
           continue;
         }
-        const i = top.i++;
-        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        next = { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
+        next = childRef(top, top.i++);
       }
-      const { pgid, depth, from, at, lo, hi } = next;
+      const page = this.enter(next, ctx);
       next = undefined;
-      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
-      if (!page) continue;
-      const { header, offset } = page;
-      let bytes = page.bytes;
-      const n = page.pgid;
-      if (ctx.visited?.has(n)) {
-        ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+      if (page === undefined) continue;
+      if (page.kind === 'branch') {
+        path.push(page.frame);
         continue;
       }
-      ctx.visited?.add(n);
-      ctx.onPage?.({ pgid: n, header, offset, depth, from });
-      if (depth >= this.maxDepth) {
-        ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
-        continue;
+      const { bytes, pgid: n, offset, header, lo, hi } = page;
+      const count = elementCount(header, bytes, n, offset, ctx.report);
+      for (let i = 0; i < count; i++) {
+        const item = leafItem(bytes, n, offset, i, ctx, lo, hi);
+        if (item) yield item;
       }
-      if (header.flags & BRANCH_PAGE) {
-        // Kept until its subtree is done (its keys bound the children's): a copy when reads are transient.
-        if (ctx.transient) bytes = bytes.slice();
-        const count = elementCount(header, bytes, n, offset, ctx.report);
-        if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
-        // Keys first (all in this page, already read), so each child knows its range.
-        const keys: (Uint8Array | undefined)[] = [];
-        let prev: Uint8Array | undefined;
-        for (let i = 0; i < count; i++) {
-          const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-          const end = e + u32(bytes, e) + u32(bytes, e + 4);
-          if (end > bytes.length) {
-            ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
-            keys.push(undefined);
-            continue;
-          }
-          const key = bytes.subarray(e + u32(bytes, e), end);
-          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
-          checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
-          keys.push(key);
-          prev = key;
-        }
-        // upper[i]: the next readable key after element i, or the parent's bound.
-        const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
-        let bound = hi;
-        for (let i = count - 1; i >= 0; i--) {
-          upper[i] = bound;
-          bound = keys[i] ?? bound;
-        }
-        path.push({ pgid: n, bytes, offset, depth, count, i: 0, keys, upper, lo });
-        continue;
-      }
-      if (header.flags & LEAF_PAGE) {
-        const count = elementCount(header, bytes, n, offset, ctx.report);
-        for (let i = 0; i < count; i++) {
-          const item = leafItem(bytes, n, offset, i, ctx, lo, hi);
-          if (item) yield item;
-        }
-        // The next page's first key is compared with this one, read after other pages.
-        if (ctx.transient && ctx.lastKey) ctx.lastKey = ctx.lastKey.slice();
-        continue;
-      }
-      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+      // The next page's first key is compared with this one, read after other pages.
+      if (ctx.transient && ctx.lastKey) ctx.lastKey = ctx.lastKey.slice();
     }
   }
 
@@ -429,71 +382,86 @@ export class BoltDb {
           path.pop();
           continue;
         }
-        const i = top.i--;
-        const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-        next = { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
+        next = childRef(top, top.i--);
       }
-      const { pgid, depth, from, at, lo, hi } = next;
+      const page = this.enter(next, ctx);
       next = undefined;
-      const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
-      if (!page) continue;
-      const { header, offset } = page;
-      let bytes = page.bytes;
-      const n = page.pgid;
-      if (ctx.visited?.has(n)) {
-        ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+      if (page === undefined) continue;
+      if (page.kind === 'branch') {
+        page.frame.i = page.frame.count - 1;
+        path.push(page.frame);
         continue;
       }
-      ctx.visited?.add(n);
-      ctx.onPage?.({ pgid: n, header, offset, depth, from });
-      if (depth >= this.maxDepth) {
-        ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
-        continue;
+      const { bytes, pgid: n, offset, header, lo, hi } = page;
+      const count = elementCount(header, bytes, n, offset, ctx.report);
+      for (let i = count - 1; i >= 0; i--) {
+        itemCtx.lastKey = undefined;
+        const item = leafItem(bytes, n, offset, i, itemCtx, lo, hi);
+        if (!item) continue;
+        if (later && compareBytes(item.key, later.key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: later.pgid, offset: later.offset, index: later.index });
+        later = { key: item.key, pgid: n, offset: item.offset, index: i };
+        if (!ctx.bucketsOnly || item.flags & BUCKET_LEAF_FLAG) yield item;
       }
-      if (header.flags & BRANCH_PAGE) {
-        if (ctx.transient) bytes = bytes.slice();
-        const count = elementCount(header, bytes, n, offset, ctx.report);
-        if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
-        const keys: (Uint8Array | undefined)[] = [];
-        let prev: Uint8Array | undefined;
-        for (let i = 0; i < count; i++) {
-          const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
-          const end = e + u32(bytes, e) + u32(bytes, e + 4);
-          if (end > bytes.length) {
-            ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
-            keys.push(undefined);
-            continue;
-          }
-          const key = bytes.subarray(e + u32(bytes, e), end);
-          if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
-          checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
-          keys.push(key);
-          prev = key;
-        }
-        const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
-        let bound = hi;
-        for (let i = count - 1; i >= 0; i--) {
-          upper[i] = bound;
-          bound = keys[i] ?? bound;
-        }
-        path.push({ pgid: n, bytes, offset, depth, count, i: count - 1, keys, upper, lo });
-        continue;
-      }
-      if (header.flags & LEAF_PAGE) {
-        const count = elementCount(header, bytes, n, offset, ctx.report);
-        for (let i = count - 1; i >= 0; i--) {
-          itemCtx.lastKey = undefined;
-          const item = leafItem(bytes, n, offset, i, itemCtx, lo, hi);
-          if (!item) continue;
-          if (later && compareBytes(item.key, later.key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: later.pgid, offset: later.offset, index: later.index });
-          later = { key: item.key, pgid: n, offset: item.offset, index: i };
-          if (!ctx.bucketsOnly || item.flags & BUCKET_LEAF_FLAG) yield item;
-        }
-        if (ctx.transient && later) later.key = later.key.slice();
-        continue;
-      }
-      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+      if (ctx.transient && later) later.key = later.key.slice();
     }
+  }
+
+  /**
+   * A page the walk steps into, with the checks made on entering it (both walks): a branch comes
+   * back as the frame of its children (`i` at the first), a leaf as its bytes; anything else is
+   * reported and skipped.
+   */
+  private enter(ref: ChildRef, ctx: WalkCtx): { kind: 'branch'; frame: BranchFrame } | { kind: 'leaf'; bytes: Uint8Array; pgid: number; offset: number; header: PageHeader; lo: Uint8Array | undefined; hi: Uint8Array | undefined } | undefined {
+    const { pgid, depth, from, at, lo, hi } = ref;
+    const page = this.readPage(pgid, { from, at }, ctx.report, ctx.transient);
+    if (!page) return undefined;
+    const { header, offset } = page;
+    let bytes = page.bytes;
+    const n = page.pgid;
+    if (ctx.visited?.has(n)) {
+      ctx.report({ code: 'bbolt-page-multiple-references', pgid: n, offset, ...(from === undefined ? {} : { from }) });
+      return undefined;
+    }
+    ctx.visited?.add(n);
+    ctx.onPage?.({ pgid: n, header, offset, depth, from });
+    if (depth >= this.maxDepth) {
+      ctx.report({ code: 'bbolt-tree-too-deep', pgid: n, offset, depth });
+      return undefined;
+    }
+    if (header.flags & LEAF_PAGE && !(header.flags & BRANCH_PAGE)) return { kind: 'leaf', bytes, pgid: n, offset, header, lo, hi };
+    if (!(header.flags & BRANCH_PAGE)) {
+      ctx.report({ code: 'bbolt-page-bad-type', pgid: n, offset: offset + 8, expected: 'branch|leaf', found: header.flags });
+      return undefined;
+    }
+    // Kept until its subtree is done (its keys bound the children's): a copy when reads are transient.
+    if (ctx.transient) bytes = bytes.slice();
+    const count = elementCount(header, bytes, n, offset, ctx.report);
+    if (header.count === 0) ctx.report({ code: 'bbolt-branch-empty', pgid: n, offset });
+    // Keys first (all in this page, already read), so each child knows its range.
+    const keys: (Uint8Array | undefined)[] = [];
+    let prev: Uint8Array | undefined;
+    for (let i = 0; i < count; i++) {
+      const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+      const end = e + u32(bytes, e) + u32(bytes, e + 4);
+      if (end > bytes.length) {
+        ctx.report({ code: 'bbolt-element-out-of-bounds', pgid: n, offset: offset + e, index: i, expected: end, found: bytes.length });
+        keys.push(undefined);
+        continue;
+      }
+      const key = bytes.subarray(e + u32(bytes, e), end);
+      if (prev && compareBytes(prev, key) >= 0) ctx.report({ code: 'bbolt-keys-out-of-order', pgid: n, offset: offset + e, index: i });
+      checkRange(key, i, i === 0 ? lo : undefined, hi, n, offset + e, ctx.report);
+      keys.push(key);
+      prev = key;
+    }
+    // upper[i]: the next readable key after element i, or the parent's bound.
+    const upper: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+    let bound = hi;
+    for (let i = count - 1; i >= 0; i--) {
+      upper[i] = bound;
+      bound = keys[i] ?? bound;
+    }
+    return { kind: 'branch', frame: { pgid: n, bytes, offset, depth, count, i: 0, keys, upper, lo } };
   }
 
   /** Items of an inline bucket page image. */
@@ -644,6 +612,12 @@ interface BranchFrame {
   keys: (Uint8Array | undefined)[];
   upper: (Uint8Array | undefined)[];
   lo: Uint8Array | undefined;
+}
+
+/** The ChildRef of a branch frame's element i: its page, and the key range its parent gives it. */
+function childRef(top: BranchFrame, i: number): ChildRef {
+  const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+  return { pgid: u64(top.bytes, e + 8), depth: top.depth + 1, from: top.pgid, at: top.offset + e + 8, lo: top.keys[i] ?? (i === 0 ? top.lo : undefined), hi: top.upper[i] };
 }
 
 interface WalkCtx {
