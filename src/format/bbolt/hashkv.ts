@@ -21,6 +21,7 @@
  */
 import { crc32cUpdate } from '../crc.js';
 import type { BoltDb } from './db.js';
+import type { PageSource } from './page.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
 import type { ReportFinding } from './findings.js';
 import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
@@ -220,12 +221,7 @@ function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPe
   const len = (tables.len = tables.len?.length === slots ? tables.len : new Uint32Array(slots));
   let keys = 0;
   const src = db.source;
-  let scratch = new Uint8Array(4096);
-  const reread = (offset: number, length: number): Uint8Array => {
-    if (!src.readInto) return src.read(offset, length);
-    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
-  };
+  const reread = rereader(src);
   let twice = false;
   const report: ReportFinding = (f) => {
     if (f.code === 'bbolt-page-multiple-references') twice = true;
@@ -348,14 +344,7 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
   const at = new Float64Array(slots); // file offset of the key's bytes in that revision's value
   const len = new Uint32Array(slots);
   const src = db.source;
-  // A key is read again to confirm a fingerprint match: just its bytes, into one reused buffer
-  // when the source can (they are only compared, never kept).
-  let scratch = new Uint8Array(4096);
-  const reread = (offset: number, length: number): Uint8Array => {
-    if (!src.readInto) return src.read(offset, length);
-    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
-    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
-  };
+  const reread = rereader(src);
   let parts = 1;
   let first = true;
   for (let part = 0; part < parts; part++) {
@@ -418,4 +407,17 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
   }
   const any = bits.some((b) => b !== 0);
   return { any, has: (i) => (bits[i >>> 3]! & (1 << (i & 7))) !== 0 };
+}
+
+/**
+ * Reads a key again to confirm a fingerprint match: just its bytes, into one reused buffer when the
+ * source can (they are only compared, never kept, and valid until the next call).
+ */
+function rereader(src: PageSource): (offset: number, length: number) => Uint8Array {
+  let scratch = new Uint8Array(4096);
+  return (offset, length) => {
+    if (!src.readInto) return src.read(offset, length);
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+    return scratch.subarray(0, src.readInto(scratch.subarray(0, length), offset));
+  };
 }
