@@ -8,7 +8,7 @@
 // flipped, a range zeroed, truncated, a length word zeroed, garbage after the end; .snap: flipped,
 // cut, deleted; content with a valid CRC chain through fixtures/damage.mjs: an entry type etcd does
 // not know, a payload that does not unmarshal, the member ID changed, a .snap without voters, a db
-// value flipped), asks `wal-doctor verify` (in process, the same analysis), then boots real etcd on
+// value or a key name flipped), asks `wal-doctor verify` (in process, the same analysis), then boots real etcd on
 // another copy, dumps every key and writes one more. It counts:
 //   - the promise: verify exit 0 where etcd did not start, did not serve every key of the fixture's
 //     manifest exactly, or did not take the write (must be 0);
@@ -102,7 +102,7 @@ const MUTATIONS = [
   ['snap-flip', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const b = readFileSync(p); const off = ri(b.length); poke(p, off, Buffer.from([b[off] ^ (1 << ri(8))])); return `${p.split('/').pop()}@${off}`; }],
   ['snap-truncate', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const off = ri(statSync(p).size); truncateSync(p, off); return `${p.split('/').pop()}@${off}`; }],
   ['snap-delete', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; unlinkSync(p); return p.split('/').pop(); }],
-  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'snap-no-voters'].map((k) => [k, (d) => {
+  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'db-key-bitflip', 'snap-no-voters'].map((k) => [k, (d) => {
     if (k === 'snap-no-voters' && !snaps(d).length) return undefined;
     const target = ['entry-type-unknown', 'zero-length-mid'].includes(k) && rnd() < 0.5 ? 'after-consistent-index' : 'middle';
     try {

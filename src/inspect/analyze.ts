@@ -9,7 +9,7 @@ import { type Layout, locate } from '../io/layout.js';
 import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
 import { dbStep, readConsistentIndex, type DbStep } from './db-facts.js';
-import { WriteLedger } from './reconcile.js';
+import { type Reconciliation, WriteLedger } from './reconcile.js';
 import { readPeer } from './peers.js';
 import { UsageError } from '../errors.js';
 import { failureText, eofText, BOLT_OF } from './etcd-texts.js';
@@ -76,7 +76,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', ...(ledger ? { ledger } : {}) });
-  const reconciliation = reconcileStep(db, wal, ci, add);
+  const reconciliation = reconcileStep(db, wal, ci, layout, ledger, add);
 
   leftoverFindings(layout, add);
   if (wal) {
@@ -182,8 +182,12 @@ function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | und
   return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
 }
 
-/** The WAL/db comparison, unless the log cannot say what the db should hold (then why not). */
-function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | undefined, add: (f: Finding) => void): DbStep['reconciliation'] {
+/**
+ * The WAL/db comparison, unless the log cannot say what the db should hold (then why not). Keys
+ * absent from the db that a range delete may explain, or that the db cannot name, are settled by
+ * walking the log a second time with the ledger listening (only when there are any).
+ */
+function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | undefined, layout: Layout, ledger: WriteLedger | undefined, add: (f: Finding) => void): Reconciliation | undefined {
   const readTo = wal ? readableLogEnd(wal) : undefined;
   const reconciliation = !db.reconciliation || !wal || ci === undefined
     ? db.reconciliation
@@ -194,6 +198,11 @@ function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | un
         : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
           ? { ...db.reconciliation, skipped: { code: 'bridged' as const, index: `${wal.emptyMidTerm}` }, mismatches: 0, first: [] }
           : db.reconciliation;
+  if (ledger && reconciliation && reconciliation === db.reconciliation && ledger.needsNaming(db.reconciliation)) {
+    ledger.beginNaming(db.reconciliation);
+    analyzeWalFiles(layout.segments, { ledger });
+    ledger.settle(db.reconciliation);
+  }
   if (reconciliation && reconciliation.mismatches > 0) {
     const first = reconciliation.first[0];
     add({

@@ -12,7 +12,7 @@ import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
 import { BOLT_OF } from './etcd-texts.js';
-import type { Reconciliation, WriteLedger } from './reconcile.js';
+import type { LedgerResult, WriteLedger } from './reconcile.js';
 import type { DbBoot, DbFacts, DbRace, EtcdVersion } from './predict.js';
 import type { Report } from './report.js';
 
@@ -33,8 +33,8 @@ export interface DbStep {
   statusFindings: BboltFinding[];
   trailer: { ok: boolean; stored?: string; computed?: string } | undefined;
   pageSize: number;
-  /** WAL and db compared (when a ledger was given and the db could be read). */
-  reconciliation: Reconciliation | undefined;
+  /** WAL and db compared (when a ledger was given and the db could be read); may wait for the names walk (`pending`). */
+  reconciliation: LedgerResult | undefined;
 }
 
 /** etcd's restore-time unmarshal of a KeyValue / Lease with `release`'s protobuf library (gogoproto

@@ -14,6 +14,12 @@
  * is read first: a db item is compared with what the log left for its key as it is met, and only
  * the answer is kept. Names of the keys that
  * differ are found again in a second pass over the db only when there are any.
+ *
+ * A range delete excuses a key's absence only where it covers that key and came after the log's
+ * last certain write to it. Ranges are kept (MAX_RANGES of them) but key names are not, so a key
+ * absent from the db that such a range may explain is settled by a second walk of the log
+ * (`beginNaming`, then the same `onEntry` feed): it meets the key's name there. That walk also
+ * names absent keys the db could not name, and runs only when there are any.
  */
 import { crc32cUpdate } from '../format/crc.js';
 import { type FieldSelection, type ProtoObject, fieldSelection } from '../format/proto/unmarshal.js';
@@ -22,20 +28,31 @@ import type { ReconcileSkip } from './report.js';
 
 /** Keys tracked at most (the table then holds 2M slots of 24 bytes: about 50 MB). */
 export const MAX_KEYS = 1 << 20;
+/** Range deletes kept; past that, an absence one of them may explain is not decided. */
+export const MAX_RANGES = 4096;
 
 const STRIDE = 6;
 // slot words: 0,1 key hash; 2 flags (the log's, the db's, and the candidate count); 3 candidate 1;
-// 4 candidate 2; 5 log index (low 32 bits)
+// 4 candidate 2; 5 index (low 32 bits) of the log's last certain write, or of its last write
+// when none was certain
 const F_AMBIGUOUS = 1;
 const F_ABSENT = 2;
 /** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
 const F_BASE = 4;
+/** Absent from the db, and a later range delete may explain it: the names walk decides. */
+const F_PENDING = 8;
+/** Decided by the names walk: absent, and no range delete explains it. */
+const F_UNEXPLAINED = 128;
 const DB_SEEN = 16;
 const DB_ABSENT = 32;
 /** The db's latest value of the key is one of the log's candidates. */
 const DB_MATCH = 64;
-const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH;
+/** The db's latest item of the key is a tombstone, and a range delete after the log's last certain write covers it. */
+const DB_COVERED = 1 << 12;
+const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH | DB_COVERED;
+/** The candidate count: bits 8 and 9 (at most 2). */
 const COUNT_SHIFT = 8;
+const COUNT_MASK = 3 << COUNT_SHIFT;
 const BRANCHES = ['success', 'failure'] as const;
 
 function fnv1a(b: Uint8Array): number {
@@ -58,7 +75,7 @@ function valueHash(b: Uint8Array): number {
 
 export interface Mismatch {
   key: string;
-  /** The log's last write to the key (an index ≤ the consistent index), low 32 bits. */
+  /** The log's last certain write to the key (an index ≤ the consistent index), low 32 bits. */
   index: number;
   /** What the db holds at its latest revision of the key. */
   db: 'absent' | 'other-value';
@@ -75,8 +92,33 @@ export interface Reconciliation {
   /** Why nothing was checked (an overwritten log tail among applied entries, ...), if so. */
   skipped: ReconcileSkip | undefined;
   mismatches: number;
-  /** The first mismatching keys (at most 20), filled by `nameMismatches`. */
+  /** The first mismatching keys (at most 20), filled by `nameMismatches` and `settle`. */
   first: Mismatch[];
+}
+
+/** A reconciliation as the ledger works on it: which slots differ, which wait for the names walk. */
+export interface LedgerResult extends Reconciliation {
+  mismatchSlots: number[];
+  /** Absent keys a range delete may explain: `beginNaming`, walk the log again, then `settle`. */
+  pending: number;
+}
+
+/** A DeleteRange with a range end: [start, end), or every key from start when end is "\0". */
+interface RangeDelete {
+  index: number;
+  start: Uint8Array;
+  end: Uint8Array;
+}
+
+/** Whether index a (low 32 bits) comes after b, for two indexes less than 2^31 apart. */
+function after(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+
+function covers(r: RangeDelete, key: Uint8Array): boolean {
+  if (Buffer.compare(key, r.start) < 0) return false;
+  if (r.end.length === 1 && r.end[0] === 0) return true;
+  return Buffer.compare(key, r.end) < 0;
 }
 
 let ledgerSelection: FieldSelection | undefined;
@@ -99,9 +141,16 @@ export class WriteLedger {
   private table = new Uint32Array(4096 * STRIDE);
   private size = 0;
   private full = false;
-  private rangeDeletes = false;
+  private ranges: RangeDelete[] = [];
+  private rangesDropped = false;
+  /** The latest range delete's index (low 32 bits), when there is one. */
+  private lastRange: number | undefined;
   private overwritten = false;
   private lastIndex = 0n;
+  /** Set by `beginNaming`: `onEntry` then settles pending keys and names unnamed ones. */
+  private naming: { wanted: Set<number>; slots: number[] } | undefined;
+  /** The mismatching keys named so far, by slot. */
+  private names = new Map<number, Mismatch>();
 
   constructor(readonly consistentIndex: bigint) {}
 
@@ -170,10 +219,10 @@ export class WriteLedger {
     const s = this.slotOf(key, true);
     if (s < 0) return;
     const t = this.table;
-    t[s + 5] = Number(index & 0xffff_ffffn);
     // Without a write the log made certain before, the key may hold what it held before the log
     // began (a txn's compare may have failed): nothing to compare with.
     if (!(t[s + 2]! & F_BASE)) {
+      t[s + 5] = Number(index & 0xffff_ffffn);
       t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
       return;
     }
@@ -182,18 +231,22 @@ export class WriteLedger {
       return;
     }
     const v = valueHash(value);
-    const count = t[s + 2]! >>> COUNT_SHIFT;
+    const count = (t[s + 2]! & COUNT_MASK) >>> COUNT_SHIFT;
     for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) return;
     if (count >= 2) {
       t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
       return;
     }
     t[s + 3 + count] = v;
-    t[s + 2] = (t[s + 2]! & 0xff) | ((count + 1) << COUNT_SHIFT);
+    t[s + 2] = (t[s + 2]! & ~COUNT_MASK) | ((count + 1) << COUNT_SHIFT);
   }
 
   /** An entry of the log, in order, with its decoded InternalRaftRequest. */
   onEntry(index: bigint, req: ProtoObject): void {
+    if (this.naming) {
+      if (index <= this.consistentIndex) this.nameKeys(req);
+      return;
+    }
     if (index <= this.lastIndex) this.overwritten = this.overwritten || index <= this.consistentIndex;
     this.lastIndex = index;
     if (index > this.consistentIndex) return;
@@ -205,7 +258,7 @@ export class WriteLedger {
     }
     const del = req['deleteRange'] as ProtoObject | undefined;
     if (del) {
-      if (bytesOf(del['rangeEnd']).length > 0) this.rangeDeletes = true;
+      if (bytesOf(del['rangeEnd']).length > 0) this.rangeDelete(del, index);
       else this.set(bytesOf(del['key']), undefined, false, index);
       return;
     }
@@ -233,12 +286,23 @@ export class WriteLedger {
             if (hasLease(put)) this.maybe(key, undefined, index);
           }
         } else if (del) {
-          if (bytesOf(del['rangeEnd']).length > 0) this.rangeDeletes = true;
+          if (bytesOf(del['rangeEnd']).length > 0) this.rangeDelete(del, index);
           else if (sure) this.set(bytesOf(del['key']), undefined, false, index);
           else this.maybe(bytesOf(del['key']), undefined, index);
         } else if (nested) this.txn(nested, index, sure);
       }
     }
+  }
+
+  /** A range delete (certain or not: either way the keys it covers may be gone after it). */
+  private rangeDelete(del: ProtoObject, index: bigint): void {
+    const at = Number(index & 0xffff_ffffn);
+    this.lastRange = at;
+    if (this.ranges.length >= MAX_RANGES) {
+      this.rangesDropped = true;
+      return;
+    }
+    this.ranges.push({ index: at, start: bytesOf(del['key']).slice(), end: bytesOf(del['rangeEnd']).slice() });
   }
 
   /**
@@ -253,19 +317,31 @@ export class WriteLedger {
     const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
     const flags = t[s + 2]!;
     const keep = flags & ~DB_FLAGS;
-    if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT;
+    if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT | (this.explains(kvField.key, s) ? DB_COVERED : 0);
     else {
       const v = valueHash(kvField.value);
-      const count = flags >>> COUNT_SHIFT;
+      const count = (flags & COUNT_MASK) >>> COUNT_SHIFT;
       let match = 0;
       for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) match = DB_MATCH;
       t[s + 2] = keep | DB_SEEN | match;
     }
   }
 
-  /** Compare, once both sides were read. `name` finds the keys' names (a second pass) when some differ. */
-  result(): Reconciliation & { mismatchSlots: number[] } {
-    const out: Reconciliation & { mismatchSlots: number[] } = { keys: this.size, checked: 0, ambiguous: 0, truncated: this.full, skipped: undefined, mismatches: 0, first: [], mismatchSlots: [] };
+  /** Whether a kept range delete after the log's last certain write to the key covers it. */
+  private explains(key: Uint8Array, s: number): boolean {
+    const flags = this.table[s + 2]!;
+    if (!(flags & F_BASE) || flags & F_ABSENT || this.lastRange === undefined) return false;
+    const last = this.table[s + 5]!;
+    if (!after(this.lastRange, last)) return false;
+    return this.ranges.some((r) => after(r.index, last) && covers(r, key));
+  }
+
+  /**
+   * Compare, once both sides were read. An absent key a later range delete may explain is left
+   * pending (`pending`): the names walk settles it.
+   */
+  result(): LedgerResult {
+    const out: LedgerResult = { keys: this.size, checked: 0, ambiguous: 0, truncated: this.full, skipped: undefined, mismatches: 0, first: [], mismatchSlots: [], pending: 0 };
     if (this.overwritten) {
       out.skipped = { code: 'overwritten' };
       return out;
@@ -278,12 +354,24 @@ export class WriteLedger {
         out.ambiguous++;
         continue;
       }
-      out.checked++;
-      const db = flags;
-      const absentOk = (flags & F_ABSENT) !== 0 || this.rangeDeletes;
       let ok: boolean;
-      if (!(db & DB_SEEN) || db & DB_ABSENT) ok = absentOk;
-      else ok = (db & DB_MATCH) !== 0;
+      if (!(flags & DB_SEEN) || flags & DB_ABSENT) {
+        ok = (flags & (F_ABSENT | DB_COVERED)) !== 0;
+        if (!ok && this.lastRange !== undefined && after(this.lastRange, t[s + 5]!)) {
+          if (this.rangesDropped) {
+            out.ambiguous++; // a range delete not kept may explain it
+            continue;
+          }
+          if (!(flags & DB_SEEN)) {
+            // no tombstone left to name it (compacted away): the names walk decides
+            t[s + 2] = flags | F_PENDING;
+            out.pending++;
+            out.checked++;
+            continue;
+          }
+        }
+      } else ok = (flags & DB_MATCH) !== 0;
+      out.checked++;
       if (!ok) {
         out.mismatches++;
         if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
@@ -292,23 +380,109 @@ export class WriteLedger {
     return out;
   }
 
-  /** The names of mismatching keys: a second pass over the db's `key` bucket items. */
-  nameMismatches(r: Reconciliation & { mismatchSlots: number[] }, items: Iterable<{ key: Uint8Array; value: Uint8Array }>): void {
-    const want = new Map<number, number>();
-    for (const s of r.mismatchSlots) want.set(s, r.first.length);
-    const found = new Map<number, Mismatch>();
-    for (const it of items) {
-      if (!kvKey(it.value)) continue;
-      const s = this.slotOf(kvField.key, false);
-      if (s < 0 || !want.has(s) || found.has(s)) continue;
-      const db = this.table[s + 2]!;
-      found.set(s, { key: Buffer.from(kvField.key).toString('utf8'), index: this.table[s + 5]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' });
+  private mismatchOf(s: number, key: Uint8Array): Mismatch {
+    const db = this.table[s + 2]!;
+    return { key: Buffer.from(key).toString('utf8'), index: this.table[s + 5]!, db: db & DB_ABSENT || !(db & DB_SEEN) ? 'absent' : 'other-value' };
+  }
+
+  /** Whether the names walk is needed: keys pending, or mismatches the db could not name. */
+  needsNaming(r: LedgerResult): boolean {
+    return r.pending > 0 || r.first.length < r.mismatchSlots.length;
+  }
+
+  /** Make `onEntry` settle pending keys and name the unnamed: feed it the log again, then `settle`. */
+  beginNaming(r: LedgerResult): void {
+    this.naming = { wanted: new Set(r.mismatchSlots.filter((s) => !this.names.has(s))), slots: [...r.mismatchSlots] };
+  }
+
+  /** A key the names walk met at `index`: settle it if pending, name it if wanted. */
+  private nameKey(key: Uint8Array): void {
+    const { wanted, slots } = this.naming!;
+    const s = this.slotOf(key, false);
+    if (s < 0) return;
+    const t = this.table;
+    const flags = t[s + 2]!;
+    if (flags & F_PENDING) {
+      const explained = this.explains(key, s);
+      t[s + 2] = (flags & ~F_PENDING) | (explained ? F_ABSENT : F_UNEXPLAINED);
+      if (!explained && slots.length < 20) {
+        slots.push(s);
+        wanted.add(s);
+      }
     }
+    if (wanted.has(s) && !this.names.has(s)) this.names.set(s, this.mismatchOf(s, key));
+  }
+
+  /** Every key a request writes (not the ranges: those are no slot's). */
+  private nameKeys(req: ProtoObject): void {
+    const put = req['put'] as ProtoObject | undefined;
+    if (put) return this.nameKey(bytesOf(put['key']));
+    const del = req['deleteRange'] as ProtoObject | undefined;
+    if (del) {
+      if (bytesOf(del['rangeEnd']).length === 0) this.nameKey(bytesOf(del['key']));
+      return;
+    }
+    const txn = req['txn'] as ProtoObject | undefined;
+    if (txn) this.nameTxnKeys(txn);
+  }
+
+  private nameTxnKeys(txn: ProtoObject): void {
+    for (const branch of BRANCHES) {
+      const ops = txn[branch];
+      if (!Array.isArray(ops)) continue;
+      for (const op of ops as ProtoObject[]) {
+        const put = op['requestPut'] as ProtoObject | undefined;
+        const del = op['requestDeleteRange'] as ProtoObject | undefined;
+        const nested = op['requestTxn'] as ProtoObject | undefined;
+        if (put) this.nameKey(bytesOf(put['key']));
+        else if (del && bytesOf(del['rangeEnd']).length === 0) this.nameKey(bytesOf(del['key']));
+        else if (nested) this.nameTxnKeys(nested);
+      }
+    }
+  }
+
+  /** After the names walk: what stayed unexplained is a mismatch; `first` lists the named ones. */
+  settle(r: LedgerResult): void {
+    const naming = this.naming;
+    if (!naming) return;
+    this.naming = undefined;
+    const t = this.table;
+    for (let s = 0; s < t.length; s += STRIDE) {
+      const flags = t[s + 2]!;
+      if (!(flags & (F_PENDING | F_UNEXPLAINED))) continue;
+      // a pending key the walk did not meet again stays unexplained
+      if (flags & F_PENDING) {
+        t[s + 2] = (flags & ~F_PENDING) | F_UNEXPLAINED;
+        if (naming.slots.length < 20) naming.slots.push(s);
+      }
+      r.mismatches++;
+    }
+    r.pending = 0;
+    r.mismatchSlots = naming.slots;
+    r.first = [];
     for (const s of r.mismatchSlots) {
-      const m = found.get(s);
+      const m = this.names.get(s);
       if (m) r.first.push(m);
     }
   }
+
+
+  /** The names of mismatching keys: a second pass over the db's `key` bucket items. */
+  nameMismatches(r: LedgerResult, items: Iterable<{ key: Uint8Array; value: Uint8Array }>): void {
+    const want = new Set(r.mismatchSlots);
+    for (const it of items) {
+      if (!kvKey(it.value)) continue;
+      const s = this.slotOf(kvField.key, false);
+      if (s < 0 || !want.has(s) || this.names.has(s)) continue;
+      this.names.set(s, this.mismatchOf(s, kvField.key));
+    }
+    r.first = [];
+    for (const s of r.mismatchSlots) {
+      const m = this.names.get(s);
+      if (m) r.first.push(m);
+    }
+  }
+
 }
 
 function hasLease(put: ProtoObject): boolean {

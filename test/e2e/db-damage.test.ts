@@ -1,7 +1,7 @@
 // What real etcd does with a damaged member/snap/db, against what we predict and what `verify`
 // says. Each case damages a copy of a healthy real-etcd fixture's db (truncations at many sizes,
 // zeroed pages of every kind — meta, root, branch, leaf, free —, bit flips in page headers and
-// element arrays), then boots the etcd release that wrote it on another copy.
+// element arrays, in a key's name and in a value), then boots the etcd release that wrote it on another copy.
 //  - `verify` exit 0 is a promise: real etcd must then boot, serve every key of the manifest
 //    exactly and take a write;
 //  - the predicted outcome must be etcd's (fails / starts), with etcd's exact error and log message.
@@ -10,11 +10,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, closeSync, readFileSync, writeSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { openBoltFile } from '../../src/io/bolt-file.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
-import { loadFixture, type EtcdSeries } from '../support/fixtures.js';
+import { FIXTURES_DIR, loadFixture, type EtcdSeries } from '../support/fixtures.js';
+
+const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string): unknown };
 
 interface Case {
   name: string;
@@ -83,6 +85,10 @@ function cases(db: string): Case[] {
   if (m.branches[0] !== undefined) fl(m.branches[0], 16 + 16 + 8, 1, 'branch element 1 child page id');
   fl(m.root, 16 + 4, 3, 'root leaf element 0 position');
   fl(0, 64, 0, 'meta 0 root page id');
+  // Damage inside a value's bytes, which bbolt and etcd read without complaint (fixtures/damage.mjs).
+  const inDir = (kind: string) => (p: string) => void applyDamage(kind, resolve(p, '..', '..', '..'));
+  out.push({ name: 'a key renamed by a bit flip (db-key-bitflip)', damage: inDir('db-key-bitflip') });
+  out.push({ name: 'a value changed by a bit flip (db-value-bitflip)', damage: inDir('db-value-bitflip') });
   return out;
 }
 

@@ -1,11 +1,17 @@
 // The WAL/db reconciliation (src/inspect/reconcile.ts) on data dirs written by real etcd: where
 // fixtures/damage.mjs flipped one bit inside a value in the db (the KeyValue still unmarshals, so
 // etcd starts and serves it), the reconciliation names that key, the log's last write to it, and
-// `other-value`; on every fixture with no damage in its db or WAL, it checks keys and finds none.
+// `other-value`; where it flipped a bit in a key's name (db-key-bitflip, applied here to a copy of
+// one workload dir per release line: their logs all hold a range delete of `/fixture/range/`), the
+// old name is a mismatch, `absent`, and the verdict is not healthy; on every fixture with no damage
+// in its db or WAL, it checks keys and finds none.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+import { FIXTURES_DIR, listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+
+const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string, opts?: { seed?: number }): Record<string, unknown> };
 
 const flipped = listFixtures().filter((n) => readManifest(n).damage?.kind === 'db-value-bitflip');
 const healthy = listFixtures().filter((n) => readManifest(n).category === 'healthy' && !n.includes('cluster-of-3'));
@@ -31,6 +37,24 @@ describe('WAL/db reconciliation on real etcd data dirs', () => {
         // the log's write to it is at or after the revision the damaged value was written at
         assert.ok(m.index >= Number((damage['revision'] as { main: number }).main), `index ${m.index}`);
         assert.ok(r.findings.some((f) => f.code === 'db-wal-mismatch'));
+      } finally {
+        fx.cleanup();
+      }
+    });
+  }
+
+  for (const name of ['v34-workload', 'v35-workload', 'v36-crash', 'v37-workload']) {
+    it(`${name} with a key renamed in the db: the old name is absent, though the log deletes a range elsewhere`, async () => {
+      const fx = await loadFixture(name);
+      try {
+        const damage = applyDamage('db-key-bitflip', fx.dir);
+        const r = inspectPath(fx.dir).report;
+        assert.ok(r.reconciliation, 'reconciled');
+        const m = r.reconciliation.first.find((x) => x.key === damage['key']);
+        assert.ok(m, `${String(damage['key'])} among ${JSON.stringify(r.reconciliation.first)}`);
+        assert.equal(m.db, 'absent');
+        assert.ok(r.findings.some((f) => f.code === 'db-wal-mismatch'));
+        assert.notEqual(r.verdict.exitCode, 0, r.verdict.status);
       } finally {
         fx.cleanup();
       }
