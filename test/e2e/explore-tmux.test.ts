@@ -71,6 +71,9 @@ test('explore in tmux at 80x24: overview → segments → records → d → deta
     tmux('send-keys', '-t', SESSION, '/');
     await waitFor(/^\/_$/m, 'search prompt');
     tmux('send-keys', '-t', SESSION, '-l', 'fixture/key/000042');
+    // Enter only once the typed text is drawn: sent at once, under load it can reach the TUI in
+    // the same read as the text, and then it is not a key press of its own.
+    await waitFor(/^\/fixture\/key\/000042_$/m, 'search text typed');
     s = await keys('Enter', /^> +\d+ entry +\d+ +2 Normal +PUT \/fixture\/key\/000042 /m, 'search');
 
     s = await keys('q', /explore exited 0/, 'quit');
