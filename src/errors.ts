@@ -8,6 +8,7 @@ export const ExitCode = {
   healthy: 0,
   repairable: 1,
   needsRebuild: 2,
+  alarm: 6,
   usage: 64,
   notFound: 66,
   io: 74,

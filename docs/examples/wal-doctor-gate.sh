@@ -6,6 +6,9 @@
 #   verify 1   repairable                      -> repair --auto (only repairs that lose nothing
 #                                                 etcd acknowledged; backup first), start if it
 #                                                 leaves the dir healthy, else stay down
+#   verify 6   an alarm stays raised (NOSPACE, -> start: etcd serves reads and refuses writes until a
+#              CORRUPT)                           human frees space and runs etcdctl alarm disarm,
+#                                                 which only a running etcd can do
 #   verify 75  another etcd holds the dir      -> do NOT start a second one
 #   verify 2   needs rebuild                   -> stay down: a human decides (rebuild, --bridge)
 #   other      usage / I/O error               -> stay down
@@ -36,9 +39,11 @@ case $rc in
     fi
     rc=$?
     if [ "$rc" -eq 0 ]; then exit 0; fi
+    if [ "$rc" -eq 6 ]; then say "repaired; an alarm stays raised: starting etcd, which refuses writes until it is disarmed"; exit 0; fi
     say "repair --auto refused (exit $rc): etcd stays down; run wal-doctor inspect $dir"
     exit "$rc"
     ;;
+  6) say "an alarm is raised in $dir: starting etcd, which serves reads and refuses writes until a human frees space and runs etcdctl alarm disarm (wal-doctor verify $dir says how)"; exit 0 ;;
   75) say "another etcd holds $dir: NOT starting a second one"; exit 75 ;;
   2) say "needs a human: etcd stays down; wal-doctor inspect $dir says why and what to run"; exit 2 ;;
   *) say "wal-doctor verify failed (exit $rc): etcd stays down"; exit "$rc" ;;

@@ -16,6 +16,7 @@ export const EXIT_CODES: readonly (readonly [number, string])[] = [
   [3, 'diff: a member is behind (stopped, its log a prefix of the others\'): it catches up when started'],
   [4, 'diff: a member holds an uncommitted tail raft replaces when it rejoins (split)'],
   [5, 'diff: committed entries or KV hashes differ (corruption): replace the odd member'],
+  [ExitCode.alarm, 'alarm: etcd starts and serves reads but refuses writes (NOSPACE or CORRUPT raised): start it, then free space and disarm'],
   [ExitCode.usage, 'usage error (bad flag or argument)'],
   [ExitCode.notFound, 'path not found, or not an etcd data dir / file'],
   [70, 'internal error (a bug; WAL_DOCTOR_DEBUG=1 prints the stack)'],

@@ -78,6 +78,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', ...(ledger ? { ledger } : {}) });
   const reconciliation = reconcileStep(db, wal, ci, layout, ledger, add);
 
+  const alarms = isDir ? alarmStep(db, wal, ci, add) : [];
   leftoverFindings(layout, add);
   if (wal) {
     walFindings(wal, rel, add);
@@ -117,6 +118,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     dbDamaged: deciding?.kind === 'opens' && db.readerFindings.length > 0,
     behind,
     mismatch: reconciliation && reconciliation.mismatches > 0 ? { mismatches: reconciliation.mismatches, keys: reconciliation.first.map((m) => m.key) } : undefined,
+    alarms,
     rel,
   });
 
@@ -180,6 +182,33 @@ function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | und
   const observe = records ? (ev: WalkEvent) => (scan.onEvent(ev), records.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
   const wal = analyzeWalFiles(layout.segments, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
   return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
+}
+
+const ALARM_NAME: Record<number, 'NOSPACE' | 'CORRUPT'> = { 1: 'NOSPACE', 2: 'CORRUPT' };
+
+/**
+ * The alarms etcd keeps raised once it has started: those its db holds (the `alarm` bucket, read
+ * back at boot), then the log's alarm requests above the consistent index, which it applies
+ * again. While a NOSPACE or CORRUPT alarm is raised etcd serves reads and refuses every write.
+ * An alarm key that does not unmarshal makes etcd fail reading them back.
+ */
+function alarmStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | undefined, add: (f: Finding) => void): Finding[] {
+  const file = db.report?.path ?? 'member/snap/db';
+  const raised = new Map<string, Extract<Finding, { code: 'alarm-raised' }>>();
+  for (const a of db.alarms) {
+    if (a.alarm === undefined) raised.set(`unreadable ${a.offset}`, { code: 'alarm-raised', severity: 'error', file, offset: a.offset, alarm: 'unreadable', memberId: hex16(0n), index: null });
+    else if (ALARM_NAME[a.alarm]) raised.set(`${a.alarm} ${a.memberId}`, { code: 'alarm-raised', severity: 'error', file, alarm: ALARM_NAME[a.alarm]!, memberId: hex16(a.memberId), index: null });
+  }
+  const readTo = wal ? readableLogEnd(wal) : undefined;
+  for (const r of wal?.alarmRequests ?? []) {
+    if (r.index <= (ci ?? 0n) || readTo === undefined || r.index > readTo || !ALARM_NAME[r.alarm]) continue;
+    const key = `${r.alarm} ${r.memberId}`;
+    if (r.action === 'deactivate') raised.delete(key);
+    else if (!raised.has(key)) raised.set(key, { code: 'alarm-raised', severity: 'error', file, alarm: ALARM_NAME[r.alarm]!, memberId: hex16(r.memberId), index: `${r.index}` });
+  }
+  const out = [...raised.values()];
+  for (const f of out) add(f);
+  return out;
 }
 
 /**

@@ -36,8 +36,8 @@ function v2Allowed(r: ProtoObject): { method: string; path: string } | undefined
 }
 
 const IRR = 'etcdserverpb.InternalRaftRequest';
-/** The fields of an InternalRaftRequest read below (3.7's header check: `id`, `header`). */
-const JUDGED = ['id', 'header', 'v2', 'clusterVersionSet'];
+/** The fields of an InternalRaftRequest read below (3.7's header check: `id`, `header`; `alarm` for the listener). */
+const JUDGED = ['id', 'header', 'v2', 'clusterVersionSet', 'alarm'];
 let judgedOnly: FieldSelection | undefined;
 /** A listener's selection with the fields read below added, made once per selection. */
 const widened = new WeakMap<FieldSelection, FieldSelection>();
@@ -60,6 +60,8 @@ function selectionFor(listen: EntryListener | undefined): FieldSelection | undef
 export interface EntryListener {
   /** The cluster version an entry sets (v2 PUT /0/version, or IRR cluster_version_set). */
   clusterVersion?(version: string): void;
+  /** An alarm request (etcdserverpb.AlarmRequest: action, memberId, alarm) the entry carries. */
+  alarm?(request: ProtoObject): void;
   /** A normal entry's InternalRaftRequest, decoded with 3.6's rules: the fields `requestFields`
    *  selects (and those judged here), or every field when it is unset. */
   request?(request: ProtoObject): void;
@@ -93,6 +95,8 @@ export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
     const v2 = (r36.as === 'v2-request' ? req : req['v2']) as ProtoObject | undefined;
     if (set && typeof set['ver'] === 'string') listen.clusterVersion?.(set['ver']);
     else if (v2 && v2['method'] === 'PUT' && v2['path'] === '/0/version' && typeof v2['val'] === 'string') listen.clusterVersion?.(v2['val']);
+    const alarm = req['alarm'] as ProtoObject | undefined;
+    if (alarm) listen.alarm?.(alarm);
     if (r36.as === 'internal-raft-request') listen.request?.(req);
   }
   if (r35.as === 'panic') {

@@ -4,7 +4,7 @@
  * each release line (bbolt's Open, then the reads of its restore) for the prediction.
  */
 import { openBoltFile } from '../io/bolt-file.js';
-import { decodeRevision, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
+import { type DbAlarm, decodeRevision, readAlarms, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
 import { checkRestore, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
 import { simulateOpen, type BoltView, type OpenResult } from '../format/bbolt/open-sim.js';
 import { type EtcdRelease, checkEtcdUnmarshal, checkEtcdUnmarshalInEachRelease, unmarshalFailureText } from '../format/proto/unmarshal.js';
@@ -33,6 +33,8 @@ export interface DbStep {
   statusFindings: BboltFinding[];
   trailer: { ok: boolean; stored?: string; computed?: string } | undefined;
   pageSize: number;
+  /** The alarms the db keeps raised (its `alarm` bucket). */
+  alarms: DbAlarm[];
   /** WAL and db compared (when a ledger was given and the db could be read); may wait for the names walk (`pending`). */
   reconciliation: LedgerResult | undefined;
 }
@@ -97,6 +99,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     statusFindings: [],
     trailer: undefined,
     pageSize: 4096,
+    alarms: [],
     reconciliation: undefined,
   };
   if (path === undefined) return step;
@@ -126,6 +129,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
         for (const x of mb.members) if (!mb.removed.includes(x.id)) step.members.add(x.id);
         step.memberSources.push('db members bucket');
       }
+      step.alarms = readAlarms(db);
       step.readerFindings.push(...db.findings, ...meta.findings);
     }
     // The current revision is the last key of `key`: found by descending one path.

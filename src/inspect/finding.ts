@@ -140,6 +140,12 @@ function variants<C extends z.ZodRawShape>(extra: C) {
       first: z.object({ key: z.string(), index: z.number().int(), db: z.enum(['absent', 'other-value']) }).nullable(),
     }),
     o('behind-cluster', { lastIndex: U64, commit: U64, peer: z.string() }),
+    o('alarm-raised', {
+      file: z.string(),
+      alarm: z.enum(['NOSPACE', 'CORRUPT', 'unreadable']).describe("etcd's alarm type; unreadable: an alarm bucket key that does not unmarshal"),
+      memberId: Hex16.describe('the member that raised it'),
+      index: U64.nullable().describe('the WAL entry that raises it, when etcd raises it again replaying the log; null: kept in the db'),
+    }).describe('etcd keeps this alarm raised when it starts: it serves reads and refuses writes until the alarm is disarmed'),
   ]);
 }
 

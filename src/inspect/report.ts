@@ -166,8 +166,8 @@ export const Report = z
     findings: z.array(Finding),
     verdict: z.object({
       etcdVersion: z.enum(['3.4', '3.5', '3.6', '3.7']).describe('the release line whose behaviour decided the verdict'),
-      status: z.enum(['healthy', 'repairable', 'needs-rebuild', 'in-use']),
-      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(75)]),
+      status: z.enum(['healthy', 'repairable', 'needs-rebuild', 'alarm', 'in-use']),
+      exitCode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(6), z.literal(75)]),
       reason: Coded.describe('why (verdict.ts VerdictReason)'),
       next: Kinded.describe('what to do (verdict.ts NextStep)'),
     }),

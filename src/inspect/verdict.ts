@@ -4,12 +4,13 @@
  * `healthy` (exit 0) is a promise that real etcd starts on the dir as it is and serves every write
  * the files hold: automation acts on it, so every doubt goes the other way. Wording: cli/render.
  */
+import { ExitCode } from '../errors.js';
 import type { Layout } from '../io/layout.js';
 import type { BootFailure, BootPrediction, Hazard, Stall } from './predict.js';
 import type { Finding } from './report.js';
 import type { SegmentInfo, WalAnalysis } from './wal-analysis.js';
 
-export type Status = 'healthy' | 'repairable' | 'needs-rebuild' | 'in-use';
+export type Status = 'healthy' | 'repairable' | 'needs-rebuild' | 'alarm' | 'in-use';
 
 /** Why the verdict is what it is. */
 export type VerdictReason =
@@ -34,6 +35,8 @@ export type VerdictReason =
   | { code: 'behind-cluster'; lastIndex: bigint; commit: bigint; peer: string }
   /** The db holds other writes than the log it was applied from: two histories (or a changed value). */
   | { code: 'two-histories'; mismatches: number; keys: string[] }
+  /** etcd starts and serves reads but refuses writes: an alarm stays raised (the alarm-raised findings). */
+  | { code: 'alarm'; alarms: Extract<Finding, { code: 'alarm-raised' }>[] }
   /** Another error finding the rules above do not cover. */
   | { code: 'finding'; finding: Finding };
 
@@ -50,16 +53,18 @@ export type NextStep =
   | { kind: 'restore-backup' }
   | { kind: 'newer-etcd'; clusterVersion: string }
   /** Nothing chooses between two histories for the operator: compare them, keep one by hand. */
-  | { kind: 'choose-history'; walFromStart: boolean };
+  | { kind: 'choose-history'; walFromStart: boolean }
+  /** Start etcd, free space (NOSPACE) or find the corruption (CORRUPT), then disarm the alarm. */
+  | { kind: 'disarm'; alarms: ('NOSPACE' | 'CORRUPT' | 'unreadable')[] };
 
 export interface Verdict {
   status: Status;
-  exitCode: 0 | 1 | 2 | 75;
+  exitCode: 0 | 1 | 2 | 6 | 75;
   reason: VerdictReason;
   next: NextStep;
 }
 
-const EXIT: Record<Status, Verdict['exitCode']> = { healthy: 0, repairable: 1, 'needs-rebuild': 2, 'in-use': 75 };
+const EXIT: Record<Status, Verdict['exitCode']> = { healthy: ExitCode.healthy, repairable: ExitCode.repairable, 'needs-rebuild': ExitCode.needsRebuild, alarm: ExitCode.alarm, 'in-use': ExitCode.locked };
 
 function v(status: Status, reason: VerdictReason, next: NextStep): Verdict {
   return { status, exitCode: EXIT[status], reason, next };
@@ -82,6 +87,8 @@ export interface VerdictInput {
   dbDamaged: boolean;
   /** The log's applied writes that the db does not hold. */
   mismatch: { mismatches: number; keys: string[] } | undefined;
+  /** The alarms etcd keeps raised once started (alarm-raised findings). */
+  alarms: Finding[];
   /** Peers committed past this log's end (`--peer-dir`). */
   behind?: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
   rel: (abs: string) => string;
@@ -174,9 +181,13 @@ export function decideVerdict(i: VerdictInput): Verdict {
     const first = findings.find((f) => f.code === 'db-damaged');
     if (first) return v(i.walFromStart ? 'repairable' : 'needs-rebuild', { code: 'finding', finding: first }, i.walFromStart ? { kind: 'repair', flags: [], what: 'db-aside' } : { kind: 'rebuild' });
   }
-  const errors = findings.filter((f) => f.severity === 'error');
+  const unreadable = i.alarms.find((f) => f.code === 'alarm-raised' && f.alarm === 'unreadable');
+  if (unreadable) return v('needs-rebuild', { code: 'finding', finding: unreadable }, { kind: 'rebuild' });
+  const errors = findings.filter((f) => f.severity === 'error' && f.code !== 'alarm-raised');
   const leftovers = findings.filter((f) => f.code === 'snap-file-broken' || f.code === 'empty-segment');
   const first = errors[0] ?? leftovers[0];
   if (first) return v('repairable', { code: 'finding', finding: first }, { kind: 'repair', flags: [], what: 'leftovers' });
+  const alarms = i.alarms.filter((f): f is Extract<Finding, { code: 'alarm-raised' }> => f.code === 'alarm-raised');
+  if (alarms.length > 0) return v('alarm', { code: 'alarm', alarms }, { kind: 'disarm', alarms: [...new Set(alarms.map((a) => a.alarm))] });
   return v('healthy', { code: 'starts', members: i.members, dbRebuiltFromWal: main?.db.kind === 'new' }, { kind: 'none' });
 }

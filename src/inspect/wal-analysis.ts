@@ -143,6 +143,16 @@ export interface WalAnalysis {
    * takes a new term; one inside a term stands for an entry a repair could not keep (a bridge).
    */
   emptyMidTerm: bigint | undefined;
+  /** Alarm requests that raise or clear an alarm (ACTIVATE, DEACTIVATE), in log order (the first MAX_EVENTS). */
+  alarmRequests: WalAlarmRequest[];
+}
+
+export interface WalAlarmRequest {
+  index: bigint;
+  action: 'activate' | 'deactivate';
+  memberId: bigint;
+  /** etcdserverpb.AlarmType: 1 NOSPACE, 2 CORRUPT. */
+  alarm: number;
 }
 
 export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
@@ -183,6 +193,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     badEntries: [],
     clusterVersion: undefined,
     emptyMidTerm: undefined,
+    alarmRequests: [],
   };
   let cur: SegmentInfo | undefined;
   let prev: EntryRef | undefined;
@@ -198,7 +209,15 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
 
   // What the judge hears of each entry (made once: it is told about a million of them).
   let judgedIndex = 0n;
-  const listener: EntryListener = { clusterVersion: (v) => (out.clusterVersion = v) };
+  const listener: EntryListener = {
+    clusterVersion: (v) => (out.clusterVersion = v),
+    alarm: (a) => {
+      const action = Number(a['action'] ?? 0);
+      if (action !== 1 && action !== 2) return; // GET changes nothing
+      const id = a['memberId'];
+      push(out.alarmRequests, { index: judgedIndex, action: action === 1 ? 'activate' : 'deactivate', memberId: typeof id === 'bigint' ? id : BigInt(typeof id === 'number' || typeof id === 'string' ? id : 0), alarm: Number(a['alarm'] ?? 0) });
+    },
+  };
   const ledger = opts.ledger;
   if (ledger) {
     listener.request = (req) => ledger.onEntry(judgedIndex, req);

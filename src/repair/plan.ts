@@ -191,6 +191,8 @@ export interface RepairPlan {
   /** The log after the repair: what etcd will restart from. */
   after: { lastIndex: string | null; commit: string | null; term: string | null };
   warnings: PlanWarning[];
+  /** Alarms etcd keeps raised once started (NOSPACE, CORRUPT): no change to the files clears them. */
+  alarms: string[];
 }
 
 const s = (x: bigint | undefined | null) => (x === undefined || x === null ? null : `${x}`);
@@ -211,6 +213,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     refusal: null,
     after: { lastIndex: null, commit: null, term: null },
     warnings,
+    alarms: [...new Set(report.findings.flatMap((f) => (f.code === 'alarm-raised' && f.alarm !== 'unreadable' ? [f.alarm] : [])))],
   };
   // Every reason not to apply is collected, so one dry run tells the operator all the flags it needs.
   const refuse = (reason: RefusalWhy, exitCode: 1 | 2 = 2) => {

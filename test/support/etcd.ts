@@ -154,6 +154,8 @@ export interface BootOptions {
   /** the etcd executable to run (default: the cached one, which another user may not reach) */
   etcdPath?: string;
   gid?: number;
+  /** appended to /health when waiting for etcd (e.g. `?exclude=NOSPACE`: etcd with a raised NOSPACE alarm serves, but /health says false) */
+  healthQuery?: string;
 }
 
 /**
@@ -207,7 +209,7 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), 1000);
       try {
-        const r = await fetch(`${endpoint}/health`, { signal: ac.signal });
+        const r = await fetch(`${endpoint}/health${opts.healthQuery ?? ''}`, { signal: ac.signal });
         if (((await r.json()) as { health?: string }).health === 'true') {
           return { ok: true, logTail: tail(), logFile, endpoint, pid, stop };
         }

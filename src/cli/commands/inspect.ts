@@ -25,7 +25,8 @@ Examples:
   wal-doctor inspect -w json /var/lib/etcd | jq .verdict
   wal-doctor inspect --timeline /var/lib/etcd       elections, conf changes, compactions, writes per term
 
-Exit codes: 0 healthy, 1 repairable, 2 needs rebuild, 64 usage, 66 not found, 74 I/O, 75 in use.`,
+Exit codes: 0 healthy, 1 repairable, 2 needs rebuild, 6 alarm raised (writes refused),
+64 usage, 66 not found, 74 I/O, 75 in use.`,
     )
     .action(async (path: string, o: InspectFlags) => (await import('./inspect-action.js')).inspectAction(path, o));
 }

@@ -32,8 +32,8 @@ Examples:
   wal-doctor repair --auto /var/lib/etcd          unattended: only repairs that lose nothing acknowledged
   wal-doctor undo /var/lib/etcd.wal-doctor-backup-<time>
 
-Exit codes: 0 repaired (or nothing to do), 1 declined at the question, 2 refused (needs a human),
-64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
+Exit codes: 0 repaired (or nothing to do in the files), 1 declined at the question, 2 refused (needs
+a human), 6 repaired but an alarm stays raised (writes refused until disarmed), 64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
     )
     .action(async (dataDir: string, o: RepairFlags) => (await import('./repair-action.js')).repairAction(dataDir, o));
 }

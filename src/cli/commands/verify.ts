@@ -18,6 +18,8 @@ Before etcd starts (systemd ExecStartPre=, a Kubernetes initContainer):
   0   start etcd
   1   run wal-doctor repair --auto, then start etcd if it exits 0
   2   do not start: page a human (rebuild, or repair --bridge on a single member)
+  6   start etcd, but it refuses writes until its alarm (NOSPACE, CORRUPT) is disarmed:
+      page a human (compact, defrag, etcdctl alarm disarm)
   75  another etcd holds the dir: do NOT start a second one
   64/66/74  usage, not found, I/O: do not start
 

@@ -187,6 +187,10 @@ export function findingMessage(f: Finding): string {
       const first = f.first ? `, first ${f.first.key}: the log's last write to it (index ${f.first.index}) is not what the db holds (${f.first.db === 'absent' ? 'nothing' : 'another value'})` : '';
       return `the db and the WAL disagree on ${f.mismatches} key(s) the log wrote at indexes the db has applied (≤ ${f.consistentIndex})${first}: two histories in one data dir (a second etcd on the same WAL, a db from another member or time) or a value changed on disk`;
     }
+    case 'alarm-raised':
+      return f.alarm === 'unreadable'
+        ? `the db's alarm bucket holds a key that is not an AlarmMember: etcd fails reading its alarms back at boot`
+        : `the ${f.alarm} alarm (raised by member ${f.memberId}${f.index !== null ? ` in WAL entry ${f.index}, which etcd applies again at boot` : ', kept in the db'}) stays raised when etcd starts: it serves reads, refuses every write (${f.alarm === 'NOSPACE' ? 'etcdserver: mvcc: database space exceeded' : 'etcdserver: corrupt cluster'}) and answers /health with false (ALARM ${f.alarm}) until the alarm is disarmed`;
     case 'behind-cluster':
       return `this member's log ends at index ${f.lastIndex} but the cluster committed ${f.commit} (${f.peer}): put back from an older copy, it makes raft panic (tocommit(${f.commit}) is out of range [lastIndex(${f.lastIndex})]) when the leader still remembers it further ahead; only a member that was merely stopped catches up`;
   }

@@ -149,6 +149,7 @@ export function planJson(p: RepairPlan): Record<string, unknown> {
 /** A one-screen rendering of the plan (what --dry-run prints). */
 export function describePlan(p: RepairPlan): string {
   let out = '';
+  if (p.noop && p.alarms.length > 0) return `nothing to repair in the files of ${p.dataDir}: etcd will start, but the ${p.alarms.join(' and ')} alarm stays raised and it refuses writes until the alarm is disarmed (wal-doctor verify ${p.dataDir} says how)\n`;
   if (p.noop) return `nothing to repair in ${p.dataDir}: etcd will start as is\n`;
   if (p.actions.length === 0 && p.refusal) return `repair plan for ${p.dataDir}: none\n  REFUSED: ${refusalReason(p.refusal)}\n`;
   out += `repair plan for ${p.dataDir}\n`;

@@ -158,7 +158,7 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
   return out;
 }
 
-const STATUS_LABEL: Record<Report['verdict']['status'], string> = { healthy: 'HEALTHY', repairable: 'REPAIRABLE', 'needs-rebuild': 'NEEDS REBUILD', 'in-use': 'IN USE' };
+const STATUS_LABEL: Record<Report['verdict']['status'], string> = { healthy: 'HEALTHY', repairable: 'REPAIRABLE', 'needs-rebuild': 'NEEDS REBUILD', alarm: 'ALARM', 'in-use': 'IN USE' };
 
 function statusLabel(a: Analysis, o: RenderOptions, text: string): string {
   const p = painter(o.color);

@@ -70,6 +70,11 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
       return `this member's log ends at index ${r.lastIndex} but its peers committed ${r.commit}: a copy put back from a backup while the cluster ran on makes raft panic (tocommit(${r.commit}) is out of range [lastIndex(${r.lastIndex})]); only a member that was merely stopped catches up by itself`;
     case 'two-histories':
       return `the db and the WAL tell two histories: ${r.mismatches} key(s) the log wrote at indexes the db has applied hold something else in the db (${r.keys.slice(0, 3).join(', ')}${r.keys.length > 3 ? ', ...' : ''}); etcd ${v} would start and serve the db's`;
+    case 'alarm': {
+      const names = [...new Set(r.alarms.map((x) => x.alarm))].join(' and ');
+      const by = r.alarms.map((x) => `${x.alarm} by ${x.memberId}${x.index !== null ? ` (WAL entry ${x.index})` : ''}`).join(', ');
+      return `etcd ${v} will start and serve reads, but the ${names} alarm stays raised (${by}): it refuses every write until the alarm is disarmed`;
+    }
     case 'finding':
       return findingMessage(r.finding);
   }
@@ -108,6 +113,12 @@ export function nextStepWords(n: NextStep, dir: string): string {
       return `nothing here holds the keyspace any more (no db, and the WAL does not start at index 1): restore the latest backup with etcdutl snapshot restore`;
     case 'choose-history':
       return `nothing here picks one history for you: see both with wal-doctor export ${dir} (the log's writes) and etcdctl get on a copy (the db's); to keep the db's, rebuild from it: wal-doctor rebuild --from ${dir} --out <new-dir>${n.walFromStart ? `; to keep the log's, move member/snap/db (and member/snap/*.snap) out of the way: etcd replays the WAL from index 1` : ''}`;
+    case 'disarm': {
+      const space = n.alarms.includes('NOSPACE')
+        ? 'free space first (etcdctl compact <current revision>; etcdctl defrag; or raise --quota-backend-bytes, default 2 GiB), then'
+        : 'find which member diverged first (wal-doctor diff on the members\' dirs; etcdctl endpoint hashkv), then';
+      return `start etcd (reads are served; writes are refused), ${space} etcdctl alarm disarm; etcdctl alarm list shows what is raised`;
+    }
     case 'newer-etcd':
       return `run etcd ${n.clusterVersion.split('.').slice(0, 2).join('.')} or newer on this dir (it was last run by a cluster at version ${n.clusterVersion})`;
   }

@@ -29,6 +29,7 @@ export type EtcdBackendFinding =
 /** The db's meta/confState is the JSON form of raftpb.ConfState: the same fields. */
 export type { ConfState } from '../proto/messages.js';
 import type { ConfState } from '../proto/messages.js';
+import { decodeEtcdMessage } from '../proto/unmarshal.js';
 
 export interface Downgrade {
   targetVersion: string;
@@ -225,6 +226,34 @@ export function readMembers(db: BoltDb): Members {
     }
   }
   return { members, removed, findings };
+}
+
+/** An alarm etcd keeps raised: a key of the `alarm` bucket, an etcdserverpb.AlarmMember. */
+export interface DbAlarm {
+  memberId: bigint;
+  /** etcdserverpb.AlarmType: 1 NOSPACE, 2 CORRUPT (0 NONE); undefined when the key does not unmarshal. */
+  alarm: number | undefined;
+  offset: number;
+}
+
+/**
+ * The `alarm` bucket: etcd reads it back at boot and, while a NOSPACE or CORRUPT alarm is in it,
+ * refuses every write until `etcdctl alarm disarm`. Bounded like the other small buckets.
+ */
+export function readAlarms(db: BoltDb): DbAlarm[] {
+  const ref = topBuckets(db).get('alarm');
+  const out: DbAlarm[] = [];
+  if (!ref) return out;
+  for (const item of db.bucketItems(ref)) {
+    const m = decodeEtcdMessage('etcdserverpb.AlarmMember', item.key);
+    out.push(m.ok ? { memberId: u64Of(m.message['memberId']), alarm: Number(m.message['alarm'] ?? 0), offset: item.offset } : { memberId: 0n, alarm: undefined, offset: item.offset });
+    if (out.length >= 1000) break;
+  }
+  return out;
+}
+
+function u64Of(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : typeof v === 'number' || typeof v === 'string' ? BigInt(v) : 0n;
 }
 
 export interface KeySummary {
