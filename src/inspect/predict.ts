@@ -23,6 +23,7 @@
 import type { SegmentEnd } from '../format/wal/decoder.js';
 import { LEGACY_MAX_RECORD_BYTES } from '../format/wal/frame.js';
 import type { RecordDecodeFailure } from '../format/wal/record.js';
+import type { InvalidWireFormat, UnmarshalFailure } from '../format/proto/wire.js';
 import type { OpenFailure } from '../format/bbolt/open-sim.js';
 import type { RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import type { WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
@@ -179,6 +180,27 @@ export interface BootPrediction {
   hazards: Hazard[];
 }
 
+/**
+ * What protobuf-go (3.7) makes of a record gogo refused: every one of gogo's failures is malformed
+ * wire data to protobuf-go too, but for a known field with another wire type, which protobuf-go
+ * skips as an unknown field (what 3.7 then does with the record is not modelled: gogo's failure is
+ * kept).
+ */
+function asProtobufGo(f: UnmarshalFailure): UnmarshalFailure {
+  const why: { [K in UnmarshalFailure['kind']]?: InvalidWireFormat } = {
+    'unexpected-eof': 'truncated',
+    'negative-length': 'truncated',
+    'int-overflow': 'varint-overflow',
+    'illegal-tag': 'field-number',
+    'end-group': 'end-group',
+    'unexpected-end-group': 'end-group',
+    'illegal-wire-type': 'reserved-wire-type',
+    'too-deep': 'group-depth',
+  };
+  const w = why[f.kind];
+  return w === undefined ? f : { kind: 'invalid-wire-format', type: f.type, at: f.at, field: 'field' in f ? f.field : 0, why: w };
+}
+
 type Classified = { kind: 'clean' } | { kind: 'unexpected-eof'; eof: UnexpectedEof } | { kind: 'fatal'; error: DecodeError };
 
 /** How etcd's decoder (of this version) treats the end of a segment's good data. */
@@ -201,7 +223,11 @@ export function classifyEnd(end: SegmentEnd, seg: { name: string; size: number }
     }
     case 'decode-error':
       if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
-      if (end.failure.kind === 'unexpected-eof' || (isLast && end.zeroSector)) return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
+      if (isLast && end.zeroSector) return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
+      // 3.7 unmarshals walpb.Record with protobuf-go, which has no io.ErrUnexpectedEOF: a record cut
+      // short inside is fatal there unless it is torn (checked with real 3.7.3).
+      if (v === '3.7') return { kind: 'fatal', error: { kind: 'record', failure: asProtobufGo(end.failure) } };
+      if (end.failure.kind === 'unexpected-eof') return { kind: 'unexpected-eof', eof: { kind: 'plain' } };
       return { kind: 'fatal', error: { kind: 'record', failure: end.failure } };
     case 'crc-mismatch':
       if (legacyTooBig(end.frame.recBytes, end.frame.padBytes)) return { kind: 'fatal', error: { kind: 'max-entry-size' } };
