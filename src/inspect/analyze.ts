@@ -8,7 +8,7 @@ import { basename, relative } from 'node:path';
 import { type Layout, locate } from '../io/layout.js';
 import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
-import { dbStep, readConsistentIndex, type DbStep } from './db-facts.js';
+import { dbStep, readDbHead, type DbStep } from './db-facts.js';
 import { type Reconciliation, WriteLedger } from './reconcile.js';
 import { readPeer } from './peers.js';
 import { UsageError } from '../errors.js';
@@ -69,8 +69,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
 
   // The writes the log holds at indexes the db has applied, to compare with the db (reconcile.ts).
-  const ci = isDir && layout.segments.length > 0 ? readConsistentIndex(layout.db) : undefined;
-  const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci) : undefined;
+  const head = isDir && layout.segments.length > 0 ? readDbHead(layout.db) : undefined;
+  const ci = head?.consistentIndex;
+  const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci, { alarmed: head!.alarmed }) : undefined;
   const { wal, twoWriters, records } = walStep(layout, opts, ledger, rel);
 
   const snaps = snapStep(layout.snapFiles, wal, rel);

@@ -58,13 +58,16 @@ const gogoWatching = (same: { all: boolean }): UnmarshalCheck => (typeName, byte
 /** Which unmarshal each etcd line's restore runs (KeyValue and Lease are the same in 3.4..3.6). */
 const UNMARSHAL_OF: Record<EtcdVersion, UnmarshalCheck> = { '3.4': GOGO, '3.5': GOGO, '3.6': GOGO, '3.7': PROTOBUF_GO };
 
-/** Just the db's consistent index (cheap: the meta bucket), or undefined when it cannot be read. */
-export function readConsistentIndex(path: string | undefined): bigint | undefined {
-  if (path === undefined) return undefined;
+/**
+ * Just the db's consistent index (cheap: the meta bucket), or undefined when it cannot be read, and
+ * whether it keeps a NOSPACE or CORRUPT alarm raised (the `alarm` bucket: a handful of keys).
+ */
+export function readDbHead(path: string | undefined): { consistentIndex: bigint | undefined; alarmed: boolean } {
+  if (path === undefined) return { consistentIndex: undefined, alarmed: false };
   const opened = openBoltFile(path);
   try {
-    if (opened.db.meta === undefined || opened.file.size === 0) return undefined;
-    return readEtcdMeta(opened.db).consistentIndex;
+    if (opened.db.meta === undefined || opened.file.size === 0) return { consistentIndex: undefined, alarmed: false };
+    return { consistentIndex: readEtcdMeta(opened.db).consistentIndex, alarmed: readAlarms(opened.db).some((a) => a.alarm === 1 || a.alarm === 2 || a.alarm === undefined) };
   } finally {
     opened.close();
   }

@@ -126,7 +126,7 @@ let ledgerSelection: FieldSelection | undefined;
 /** The fields of a request `WriteLedger.onEntry` reads (the decoder builds only these). */
 export function ledgerFields(): FieldSelection {
   return (ledgerSelection ??= fieldSelection({
-    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn'],
+    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm'],
     'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
     'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
     'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
@@ -152,7 +152,23 @@ export class WriteLedger {
   /** The mismatching keys named so far, by slot. */
   private names = new Map<number, Mismatch>();
 
-  constructor(readonly consistentIndex: bigint) {}
+  /** Alarms (member and type) the log raised and has not cleared, as it is read. */
+  private raised = new Set<string>();
+
+  /**
+   * `alarmed`: the db keeps a NOSPACE or CORRUPT alarm raised. While one is, etcd refuses at apply
+   * the writes it had proposed (NOSPACE: puts; CORRUPT: every write), so a write the log holds may
+   * not be in the db: then no write of the log is certain (the alarm may predate the log).
+   */
+  constructor(
+    readonly consistentIndex: bigint,
+    private readonly opts: { alarmed?: boolean } = {},
+  ) {}
+
+  /** Whether etcd certainly applied a write proposed now (no alarm raised that refuses it). */
+  private applies(): boolean {
+    return this.raised.size === 0 && this.opts.alarmed !== true;
+  }
 
   private slotOf(key: Uint8Array, create: boolean): number {
     return this.slot(hashA(key), hashB(key), create);
@@ -250,20 +266,38 @@ export class WriteLedger {
     if (index <= this.lastIndex) this.overwritten = this.overwritten || index <= this.consistentIndex;
     this.lastIndex = index;
     if (index > this.consistentIndex) return;
+    const alarm = req['alarm'] as ProtoObject | undefined;
+    if (alarm) return this.onAlarm(alarm);
+    const certain = this.applies();
     const put = req['put'] as ProtoObject | undefined;
     if (put) {
       if (put['ignoreValue'] === true || put['ignoreLease'] === true) this.maybe(bytesOf(put['key']), undefined, index);
-      else this.set(bytesOf(put['key']), bytesOf(put['value']), hasLease(put), index);
+      else if (certain) this.set(bytesOf(put['key']), bytesOf(put['value']), hasLease(put), index);
+      else {
+        this.maybe(bytesOf(put['key']), bytesOf(put['value']), index);
+        if (hasLease(put)) this.maybe(bytesOf(put['key']), undefined, index);
+      }
       return;
     }
     const del = req['deleteRange'] as ProtoObject | undefined;
     if (del) {
       if (bytesOf(del['rangeEnd']).length > 0) this.rangeDelete(del, index);
-      else this.set(bytesOf(del['key']), undefined, false, index);
+      else if (certain) this.set(bytesOf(del['key']), undefined, false, index);
+      else this.maybe(bytesOf(del['key']), undefined, index);
       return;
     }
     const txn = req['txn'] as ProtoObject | undefined;
-    if (txn) this.txn(txn, index);
+    if (txn) this.txn(txn, index, certain);
+  }
+
+  /** An alarm request: NOSPACE (1) and CORRUPT (2) raised make later writes uncertain until cleared. */
+  private onAlarm(a: ProtoObject): void {
+    const type = Number(a['alarm'] ?? 0);
+    if (type !== 1 && type !== 2) return;
+    const key = `${String(a['memberId'] ?? 0)} ${type}`;
+    const action = Number(a['action'] ?? 0);
+    if (action === 1) this.raised.add(key);
+    else if (action === 2) this.raised.delete(key);
   }
 
   /** A txn: with no compare its success branch always runs; otherwise either branch may have. */

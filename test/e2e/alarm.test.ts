@@ -4,7 +4,9 @@
 // promises that etcd takes new writes): it exits 6 with the alarm and what to do. Once the alarm
 // is disarmed (keys deleted, compacted, defragmented, `etcdctl alarm disarm`) it exits 0 again.
 // The README's gate (docs/examples/wal-doctor-gate.sh) starts etcd on exit 6: only a running etcd
-// can disarm.
+// can disarm. A CORRUPT alarm raised through the API (the gateway takes ACTIVATE from any client)
+// makes etcd refuse at apply a put it had already written to its WAL: the WAL holds a write the db
+// never got, which is not two histories.
 // Each release line writes its own dir here, with a 1 MiB quota, and then boots on a copy of it.
 //
 // Needs etcd (scripts/etcd-bin.sh): with CI=true a missing binary fails the test; elsewhere it is
@@ -38,6 +40,19 @@ async function fill(endpoint: string): Promise<number> {
 async function served(endpoint: string, series: EtcdSeries): Promise<{ keys: ManifestKey[] }> {
   const { kvs } = await getAll(endpoint, series);
   return { keys: [...kvs].map(([key, kv]) => ({ key, present: true, value: kv.value.toString('utf8'), create_revision: kv.create_revision, mod_revision: kv.mod_revision, version: kv.version })) };
+}
+
+/** A POST to etcd's gRPC gateway (/v3/...): its JSON answer. */
+async function gateway(endpoint: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const r = await fetch(`${endpoint}/v3/${path}`, { method: 'POST', body: JSON.stringify(body) });
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** This member's ID as the gateway prints it (a decimal string). */
+async function memberId(endpoint: string): Promise<string> {
+  return ((await gateway(endpoint, 'maintenance/status', {}))['header'] as { member_id: string }).member_id;
 }
 
 for (const series of ['3.4', '3.5', '3.6', '3.7'] as const) {
@@ -79,6 +94,40 @@ for (const series of ['3.4', '3.5', '3.6', '3.7'] as const) {
           assert.equal(real.boot, 'ok', `${real.error}\n${real.logTail}`);
           assert.deepEqual({ missing: real.missing, wrong: real.wrong }, { missing: [], wrong: [] });
           assert.match(real.probeWrite ?? '', /database space exceeded/, 'etcd refuses the write, as the verdict says');
+        } finally {
+          rmSync(work, { recursive: true, force: true });
+        }
+      });
+    }
+
+    for (const disarm of [false, true]) {
+      it(`CORRUPT raised through the API, a put refused at apply${disarm ? ', then disarmed' : ''}: ${disarm ? 'exit 0, etcd takes a write' : 'exit 6, not two histories'}`, async (t) => {
+        if (!(await needEtcd(t, series))) return;
+        const work = mkdtempSync(join(tmpdir(), 'wal-doctor-alarm-'));
+        try {
+          const dir = join(work, 'data');
+          const e = await bootEtcd(series, dir);
+          assert.ok(e.ok, `${e.error}\n${e.logTail}`);
+          let manifest: { keys: ManifestKey[] };
+          try {
+            await etcdctl(e.endpoint, ['put', '/kept', 'v'], series);
+            await gateway(e.endpoint, 'maintenance/alarm', { action: 'ACTIVATE', memberID: await memberId(e.endpoint), alarm: 'CORRUPT' });
+            // proposed, written to the WAL, refused by the corrupt applier: never in the db
+            await assert.rejects(etcdctl(e.endpoint, ['put', '/refused', 'v'], series), /corrupt cluster/);
+            if (disarm) await etcdctl(e.endpoint, ['alarm', 'disarm'], series);
+            manifest = await served(e.endpoint, series);
+          } finally {
+            await e.stop();
+          }
+          assert.ok(!manifest.keys.some((k) => k.key === '/refused'));
+          const a = inspectPath(dir, { etcdVersion: series, checkHolders: false });
+          assert.equal(a.report.reconciliation?.mismatches ?? 0, 0, JSON.stringify(a.report.reconciliation));
+          assert.equal(a.report.verdict.exitCode, disarm ? 0 : 6, JSON.stringify(a.report.verdict));
+          const real = await bootCheck(series, dir, manifest, { probe: true, healthQuery: disarm ? '' : '?exclude=CORRUPT' });
+          assert.equal(real.boot, 'ok', `${real.error}\n${real.logTail}`);
+          assert.deepEqual({ missing: real.missing, wrong: real.wrong }, { missing: [], wrong: [] });
+          if (disarm) assert.equal(real.probeWrite, 'visible');
+          else assert.match(real.probeWrite ?? '', /corrupt cluster/);
         } finally {
           rmSync(work, { recursive: true, force: true });
         }
