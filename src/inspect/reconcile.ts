@@ -126,14 +126,14 @@ let ledgerSelection: FieldSelection | undefined;
 /** The fields of a request `WriteLedger.onEntry` reads (the decoder builds only these). */
 export function ledgerFields(): FieldSelection {
   return (ledgerSelection ??= fieldSelection({
-    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm'],
+    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm', 'header'],
     'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
     'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
     'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
     'etcdserverpb.Compare': [], // only how many
     'etcdserverpb.RequestOp': ['requestPut', 'requestDeleteRange', 'requestTxn'],
     'etcdserverpb.RangeRequest': [],
-    'etcdserverpb.RequestHeader': [],
+    'etcdserverpb.RequestHeader': ['username'],
   }));
 }
 
@@ -156,9 +156,10 @@ export class WriteLedger {
   private raised = new Set<string>();
 
   /**
-   * `alarmed`: the db keeps a NOSPACE or CORRUPT alarm raised. While one is, etcd refuses at apply
-   * the writes it had proposed (NOSPACE: puts; CORRUPT: every write), so a write the log holds may
-   * not be in the db: then no write of the log is certain (the alarm may predate the log).
+   * Writes etcd may refuse at apply, after they are in the log, go in as maybe(): a user's write
+   * without permission (auth on), a txn with a put on a missing lease, and any write while a
+   * NOSPACE or CORRUPT alarm is raised (NOSPACE refuses puts, CORRUPT every write). `alarmed`: the
+   * db keeps such an alarm raised, which may predate the log: then no write of the log is certain.
    */
   constructor(
     readonly consistentIndex: bigint,
@@ -268,7 +269,10 @@ export class WriteLedger {
     if (index > this.consistentIndex) return;
     const alarm = req['alarm'] as ProtoObject | undefined;
     if (alarm) return this.onAlarm(alarm);
-    const certain = this.applies();
+    // With auth on, etcd checks a user's permission to write at apply, after the entry is in the
+    // log: a write a user may not make is there and not in the db.
+    const header = req['header'] as ProtoObject | undefined;
+    const certain = this.applies() && !(typeof header?.['username'] === 'string' && header['username'] !== '');
     const put = req['put'] as ProtoObject | undefined;
     if (put) {
       if (put['ignoreValue'] === true || put['ignoreLease'] === true) this.maybe(bytesOf(put['key']), undefined, index);
@@ -307,7 +311,8 @@ export class WriteLedger {
       const ops = txn[branch];
       if (!Array.isArray(ops)) continue;
       if (noCompare && branch === 'failure') continue;
-      const sure = certain && noCompare;
+      // a put on a lease that does not exist fails the whole txn: any lease makes the branch uncertain
+      const sure = certain && noCompare && !(ops as ProtoObject[]).some((op) => hasLease((op['requestPut'] as ProtoObject | undefined) ?? {}));
       for (const op of ops as ProtoObject[]) {
         const put = op['requestPut'] as ProtoObject | undefined;
         const del = op['requestDeleteRange'] as ProtoObject | undefined;
