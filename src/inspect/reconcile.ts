@@ -311,8 +311,9 @@ export class WriteLedger {
       const ops = txn[branch];
       if (!Array.isArray(ops)) continue;
       if (noCompare && branch === 'failure') continue;
-      // a put on a lease that does not exist fails the whole txn: any lease makes the branch uncertain
-      const sure = certain && noCompare && !(ops as ProtoObject[]).some((op) => hasLease((op['requestPut'] as ProtoObject | undefined) ?? {}));
+      // a put on a lease that does not exist, or ignoring the value or lease of a key that does not,
+      // fails the whole txn at apply: any such put makes the branch uncertain
+      const sure = certain && noCompare && !(ops as ProtoObject[]).some((op) => mayFail(op['requestPut'] as ProtoObject | undefined));
       for (const op of ops as ProtoObject[]) {
         const put = op['requestPut'] as ProtoObject | undefined;
         const del = op['requestDeleteRange'] as ProtoObject | undefined;
@@ -522,6 +523,10 @@ export class WriteLedger {
     }
   }
 
+}
+
+function mayFail(put: ProtoObject | undefined): boolean {
+  return put !== undefined && (hasLease(put) || put['ignoreValue'] === true || put['ignoreLease'] === true);
 }
 
 function hasLease(put: ProtoObject): boolean {

@@ -1,9 +1,10 @@
-// When a range delete explains a key the db no longer holds (src/inspect/reconcile.ts): only when it
+// The WAL/db reconciliation's rules (src/inspect/reconcile.ts) on requests built as the decoder
+// hands them over. Writes etcd may refuse at apply (a user's, a txn with a lease, any under an
+// alarm) are not certain. A range delete explains a key the db no longer holds only when it
 // covers the key and came after the log's last certain write to it. A range delete elsewhere in the
 // log must not excuse a key that vanished from the db: that let `verify` call a db healthy where a
 // bit flip had renamed a key (found by scripts/boot-fuzz.mjs on a real 3.6 dir, whose log deletes
-// `/fixture/range/`). Requests are built here as the decoder hands them over; the db's items are
-// mvccpb.KeyValue messages encoded with the project's schema.
+// `/fixture/range/`). The db's items are mvccpb.KeyValue messages encoded with the project's schema.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ProtoObject } from '../../src/format/proto/unmarshal.js';
@@ -43,7 +44,7 @@ function reconcile(log: ProtoObject[], db: [Uint8Array, Uint8Array][]): LedgerRe
   return { ...r, walks };
 }
 
-describe('range deletes in the WAL/db reconciliation', () => {
+describe('the WAL/db reconciliation: range deletes, and writes refused at apply', () => {
   it('a range delete after the write, covering the key, explains its tombstone (no second walk)', () => {
     const r = reconcile([put('a', '1'), delRange('a', 'b')], [item(2, 'a', '1'), item(3, 'a', '', true)]);
     assert.equal(r.mismatches, 0);
@@ -88,6 +89,26 @@ describe('range deletes in the WAL/db reconciliation', () => {
     assert.equal(r.mismatches, 1);
     assert.equal(r.walks, 1); // the db named it
     assert.deepEqual(r.first, [{ key: 'a', index: 1, db: 'other-value' }]);
+  });
+
+  it('a txn without compares that also puts on a lease may fail whole at apply: its other put is not certain', () => {
+    const txn: ProtoObject = { txn: { success: [{ requestPut: { key: b('k'), value: b('1') } }, { requestPut: { key: b('l'), value: b('2'), lease: 1234n } }] } };
+    const r = reconcile([txn], []);
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.checked, 0);
+  });
+
+  it('a put by a user (auth on) may be refused at apply: not certain', () => {
+    const r = reconcile([{ ...put('k', '1'), header: { username: 'u' } }], []);
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.ambiguous, 1);
+  });
+
+  it('writes between an alarm raised and cleared are not certain; after it, they are', () => {
+    const alarm = (action: number): ProtoObject => ({ alarm: { action, memberId: 7n, alarm: 2 } });
+    const r = reconcile([alarm(1), put('a', '1'), alarm(2), put('b', '2')], []);
+    assert.equal(r.mismatches, 1);
+    assert.deepEqual(r.first.map((m) => m.key), ['b']);
   });
 
   it(`past ${MAX_RANGES} range deletes, an absence one of them may explain is not decided (ambiguous), never excused`, () => {
