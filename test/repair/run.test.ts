@@ -1,9 +1,10 @@
 // runRepair, the repair as a library call (what `wal-doctor repair` runs): each outcome on a real
 // data dir, the plan handed over before the question, nothing written when the question is
-// declined or throws, and the dir's locks released however the run ends.
+// declined or throws, the dir's locks released however the run ends, and a repair put back when
+// etcd would still refuse its result.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import type { RepairPlan } from '../../src/repair/plan.js';
@@ -82,6 +83,28 @@ describe('runRepair', () => {
 
       const again = await runRepair(fx.dir);
       assert.equal(again.outcome, 'nothing-to-do', 'a second repair is a no-op');
+    } finally {
+      for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('etcd would still refuse the result: undone, every file the repair wrote put back byte for byte', async () => {
+    const fx = await loadFixture('v35-torn-tail');
+    try {
+      const db = join(fx.dir, 'member', 'snap', 'db');
+      const wal = (tree: Record<string, string>) => Object.fromEntries(Object.entries(tree).filter(([k]) => k.startsWith('member/wal')));
+      const before = wal(treeHashes(fx.dir));
+      // Between the question and the first write the db is cut to one page, which the plan (a cut
+      // of the WAL) does not touch: after the repair, etcd cannot open it.
+      const r = await runRepair(fx.dir, {}, { confirm: async () => (truncateSync(db, 4096), true) });
+      assert.equal(r.outcome, 'undone');
+      if (r.outcome !== 'undone') return;
+      assert.equal(r.etcdVersion, '3.5');
+      assert.match(r.reason ?? '', /file size too small/);
+      assert.notEqual(r.verdictAfter.exitCode, 0);
+      assert.ok(existsSync(r.backupDir), 'the backup is kept');
+      assert.deepEqual(wal(treeHashes(fx.dir)), before, 'the WAL is as it was before the repair');
     } finally {
       for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
       fx.cleanup();
