@@ -221,9 +221,7 @@ function reconcileStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | un
   const readTo = wal ? readableLogEnd(wal) : undefined;
   const reconciliation = !db.reconciliation || !wal || ci === undefined
     ? db.reconciliation
-    : wal.overwrites.some((o) => o.index <= ci)
-      ? { ...db.reconciliation, skipped: { code: 'overwritten' as const }, mismatches: 0, first: [] }
-      : readTo === undefined || readTo < ci
+    : readTo === undefined || readTo < ci
         ? { ...db.reconciliation, skipped: { code: 'log-ends-below-applied' as const, readTo: `${readTo ?? 0}`, consistentIndex: `${ci}` }, mismatches: 0, first: [] }
         : wal.emptyMidTerm !== undefined && wal.emptyMidTerm <= ci
           ? { ...db.reconciliation, skipped: { code: 'bridged' as const, index: `${wal.emptyMidTerm}` }, mismatches: 0, first: [] }

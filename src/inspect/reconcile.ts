@@ -28,6 +28,8 @@ import type { ReconcileSkip } from './report.js';
 
 /** Keys tracked at most (the table then holds 2M slots of 24 bytes: about 50 MB). */
 export const MAX_KEYS = 1 << 20;
+/** Rewrites of applied indexes by a new leader handled; past that, the log is not checked. */
+const MAX_REWINDS = 64;
 /** Range deletes kept; past that, an absence one of them may explain is not decided. */
 export const MAX_RANGES = 4096;
 
@@ -146,6 +148,8 @@ export class WriteLedger {
   /** The latest range delete's index (low 32 bits), when there is one. */
   private lastRange: number | undefined;
   private overwritten = false;
+  /** How many times a later record rewrote applied indexes (a new leader's entries). */
+  private rewinds = 0;
   private lastIndex = 0n;
   /** Set by `beginNaming`: `onEntry` then settles pending keys and names unnamed ones. */
   private naming: { wanted: Set<number>; slots: number[] } | undefined;
@@ -258,14 +262,19 @@ export class WriteLedger {
     t[s + 2] = (t[s + 2]! & ~COUNT_MASK) | ((count + 1) << COUNT_SHIFT);
   }
 
-  /** An entry of the log, in order, with its decoded InternalRaftRequest. */
+  /** Every entry of the log, in order, before its request (if any) reaches `onEntry`. */
+  onIndex(index: bigint): void {
+    if (this.naming) return;
+    if (index <= this.lastIndex && index <= this.consistentIndex) this.rewind(index);
+    this.lastIndex = index;
+  }
+
+  /** A normal entry of the log, in order, with its decoded InternalRaftRequest (after `onIndex`). */
   onEntry(index: bigint, req: ProtoObject): void {
     if (this.naming) {
       if (index <= this.consistentIndex) this.nameKeys(req);
       return;
     }
-    if (index <= this.lastIndex) this.overwritten = this.overwritten || index <= this.consistentIndex;
-    this.lastIndex = index;
     if (index > this.consistentIndex) return;
     const alarm = req['alarm'] as ProtoObject | undefined;
     if (alarm) return this.onAlarm(alarm);
@@ -292,6 +301,27 @@ export class WriteLedger {
     }
     const txn = req['txn'] as ProtoObject | undefined;
     if (txn) this.txn(txn, index, certain);
+  }
+
+  /**
+   * A record at `index`, at or below the last one read: a new leader's entries replace the log's
+   * from there, and etcd applied those, not the ones read before. What the replaced entries wrote
+   * is no longer known for certain: the keys they wrote last become ambiguous and their range
+   * deletes are forgotten. Past MAX_REWINDS the log is not checked at all.
+   */
+  private rewind(index: bigint): void {
+    if (++this.rewinds > MAX_REWINDS) {
+      this.overwritten = true;
+      return;
+    }
+    const from = Number(index & 0xffff_ffffn);
+    const replaced = (at: number) => !after(from, at);
+    this.ranges = this.ranges.filter((r) => !replaced(r.index));
+    this.lastRange = this.ranges.length > 0 ? this.ranges[this.ranges.length - 1]!.index : this.rangesDropped ? this.lastRange : undefined;
+    const t = this.table;
+    for (let s = 0; s < t.length; s += STRIDE) {
+      if ((t[s] !== 0 || t[s + 1] !== 0) && replaced(t[s + 5]!)) t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
+    }
   }
 
   /** An alarm request: NOSPACE (1) and CORRUPT (2) raised make later writes uncertain until cleared. */

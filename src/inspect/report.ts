@@ -54,7 +54,7 @@ const Kinded = z.object({ kind: z.string() }).catchall(z.unknown());
 
 /** Why the WAL/db comparison was not made. */
 export const ReconcileSkip = z.discriminatedUnion('code', [
-  z.object({ code: z.literal('overwritten') }).describe('a new leader overwrote entries the db had applied'),
+  z.object({ code: z.literal('overwritten') }).describe('new leaders rewrote indexes the db had applied too many times (more than 64) to follow'),
   z.object({ code: z.literal('log-ends-below-applied'), readTo: U64, consistentIndex: U64 }).describe('the log reads only up to readTo, below the db consistent index'),
   z.object({ code: z.literal('bridged'), index: U64 }).describe('an empty entry inside a term (a bridge) at index'),
 ]);

@@ -309,6 +309,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         }
         if (e.type === 0 && (e.data === undefined || e.data.length === 0) && prev !== undefined && e.term === prev.term && e.index === prev.index + 1n && out.emptyMidTerm === undefined) out.emptyMidTerm = e.index;
         prev = ref;
+        ledger?.onIndex(e.index);
         if (judge !== false) {
           judgedIndex = e.index;
           const problems = judge(e, listener);

@@ -29,7 +29,7 @@ function item(main: number, key: string, value: string, tombstone = false): [Uin
 /** As the analysis runs it: the log in index order (from 1), the db's items, the db's names, then the names walk when it is needed. */
 function reconcile(log: ProtoObject[], db: [Uint8Array, Uint8Array][]): LedgerResult & { walks: number } {
   const ledger = new WriteLedger(BigInt(log.length));
-  const feed = () => log.forEach((req, i) => ledger.onEntry(BigInt(i + 1), req));
+  const feed = () => log.forEach((req, i) => (ledger.onIndex(BigInt(i + 1)), ledger.onEntry(BigInt(i + 1), req)));
   feed();
   for (const [k, v] of db) ledger.onDbItem(k, v);
   const r = ledger.result();

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { FIXTURES_DIR, listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+import { loadCluster } from '../diff/cluster-fixture.js';
 
 const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string, opts?: { seed?: number }): Record<string, unknown> };
 
@@ -60,6 +61,28 @@ describe('WAL/db reconciliation on real etcd data dirs', () => {
       }
     });
   }
+
+  it('a member whose log a new leader rewrote below its consistent index (v35-cluster-of-3-rejoined, member a): checked, not skipped; a renamed key found', async () => {
+    const fx = loadCluster('v35-cluster-of-3-rejoined');
+    try {
+      const member = fx.dir('a');
+      const healthy = inspectPath(member).report;
+      assert.ok(healthy.findings.some((f) => f.code === 'log-overwrite'), 'the log holds a rewrite');
+      assert.ok(healthy.reconciliation);
+      assert.equal(healthy.reconciliation.skippedBecause, null);
+      assert.ok(healthy.reconciliation.checked > 50, `${healthy.reconciliation.checked} checked`);
+      assert.equal(healthy.reconciliation.mismatches, 0, JSON.stringify(healthy.reconciliation.first));
+      // the entry the new leader replaced wrote /fixture/split/uncommitted: not a key the db must hold
+      assert.equal(healthy.verdict.exitCode, 0);
+
+      const damage = applyDamage('db-key-bitflip', member);
+      const r = inspectPath(member).report;
+      assert.ok(r.reconciliation?.first.some((m) => m.key === damage['key'] && m.db === 'absent'), JSON.stringify(r.reconciliation));
+      assert.notEqual(r.verdict.exitCode, 0);
+    } finally {
+      fx.cleanup();
+    }
+  });
 
   for (const name of healthy) {
     it(`${name}: no mismatch`, async () => {

@@ -148,7 +148,7 @@ export function reportForJson(a: Analysis): unknown {
 export function reconcileSkipWords(s: ReconcileSkip): string {
   switch (s.code) {
     case 'overwritten':
-      return 'a new leader overwrote entries the db had applied: which of them the db holds is not known';
+      return 'new leaders rewrote indexes the db had applied more than 64 times: what the db should hold is not worked out';
     case 'log-ends-below-applied':
       return `the log reads only up to index ${s.readTo} (damage or a zeroed length word), below the db's consistent index ${s.consistentIndex}: later writes to the same keys are not known`;
     case 'bridged':
