@@ -150,6 +150,8 @@ export class WriteLedger {
   private overwritten = false;
   /** How many times a later record rewrote applied indexes (a new leader's entries). */
   private rewinds = 0;
+  /** The highest commit of the HardStates read so far. */
+  private commit = 0n;
   private lastIndex = 0n;
   /** Set by `beginNaming`: `onEntry` then settles pending keys and names unnamed ones. */
   private naming: { wanted: Set<number>; slots: number[] } | undefined;
@@ -266,6 +268,23 @@ export class WriteLedger {
   onIndex(index: bigint): void {
     if (this.naming) return;
     if (index <= this.lastIndex && index <= this.consistentIndex) this.rewind(index);
+    this.lastIndex = index;
+  }
+
+  /** A HardState record: what the member knew was committed so far. */
+  onCommit(commit: bigint): void {
+    if (commit > this.commit) this.commit = commit;
+  }
+
+  /**
+   * A snapshot record. One past the last entry read is a snapshot the leader sent a member that
+   * was behind: the db was replaced with the leader's, and the entries this member had written
+   * above its commit may never have been committed (a minority leader's): the keys they wrote
+   * last become ambiguous.
+   */
+  onSnapshot(index: bigint): void {
+    if (this.naming || index <= this.lastIndex) return;
+    if (this.commit < this.lastIndex && this.commit < this.consistentIndex) this.rewind(this.commit + 1n);
     this.lastIndex = index;
   }
 

@@ -332,12 +332,14 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
       case 'state':
         cur.counts.state++;
         cur.lastHardState = { ...p.state, ...at };
+        ledger?.onCommit(p.state.commit);
         break;
       case 'crc':
         cur.counts.crc++;
         break;
       case 'snapshot':
         cur.counts.snapshot++;
+        ledger?.onSnapshot(p.snapshot.index);
         if (out.snapshots.length < MAX_EVENTS) {
           out.snapshots.push({ ...at, index: p.snapshot.index, term: p.snapshot.term, hasConfState: p.snapshot.confState !== undefined });
         } else out.snapshotsDropped++;

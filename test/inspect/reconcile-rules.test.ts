@@ -111,6 +111,23 @@ describe('the WAL/db reconciliation: range deletes, and writes refused at apply'
     assert.deepEqual(r.first.map((m) => m.key), ['b']);
   });
 
+  it('a snapshot from the leader past the log: what this member wrote above its commit is not certain', () => {
+    const ledger = new WriteLedger(10n);
+    ledger.onIndex(1n);
+    ledger.onEntry(1n, put('a', '1'));
+    ledger.onCommit(1n);
+    ledger.onIndex(2n);
+    ledger.onEntry(2n, put('b', 'minority')); // never committed
+    ledger.onSnapshot(8n); // the leader's snapshot: the db is replaced
+    ledger.onIndex(9n);
+    ledger.onEntry(9n, put('c', '3'));
+    for (const [k, v] of [item(5, 'a', '1'), item(9, 'c', '3')]) ledger.onDbItem(k, v);
+    const r = ledger.result();
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.ambiguous, 1);
+    assert.equal(r.checked, 2);
+  });
+
   it(`past ${MAX_RANGES} range deletes, an absence one of them may explain is not decided (ambiguous), never excused`, () => {
     const log = [put('a', '1'), ...Array.from({ length: MAX_RANGES + 1 }, (_, i) => delRange(`x${i}`, `y${i}`))];
     const r = reconcile(log, []);
