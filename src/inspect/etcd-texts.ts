@@ -142,7 +142,10 @@ function applySays(p: ApplyProblem, v: EtcdVersion): EtcdSays {
     }
     case 'undecodable': {
       const text = `unmarshal should never fail (${p.error})`;
-      return { error: text, log: bare, ...(is34 ? { capnslog: `panic: ${text}` } : {}) };
+      // 3.4's pbutil.MustUnmarshal panics through its capnslog logger, whatever --logger says:
+      // `C | pkg/pbutil: unmarshal should never fail (...)` comes first, then the Go panic
+      if (is34) return { error: text, log: 'pkg/pbutil', capnslog: `C | pkg/pbutil: ${text}` };
+      return { error: text, log: bare };
     }
     case 'v2-disallowed': {
       const text = 'detected disallowed v2 WAL for stage --v2-deprecation=write-only';

@@ -108,7 +108,8 @@ export function parseEtcdLog(text: string): LogVerdict {
       fatal = { message: fatal.message, error: `signal ${m[1]}: ${m[2]}` };
     } else {
       // 3.4's default capnslog text: `2026-11-25 10:12:33.651695 C | etcdmain: walpb: crc mismatch`
-      const c = /^\d{4}-\d\d-\d\d \S+ ([CFIN]) \| (?:([\w.-]+): )?(.*)$/.exec(line);
+      // (the package may have a slash: `C | pkg/pbutil: unmarshal should never fail (...)`)
+      const c = /^\d{4}-\d\d-\d\d \S+ ([CFIN]) \| (?:([\w./-]+): )?(.*)$/.exec(line);
       if (c?.[1] && (c[1] === 'C' || c[1] === 'F') && !fatal) fatal = { message: c[2] ?? '', error: c[3] ?? null };
       const rep = c?.[3] ? /^repaired WAL error \((.*)\)$/.exec(c[3]) : null;
       if (rep) repaired.push({ message: 'repaired WAL', error: rep[1] ?? null });

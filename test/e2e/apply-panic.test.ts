@@ -1,0 +1,43 @@
+// Entries etcd cannot apply (fixtures/damage.mjs entry-undecodable, entry-type-unknown), on each
+// line's own workload dir: etcd dies, with the error and log message we predict. 3.4 gets its own
+// check here (no 3.4 fixture of these kinds is committed): its pbutil panics through capnslog
+// whatever --logger says, so its first line is `C | pkg/pbutil: unmarshal should never fail (...)`.
+//
+// Needs etcd (scripts/etcd-bin.sh): with CI=true a missing binary fails the test; elsewhere it is
+// skipped and says it was NOT run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { inspectPath } from '../../src/inspect/analyze.js';
+import { bootCheck, needEtcd } from '../support/etcd.js';
+import { FIXTURES_DIR, loadFixture, type EtcdSeries } from '../support/fixtures.js';
+
+const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string): unknown };
+
+const BASES: { fixture: string; series: EtcdSeries }[] = [
+  { fixture: 'v34-workload', series: '3.4' },
+  { fixture: 'v35-workload', series: '3.5' },
+  { fixture: 'v36-workload', series: '3.6' },
+  { fixture: 'v37-workload', series: '3.7' },
+];
+
+for (const { fixture, series } of BASES) {
+  for (const kind of ['entry-undecodable', 'entry-type-unknown']) {
+    test(`${kind} on ${fixture}: etcd ${series} dies as we predict`, async (t) => {
+      if (!(await needEtcd(t, series))) return;
+      const fx = await loadFixture(fixture);
+      try {
+        applyDamage(kind, fx.dir);
+        const a = inspectPath(fx.dir, { etcdVersion: series, checkHolders: false });
+        const p = a.report.etcd.find((e) => e.version === series)!;
+        assert.notEqual(a.report.verdict.exitCode, 0);
+        assert.equal(p.outcome, 'fails');
+        const real = await bootCheck(series, fx.dir, fx.manifest);
+        assert.equal(real.boot, 'failed', real.logTail);
+        assert.deepEqual({ error: real.error, log: real.logMessage }, { error: p.error, log: p.log });
+      } finally {
+        fx.cleanup();
+      }
+    });
+  }
+}
