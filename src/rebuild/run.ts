@@ -3,7 +3,9 @@
  * db is the source, the etcd line whose restore to reproduce, then the plan (--dry-run) or the new
  * data dir and, from a data dir, the WAL entries its db never applied. The caller chooses the words.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readAlarms } from '../format/bbolt/etcd-meta.js';
+import { openBoltFile } from '../io/bolt-file.js';
 import { UsageError } from '../errors.js';
 import { locate } from '../io/layout.js';
 import { assertNotExisting, assertOutside, enclosingDataDir, isDirectory, isInside, realish } from '../io/paths.js';
@@ -46,7 +48,13 @@ interface Common {
 
 export type RebuildOutcome =
   | (Common & { outcome: 'dry-run'; plan: RestorePlan; outDir: string })
-  | (Common & { outcome: 'rebuilt'; result: ReturnType<typeof restoreFromFile>; unapplied: Unapplied | undefined });
+  | (Common & {
+      outcome: 'rebuilt';
+      result: ReturnType<typeof restoreFromFile>;
+      unapplied: Unapplied | undefined;
+      /** Alarms the new db keeps raised (restore copies the alarm bucket, as etcdutl's does). */
+      alarms: ('NOSPACE' | 'CORRUPT')[];
+    });
 
 export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgress } = {}): RebuildOutcome {
   const from = resolve(o.from);
@@ -80,7 +88,7 @@ export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgr
     if (o.dryRun) return { outcome: 'dry-run', ...common, plan: planRestore({ ...flags, target }), outDir: out };
     const result = step((onProgress) => restoreFromFile(src.path, { ...flags, target, skipHashCheck: true, ...progressOption(onProgress) }, out));
     const unapplied = layout.segments.length > 0 ? step((onProgress) => writeUnapplied(layout, src.consistentIndex, unappliedPath, onProgress)) : undefined;
-    return { outcome: 'rebuilt', ...common, result, unapplied };
+    return { outcome: 'rebuilt', ...common, result, unapplied, alarms: raisedAlarms(result.dataDir) };
   }
   if (o.dryRun) {
     locate(from); // a missing or foreign file: the one-line error now
@@ -90,5 +98,16 @@ export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgr
   const old = readOldIdentity(from, undefined);
   const target = o.etcdVersion ?? dbWriter(from);
   const result = step((onProgress) => restoreFromFile(from, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...progressOption(onProgress) }, out));
-  return { outcome: 'rebuilt', source: from, target, consistentIndex: undefined, old, result, unapplied: undefined };
+  return { outcome: 'rebuilt', source: from, target, consistentIndex: undefined, old, result, unapplied: undefined, alarms: raisedAlarms(result.dataDir) };
+}
+
+/** The NOSPACE and CORRUPT alarms the rebuilt db keeps: etcd started on it refuses writes until they are disarmed. */
+function raisedAlarms(dataDir: string): ('NOSPACE' | 'CORRUPT')[] {
+  const opened = openBoltFile(join(dataDir, 'member', 'snap', 'db'));
+  try {
+    const types = new Set(readAlarms(opened.db).map((a) => a.alarm));
+    return (['NOSPACE', 'CORRUPT'] as const).filter((_, i) => types.has(i + 1));
+  } finally {
+    opened.close();
+  }
 }

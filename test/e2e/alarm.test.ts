@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { bootCheck, bootEtcd, etcdctl, getAll, needEtcd } from '../support/etcd.js';
-import { BIN, treeHashes } from '../support/cli.js';
+import { BIN, runCli, treeHashes } from '../support/cli.js';
 import { REPO_ROOT, type EtcdSeries, type ManifestKey } from '../support/fixtures.js';
 
 const QUOTA = 1 << 20;
@@ -94,6 +94,18 @@ for (const series of ['3.4', '3.5', '3.6', '3.7'] as const) {
           assert.equal(real.boot, 'ok', `${real.error}\n${real.logTail}`);
           assert.deepEqual({ missing: real.missing, wrong: real.wrong }, { missing: [], wrong: [] });
           assert.match(real.probeWrite ?? '', /database space exceeded/, 'etcd refuses the write, as the verdict says');
+
+          if (stop === 'clean') {
+            // A rebuild keeps the alarm (as etcdutl snapshot restore does) and says so.
+            const rebuilt = join(work, 'rebuilt');
+            const rb = runCli(['rebuild', '--json', '--from', dir, '--out', rebuilt, '--unapplied', join(work, 'unapplied.ndjson')]);
+            assert.equal(rb.code, 0, rb.stdout + rb.stderr);
+            assert.deepEqual((JSON.parse(rb.stdout) as { alarms: string[] }).alarms, ['NOSPACE']);
+            assert.equal(runCli(['verify', '--etcd-version', series, rebuilt]).code, 6);
+            const again = await bootCheck(series, rebuilt, manifest, { probe: true, healthQuery: '?exclude=NOSPACE' });
+            assert.equal(again.boot, 'ok', `${again.error}\n${again.logTail}`);
+            assert.match(again.probeWrite ?? '', /database space exceeded/, 'the rebuilt dir refuses writes too');
+          }
         } finally {
           rmSync(work, { recursive: true, force: true });
         }

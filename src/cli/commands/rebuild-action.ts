@@ -36,6 +36,6 @@ export async function rebuildAction(o: RebuildFlags, cmdSelf: Command): Promise<
   const said =
     r.outcome === 'dry-run'
       ? renderRebuildPlan(r.plan, flags, r.source, r.target, r.consistentIndex, r.old, defaulted, r.outDir)
-      : renderRebuild(r.result, flags, r.source, r.target, r.consistentIndex, r.unapplied, r.old, defaulted);
+      : renderRebuild(r.result, flags, r.source, r.target, r.consistentIndex, r.unapplied, r.old, defaulted, r.alarms);
   out(asJson ? json(said.json) : said.text);
 }

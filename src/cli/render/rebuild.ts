@@ -30,6 +30,7 @@ export function renderRebuild(
   unapplied: ReturnType<typeof writeUnapplied> | undefined,
   old: OldIdentity,
   defaulted: readonly string[],
+  alarms: readonly string[] = [],
 ): { json: Record<string, unknown>; text: string } {
   const skipped = res.db.skippedCount ?? 0;
   const ids = identity(res.plan, old, o, defaulted);
@@ -47,6 +48,7 @@ export function renderRebuild(
     unapplied: unapplied
       ? { path: unapplied.path, entries: unapplied.entries, damaged: unapplied.damaged, firstIndex: unapplied.firstIndex === undefined ? null : `${unapplied.firstIndex}`, lastIndex: unapplied.lastIndex === undefined ? null : `${unapplied.lastIndex}`, firstSegment: unapplied.firstSegment, segmentsSkipped: unapplied.segmentsSkipped }
       : null,
+    alarms,
   };
   let out = '';
   out += `rebuilt ${res.dataDir} from ${source} (as etcd ${target}'s snapshot restore writes it)\n`;
@@ -61,6 +63,7 @@ export function renderRebuild(
         : `  ${unapplied.entries} WAL entr${unapplied.entries === 1 ? 'y' : 'ies'} above it (index ${unapplied.firstIndex}..${unapplied.lastIndex}${unapplied.damaged ? `, ${unapplied.damaged} found past damage` : ''}) never reached the db: written to ${unapplied.path}\n`;
     if (unapplied.segmentsSkipped > 0) out += `  the WAL was read from ${unapplied.firstSegment}: the ${unapplied.segmentsSkipped} segment${unapplied.segmentsSkipped === 1 ? '' : 's'} before it hold${unapplied.segmentsSkipped === 1 ? 's' : ''} only entries the db had applied, and ${unapplied.segmentsSkipped === 1 ? 'was' : 'were'} not read\n`;
   }
+  if (alarms.length > 0) out += `  the db keeps the ${alarms.join(' and ')} alarm raised (a restore copies it, as etcdutl's does): etcd will serve reads and refuse writes until it is disarmed (${alarms.includes('NOSPACE') ? 'free space first: etcdctl compact, etcdctl defrag; then ' : ''}etcdctl alarm disarm)\n`;
   for (const l of ids.lines) out += `  ${l}\n`;
   out += `  start etcd with: --name ${o.name} --data-dir ${res.dataDir} --initial-cluster ${o.initialCluster} --initial-advertise-peer-urls ${o.initialAdvertisePeerUrls}\n`;
   return { json, text: out };
