@@ -8,6 +8,7 @@ import { basename, relative } from 'node:path';
 import { type Layout, locate } from '../io/layout.js';
 import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
+import { WRITE_ALARMS } from '../format/bbolt/etcd-meta.js';
 import { dbStep, readDbHead, type DbStep } from './db-facts.js';
 import { type Reconciliation, WriteLedger } from './reconcile.js';
 import { readPeer } from './peers.js';
@@ -185,8 +186,6 @@ function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | und
   return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
 }
 
-const ALARM_NAME: Record<number, 'NOSPACE' | 'CORRUPT'> = { 1: 'NOSPACE', 2: 'CORRUPT' };
-
 /**
  * The alarms etcd keeps raised once it has started: those its db holds (the `alarm` bucket, read
  * back at boot), then the log's alarm requests above the consistent index, which it applies
@@ -198,14 +197,14 @@ function alarmStep(db: DbStep, wal: WalAnalysis | undefined, ci: bigint | undefi
   const raised = new Map<string, Extract<Finding, { code: 'alarm-raised' }>>();
   for (const a of db.alarms) {
     if (a.alarm === undefined) raised.set(`unreadable ${a.offset}`, { code: 'alarm-raised', severity: 'error', file, offset: a.offset, alarm: 'unreadable', memberId: hex16(0n), index: null });
-    else if (ALARM_NAME[a.alarm]) raised.set(`${a.alarm} ${a.memberId}`, { code: 'alarm-raised', severity: 'error', file, alarm: ALARM_NAME[a.alarm]!, memberId: hex16(a.memberId), index: null });
+    else if (WRITE_ALARMS[a.alarm]) raised.set(`${a.alarm} ${a.memberId}`, { code: 'alarm-raised', severity: 'error', file, alarm: WRITE_ALARMS[a.alarm]!, memberId: hex16(a.memberId), index: null });
   }
   const readTo = wal ? readableLogEnd(wal) : undefined;
   for (const r of wal?.alarmRequests ?? []) {
-    if (r.index <= (ci ?? 0n) || readTo === undefined || r.index > readTo || !ALARM_NAME[r.alarm]) continue;
+    if (r.index <= (ci ?? 0n) || readTo === undefined || r.index > readTo || !WRITE_ALARMS[r.alarm]) continue;
     const key = `${r.alarm} ${r.memberId}`;
     if (r.action === 'deactivate') raised.delete(key);
-    else if (!raised.has(key)) raised.set(key, { code: 'alarm-raised', severity: 'error', file, alarm: ALARM_NAME[r.alarm]!, memberId: hex16(r.memberId), index: `${r.index}` });
+    else if (!raised.has(key)) raised.set(key, { code: 'alarm-raised', severity: 'error', file, alarm: WRITE_ALARMS[r.alarm]!, memberId: hex16(r.memberId), index: `${r.index}` });
   }
   const out = [...raised.values()];
   for (const f of out) add(f);

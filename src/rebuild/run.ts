@@ -4,7 +4,7 @@
  * data dir and, from a data dir, the WAL entries its db never applied. The caller chooses the words.
  */
 import { join, resolve } from 'node:path';
-import { readAlarms } from '../format/bbolt/etcd-meta.js';
+import { WRITE_ALARMS, readAlarms } from '../format/bbolt/etcd-meta.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { UsageError } from '../errors.js';
 import { locate } from '../io/layout.js';
@@ -105,8 +105,8 @@ export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgr
 function raisedAlarms(dataDir: string): ('NOSPACE' | 'CORRUPT')[] {
   const opened = openBoltFile(join(dataDir, 'member', 'snap', 'db'));
   try {
-    const types = new Set(readAlarms(opened.db).map((a) => a.alarm));
-    return (['NOSPACE', 'CORRUPT'] as const).filter((_, i) => types.has(i + 1));
+    const names = readAlarms(opened.db).flatMap((a) => (a.alarm !== undefined && WRITE_ALARMS[a.alarm] ? [WRITE_ALARMS[a.alarm]!] : []));
+    return [...new Set(names)];
   } finally {
     opened.close();
   }

@@ -7,21 +7,13 @@
 // skipped and says it was NOT run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
-import { FIXTURES_DIR, loadFixture, type EtcdSeries } from '../support/fixtures.js';
+import { WORKLOADS, applyDamage, loadFixture } from '../support/fixtures.js';
 
-const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string): unknown };
 
-const BASES: { fixture: string; series: EtcdSeries }[] = [
-  { fixture: 'v34-workload', series: '3.4' },
-  { fixture: 'v35-workload', series: '3.5' },
-  { fixture: 'v36-workload', series: '3.6' },
-  { fixture: 'v37-workload', series: '3.7' },
-];
 
-for (const { fixture, series } of BASES) {
+for (const { fixture, series } of WORKLOADS) {
   for (const kind of ['entry-undecodable', 'entry-type-unknown']) {
     test(`${kind} on ${fixture}: etcd ${series} dies as we predict`, async (t) => {
       if (!(await needEtcd(t, series))) return;

@@ -14,9 +14,7 @@ import { join, resolve } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { openBoltFile } from '../../src/io/bolt-file.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
-import { FIXTURES_DIR, loadFixture, type EtcdSeries } from '../support/fixtures.js';
-
-const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string): unknown };
+import { WORKLOADS, applyDamage, loadFixture } from '../support/fixtures.js';
 
 interface Case {
   name: string;
@@ -92,14 +90,8 @@ function cases(db: string): Case[] {
   return out;
 }
 
-const BASES: { fixture: string; series: EtcdSeries }[] = [
-  { fixture: 'v35-workload', series: '3.5' },
-  { fixture: 'v34-workload', series: '3.4' },
-  { fixture: 'v36-workload', series: '3.6' },
-  { fixture: 'v37-workload', series: '3.7' },
-];
 
-for (const { fixture, series } of BASES) {
+for (const { fixture, series } of WORKLOADS) {
   test(`db damage on ${fixture}: verify and the prediction agree with real etcd ${series}`, async (t) => {
     const bin = await needEtcd(t, series);
     if (!bin) return;

@@ -9,22 +9,14 @@
 // skipped and says it was NOT run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
 import { runCli } from '../support/cli.js';
-import { FIXTURES_DIR, loadFixture, type EtcdSeries } from '../support/fixtures.js';
+import { WORKLOADS, applyDamage, loadFixture } from '../support/fixtures.js';
 
-const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string): unknown };
 
-const BASES: { fixture: string; series: EtcdSeries }[] = [
-  { fixture: 'v34-workload', series: '3.4' },
-  { fixture: 'v35-workload', series: '3.5' },
-  { fixture: 'v36-workload', series: '3.6' },
-  { fixture: 'v37-workload', series: '3.7' },
-];
 
-for (const { fixture, series } of BASES) {
+for (const { fixture, series } of WORKLOADS) {
   test(`a record cut inside its data on ${fixture}: etcd ${series} does what we predict, and boots after repair`, async (t) => {
     if (!(await needEtcd(t, series))) return;
     const fx = await loadFixture(fixture);

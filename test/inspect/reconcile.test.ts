@@ -7,12 +7,10 @@
 // in its db or WAL, it checks keys and finds none.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { FIXTURES_DIR, listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
+import { applyDamage, listFixtures, loadFixture, readManifest } from '../support/fixtures.js';
 import { loadCluster } from '../diff/cluster-fixture.js';
 
-const { applyDamage } = (await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string, opts?: { seed?: number }): Record<string, unknown> };
 
 const flipped = listFixtures().filter((n) => readManifest(n).damage?.kind === 'db-value-bitflip');
 const healthy = listFixtures().filter((n) => readManifest(n).category === 'healthy' && !n.includes('cluster-of-3'));

@@ -129,3 +129,14 @@ export async function loadFixture(name: string): Promise<LoadedFixture> {
   }
   return { dir, manifest, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** fixtures/damage.mjs's `applyDamage`: one named, seeded damage to a copy of a real data dir, in place; its record. */
+export const applyDamage = ((await import(join(FIXTURES_DIR, 'damage.mjs'))) as { applyDamage(kind: string, dir: string, opts?: { seed?: number }): Record<string, unknown> }).applyDamage;
+
+/** One healthy workload dir per release line, written by that line's etcd. */
+export const WORKLOADS: readonly { fixture: string; series: EtcdSeries }[] = [
+  { fixture: 'v34-workload', series: '3.4' },
+  { fixture: 'v35-workload', series: '3.5' },
+  { fixture: 'v36-workload', series: '3.6' },
+  { fixture: 'v37-workload', series: '3.7' },
+];

@@ -228,6 +228,9 @@ export function readMembers(db: BoltDb): Members {
   return { members, removed, findings };
 }
 
+/** The alarm types that make etcd refuse writes (etcdserverpb.AlarmType 1 and 2), by number. */
+export const WRITE_ALARMS: Readonly<Record<number, 'NOSPACE' | 'CORRUPT'>> = { 1: 'NOSPACE', 2: 'CORRUPT' };
+
 /** An alarm etcd keeps raised: a key of the `alarm` bucket, an etcdserverpb.AlarmMember. */
 export interface DbAlarm {
   memberId: bigint;
