@@ -14,6 +14,10 @@ export const PAYLOAD_SCHEMA_VERSION = 1;
 
 export const decString = z.string().regex(/^-?\d+$/);
 export const hexId = z.string().regex(/^[0-9a-f]{16}$/);
+/** Standard base64 (Buffer's 'base64'), padded. */
+export const base64String = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+/** A protobuf enum value: its name, or its number when the name is not known. */
+export const enumString = z.string().regex(/^(?:[A-Z][A-Z_]*|-?\d+)$/);
 /** What a masked secret looks like: `<masked: 2 bytes>`. */
 export const maskedSecret = z.string().regex(/^<masked: \d+ bytes>$/);
 
@@ -29,7 +33,7 @@ const truncation = {
 /** A key or value: UTF-8 text when the bytes are valid UTF-8, otherwise base64. */
 export const bytesJson = z.discriminatedUnion('encoding', [
   z.object({ encoding: z.literal('utf8'), text: z.string(), ...truncation }),
-  z.object({ encoding: z.literal('base64'), base64: z.string(), ...truncation }),
+  z.object({ encoding: z.literal('base64'), base64: base64String, ...truncation }),
 ]);
 export type BytesJson = z.infer<typeof bytesJson>;
 
@@ -41,8 +45,8 @@ export const rangeOp = z.object({
   rangeEnd: bytesJson.optional(),
   limit: optDec,
   revision: optDec,
-  sortOrder: z.string().optional(),
-  sortTarget: z.string().optional(),
+  sortOrder: enumString.optional(),
+  sortTarget: enumString.optional(),
   serializable: z.literal(true).optional(),
   keysOnly: z.literal(true).optional(),
   countOnly: z.literal(true).optional(),
@@ -73,8 +77,8 @@ export const deleteRangeOp = z.object({
 
 /** Exactly one of version/createRevision/modRevision/value/lease is present (the target). */
 export const compareJson = z.object({
-  result: z.string(),
-  target: z.string(),
+  result: enumString,
+  target: enumString,
   key: bytesJson,
   rangeEnd: bytesJson.optional(),
   version: optDec,
