@@ -7,7 +7,8 @@
  * `read` hands out views of a block that stays valid for as long as the caller keeps it, so every
  * block read is a new buffer. V8 frees those only after tens of MB of them have piled up, which a
  * walk over a large db reaches: `readTransient` serves walks that keep nothing, from blocks that are
- * reused once the cache drops them (see `recyclable`).
+ * reused once the cache drops them (see `recyclable`), and reads that span blocks (overflow pages:
+ * large values) from a small ring of buffers.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -64,6 +65,9 @@ export class BoltFile implements PageSource {
   // nobody may still rely on it, and its memory goes to `free` for the next transient miss.
   private readonly recyclable = new Set<Uint8Array>();
   private readonly free: Uint8Array[] = [];
+  // readTransient's reads that span blocks, in turn (each grown to the largest such read).
+  private readonly spans: Uint8Array[] = [];
+  private nextSpan = 0;
 
   constructor(
     readonly path: string,
@@ -102,7 +106,8 @@ export class BoltFile implements PageSource {
 
   /**
    * `read` for a caller that keeps nothing: the bytes are valid until `cacheBlocks` more blocks
-   * have been read (transiently or not); then the block may be filled with other bytes.
+   * have been read (transiently or not), and until SPAN_RING more transient reads that span
+   * blocks; then they may be overwritten.
    */
   readTransient(offset: number, length: number): Uint8Array {
     return this.readBytes(offset, length, true);
@@ -125,8 +130,16 @@ export class BoltFile implements PageSource {
       if (!transient && this.recyclable.size > 0) this.recyclable.delete(block);
       return block.subarray(start - first * bs, end - first * bs);
     }
-    // Spans blocks (overflow pages, big chunks): read straight into a fresh buffer, bypassing the cache.
-    const out = unfilled(end - start);
+    // Spans blocks (overflow pages, big chunks): read straight into a buffer, bypassing the cache;
+    // a fresh one for `read`, the next of the ring for a transient read.
+    let out: Uint8Array;
+    if (transient) {
+      const i = this.nextSpan;
+      this.nextSpan = (i + 1) % SPAN_RING;
+      let buf = this.spans[i];
+      if (buf === undefined || buf.length < end - start) this.spans[i] = buf = unfilled(Math.max(end - start, 2 * bs));
+      out = buf.subarray(0, end - start);
+    } else out = unfilled(end - start);
     this.readFully(out, start);
     return out;
   }
@@ -160,6 +173,7 @@ export class BoltFile implements PageSource {
       this.cache.clear();
       this.recyclable.clear();
       this.free.length = 0;
+      this.spans.length = 0;
       this.lastBlockNo = -1;
       this.lastBlock = new Uint8Array(0);
       try {
@@ -220,6 +234,9 @@ export class BoltFile implements PageSource {
     }
   }
 }
+
+/** How many transient reads that span blocks are served before their buffer is used again. */
+const SPAN_RING = 4;
 
 /**
  * A plain Uint8Array of `n` bytes that are not zeroed first (every byte is then read into): a

@@ -253,6 +253,13 @@ export class BoltView {
   // there (what lies beyond — overflow pages, pointers out of the page — goes through bytes()).
   private imageAt = -1;
   private image: Uint8Array = new Uint8Array(0);
+  // Reads go through the source's readTransient when it has one: a walk over a multi-GB db then
+  // reuses its buffers instead of leaving a dead one per block read for the GC (tens of MB of RSS).
+  // Those bytes are valid only while a few more blocks are read, so the view keeps nothing across
+  // reads: the page image is dropped at every other read, and the keys it holds on to beyond the
+  // element it is at (the bounds keyOrder passes down, a bucket's name and inline image) are copies.
+  private readonly transient: boolean;
+  private readonly rd: (offset: number, length: number) => Uint8Array;
 
   constructor(
     private readonly src: PageSource,
@@ -262,18 +269,27 @@ export class BoltView {
   ) {
     this.hwm = meta.pgid;
     this.reachable = new PageIdSet(Math.floor(src.size / P) + 1);
+    const transient = src.readTransient?.bind(src);
+    this.transient = transient !== undefined;
+    this.rd = transient ?? src.read.bind(src);
+  }
+
+  /** Bytes the caller keeps beyond the next few reads: a copy when reads are transient. */
+  private keep(b: Uint8Array): Uint8Array {
+    return this.transient ? b.slice() : b;
   }
 
   private bytes(offset: number, length: number, pgid: bigint): Uint8Array {
     if (offset < 0 || offset + length > this.src.size) throw new Stop({ code: 'fault', offset: Math.max(offset, this.src.size), pgid });
-    return this.src.read(offset, length);
+    if (this.transient) this.imageAt = -1;
+    return this.rd(offset, length);
   }
 
   /** The bytes of page `p` within its first P bytes and the file (never faults: only what is there). */
   private imageOf(p: PageRef): Uint8Array {
     if (p.offset !== this.imageAt) {
       this.imageAt = p.offset;
-      this.image = p.offset < this.src.size ? this.src.read(p.offset, Math.min(this.P, this.src.size - p.offset)) : new Uint8Array(0);
+      this.image = p.offset < this.src.size ? this.rd(p.offset, Math.min(this.P, this.src.size - p.offset)) : new Uint8Array(0);
     }
     return this.image;
   }
@@ -373,7 +389,8 @@ export class BoltView {
     if (el.valueEnd > MAX_ALLOC_SIZE) throw new Stop({ code: 'slice-bounds', pgid: el.pgid, end: el.valueEnd });
     const end = Math.min(el.valueAt + el.vsize, this.src.size);
     if (el.valueAt > end) throw new Stop({ code: 'fault', offset: this.src.size, pgid: el.pgid });
-    return { bytes: this.src.read(el.valueAt, end - el.valueAt), cut: end < el.valueAt + el.vsize };
+    if (this.transient) this.imageAt = -1;
+    return { bytes: this.rd(el.valueAt, end - el.valueAt), cut: end < el.valueAt + el.vsize };
   }
 
   /** The read past the end of the file that a reader of `el`'s value reached. */
@@ -401,7 +418,7 @@ export class BoltView {
       const v = this.value(item);
       if (v.length < BUCKET_HEADER_SIZE) continue;
       const r = new DataView(v.buffer, v.byteOffset, v.length).getBigUint64(0, true);
-      yield { name: item.key, root: r, inline: r === 0n ? v.subarray(BUCKET_HEADER_SIZE) : undefined, at: item.valueAt };
+      yield { name: this.keep(item.key), root: r, inline: r === 0n ? this.keep(v.subarray(BUCKET_HEADER_SIZE)) : undefined, at: item.valueAt };
     }
   }
 
@@ -450,8 +467,9 @@ export class BoltView {
     // ForEachBucket / ForEach: each element flagged as a bucket, in key order, opened by name
     // (b.Bucket(k) seeks it again from the root) and checked in turn.
     this.eachBucketItem(root, 0, (item) => {
-      const found = this.seek(root, item.key);
-      if (!found || !(found.flags & BUCKET_LEAF_FLAG) || compareBytes(found.key, item.key) !== 0) return;
+      const name = this.keep(item.key);
+      const found = this.seek(root, name);
+      if (!found || !(found.flags & BUCKET_LEAF_FLAG) || compareBytes(found.key, name) !== 0) return;
       const header = this.value(found).subarray(0, BUCKET_HEADER_SIZE);
       if (header.length < 8) return;
       const childRoot = new DataView(header.buffer, header.byteOffset, header.length).getBigUint64(0, true);
@@ -566,8 +584,10 @@ export class BoltView {
       for (let i = 0; i < p.count; i++) {
         const el = this.branchChild(p, i);
         this.verifyKeyOrder(el.pgid, 'branch', i, el.key, runningMin, maxOpen, pages);
-        const maxKey = i < p.count - 1 ? this.branchChild(p, i + 1).key : maxOpen;
-        maxInSubtree = this.keyOrder(el.pgid, el.key, maxKey, pages);
+        // the subtree below is read between here and the bounds' last use
+        const minKey = this.keep(el.key);
+        const maxKey = i < p.count - 1 ? this.keep(this.branchChild(p, i + 1).key) : maxOpen;
+        maxInSubtree = this.keyOrder(el.pgid, minKey, maxKey, pages);
         runningMin = maxInSubtree;
       }
       return maxInSubtree;
@@ -578,10 +598,10 @@ export class BoltView {
       for (let i = 0; i < p.count; i++) {
         const el = this.leafElement(p, i);
         this.verifyKeyOrder(id, 'leaf', i, el.key, runningMin, maxOpen, pages);
-        runningMin = el.key;
+        runningMin = el.key; // compared with the next element only: its reads stay within the page's few blocks
         last = el.key;
       }
-      return last;
+      return last && this.keep(last);
     }
     this.fail(id, `unexpected page type (flags: ${p.flags.toString(16)}) for pgId:${id}`);
     return undefined;

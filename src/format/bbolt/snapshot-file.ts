@@ -67,9 +67,11 @@ export function withoutTrailer(source: PageSource): PageSource {
   if (!hasSnapshotTrailer(source.size)) return source;
   const size = source.size - TRAILER_SIZE;
   const readInto = source.readInto?.bind(source);
+  const readTransient = source.readTransient?.bind(source);
   return {
     size,
     read: (offset, length) => source.read(offset, Math.max(0, Math.min(length, size - offset))),
     ...(readInto ? { readInto: (into: Uint8Array, offset: number) => readInto(into.subarray(0, Math.max(0, Math.min(into.length, size - offset))), offset) } : {}),
+    ...(readTransient ? { readTransient: (offset: number, length: number) => readTransient(offset, Math.max(0, Math.min(length, size - offset))) } : {}),
   };
 }
