@@ -10,7 +10,10 @@
  *
  * Memory is bounded: keys are kept as 64-bit hashes and values as 32-bit ones (CRC-32C: a changed
  * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 24-byte slots
- * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). The log
+ * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). The table
+ * doubles while it is small; past JUMP_SLOTS it is replaced once by one of MAX_SLOTS, filled to
+ * 3/4 at most, whose pages the OS commits only as keys land in them: growing by doubling to the
+ * end held the last two tables at once (75 MB), and the dead one stayed until a full GC. The log
  * is read first: a db item is compared with what the log left for its key as it is met, and only
  * the answer is kept. Names of the keys that
  * differ are found again in a second pass over the db only when there are any.
@@ -26,8 +29,12 @@ import { type FieldSelection, type ProtoObject, fieldSelection } from '../format
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 import type { ReconcileSkip } from './report.js';
 
-/** Keys tracked at most (the table then holds 2M slots of 24 bytes: about 50 MB). */
+/** Keys tracked at most (the table then holds MAX_SLOTS slots of 24 bytes: about 34 MB). */
 export const MAX_KEYS = 1 << 20;
+/** The largest table: MAX_KEYS fill it to 3/4. */
+const MAX_SLOTS = Math.ceil((MAX_KEYS * 4) / 3);
+/** Tables double until this many slots (about 3 MB); the next one is the largest. */
+const JUMP_SLOTS = 1 << 17;
 /** Rewrites of applied indexes by a new leader handled; past that, the log is not checked. */
 const MAX_REWINDS = 64;
 /** Range deletes kept; past that, an absence one of them may explain is not decided. */
@@ -195,7 +202,7 @@ export class WriteLedger {
           this.full = true;
           return -1;
         }
-        if ((this.size + 1) * 10 > cap * 6) {
+        if (cap < MAX_SLOTS && (this.size + 1) * 10 > cap * 6) {
           this.grow();
           return this.slot(h0, h1, true);
         }
@@ -211,7 +218,8 @@ export class WriteLedger {
 
   private grow(): void {
     const old = this.table;
-    this.table = new Uint32Array(old.length * 2);
+    const cap = old.length / STRIDE;
+    this.table = new Uint32Array((cap * 2 > JUMP_SLOTS ? MAX_SLOTS : cap * 2) * STRIDE);
     const saved = this.size;
     this.size = 0;
     for (let s = 0; s < old.length; s += STRIDE) {

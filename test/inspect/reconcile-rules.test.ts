@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ProtoObject } from '../../src/format/proto/unmarshal.js';
 import { lookupType } from '../../src/format/proto/schema.js';
-import { type LedgerResult, MAX_RANGES, WriteLedger } from '../../src/inspect/reconcile.js';
+import { type LedgerResult, MAX_KEYS, MAX_RANGES, WriteLedger } from '../../src/inspect/reconcile.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const put = (key: string, value: string): ProtoObject => ({ put: { key: b(key), value: b(value) } });
@@ -134,5 +134,39 @@ describe('the WAL/db reconciliation: range deletes, and writes refused at apply'
     assert.equal(r.mismatches, 0);
     assert.equal(r.ambiguous, 1);
     assert.equal(r.checked, 0);
+  });
+});
+
+describe('the WAL/db reconciliation: its table', () => {
+  /** `n` keys put once each (index i + 1), the db holding them all, `changed` with another value. */
+  function many(n: number, changed: number[]): LedgerResult {
+    const ledger = new WriteLedger(BigInt(n));
+    const key = (i: number) => `/registry/pods/ns-${i % 97}/pod-${i}`;
+    for (let i = 0; i < n; i++) {
+      ledger.onIndex(BigInt(i + 1));
+      ledger.onEntry(BigInt(i + 1), put(key(i), `v${i}`));
+    }
+    const other = new Set(changed);
+    for (let i = 0; i < n; i++) {
+      const [rev, kv] = item(i + 2, key(i), other.has(i) ? `w${i}` : `v${i}`);
+      ledger.onDbItem(rev, kv);
+    }
+    return ledger.result();
+  }
+
+  it('keeps every key through its growth to the largest table, and finds a changed value on either side of it', () => {
+    // 100k keys: the table doubles to JUMP_SLOTS, then is replaced by the largest one
+    const r = many(100_000, [5, 99_999]);
+    assert.equal(r.keys, 100_000);
+    assert.equal(r.checked, 100_000);
+    assert.equal(r.truncated, false);
+    assert.equal(r.mismatches, 2);
+  });
+
+  it('stops at MAX_KEYS keys and says so; the keys it holds are still checked', () => {
+    const r = many(MAX_KEYS + 1000, [7]);
+    assert.equal(r.keys, MAX_KEYS);
+    assert.equal(r.truncated, true);
+    assert.equal(r.mismatches, 1);
   });
 });
