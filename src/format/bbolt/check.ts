@@ -133,12 +133,14 @@ export function check(db: BoltDb): CheckResult {
   const pending: BucketRef[] = [...db.bucketRefs(walk)];
   while (pending.length > 0) {
     const ref = pending.pop() as BucketRef;
-    // Only nested buckets are looked at here (every element is checked all the same).
-    for (const item of db.bucketItems(ref, { ...walk, bucketsOnly: true })) {
+    // Only nested buckets are looked at here (every element is checked all the same). The walk
+    // keeps nothing of the pages it reads (transient reads: no dead buffer per block), so what
+    // is kept of a nested bucket is copied.
+    for (const item of db.bucketItems(ref, { ...walk, bucketsOnly: true, transient: true })) {
       if (!(item.flags & BUCKET_LEAF_FLAG)) continue;
       const nested = db.decodeBucket(item, report);
       // Nested buckets are walked in turn; a nested root seen before stops at the shared visited set.
-      if (nested) pending.push(nested);
+      if (nested) pending.push({ ...nested, name: nested.name.slice(), ...(nested.inline ? { inline: nested.inline.slice() } : {}) });
     }
   }
 
