@@ -9,7 +9,7 @@
  */
 import { closeSync, lstatSync, readSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { NotEtcdError, fsError } from '../errors.js';
+import { DoctorError, NotEtcdError, fsError } from '../errors.js';
 import { parseSnapDbName, parseSnapName, parseWalName } from '../format/wal/names.js';
 import { fileKind, openRegularForRead } from './safe-open.js';
 
@@ -234,4 +234,25 @@ function existsDir(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * How many bytes of WAL segments and db the paths among `args` hold, for a caller deciding how to
+ * run before it parses its arguments: each argument that names something `locate` accepts counts
+ * (a flag's value that is not such a path is skipped). A rough measure: it only ever reads names.
+ */
+export function bytesNamed(args: readonly string[]): number {
+  let total = 0;
+  for (const a of args) {
+    if (a.startsWith('-')) continue;
+    let layout: Layout;
+    try {
+      layout = locate(a);
+    } catch (e) {
+      if (e instanceof DoctorError) continue; // not a data dir, a segment or a db (or unreadable): the command will say so
+      throw e;
+    }
+    for (const f of layout.files) if (f.role === 'segment' || f.role === 'db' || f.role === 'snap-db') total += f.size;
+  }
+  return total;
 }
