@@ -46,7 +46,14 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 }
 
 async function start(argv: string[]): Promise<void> {
-  if (await leanWanted(argv.slice(2))) await runLean(argv.slice(2));
+  let lean = false;
+  try {
+    lean = await leanWanted(argv.slice(2));
+  } catch (e) {
+    // could not tell how large the dirs are: run here, and let the command report what it finds
+    if (process.env['WAL_DOCTOR_DEBUG']) process.stderr.write(`wal-doctor: running in this process (${e instanceof Error ? e.message : String(e)})\n`);
+  }
+  if (lean) await runLean(argv.slice(2));
   else await run(argv);
 }
 

@@ -52,7 +52,10 @@ export function manPage(): string {
   lines.push('Set to anything: no colour, even on a terminal.');
   lines.push('.TP');
   lines.push('.B WAL_DOCTOR_DEBUG');
-  lines.push('Set: an internal error prints its stack trace.');
+  lines.push('Set: an internal error prints its stack trace, and a command that runs in a child node says so.');
+  lines.push('.TP');
+  lines.push('.B WAL_DOCTOR_LEAN_FROM_BYTES');
+  lines.push('verify, inspect, export and diff run in a child node with a smaller young generation (lower peak memory) when the dirs named hold this many bytes of WAL and db or more; default 268435456 (256 MiB).');
   lines.push('.SH SEE ALSO');
   lines.push('.BR etcd (1),');
   lines.push('.BR etcdctl (1),');
