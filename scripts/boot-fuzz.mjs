@@ -8,8 +8,9 @@
 // flipped, a range zeroed, truncated, a length word zeroed, garbage after the end; .snap: flipped,
 // cut, deleted; content with a valid CRC chain through fixtures/damage.mjs: an entry type etcd does
 // not know, a payload that does not unmarshal, the member ID changed, a .snap without voters, a db
-// value or a key name flipped), asks `wal-doctor verify` (in process, the same analysis), then boots real etcd on
-// another copy, dumps every key and writes one more. It counts:
+// value or a key name flipped, a revision key out of order), asks `wal-doctor verify` (in process,
+// the same analysis), then boots real etcd on another copy, dumps every key and writes one more
+// (etcd that answers /health and dies at the first read counts as failed). It counts:
 //   - the promise: verify exit 0 where etcd did not start, did not serve every key of the fixture's
 //     manifest exactly, or did not take the write (must be 0);
 //   - outcome agreement: our prediction (fails / never serves / starts) against what etcd did;
@@ -39,7 +40,7 @@ const rnd = () => {
 const ri = (n) => Math.floor(rnd() * n);
 
 const { inspectPath } = await import(`${REPO}/dist/src/inspect/analyze.js`);
-const { bootEtcd, getAll, compareKeys, put } = await import(`${REPO}/dist/test/support/etcd.js`);
+const { bootEtcd, getAll, compareKeys, put, parseEtcdLog } = await import(`${REPO}/dist/test/support/etcd.js`);
 const { applyDamage } = await import(`${REPO}/fixtures/damage.mjs`);
 
 const BASES = { '3.4': ['v34-workload'], '3.5': ['v35-workload', 'v35-snapshots', 'v35-crash'], '3.6': ['v36-workload', 'v36-crash'], '3.7': ['v37-workload', 'v37-crash'] }[SERIES];
@@ -102,7 +103,7 @@ const MUTATIONS = [
   ['snap-flip', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const b = readFileSync(p); const off = ri(b.length); poke(p, off, Buffer.from([b[off] ^ (1 << ri(8))])); return `${p.split('/').pop()}@${off}`; }],
   ['snap-truncate', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const off = ri(statSync(p).size); truncateSync(p, off); return `${p.split('/').pop()}@${off}`; }],
   ['snap-delete', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; unlinkSync(p); return p.split('/').pop(); }],
-  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'db-key-bitflip', 'snap-no-voters', 'record-cut-inside'].map((k) => [k, (d) => {
+  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'db-key-bitflip', 'db-revision-disorder', 'snap-no-voters', 'record-cut-inside'].map((k) => [k, (d) => {
     if (k === 'snap-no-voters' && !snaps(d).length) return undefined;
     const target = ['entry-type-unknown', 'zero-length-mid'].includes(k) && rnd() < 0.5 ? 'after-consistent-index' : 'middle';
     try {
@@ -121,7 +122,16 @@ async function boot(dir, manifest) {
   const e = await bootEtcd(SERIES, copy, { timeoutMs: 20000 });
   try {
     if (!e.ok) return { state: /^not healthy within/.test(e.error ?? '') ? 'never-healthy' : 'fails', error: e.fatal?.error ?? e.error ?? null, log: e.fatal?.message ?? null };
-    const served = await getAll(e.endpoint, SERIES);
+    let served;
+    try {
+      served = await getAll(e.endpoint, SERIES);
+    } catch (err) {
+      // Healthy, then gone or silent: etcd died after /health answered (a panic racing the first
+      // reads, as 3.4's apply of an entry it cannot decode), or it stopped serving.
+      const { fatal } = parseEtcdLog(readFileSync(e.logFile, 'utf8'));
+      if (fatal) return { state: 'fails', error: fatal.error ?? fatal.message ?? null, log: fatal.message ?? null, afterHealthy: true };
+      return { state: 'starts', everything: false, missing: null, wrong: null, write: `not served: ${String(err.message ?? err).split('\n').filter(Boolean).pop()}` };
+    }
     const cmp = compareKeys(served.kvs, manifest.keys);
     let write = 'ok';
     try {

@@ -131,9 +131,10 @@ export class BoltFile implements PageSource {
       return block.subarray(start - first * bs, end - first * bs);
     }
     // Spans blocks (overflow pages, big chunks): read straight into a buffer, bypassing the cache;
-    // a fresh one for `read`, the next of the ring for a transient read.
+    // a fresh one for `read` and for a read larger than etcd writes (a damaged size: kept for no
+    // longer than its caller holds it), the next of the ring for a transient read.
     let out: Uint8Array;
-    if (transient) {
+    if (transient && end - start <= SPAN_MAX_BYTES) {
       const i = this.nextSpan;
       this.nextSpan = (i + 1) % SPAN_RING;
       let buf = this.spans[i];
@@ -237,6 +238,8 @@ export class BoltFile implements PageSource {
 
 /** How many transient reads that span blocks are served before their buffer is used again. */
 const SPAN_RING = 4;
+/** The largest such read served from the ring (etcd's requests are 1.5 MiB by default). */
+const SPAN_MAX_BYTES = 16 << 20;
 
 /**
  * A plain Uint8Array of `n` bytes that are not zeroed first (every byte is then read into): a

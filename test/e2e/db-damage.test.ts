@@ -1,7 +1,9 @@
 // What real etcd does with a damaged member/snap/db, against what we predict and what `verify`
 // says. Each case damages a copy of a healthy real-etcd fixture's db (truncations at many sizes,
 // zeroed pages of every kind — meta, root, branch, leaf, free —, bit flips in page headers and
-// element arrays, in a key's name and in a value), then boots the etcd release that wrote it on another copy.
+// element arrays, in a key's name, in a value, and in a revision key that then sorts out of order),
+// then boots the etcd release that wrote it on another copy. etcd that answers /health and then
+// dies at the first read (3.4 on out-of-order revisions) counts as failed, with what it logged.
 //  - `verify` exit 0 is a promise: real etcd must then boot, serve every key of the manifest
 //    exactly and take a write;
 //  - the predicted outcome must be etcd's (fails / starts), with etcd's exact error and log message.
@@ -87,6 +89,7 @@ function cases(db: string): Case[] {
   const inDir = (kind: string) => (p: string) => void applyDamage(kind, resolve(p, '..', '..', '..'));
   out.push({ name: 'a key renamed by a bit flip (db-key-bitflip)', damage: inDir('db-key-bitflip') });
   out.push({ name: 'a value changed by a bit flip (db-value-bitflip)', damage: inDir('db-value-bitflip') });
+  out.push({ name: 'a revision key set past the newest, out of order (db-revision-disorder)', damage: inDir('db-revision-disorder') });
   return out;
 }
 

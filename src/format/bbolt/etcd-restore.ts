@@ -7,7 +7,12 @@
  *    order; each key is read as a revision (17 bytes, an 18th `t` for a tombstone), each value must
  *    unmarshal as mvccpb.KeyValue, else `failed to unmarshal mvccpb.KeyValue` (fatal);
  *  - the lessor: every `lease` bucket value must unmarshal as leasepb.Lease, else
- *    `failed to unmarshal lease proto item` (panic).
+ *    `failed to unmarshal lease proto item` (panic);
+ *  - then each read looks a revision up with bbolt's Seek (`UnsafeRange(key, revision)`), which
+ *    must land on it, else `range failed to find revision pair` (fatal). Only keys out of order can
+ *    hide one from Seek; bbolt ≥ 1.3.7 refuses such a file at Open, so only 3.4 (bbolt 1.3.6) gets
+ *    here: it starts, answers /health, and dies at the first read of that revision (seen on a real
+ *    3.4.23 by the boot fuzz: a bit flipped in a revision key of the `key` bucket).
  *
  * The walk reads every key and value of the `key` bucket, as etcd does: its cost is the size of the db.
  */
@@ -21,6 +26,8 @@ export type RestoreFailure =
   | { code: 'revision-key-short'; offset: number; length: number }
   | { code: 'kv-unmarshal'; offset: number; revision: string; error: string }
   | { code: 'lease-unmarshal'; offset: number; leaseId: bigint; error: string }
+  /** A `key` bucket revision bbolt's Seek does not find (its keys are out of order). */
+  | { code: 'revision-unfindable'; offset: number; revision: string }
   /** Reading an item killed the process (a value past the end of the file, a garbage size). */
   | { code: 'read'; bucket: string; failure: OpenFailure };
 
@@ -88,6 +95,10 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         return;
       }
     }
+    // the previous revision key, copied (the cursor's order is what Seek relies on)
+    const prev = new Uint8Array(64);
+    let prevLength = -1;
+    let disordered = false;
     for (const item of items('key')) {
       if (cmp(item.key, MIN_REV) < 0) continue;
       if (cmp(item.key, MAX_REV) >= 0) break;
@@ -95,6 +106,11 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         out.failure = { code: 'revision-key-short', offset: item.valueAt - item.key.length, length: item.key.length };
         return;
       }
+      if (prevLength >= 0 && cmp(item.key, prev.subarray(0, prevLength)) <= 0) disordered = true;
+      if (item.key.length <= prev.length) {
+        prev.set(item.key);
+        prevLength = item.key.length;
+      } else prevLength = -1; // a revision key is 17 or 18 bytes: a longer one is not compared
       out.revisions++;
       const err = unmarshal('mvccpb.KeyValue', item.value);
       if (err !== undefined) {
@@ -102,6 +118,20 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         return;
       }
       onKeyItem?.(item.key, item.value);
+    }
+    const keyBucket = buckets.get('key');
+    if (disordered && keyBucket && !keyBucket.inline) {
+      // Where the order breaks, Seek may miss revisions the restore indexed: the first it misses.
+      for (const item of items('key')) {
+        if (cmp(item.key, MIN_REV) < 0) continue;
+        if (cmp(item.key, MAX_REV) >= 0) break;
+        const rev = item.key.slice();
+        const found = v.seek(keyBucket.root, rev);
+        if (!found || cmp(found.key, rev) !== 0) {
+          out.failure = { code: 'revision-unfindable', offset: item.valueAt - rev.length, revision: revisionText(rev) };
+          return;
+        }
+      }
     }
     for (const item of items('lease')) {
       out.leases++;
@@ -132,6 +162,8 @@ export function restoreFailureText(f: RestoreFailure, line: BoltLine, etcdMinor:
       };
     case 'kv-unmarshal':
       return { log: 'failed to unmarshal mvccpb.KeyValue', error: f.error };
+    case 'revision-unfindable':
+      return { log: 'range failed to find revision pair', error: 'range failed to find revision pair' };
     case 'lease-unmarshal':
       // 3.4/3.5 wrap it with the lease ID; 3.6 moved the read to schema/lease.go without it.
       return { log: 'panic', error: etcdMinor >= 6 ? 'failed to unmarshal lease proto item' : `failed to Unmarshal lease proto item; lease ID=${f.leaseId.toString(16).padStart(16, '0')}` };

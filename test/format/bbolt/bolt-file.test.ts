@@ -119,17 +119,31 @@ describe('BoltFile: transient reads (blocks reused once the cache drops them)', 
           return seed % n;
         };
         const kept: [Uint8Array, Uint8Array][] = [];
+        // reads spanning blocks come from a ring of 4 buffers: each holds until 4 more such reads
+        const spans: [Uint8Array, Uint8Array][] = [];
         for (let i = 0; i < 3000; i++) {
           const off = i % 50 === 0 ? whole.length - rnd(600) : rnd(whole.length);
           const len = rnd(i % 7 === 0 ? 40000 : 9000);
           const want = whole.subarray(Math.min(off, whole.length), Math.min(whole.length, off + len));
-          assert.deepEqual(f.readTransient(off, len), want, `readTransient(${off}, ${len})`);
+          const got = f.readTransient(off, len);
+          assert.deepEqual(got, want, `readTransient(${off}, ${len})`);
+          const start = Math.min(off, whole.length);
+          if (want.length > 0 && Math.floor(start / 16384) !== Math.floor((start + want.length - 1) / 16384)) {
+            spans.push([got, Uint8Array.from(want)]);
+            if (spans.length > 3) spans.shift();
+            for (const [v, w] of spans) assert.deepEqual(v, w, 'a spanning transient read was overwritten within 4 such reads');
+          }
           if (i % 10 === 0) {
             const v = f.read(off, len);
             kept.push([v, Uint8Array.from(want)]);
           }
         }
         for (const [v, want] of kept) assert.deepEqual(v, want, 'a block read handed out was reused');
+        // a read larger than the ring serves (16 MiB: more than etcd writes) gets its own buffer
+        assert.ok(whole.length > 16 << 20);
+        const big = f.readTransient(0, whole.length);
+        for (let i = 0; i < 8; i++) f.readTransient(i * 16384 + 100, 20000);
+        assert.deepEqual(big, whole, 'a read beyond the ring\'s size was overwritten');
       } finally {
         f.close();
       }
