@@ -65,8 +65,9 @@ async function leanWanted(args: string[]): Promise<boolean> {
   if (process.argv[1] === undefined) return false;
   try {
     if ((await import('node:sea')).isSea()) return false;
-  } catch {
+  } catch (e) {
     // no node:sea (before Node 20.12): not a single executable
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_BUILTIN_MODULE') throw e;
   }
   const { bytesNamed } = await import('../io/layout.js');
   return bytesNamed(args.slice(args.indexOf(command) + 1)) >= LEAN_FROM_BYTES;
@@ -100,7 +101,15 @@ function runLean(args: string[]): Promise<void> {
 }
 
 async function run(argv: string[]): Promise<void> {
-  const { buildProgram, CommanderError } = await import('./program.js');
+  let program: typeof import('./program.js');
+  try {
+    program = await import('./program.js');
+  } catch (e) {
+    // an install that lost a file or a dependency: one line, as for any other failure
+    process.exitCode = exitCodeFor(e, undefined);
+    return;
+  }
+  const { buildProgram, CommanderError } = program;
   try {
     await buildProgram({
       onExitCode: (code) => {
@@ -112,8 +121,8 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
-function exitCodeFor(e: unknown, commanderError: typeof CommanderError): number {
-  if (e instanceof commanderError) {
+function exitCodeFor(e: unknown, commanderError: typeof CommanderError | undefined): number {
+  if (commanderError !== undefined && e instanceof commanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return ExitCode.usage; // commander already printed its one-line message
   }

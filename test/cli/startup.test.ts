@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -74,6 +74,19 @@ export async function load(url, context, next) {
     const l = loaded(['--version']);
     assert.deepEqual(l.ours, ['bin/wal-doctor.js', 'dist/src/cli/help.js', 'dist/src/cli/main.js', 'dist/src/errors.js', 'dist/src/version.js']);
     assert.deepEqual(l.packages, []);
+  });
+
+  it('an install that lost a module says so in one line, exit 70, no stack trace', () => {
+    // a copy of the install without the command tree
+    const copy = join(dir, 'broken');
+    cpSync(join(REPO_ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'dist', 'src'), join(copy, 'dist', 'src'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
+    rmSync(join(copy, 'dist', 'src', 'cli', 'program.js'));
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'wal-doctor.js'), 'verify', copy], { encoding: 'utf8' });
+    assert.equal(r.status, 70);
+    assert.match(r.stderr, /^wal-doctor: internal error: Cannot find module '[^']*program\.js'[^\n]*\(set WAL_DOCTOR_DEBUG=1 for a stack trace\)\n$/);
   });
 
   for (const args of [['--help'], ['inspect', '--help'], ['export', '--help'], ['rebuild', '--help'], ['help', 'repair']]) {
