@@ -12,21 +12,10 @@ import { exportLines, type ExportFilter } from '../../src/export/ndjson.js';
 import { maskSecretValues } from '../../src/format/payload/k8s.js';
 import { FileSource } from '../../src/io/file-source.js';
 import { FIXTURES_DIR, loadFixture } from '../support/fixtures.js';
+import { mulberry32 as rng } from '../support/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded random values from a zod schema
-
-/** mulberry32: small, seeded, good enough to pick test values. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters JSON.stringify treats specially, and some it does not that a serializer might.
 const SPECIAL = ['"', '\\', '/', '\n', '\r', '\t', '\b', '\f', '\u0000', '\u0001', '\u001f', '\u007f', '\u0080', '\u00ff', '\u2028', '\u2029', '\ufeff', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', 'é', '€', '<', '>', '&', "'", ' '];

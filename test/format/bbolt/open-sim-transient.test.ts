@@ -18,6 +18,7 @@ import { checkEtcdUnmarshal, unmarshalFailureText } from '../../../src/format/pr
 import { crc32cUpdate } from '../../../src/format/crc.js';
 import { BoltFile } from '../../../src/io/bolt-file.js';
 import { loadFixture } from '../../support/fixtures.js';
+import { mulberry32 as rng } from '../../support/random.js';
 import { externalFile } from './helpers.js';
 
 const LINES = [BOLT_1_3_6, BOLT_1_4, BOLT_1_5];
@@ -89,18 +90,6 @@ function compare(bytes: Uint8Array, label: string): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A deterministic generator for where to flip. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function fixtureDb(name: string): Promise<Uint8Array> {

@@ -56,6 +56,7 @@ import { isDeepStrictEqual } from 'node:util';
 import protobuf from 'protobufjs';
 import { Kind, type MessageSpec, fieldsOf, knownIn, releaseNumber, root, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
+import { mulberry32 } from '../../support/random.js';
 
 const PER_TYPE = Number(process.env['GOGO_DIFF_VECTORS'] ?? 2000);
 const SEED = Number(process.env['GOGO_DIFF_SEED'] ?? 20240611);
@@ -154,17 +155,6 @@ function typed(v: Vector): string | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // vectors
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly rnd: () => number) {}

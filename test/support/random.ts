@@ -1,0 +1,13 @@
+// Seeded randomness for the tests: the same seed gives the same cases on every run and machine.
+
+/** mulberry32: a small seeded generator of numbers in [0, 1), good enough to pick test values. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
