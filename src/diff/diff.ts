@@ -9,11 +9,17 @@
  * is behind; before its first: purged or covered by its snapshot, not a divergence).
  * Per member the db's consistent index, revision, compact revision and the KV hash etcd's
  * `endpoint hashkv` gives, at one revision for all (default: the highest all members have).
- * Each member is read with `memberFacts` (the analysis's own steps, without the checks whose
- * findings diff does not report). Read-only. Memory: one entry per member, the truncation points,
- * at most 200 key names.
+ * Each member is read with `memberFactsOf` (the analysis's own steps, without the checks whose
+ * findings diff does not report). The logs are compared as the analysis walks them, one walk per
+ * member: that comparison stands when every member's log turns out to be replayed as written (no
+ * truncation) and no entries conflict; otherwise (judging a conflict needs the HardState, known at
+ * the walk's end) the logs are walked again, with what the analysis found. Read-only. Memory: one
+ * walk's window per member, the truncation points, at most 200 key names.
  */
-import { memberFacts } from '../inspect/analyze.js';
+import { MEMBER_WAL_OPTIONS, memberFactsOf } from '../inspect/analyze.js';
+import { type WalAnalysis, walAnalyzer } from '../inspect/wal-analysis.js';
+import { openSegments } from '../inspect/wal-files.js';
+import { type Layout, locate } from '../io/layout.js';
 import { NotEtcdError, UsageError } from '../errors.js';
 import { openBoltFile } from '../io/bolt-file.js';
 import { type HashKVTables, hashKV } from '../format/bbolt/hashkv.js';
@@ -21,7 +27,7 @@ import { hex16 } from '../format/wal/names.js';
 import { describeEntry, summarizePayload } from '../format/payload/payload.js';
 import { keyRanges } from '../format/payload/keys.js';
 import { TOOL_VERSION } from '../version.js';
-import { type LogEntry, type MemberLog, readMemberLog } from './member-log.js';
+import { AnalyzingLog, type LogEntry, readMemberLog } from './member-log.js';
 import type { DiffReport, MemberFacts } from './schema.js';
 import { DIFF_SCHEMA_VERSION } from './schema-version.js';
 type Lacking = DiffReport['log']['lacking'][number];
@@ -62,6 +68,12 @@ const MAX_KEYS = 200;
 export interface DiffOptions {
   /** Revision for the KV hashes; default: the lowest of the members' db revisions. */
   revision?: bigint;
+  /**
+   * For tests: compare the logs in a second walk even where the comparison made in the analysis's
+   * walk stands (the two must agree), and hear which one the result holds.
+   */
+  secondWalk?: boolean;
+  onComparison?: (made: 'in-analysis-walk' | 'second-walk') => void;
 }
 
 const ENTRY_TYPES = ['EntryNormal', 'EntryConfChange', 'EntryConfChangeV2'];
@@ -94,123 +106,60 @@ class KeyCollector {
   }
 }
 
-interface Member {
+/** One member's log as the lockstep reads it. */
+interface Side {
   path: string;
-  log: MemberLog;
-  commit: bigint;
   /** The lowest index this member's log could hold; below it, entries are purged or in its snapshot. */
   start: bigint;
+  next(): LogEntry | undefined;
+}
+
+/** The lockstep's findings; `divergedAt`: the holders at the first divergence (whose commits say whether it was committed). */
+interface Compared {
+  log: Omit<DiffResult['log'], 'firstDivergence'> & { firstDivergence: (Omit<NonNullable<DiffResult['log']['firstDivergence']>, 'committed'> & { holders: number[] }) | null };
+  firstSplit: { index: string; members: string[]; committedTermConflicts: number } | undefined;
+  dataMembers: string[];
 }
 
 /** Compare the members' data dirs (paths as the user typed them). */
 export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   if (paths.length < 2) throw new UsageError('diff needs at least two data dirs');
-  const analyses = paths.map((p) => ({ path: p, a: memberFacts(p) }));
-  for (const { path, a } of analyses) {
-    if (a.layout.kind !== 'data-dir' && a.layout.kind !== 'member-dir') throw new NotEtcdError(`${path}: not a data dir (found a ${a.layout.kind}); diff compares members' data dirs`);
-    if (a.layout.segments.length === 0) throw new NotEtcdError(`${path}: no WAL segments`);
-  }
-  const members: Member[] = analyses.map(({ path, a }) => {
+  const layouts = paths.map((p) => locate(p));
+  layouts.forEach((layout, i) => {
+    if (layout.kind !== 'data-dir' && layout.kind !== 'member-dir') throw new NotEtcdError(`${paths[i]}: not a data dir (found a ${layout.kind}); diff compares members' data dirs`);
+    if (layout.segments.length === 0) throw new NotEtcdError(`${paths[i]}: no WAL segments`);
+  });
+  const first = compareWhileAnalyzing(paths, layouts);
+  const analyses = paths.map((path, i) => ({ path, a: memberFactsOf(layouts[i]!, first.wals[i]) }));
+  const members = analyses.map(({ path, a }) => {
     const log = readMemberLog(a.layout.segments, a.wal!);
     // Where the member's own log starts: its first entry, or (an empty log) just after its newest snapshot.
     const snapIndex = (a.walReport?.snapshotRecords ?? []).reduce((x, r) => (BigInt(r.index) > x ? BigInt(r.index) : x), 0n);
     return { path, log, commit: a.walReport?.hardState ? BigInt(a.walReport.hardState.commit) : 0n, start: log.firstIndex ?? snapIndex + 1n };
   });
-
-  // --- the logs, in lockstep -----------------------------------------------------------------
-  const iters = members.map((m) => m.log.entries());
-  const cur: (LogEntry | undefined)[] = iters.map((it) => it.next().value ?? undefined);
-  const keys = new KeyCollector();
-  const conflicts = { term: 0, data: 0, committed: 0, first: null as string | null, last: null as string | null };
-  let firstDivergence: DiffReport['log']['firstDivergence'] = null;
-  const lacking: DiffReport['log']['lacking'] = [];
-  const open: (Lacking | undefined)[] = members.map(() => undefined);
-  let comparedFirst: bigint | undefined;
-  /** The first index where terms differ: who holds the older term's entries (raft replaces those). */
-  let firstSplit: { index: string; members: string[]; committedTermConflicts: number } | undefined;
-  const dataMembersSet = new Set<string>();
-  let comparedLast: bigint | undefined;
-
-  const refOf = (i: number, e: LogEntry) => ({
-    member: members[i]!.path,
-    term: e.entry.term.toString(),
-    entryType: ENTRY_TYPES[e.entry.type] ?? `type ${e.entry.type}`,
-    summary: summarizePayload(describeEntry(e.entry)),
-    segment: e.segment,
-    offset: e.offset,
-  });
-
-  for (;;) {
-    let idx: bigint | undefined;
-    for (const e of cur) if (e && (idx === undefined || e.entry.index < idx)) idx = e.entry.index;
-    if (idx === undefined) break;
-    const holders: number[] = [];
-    const lackers: number[] = [];
-    cur.forEach((e, i) => (e && e.entry.index === idx ? holders : lackers).push(i));
-
-    // Lacking: extend or open a range per member. Older than a member's first entry is not a divergence.
-    const whereOf = (i: number): Lacking['where'] => {
-      const m = members[i]!;
-      if (idx! < m.start) return 'before-first';
-      return cur[i] === undefined ? 'after-last' : 'gap';
-    };
-    const realLackers: number[] = [];
-    members.forEach((m, i) => {
-      if (!lackers.includes(i)) {
-        open[i] = undefined;
-        return;
-      }
-      const where = whereOf(i);
-      if (where !== 'before-first') realLackers.push(i);
-      const o = open[i];
-      if (o && o.where === where && BigInt(o.to) + 1n === idx) o.to = idx!.toString();
-      else {
-        const r: Lacking = { member: m.path, from: idx!.toString(), to: idx!.toString(), where };
-        lacking.push(r);
-        open[i] = r;
-      }
-    });
-    const missingHere = realLackers.length > 0;
-    if (lackers.length === 0) {
-      comparedFirst ??= idx;
-      comparedLast = idx;
-    }
-
-    const first = cur[holders[0]!]!;
-    const conflict = holders.some((i) => !sameEntry(cur[i]!, first));
-    if (conflict) {
-      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
-      const committed = holders.every((i) => idx! <= members[i]!.commit);
-      if (termDiffers) {
-        conflicts.term++;
-        const top = holders.reduce((t, i) => (cur[i]!.entry.term > t ? cur[i]!.entry.term : t), 0n);
-        firstSplit ??= { index: idx.toString(), members: holders.filter((i) => cur[i]!.entry.term < top).map((i) => members[i]!.path), committedTermConflicts: 0 };
-        if (committed) firstSplit.committedTermConflicts++;
-      } else {
-        conflicts.data++;
-        // Which copy is the odd one: the holders whose bytes differ from the most common bytes.
-        const bytes = holders.map((i) => [members[i]!.path, Buffer.from(cur[i]!.entry.data ?? new Uint8Array(0)).toString('base64')] as const);
-        for (const m of oddOnes(bytes)) dataMembersSet.add(m);
-      }
-      if (committed) conflicts.committed++;
-      conflicts.first ??= idx.toString();
-      conflicts.last = idx.toString();
-      for (const i of holders) keys.add(cur[i]!);
-    } else if (missingHere) {
-      keys.add(first);   // an entry someone is behind on
-    }
-    if (!firstDivergence && (conflict || missingHere)) {
-      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
-      firstDivergence = {
-        index: idx.toString(),
-        kind: conflict ? (termDiffers ? 'term' : 'data') : 'missing',
-        committed: holders.every((i) => idx! <= members[i]!.commit),
-        entries: holders.map((i) => refOf(i, cur[i]!)),
-        lacking: realLackers.map((i) => members[i]!.path),
-      };
-    }
-    for (const i of holders) cur[i] = iters[i]!.next().value ?? undefined;
-  }
+  // The first walk's comparison holds when every log it read is the member's log as replayed.
+  const holds = !opts.secondWalk && first.compared !== undefined && members.every((m, i) => m.log.truncations === 0 && m.start === first.starts[i]);
+  const compared =
+    holds
+      ? first.compared!
+      : compareLogs(
+          members.map((m) => {
+            const it = m.log.entries();
+            return { path: m.path, start: m.start, next: () => it.next().value ?? undefined };
+          }),
+          members.map((m) => m.commit),
+        )!;
+  opts.onComparison?.(holds ? 'in-analysis-walk' : 'second-walk');
+  const { firstSplit, dataMembers } = compared;
+  const fd = compared.log.firstDivergence;
+  const firstDivergence: DiffReport['log']['firstDivergence'] = fd && {
+    index: fd.index,
+    kind: fd.kind,
+    committed: fd.holders.every((i) => BigInt(fd.index) <= members[i]!.commit),
+    entries: fd.entries,
+    lacking: fd.lacking,
+  };
+  const { conflicts, lacking } = compared.log;
 
   // --- per member facts and the KV hash ------------------------------------------------------
   const dbRevs = analyses.map(({ a }) => (a.db?.revision != null ? BigInt(a.db.revision) : undefined));
@@ -259,7 +208,6 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
   const hashes = facts.map((f) => f.db?.hashKV?.hash);
   const kvEqual = hashes.some((h) => h === undefined) ? null : hashes.every((h) => h === hashes[0]);
 
-  const dataMembers = [...dataMembersSet];
   // --- the verdict: behind, split or corrupt, each with its own exit code --------------------
   const problems: DiffProblem[] = [];
   // Behind: a log that ends early and agrees with the others on every entry it has (a member whose
@@ -289,12 +237,12 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
     tool: `wal-doctor ${TOOL_VERSION}`,
     members: facts,
     log: {
-      comparedIndexes: comparedFirst !== undefined ? { first: comparedFirst.toString(), last: comparedLast!.toString() } : null,
+      comparedIndexes: compared.log.comparedIndexes,
       firstDivergence,
       conflicts,
       lacking,
-      keys: [...keys.keys],
-      keysTruncated: keys.truncated,
+      keys: compared.log.keys,
+      keysTruncated: compared.log.keysTruncated,
     },
     hardStateDiffers,
     snapshotsDiffer,
@@ -302,5 +250,152 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
     status,
     exitCode: DIFF_EXIT[status],
     problems,
+  };
+}
+
+/**
+ * The members' WAL analyses, in one walk each, comparing their logs as they are read: the
+ * comparison, and the first index each log held, when it could be made in that walk (see
+ * compareLogs: it cannot where entries differ), else undefined. Whether it stands depends on what
+ * the walks found (diffDirs checks).
+ */
+function compareWhileAnalyzing(paths: string[], layouts: Layout[]): { wals: WalAnalysis[]; compared: Compared | undefined; starts: (bigint | undefined)[] } {
+  const opened: ReturnType<typeof openSegments>[] = [];
+  try {
+    for (const l of layouts) opened.push(openSegments(l.segments));
+    const logs = opened.map((o) => new AnalyzingLog(o.segments, walAnalyzer(o.segments, MEMBER_WAL_OPTIONS)));
+    const starts: (bigint | undefined)[] = paths.map(() => undefined);
+    const sides = logs.map((log, i) => ({
+      path: paths[i]!,
+      start: 0n,
+      next: () => {
+        const e = log.next();
+        starts[i] ??= e?.entry.index;
+        return e;
+      },
+    }));
+    const compared = compareLogs(sides, undefined, (i, e) => (sides[i]!.start = e.entry.index));
+    return { wals: logs.map((l) => l.finish()), compared, starts };
+  } finally {
+    for (const o of opened) o.close();
+  }
+}
+
+/**
+ * Walk the members' logs in lockstep by index. `commits` (each member's HardState commit) are
+ * needed to judge a conflict; without them (logs read while their walk is analysed), the first
+ * conflict, or a log with no entry at all, gives up: undefined. `onFirst` hears each side's
+ * first entry before the comparison uses the side's `start`.
+ */
+function compareLogs(sides: Side[], commits: bigint[] | undefined, onFirst?: (i: number, e: LogEntry) => void): Compared | undefined {
+  const cur: (LogEntry | undefined)[] = sides.map((s, i) => {
+    const e = s.next();
+    if (e && onFirst) onFirst(i, e);
+    return e;
+  });
+  if (!commits && cur.some((e) => e === undefined)) return undefined;
+  const keys = new KeyCollector();
+  const conflicts = { term: 0, data: 0, committed: 0, first: null as string | null, last: null as string | null };
+  let firstDivergence: Compared['log']['firstDivergence'] = null;
+  const lacking: DiffReport['log']['lacking'] = [];
+  const open: (Lacking | undefined)[] = sides.map(() => undefined);
+  let comparedFirst: bigint | undefined;
+  /** The first index where terms differ: who holds the older term's entries (raft replaces those). */
+  let firstSplit: Compared['firstSplit'];
+  const dataMembersSet = new Set<string>();
+  let comparedLast: bigint | undefined;
+
+  const refOf = (i: number, e: LogEntry) => ({
+    member: sides[i]!.path,
+    term: e.entry.term.toString(),
+    entryType: ENTRY_TYPES[e.entry.type] ?? `type ${e.entry.type}`,
+    summary: summarizePayload(describeEntry(e.entry)),
+    segment: e.segment,
+    offset: e.offset,
+  });
+
+  for (;;) {
+    let idx: bigint | undefined;
+    for (const e of cur) if (e && (idx === undefined || e.entry.index < idx)) idx = e.entry.index;
+    if (idx === undefined) break;
+    const holders: number[] = [];
+    const lackers: number[] = [];
+    cur.forEach((e, i) => (e && e.entry.index === idx ? holders : lackers).push(i));
+
+    const first = cur[holders[0]!]!;
+    const conflict = holders.some((i) => !sameEntry(cur[i]!, first));
+    if (conflict && !commits) return undefined;
+
+    // Lacking: extend or open a range per member. Older than a member's first entry is not a divergence.
+    const whereOf = (i: number): Lacking['where'] => {
+      if (idx! < sides[i]!.start) return 'before-first';
+      return cur[i] === undefined ? 'after-last' : 'gap';
+    };
+    const realLackers: number[] = [];
+    sides.forEach((m, i) => {
+      if (!lackers.includes(i)) {
+        open[i] = undefined;
+        return;
+      }
+      const where = whereOf(i);
+      if (where !== 'before-first') realLackers.push(i);
+      const o = open[i];
+      if (o && o.where === where && BigInt(o.to) + 1n === idx) o.to = idx!.toString();
+      else {
+        const r: Lacking = { member: m.path, from: idx!.toString(), to: idx!.toString(), where };
+        lacking.push(r);
+        open[i] = r;
+      }
+    });
+    const missingHere = realLackers.length > 0;
+    if (lackers.length === 0) {
+      comparedFirst ??= idx;
+      comparedLast = idx;
+    }
+
+    if (conflict) {
+      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
+      const committed = holders.every((i) => idx! <= commits![i]!);
+      if (termDiffers) {
+        conflicts.term++;
+        const top = holders.reduce((t, i) => (cur[i]!.entry.term > t ? cur[i]!.entry.term : t), 0n);
+        firstSplit ??= { index: idx.toString(), members: holders.filter((i) => cur[i]!.entry.term < top).map((i) => sides[i]!.path), committedTermConflicts: 0 };
+        if (committed) firstSplit.committedTermConflicts++;
+      } else {
+        conflicts.data++;
+        // Which copy is the odd one: the holders whose bytes differ from the most common bytes.
+        const bytes = holders.map((i) => [sides[i]!.path, Buffer.from(cur[i]!.entry.data ?? new Uint8Array(0)).toString('base64')] as const);
+        for (const m of oddOnes(bytes)) dataMembersSet.add(m);
+      }
+      if (committed) conflicts.committed++;
+      conflicts.first ??= idx.toString();
+      conflicts.last = idx.toString();
+      for (const i of holders) keys.add(cur[i]!);
+    } else if (missingHere) {
+      keys.add(first); // an entry someone is behind on
+    }
+    if (!firstDivergence && (conflict || missingHere)) {
+      const termDiffers = holders.some((i) => cur[i]!.entry.term !== first.entry.term);
+      firstDivergence = {
+        index: idx.toString(),
+        kind: conflict ? (termDiffers ? 'term' : 'data') : 'missing',
+        holders,
+        entries: holders.map((i) => refOf(i, cur[i]!)),
+        lacking: realLackers.map((i) => sides[i]!.path),
+      };
+    }
+    for (const i of holders) cur[i] = sides[i]!.next();
+  }
+  return {
+    log: {
+      comparedIndexes: comparedFirst !== undefined ? { first: comparedFirst.toString(), last: comparedLast!.toString() } : null,
+      firstDivergence,
+      conflicts,
+      lacking,
+      keys: [...keys.keys],
+      keysTruncated: keys.truncated,
+    },
+    firstSplit,
+    dataMembers: [...dataMembersSet],
   };
 }

@@ -14,8 +14,9 @@
 import { basename } from 'node:path';
 import { FileSource } from '../io/file-source.js';
 import { endsCleanly, walkWal } from '../format/wal/walk.js';
-import type { Entry } from '../format/wal/walk.js';
-import type { WalAnalysis } from '../inspect/wal-analysis.js';
+import type { Entry, WalkEvent } from '../format/wal/walk.js';
+import { type WalAnalysis, type WalAnalyzer, analysisWalk } from '../inspect/wal-analysis.js';
+import type { SegmentFile } from '../inspect/wal-files.js';
 
 export interface LogEntry {
   entry: Entry;
@@ -47,6 +48,8 @@ function* entryRecords(segmentPaths: string[]): Generator<{ entry: Entry; segmen
 }
 
 export interface MemberLog {
+  /** Records whose index goes back, replacing the log's tail from there. */
+  truncations: number;
   /** Entries replaced by a later record at a lower or equal index. */
   overwritten: number;
   /** Entries in the replayed log. */
@@ -104,7 +107,7 @@ export function readMemberLog(segmentPaths: string[], wal: WalAnalysis): MemberL
   // The final log runs from the lowest index ever written first or cut back to, up to the last record.
   const firstIndex = first === undefined ? undefined : suffixMin[0] !== undefined && suffixMin[0] < first ? suffixMin[0] : first;
   const entries = firstIndex === undefined || last === undefined ? 0 : Number(last - firstIndex + 1n);
-  return { overwritten: total - entries, count: entries, firstIndex, lastIndex: last, lastTerm, entries: survives };
+  return { truncations: truncations.length, overwritten: total - entries, count: entries, firstIndex, lastIndex: last, lastTerm, entries: survives };
 }
 
 function atOrBefore(t: Truncation, segment: number, offset: number): boolean {
@@ -120,4 +123,47 @@ function truncationsByWalking(segmentPaths: string[]): Truncation[] {
     last = r.entry.index;
   }
   return out;
+}
+
+/**
+ * The log as read in the analysis's own walk: `next` pulls the walk's events, feeds each to the
+ * analyzer, and returns the entries entryRecords would (in record order, up to the first damage);
+ * `finish` feeds the rest of the walk and gives the analysis. Which of these entries survive is
+ * known only at the end: they are the member's log exactly when readMemberLog, given the finished
+ * analysis, finds no truncation. An entry's `data` is valid until `next` is called again.
+ */
+export class AnalyzingLog {
+  private readonly walk: Generator<WalkEvent>;
+  private reading = true;
+
+  constructor(
+    private readonly segments: readonly SegmentFile[],
+    private readonly analyzer: WalAnalyzer,
+  ) {
+    this.walk = analysisWalk(segments);
+  }
+
+  next(): LogEntry | undefined {
+    while (this.reading) {
+      const r = this.walk.next();
+      if (r.done === true) break;
+      const ev = r.value;
+      this.analyzer.feed(ev);
+      if (ev.kind === 'segment-end') {
+        if (!endsCleanly(ev.end)) break;
+        continue;
+      }
+      // Salvaged records (found past a segment's end, clean or not) are not in the log etcd reads.
+      if (ev.kind !== 'record' || ev.salvaged || ev.payload.type !== 'entry') continue;
+      return { entry: ev.payload.entry, segment: this.segments[ev.segment]!.name, offset: ev.offset };
+    }
+    this.reading = false;
+    return undefined;
+  }
+
+  finish(): WalAnalysis {
+    this.reading = false;
+    for (const ev of this.walk) this.analyzer.feed(ev);
+    return this.analyzer.analysis;
+  }
 }

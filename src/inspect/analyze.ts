@@ -21,7 +21,7 @@ import type { Report } from './report.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 import { snapStep } from './snap-facts.js';
 import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
-import type { WalAnalysis } from './wal-analysis.js';
+import type { AnalyzeOptions, WalAnalysis } from './wal-analysis.js';
 import { analyzeWalFiles } from './wal-files.js';
 import { walFindings, walSummary } from './wal-report.js';
 import { SecondWriterScan, twoWriterFindings } from './writers.js';
@@ -164,8 +164,15 @@ export interface MemberReading {
  */
 export function memberFacts(path: string): MemberReading {
   const layout = locate(path);
+  return memberFactsOf(layout, layout.segments.length > 0 ? analyzeWalFiles(layout.segments, MEMBER_WAL_OPTIONS) : undefined);
+}
+
+/** How memberFacts walks the WAL: a caller that drives that walk itself gives it these options. */
+export const MEMBER_WAL_OPTIONS: Readonly<AnalyzeOptions> = { applyProblems: false };
+
+/** memberFacts from a WAL analysis made elsewhere (with MEMBER_WAL_OPTIONS). */
+export function memberFactsOf(layout: Layout, wal: WalAnalysis | undefined): MemberReading {
   const rel = relativeTo(layout);
-  const wal = layout.segments.length > 0 ? analyzeWalFiles(layout.segments, { applyProblems: false }) : undefined;
   const snaps = snapStep(layout.snapFiles, wal, rel);
   const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', boot: false });
   return { layout, wal, walReport: wal ? walSummary(wal, rel) : null, snapFiles: snaps.reports, db: db.report };

@@ -173,7 +173,30 @@ function emptyCounts(): RecordCounts {
   return { metadata: 0, entry: 0, state: 0, crc: 0, snapshot: 0, unknown: 0, undecodable: 0 };
 }
 
+/** The walk the analysis reads: every segment, salvaged records included. */
+export function analysisWalk(segments: readonly SegmentInput[], opts: AnalyzeOptions = {}): Generator<WalkEvent> {
+  const walkOpts: WalkOptions = { salvage: true };
+  if (opts.onProgress) walkOpts.onProgress = opts.onProgress;
+  return walkWal(segments, walkOpts) as Generator<WalkEvent>;
+}
+
 export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: AnalyzeOptions = {}): WalAnalysis {
+  const analyzer = walAnalyzer(segments, opts);
+  for (const ev of analysisWalk(segments, opts)) analyzer.feed(ev);
+  return analyzer.analysis;
+}
+
+/**
+ * The analysis as a consumer of `analysisWalk`'s events, for a caller that drives the walk itself
+ * and reads the log as it goes (diff compares members' logs in the same walk). `analysis` is
+ * complete once every event has been fed.
+ */
+export interface WalAnalyzer {
+  feed(ev: WalkEvent): void;
+  readonly analysis: WalAnalysis;
+}
+
+export function walAnalyzer(segments: readonly { path: string }[], opts: AnalyzeOptions = {}): WalAnalyzer {
   const judge = opts.applyProblems ?? applyProblems;
   const out: WalAnalysis = {
     maxEvents: MAX_EVENTS,
@@ -224,10 +247,8 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
     listener.requestFields = ledgerFields();
   }
 
-  const walkOpts: WalkOptions = { salvage: true };
-  if (opts.onProgress) walkOpts.onProgress = opts.onProgress;
   const observe = opts.observe;
-  for (const ev of walkWal(segments, walkOpts) as Generator<WalkEvent>) {
+  const feed = (ev: WalkEvent): void => {
     observe?.(ev);
     if (ev.kind === 'segment-start') {
       cur = {
@@ -250,9 +271,9 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
       };
       out.segments.push(cur);
       crcBefore = ev.crcIn;
-      continue;
+      return;
     }
-    if (cur === undefined) continue;
+    if (cur === undefined) return;
     if (ev.kind === 'segment-end') {
       cur.end = ev.end;
       cur.crcOut = ev.crcOut;
@@ -261,7 +282,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         out.pastCut = { records: 0, entries: 0, firstIndex: undefined, lastIndex: undefined, keys: [], keysTotal: 0, maxCommit: 0n };
         cutLastIndex = goodLastIndex;
       }
-      continue;
+      return;
     }
     const at: Located = { segment: ev.segment, offset: ev.offset };
     const p = ev.payload;
@@ -280,7 +301,7 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         }
         s.lastIndex = p.entry.index;
       }
-      continue;
+      return;
     }
     const crcIn = crcBefore;
     crcBefore = ev.crc;
@@ -353,8 +374,8 @@ export function analyzeWal(segments: (SegmentInput & { path: string })[], opts: 
         push(out.undecodable, { ...at, type: p.recordType, error: p.error });
         break;
     }
-  }
-  return out;
+  };
+  return { feed, analysis: out };
 }
 
 /**

@@ -86,7 +86,7 @@ export function endsCleanly(end: SegmentEnd): boolean {
   return end.kind === 'eof' || end.kind === 'zero-length';
 }
 
-export function* walkWal(segments: SegmentInput[], opts: WalkOptions = {}): Generator<WalkEvent> {
+export function* walkWal(segments: readonly SegmentInput[], opts: WalkOptions = {}): Generator<WalkEvent> {
   let crc = 0;
   let chained = false;
   const onProgress = opts.onProgress;
