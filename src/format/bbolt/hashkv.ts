@@ -54,6 +54,7 @@ export interface HashKVTables {
   fp?: Uint32Array;
   at?: Uint32Array | Float64Array;
   len?: Uint32Array;
+  later?: LaterConfirms;
 }
 
 export interface HashKVResult {
@@ -200,12 +201,14 @@ const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * The hash in one pass over the bucket, last item first: going backwards, a revision is the newest
  * of its key <= R exactly when its key has not been met yet, so whether Keep(R) keeps it is known on
- * the spot (a table of the keys met: fingerprint and where the key lies in the file, compared again
- * on a match, as keptRevisions does). Each hashed item's CRC is shifted into place by the bytes
- * hashed after it (see mulmod). Undefined when the two-pass way must answer: more than `keysPerPass`
- * keys, a page referenced twice (the forward walk might not enter it where this one does), a
- * revision above R before one at or below it (the forward pass stops at the first above R), R or C
- * past 2^53. `anyKept` false: Keep(R) keeps nothing, and then nothing is filtered.
+ * the spot (a table of the keys met: fingerprint and where the key lies in the file). A fingerprint
+ * match is taken as the same key and confirmed later, in batches (LaterConfirms). Each hashed item's
+ * CRC is shifted into place by the bytes hashed after it (see mulmod). Undefined when the two-pass
+ * way must answer: more than `keysPerPass` keys, a match the batch check finds false (keys that
+ * share a fingerprint: the two-pass way compares each at once), a page referenced twice (the
+ * forward walk might not enter it where this one does), a revision above R before one at or below
+ * it (the forward pass stops at the first above R), R or C past 2^53. `anyKept` false: Keep(R)
+ * keeps nothing, and then nothing is filtered.
  */
 function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPerPass: number, tables: HashKVTables): { hash: number; anyKept: boolean; findings: EtcdBackendFinding[] } | undefined {
   if (R > MAX_EXACT || C > MAX_EXACT) return undefined;
@@ -220,8 +223,7 @@ function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPe
   const at = (tables.at = tables.at?.length === slots && tables.at instanceof Float64Array === wide ? tables.at : wide ? new Float64Array(slots) : new Uint32Array(slots));
   const len = (tables.len = tables.len?.length === slots ? tables.len : new Uint32Array(slots));
   let keys = 0;
-  const src = db.source;
-  const reread = rereader(src);
+  const confirm = (tables.later = tables.later?.on(db.source) ?? new LaterConfirms(db.source));
   let twice = false;
   const report: ReportFinding = (f) => {
     if (f.code === 'bbolt-page-multiple-references') twice = true;
@@ -271,10 +273,15 @@ function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPe
           kept = !tombstone;
           break;
         }
-        if (fp[s] === f && sameBytes(reread(at[s]!, len[s]!), key)) break;
+        if (fp[s] === f && len[s] === key.length) {
+          // taken as the same key, confirmed later (see LaterConfirms)
+          confirm.add(at[s]!, key);
+          break;
+        }
         if (++s === slots) s = 0;
       }
     }
+    if (confirm.full && !confirm.check()) return undefined;
     if (kept) anyKept = true;
     if ((main > Cn || kept) && !(!legacy && main === Cn && tombstone)) {
       const crc = crc32cUpdate(item.value, crc32cUpdate(k, 0xffffffff));
@@ -283,7 +290,7 @@ function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPe
       bytes += n;
     }
   }
-  if (twice) return undefined;
+  if (twice || !confirm.check()) return undefined;
   // "key", then the items: x^(8 × their bytes) × (the register after "key" xor u)
   const keyRegister = ~crc32cUpdate(KEY, 0) >>> 0;
   const hash = ~mulmod(xPow8n(bytes), (keyRegister ^ u) >>> 0) >>> 0;
@@ -407,6 +414,104 @@ function keptRevisions(db: BoltDb, R: bigint, keysPerPass: number, findings: Etc
   }
   const any = bits.some((b) => b !== 0);
   return { any, has: (i) => (bits[i >>> 3]! & (1 << (i & 7))) !== 0 };
+}
+
+/**
+ * Fingerprint matches of hashBackwards, confirmed in batches: each pair is a key in hand (copied
+ * here) and where the key it was taken for lies in the file. One read per stored key, scattered
+ * over the file, cost a syscall each, most of HashKV's time on a db with many updated keys; a
+ * batch read in file order takes one read per 64 KiB where its keys lie close. The reads go
+ * straight to the file or the cache's blocks (`readInto`), never through the cache, whose blocks
+ * the walk is still using. Memory: at most BATCH_PAIRS pairs and BATCH_BYTES of keys.
+ */
+const BATCH_PAIRS = 1 << 16;
+const BATCH_BYTES = 4 << 20;
+const SPAN = 64 << 10;
+
+export class LaterConfirms {
+  private at = new Float64Array(1024);
+  private keyAt = new Uint32Array(1024);
+  private len = new Uint32Array(1024);
+  private keys = new Uint8Array(64 << 10);
+  private order = new Uint32Array(0);
+  private n = 0;
+  private used = 0;
+  private reread: (offset: number, length: number) => Uint8Array;
+  private readonly scratch = new Uint8Array(SPAN);
+
+  constructor(private src: PageSource) {
+    this.reread = rereader(src);
+  }
+
+  /** The same arrays, emptied, for another db. */
+  on(src: PageSource): this {
+    this.src = src;
+    this.reread = rereader(src);
+    this.n = 0;
+    this.used = 0;
+    return this;
+  }
+
+  /** Whether the batch should be checked before more are added. */
+  get full(): boolean {
+    return this.n === BATCH_PAIRS || this.used >= BATCH_BYTES;
+  }
+
+  /** The key at file offset `at` (as long as `key`) must equal `key` (a view valid only now: copied). */
+  add(at: number, key: Uint8Array): void {
+    if (this.n === this.at.length) {
+      const grow = <T extends Float64Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
+      this.at = grow(this.at, new Float64Array(this.n * 2));
+      this.keyAt = grow(this.keyAt, new Uint32Array(this.n * 2));
+      this.len = grow(this.len, new Uint32Array(this.n * 2));
+    }
+    if (this.used + key.length > this.keys.length) {
+      const more = new Uint8Array(Math.max(this.used + key.length, this.keys.length * 2));
+      more.set(this.keys.subarray(0, this.used));
+      this.keys = more;
+    }
+    this.keys.set(key, this.used);
+    this.at[this.n] = at;
+    this.keyAt[this.n] = this.used;
+    this.len[this.n] = key.length;
+    this.used += key.length;
+    this.n++;
+  }
+
+  /** Checks the batch and empties it: false when a pair differs (a fingerprint collision). */
+  check(): boolean {
+    const { at, keyAt, len, keys } = this;
+    if (this.order.length < this.n) this.order = new Uint32Array(this.at.length);
+    const order = this.order.subarray(0, this.n);
+    for (let i = 0; i < this.n; i++) order[i] = i;
+    order.sort((a, b) => at[a]! - at[b]!);
+    let ok = true;
+    for (let i = 0; i < order.length && ok; ) {
+      // one read from the first pair's key to the last one's that fits in SPAN
+      const from = at[order[i]!]!;
+      let to = from + len[order[i]!]!;
+      let j = i + 1;
+      for (; j < order.length; j++) {
+        const end = at[order[j]!]! + len[order[j]!]!;
+        if (end - from > SPAN) break;
+        if (end > to) to = end;
+      }
+      const bytes = j - i === 1 ? this.reread(from, to - from) : this.readSpan(from, to - from);
+      for (; i < j && ok; i++) {
+        const p = order[i]!;
+        const off = at[p]! - from;
+        ok = sameBytes(bytes.subarray(off, off + len[p]!), keys.subarray(keyAt[p]!, keyAt[p]! + len[p]!));
+      }
+    }
+    this.n = 0;
+    this.used = 0;
+    return ok;
+  }
+
+  private readSpan(offset: number, length: number): Uint8Array {
+    const into = this.scratch.subarray(0, length);
+    return this.src.readInto ? into.subarray(0, this.src.readInto(into, offset)) : this.src.read(offset, length);
+  }
 }
 
 /**

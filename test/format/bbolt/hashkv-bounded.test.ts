@@ -3,11 +3,12 @@
 // generations in a Map, as etcd's index holds them), on the fixtures' dbs — damaged ones included —
 // for many revisions R and compact revisions C, both behaviours, and table sizes small enough to
 // take many passes. test/format/bbolt/hashkv.test.ts checks the same function against real etcd.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashKV } from '../../../src/format/bbolt/hashkv.js';
+import { LaterConfirms, hashKV } from '../../../src/format/bbolt/hashkv.js';
 import type { HashKVOptions, HashKVResult, HashKVTables } from '../../../src/format/bbolt/hashkv.js';
 import type { BoltDb } from '../../../src/format/bbolt/db.js';
 import { openBolt } from '../../../src/format/bbolt/db.js';
@@ -18,6 +19,7 @@ import { decodeEtcdMessage } from '../../../src/format/proto/unmarshal.js';
 import { crc32cUpdate } from '../../../src/format/crc.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
 import { loadFixture } from '../../support/fixtures.js';
+import { mulberry32 } from '../../support/random.js';
 
 // ---- the reference: hashkv.ts as it was before it streamed -------------------------------------
 const encoder = new TextEncoder();
@@ -263,4 +265,66 @@ describe('hashKV: one key table for several dbs', () => {
       for (const fx of fxs) fx.cleanup();
     }
   });
+});
+
+describe('hashKV: fingerprint matches confirmed later, in batches (LaterConfirms)', () => {
+  const rnd = mulberry32(71);
+  const bytes = Uint8Array.from({ length: 3 << 20 }, () => Math.floor(rnd() * 256));
+  const dir = mkdtempSync(join(tmpdir(), 'wal-doctor-later-'));
+  const path = join(dir, 'bytes');
+  writeFileSync(path, bytes);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Pairs at offsets close together (one read covers many) and far apart, each key 1-200 bytes. */
+  function pairs(n: number): { at: number; len: number }[] {
+    const out: { at: number; len: number }[] = [];
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      at = rnd() < 0.8 ? (at + Math.floor(rnd() * 3000)) % (bytes.length - 200) : Math.floor(rnd() * (bytes.length - 200));
+      out.push({ at, len: 1 + Math.floor(rnd() * 200) });
+    }
+    return out;
+  }
+
+  for (const [what, source] of [
+    ['a file (reads go straight to it)', () => openBoltFile(path)],
+    ['bytes in memory (no readInto)', () => ({ db: { source: bytesSource(bytes) }, close: () => undefined })],
+  ] as const) {
+    it(`${what}: true pairs confirm, one changed byte or a key past the end does not`, () => {
+      const { db, close } = source();
+      try {
+        const later = new LaterConfirms(db.source);
+        for (const n of [1, 7, 5000]) {
+          const ps = pairs(n);
+          for (const p of ps) {
+            const key = bytes.slice(p.at, p.at + p.len);
+            later.add(p.at, key);
+            key.fill(0); // the key in hand was a view about to be reused: it was copied
+          }
+          assert.equal(later.check(), true, `${n} true pairs`);
+          // the same pairs, one of them (anywhere in file order) with one byte changed
+          const bad = Math.floor(rnd() * n);
+          ps.forEach((p, i) => {
+            const key = bytes.slice(p.at, p.at + p.len);
+            if (i === bad) key[Math.floor(rnd() * p.len)]! ^= 1 << Math.floor(rnd() * 8);
+            later.add(p.at, key);
+          });
+          assert.equal(later.check(), false, `${n} pairs, number ${bad} false`);
+          assert.equal(later.check(), true, 'the batch is emptied by a check');
+        }
+        later.add(bytes.length - 3, bytes.slice(bytes.length - 3).subarray(0, 3));
+        later.add(bytes.length - 2, Uint8Array.of(bytes[bytes.length - 2]!, bytes[bytes.length - 1]!, 0));
+        assert.equal(later.check(), false, 'a key running past the end of the file');
+        // another source for the same arrays
+        const other = new Uint8Array(bytes.length).fill(7);
+        later.on(bytesSource(other));
+        later.add(100, bytes.slice(100, 110));
+        assert.equal(later.check(), false, 'read from the new source');
+        later.add(100, other.slice(100, 110));
+        assert.equal(later.check(), true);
+      } finally {
+        close();
+      }
+    });
+  }
 });
