@@ -2,7 +2,9 @@
  * Do the WAL and the db tell one history? Every write the log holds at an index the db has applied
  * (≤ its consistent index) must be what the db holds: the latest revision of each key the log
  * wrote is the log's last write to it, or — where the log cannot say which happened (a txn's two
- * branches, a key on a lease that may have expired) — one of the writes it could be.
+ * branches, a key on a lease that may have expired) — one of the writes it could be. A txn guarded
+ * by the key's mod revision, as Kubernetes writes every object, is decided by the db itself where
+ * it can be (`guarded`).
  *
  * A difference is two histories in one data dir (a second etcd wrote the shared WAL, a db put back
  * from another member or another time), or a value changed on disk after etcd wrote it: etcd would
@@ -42,8 +44,8 @@ export const MAX_RANGES = 4096;
 
 const STRIDE = 6;
 // slot words: 0,1 key hash; 2 flags (the log's, the db's, and the candidate count); 3 candidate 1;
-// 4 candidate 2; 5 index (low 32 bits) of the log's last certain write, or of its last write
-// when none was certain
+// 4 candidate 2 (F_GUARDED: the mod revision the guard required); 5 index (low 32 bits) of the
+// log's last certain write, or of its last write when none was certain
 const F_AMBIGUOUS = 1;
 const F_ABSENT = 2;
 /** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
@@ -58,7 +60,14 @@ const DB_ABSENT = 32;
 const DB_MATCH = 64;
 /** The db's latest item of the key is a tombstone, and a range delete after the log's last certain write covers it. */
 const DB_COVERED = 1 << 12;
-const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH | DB_COVERED;
+/**
+ * The log's last write to the key is a guarded txn (see `guarded`): candidate 1 is its value (none
+ * for a delete, F_ABSENT), word 4 the mod revision its compare required.
+ */
+const F_GUARDED = 1 << 10;
+/** The db's latest revision of the key is a put at the revision the guard required. */
+const DB_AT_GUARD = 1 << 11;
+const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH | DB_COVERED | DB_AT_GUARD;
 /** The candidate count: bits 8 and 9 (at most 2). */
 const COUNT_SHIFT = 8;
 const COUNT_MASK = 3 << COUNT_SHIFT;
@@ -135,12 +144,13 @@ let ledgerSelection: FieldSelection | undefined;
 /** The fields of a request `WriteLedger.onEntry` reads (the decoder builds only these). */
 export function ledgerFields(): FieldSelection {
   return (ledgerSelection ??= fieldSelection({
-    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm', 'header'],
+    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm', 'header', 'leaseRevoke'],
     'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
     'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
     'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
-    'etcdserverpb.Compare': [], // only how many
-    'etcdserverpb.RequestOp': ['requestPut', 'requestDeleteRange', 'requestTxn'],
+    'etcdserverpb.Compare': ['result', 'target', 'key', 'modRevision', 'rangeEnd'],
+    'etcdserverpb.RequestOp': ['requestPut', 'requestDeleteRange', 'requestTxn'], // (none of them: a range)
+    'etcdserverpb.LeaseRevokeRequest': [],
     'etcdserverpb.RangeRequest': [],
     'etcdserverpb.RequestHeader': ['username'],
   }));
@@ -154,6 +164,8 @@ export class WriteLedger {
   private rangesDropped = false;
   /** The latest range delete's index (low 32 bits), when there is one. */
   private lastRange: number | undefined;
+  /** The latest lease revoke's index (low 32 bits), when there is one: it deletes keys no entry names. */
+  private lastRevoke: number | undefined;
   private overwritten = false;
   /** How many times a later record rewrote applied indexes (a new leader's entries). */
   private rewinds = 0;
@@ -327,7 +339,66 @@ export class WriteLedger {
       return;
     }
     const txn = req['txn'] as ProtoObject | undefined;
-    if (txn) this.txn(txn, index, certain);
+    if (txn) {
+      if (!(certain && this.guarded(txn, index))) this.txn(txn, index, certain);
+      return;
+    }
+    if (req['leaseRevoke'] !== undefined) this.lastRevoke = Number(index & 0xffff_ffffn);
+  }
+
+  /**
+   * A txn as Kubernetes writes every object: `If(ModRevision(K) == X) Then(Put(K, V) or
+   * Delete(K)) Else(Range...)`. Whether its compare held is not in the log, but the db can say: it
+   * held exactly when K's mod revision then was X (0: K absent), so when K's latest revision in the
+   * db is still X, and this is the log's last write to K, the write must have run and the db lost it
+   * (a write to K after X, before this txn, would have left a later revision; after it, a later
+   * write the log holds). When the db holds V, it ran. Anything else stays undecided, but for a
+   * create (X = 0) whose key the db does not hold at all: it ran, unless a range delete or a lease
+   * revoke (which names no key) came after it. A put on a lease, or ignoring value or lease, may
+   * fail the whole txn, and a failure branch that writes is another story: those take the general
+   * way (`txn`). Handled here (true) or not.
+   */
+  private guarded(txn: ProtoObject, index: bigint): boolean {
+    const compare = txn['compare'];
+    const success = txn['success'];
+    const failure = txn['failure'];
+    if (!Array.isArray(compare) || compare.length !== 1 || !Array.isArray(success) || success.length !== 1) return false;
+    if (Array.isArray(failure) && (failure as ProtoObject[]).some((op) => op['requestPut'] !== undefined || op['requestDeleteRange'] !== undefined || op['requestTxn'] !== undefined)) return false;
+    const c = compare[0] as ProtoObject;
+    // result EQUAL (0, the default), target MOD (2), one key; the revision is 0 unless the union holds a mod revision
+    if ((c['result'] ?? 0) !== 0 || c['target'] !== 2 || bytesOf(c['rangeEnd']).length > 0) return false;
+    const mod = c['modRevision'];
+    const x = typeof mod === 'bigint' ? mod : typeof mod === 'number' ? BigInt(mod) : 0n;
+    if (x < 0n || x > 0xffff_ffffn) return false;
+    const key = bytesOf(c['key']);
+    const op = success[0] as ProtoObject;
+    const put = op['requestPut'] as ProtoObject | undefined;
+    const del = op['requestDeleteRange'] as ProtoObject | undefined;
+    if (put) {
+      if (mayFail(put) || Buffer.compare(bytesOf(put['key']), key) !== 0) return false;
+      this.guard(key, bytesOf(put['value']), Number(x), index);
+      return true;
+    }
+    if (del && bytesOf(del['rangeEnd']).length === 0 && Buffer.compare(bytesOf(del['key']), key) === 0) {
+      this.guard(key, undefined, Number(x), index);
+      return true;
+    }
+    return false;
+  }
+
+  /** The log's last write to `key` is a guarded txn (put `value`, or delete) requiring mod revision `mod`. */
+  private guard(key: Uint8Array, value: Uint8Array | undefined, mod: number, index: bigint): void {
+    const s = this.slotOf(key, true);
+    if (s < 0) return;
+    const t = this.table;
+    const db = t[s + 2]! & DB_FLAGS;
+    if (value === undefined) t[s + 2] = db | F_GUARDED | F_ABSENT;
+    else {
+      t[s + 2] = db | F_GUARDED | (1 << COUNT_SHIFT);
+      t[s + 3] = valueHash(value);
+    }
+    t[s + 4] = mod;
+    t[s + 5] = Number(index & 0xffff_ffffn);
   }
 
   /**
@@ -420,7 +491,13 @@ export class WriteLedger {
       const count = (flags & COUNT_MASK) >>> COUNT_SHIFT;
       let match = 0;
       for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) match = DB_MATCH;
-      t[s + 2] = keep | DB_SEEN | match;
+      // (revision keys are big-endian: main below 2^32 has its first four bytes 0)
+      const atGuard =
+        flags & F_GUARDED && t[s + 4] !== 0 && (revisionKey[0]! | revisionKey[1]! | revisionKey[2]! | revisionKey[3]!) === 0 &&
+        (((revisionKey[4]! << 24) | (revisionKey[5]! << 16) | (revisionKey[6]! << 8) | revisionKey[7]!) >>> 0) === t[s + 4]
+          ? DB_AT_GUARD
+          : 0;
+      t[s + 2] = keep | DB_SEEN | match | atGuard;
     }
   }
 
@@ -451,6 +528,18 @@ export class WriteLedger {
         out.ambiguous++;
         continue;
       }
+      if (flags & F_GUARDED) {
+        const ok = this.guardHeld(flags, t[s + 4]!, t[s + 5]!);
+        if (ok === undefined) out.ambiguous++;
+        else {
+          out.checked++;
+          if (!ok) {
+            out.mismatches++;
+            if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
+          }
+        }
+        continue;
+      }
       let ok: boolean;
       if (!(flags & DB_SEEN) || flags & DB_ABSENT) {
         ok = (flags & (F_ABSENT | DB_COVERED)) !== 0;
@@ -475,6 +564,17 @@ export class WriteLedger {
       }
     }
     return out;
+  }
+
+  /** A guarded txn against the db (see `guarded`): agrees, the db lost its write, or undecided. */
+  private guardHeld(flags: number, mod: number, index: number): boolean | undefined {
+    if (flags & DB_SEEN && !(flags & DB_ABSENT)) {
+      if (flags & DB_MATCH) return true;
+      return flags & DB_AT_GUARD ? false : undefined;
+    }
+    if (flags & F_ABSENT) return true; // a delete, and the key is gone
+    const laterDelete = (at: number | undefined) => at !== undefined && after(at, index);
+    return mod === 0 && !laterDelete(this.lastRange) && !laterDelete(this.lastRevoke) ? false : undefined;
   }
 
   private mismatchOf(s: number, key: Uint8Array): Mismatch {

@@ -170,3 +170,76 @@ describe('the WAL/db reconciliation: its table', () => {
     assert.equal(r.mismatches, 1);
   });
 });
+
+describe('the WAL/db reconciliation: txns guarded by a mod revision, as Kubernetes writes', () => {
+  const get = (key: string): ProtoObject => ({ requestRange: { key: b(key) } });
+  /** `If(ModRevision(key) == mod) Then(op) Else(Get key)`; mod 0 (a create) as etcdctl sends it. */
+  const guarded = (key: string, mod: bigint, op: ProtoObject, more: Partial<Record<'compare' | 'failure', ProtoObject[]>> = {}): ProtoObject => ({
+    txn: { compare: [{ target: 2, key: b(key), modRevision: mod }, ...(more.compare ?? [])], success: [op], failure: [get(key), ...(more.failure ?? [])] },
+  });
+  const gput = (key: string, mod: bigint, value: string, lease?: bigint) => guarded(key, mod, { requestPut: { key: b(key), value: b(value), ...(lease ? { lease } : {}) } });
+  const gdel = (key: string, mod: bigint) => guarded(key, mod, { requestDeleteRange: { key: b(key) } });
+
+  it('the db holds what the update wrote: checked', () => {
+    const r = reconcile([gput('k', 0n, 'v1'), gput('k', 2n, 'v2')], [item(2, 'k', 'v1'), item(3, 'k', 'v2')]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [1, 0, 0]);
+  });
+
+  it('the db\'s latest revision is the one the update required, with another value: the update was lost', () => {
+    const r = reconcile([gput('k', 0n, 'v1'), gput('k', 2n, 'v2')], [item(2, 'k', 'v1')]);
+    assert.equal(r.mismatches, 1);
+    assert.deepEqual(r.first, [{ key: 'k', index: 2, db: 'other-value' }]);
+  });
+
+  it('a stale update (the db\'s latest revision is another): its compare failed, undecided', () => {
+    const r = reconcile([gput('k', 0n, 'v1'), gput('k', 2n, 'v2'), gput('k', 2n, 'v3')], [item(2, 'k', 'v1'), item(3, 'k', 'v2')]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [0, 1, 0]);
+  });
+
+  it('a create whose key the db does not hold: lost; unless a lease revoke or a range delete came after it', () => {
+    assert.equal(reconcile([gput('k', 0n, 'v1')], []).mismatches, 1);
+    const revoke: ProtoObject = { leaseRevoke: { iD: 5n } };
+    const r = reconcile([gput('k', 0n, 'v1'), revoke], [item(2, 'k', '', true)]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [0, 1, 0]);
+    const before = reconcile([revoke, gput('k', 0n, 'v1')], []);
+    assert.equal(before.mismatches, 1, 'a revoke before the create explains nothing');
+    const ranged = reconcile([gput('k', 0n, 'v1'), delRange('a', 'z')], [item(3, 'k', '', true)]);
+    assert.deepEqual([ranged.checked, ranged.ambiguous, ranged.mismatches], [0, 1, 0]);
+  });
+
+  it('a create whose key the db holds with another value: it existed, the compare failed, undecided', () => {
+    const r = reconcile([put('k', 'v0'), gput('k', 0n, 'v1')], [item(1, 'k', 'v0')]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [0, 1, 0]);
+  });
+
+  it('a guarded delete: gone is checked; still at the revision it required is lost; at another, undecided', () => {
+    const log = [gput('k', 0n, 'v1'), gdel('k', 2n)];
+    assert.deepEqual([reconcile(log, [item(2, 'k', 'v1'), item(3, 'k', '', true)])].map((r) => [r.checked, r.mismatches]), [[1, 0]]);
+    assert.equal(reconcile(log, [item(2, 'k', 'v1')]).mismatches, 1);
+    assert.equal(reconcile([gput('k', 0n, 'v1'), gput('k', 2n, 'v2'), gdel('k', 2n)], [item(2, 'k', 'v1'), item(3, 'k', 'v2')]).ambiguous, 1);
+  });
+
+  it('not the pattern, so the general way (undecided without an earlier certain write): a put on a lease, two compares, a failure branch that writes, another target or result, a revision past 2^32', () => {
+    const cases: ProtoObject[] = [
+      gput('k', 2n, 'v2', 77n),
+      guarded('k', 2n, { requestPut: { key: b('k'), value: b('v2') } }, { compare: [{ target: 2, key: b('j'), modRevision: 0n }] }),
+      guarded('k', 2n, { requestPut: { key: b('k'), value: b('v2') } }, { failure: [{ requestPut: { key: b('x'), value: b('1') } }] }),
+      { txn: { compare: [{ target: 0, key: b('k'), version: 1n }], success: [{ requestPut: { key: b('k'), value: b('v2') } }], failure: [] } },
+      { txn: { compare: [{ result: 3, target: 2, key: b('k'), modRevision: 2n }], success: [{ requestPut: { key: b('k'), value: b('v2') } }], failure: [] } },
+      guarded('k', 1n << 32n, { requestPut: { key: b('k'), value: b('v2') } }),
+      guarded('j', 2n, { requestPut: { key: b('k'), value: b('v2') } }),
+    ];
+    for (const [i, txn] of cases.entries()) {
+      const r = reconcile([txn], [item(2, 'k', 'v1')]);
+      assert.equal(r.mismatches, 0, `case ${i}`);
+      assert.equal(r.checked, 0, `case ${i}`);
+    }
+  });
+
+  it('a later write of any kind replaces the guard: a certain put is checked as such, a maybe makes it undecided', () => {
+    assert.equal(reconcile([gput('k', 0n, 'v1'), put('k', 'v2')], [item(2, 'k', 'v1')]).mismatches, 1);
+    assert.equal(reconcile([gput('k', 0n, 'v1'), put('k', 'v2')], [item(2, 'k', 'v1'), item(3, 'k', 'v2')]).mismatches, 0);
+    const r = reconcile([gput('k', 0n, 'v1'), txnPut('k', 'v2')], []);
+    assert.deepEqual([r.checked, r.ambiguous], [0, 1]);
+  });
+});
