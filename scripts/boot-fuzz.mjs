@@ -3,7 +3,8 @@
 //
 //   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--out .bench/boot-fuzz.ndjson]
 //
-// Each case takes a fixture written by real etcd of that release line, damages a copy at random
+// Each case takes a fixture written by real etcd of that release line (3.6's Kubernetes-style
+// v36-k8s-txn for 3.7 too: 3.7 boots it unchanged), damages a copy at random
 // (db: truncated at a random size, a random page zeroed, a random byte flipped, deleted; WAL: a bit
 // flipped, a range zeroed, truncated, a length word zeroed, garbage after the end; .snap: flipped,
 // cut, deleted; content with a valid CRC chain through fixtures/damage.mjs: an entry type etcd does
@@ -43,7 +44,7 @@ const { inspectPath } = await import(`${REPO}/dist/src/inspect/analyze.js`);
 const { bootEtcd, getAll, compareKeys, put, parseEtcdLog } = await import(`${REPO}/dist/test/support/etcd.js`);
 const { applyDamage } = await import(`${REPO}/fixtures/damage.mjs`);
 
-const BASES = { '3.4': ['v34-workload'], '3.5': ['v35-workload', 'v35-snapshots', 'v35-crash'], '3.6': ['v36-workload', 'v36-crash'], '3.7': ['v37-workload', 'v37-crash'] }[SERIES];
+const BASES = { '3.4': ['v34-workload'], '3.5': ['v35-workload', 'v35-snapshots', 'v35-crash'], '3.6': ['v36-workload', 'v36-crash', 'v36-k8s-txn'], '3.7': ['v37-workload', 'v37-crash', 'v36-k8s-txn'] }[SERIES];
 if (!BASES) throw new Error(`--series: 3.4, 3.5, 3.6 or 3.7`);
 const work = mkdtempSync(join(tmpdir(), 'wal-doctor-boot-fuzz-'));
 const bases = new Map();
