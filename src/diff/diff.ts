@@ -114,7 +114,7 @@ interface Side {
   next(): LogEntry | undefined;
 }
 
-/** The lockstep's findings; `divergedAt`: the holders at the first divergence (whose commits say whether it was committed). */
+/** The lockstep's findings; the first divergence names its holders (whose commits say whether it was committed). */
 interface Compared {
   log: Omit<DiffResult['log'], 'firstDivergence'> & { firstDivergence: (Omit<NonNullable<DiffResult['log']['firstDivergence']>, 'committed'> & { holders: number[] }) | null };
   firstSplit: { index: string; members: string[]; committedTermConflicts: number } | undefined;
@@ -259,23 +259,15 @@ export function diffDirs(paths: string[], opts: DiffOptions = {}): DiffResult {
  * compareLogs: it cannot where entries differ), else undefined. Whether it stands depends on what
  * the walks found (diffDirs checks).
  */
-function compareWhileAnalyzing(paths: string[], layouts: Layout[]): { wals: WalAnalysis[]; compared: Compared | undefined; starts: (bigint | undefined)[] } {
+function compareWhileAnalyzing(paths: string[], layouts: Layout[]): { wals: WalAnalysis[]; compared: Compared | undefined; starts: bigint[] } {
   const opened: ReturnType<typeof openSegments>[] = [];
   try {
     for (const l of layouts) opened.push(openSegments(l.segments));
     const logs = opened.map((o) => new AnalyzingLog(o.segments, walAnalyzer(o.segments, MEMBER_WAL_OPTIONS)));
-    const starts: (bigint | undefined)[] = paths.map(() => undefined);
-    const sides = logs.map((log, i) => ({
-      path: paths[i]!,
-      start: 0n,
-      next: () => {
-        const e = log.next();
-        starts[i] ??= e?.entry.index;
-        return e;
-      },
-    }));
+    // a log's start is its first entry's index here (what readMemberLog finds when nothing truncates)
+    const sides = logs.map((log, i) => ({ path: paths[i]!, start: 0n, next: () => log.next() }));
     const compared = compareLogs(sides, undefined, (i, e) => (sides[i]!.start = e.entry.index));
-    return { wals: logs.map((l) => l.finish()), compared, starts };
+    return { wals: logs.map((l) => l.finish()), compared, starts: sides.map((s) => s.start) };
   } finally {
     for (const o of opened) o.close();
   }
