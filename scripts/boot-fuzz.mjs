@@ -104,7 +104,7 @@ const MUTATIONS = [
   ['snap-flip', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const b = readFileSync(p); const off = ri(b.length); poke(p, off, Buffer.from([b[off] ^ (1 << ri(8))])); return `${p.split('/').pop()}@${off}`; }],
   ['snap-truncate', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; const off = ri(statSync(p).size); truncateSync(p, off); return `${p.split('/').pop()}@${off}`; }],
   ['snap-delete', (d) => { const s = snaps(d); if (!s.length) return undefined; const p = s[ri(s.length)]; unlinkSync(p); return p.split('/').pop(); }],
-  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'db-key-bitflip', 'db-revision-disorder', 'snap-no-voters', 'record-cut-inside'].map((k) => [k, (d) => {
+  ...['entry-type-unknown', 'entry-undecodable', 'zero-length-mid', 'member-not-voter', 'db-value-bitflip', 'db-key-bitflip', 'db-revision-disorder', 'db-revision-separator', 'snap-no-voters', 'record-cut-inside'].map((k) => [k, (d) => {
     if (k === 'snap-no-voters' && !snaps(d).length) return undefined;
     const target = ['entry-type-unknown', 'zero-length-mid'].includes(k) && rnd() < 0.5 ? 'after-consistent-index' : 'middle';
     try {

@@ -174,13 +174,15 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     let fed = false;
     const opens = new Map<string, OpenResult>();
     const restores = new Map<string, { failure: RestoreFailure | undefined; same: { all: boolean } }>();
-    const restoreOf = (boltKey: string, view: BoltView, root: bigint, unmarshal: UnmarshalCheck): RestoreFailure | undefined => {
+    const restoreOf = (lineKey: string, view: BoltView, root: bigint, unmarshal: UnmarshalCheck, strictBucketKeys: boolean): RestoreFailure | undefined => {
+      const boltKey = `${lineKey}${strictBucketKeys ? 'strict' : ''}`;
+      const opts = { strictBucketKeys };
       // The first restore walk also hands each key item to the reconciliation (once).
       const feed = ledger && !fed ? (k: Uint8Array, kv: Uint8Array) => ledger.onDbItem(k, kv) : undefined;
       if (feed) {
         fed = true;
         const same = { all: true };
-        const failure = checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, feed).failure;
+        const failure = checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, feed, opts).failure;
         restores.set(`${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`, { failure, same });
         return failure;
       }
@@ -193,7 +195,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
       let known = restores.get(key);
       if (!known) {
         const same = { all: true };
-        known = { failure: checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal).failure, same };
+        known = { failure: checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, undefined, opts).failure, same };
         restores.set(key, known);
       }
       return known.failure;
@@ -202,7 +204,9 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
       const line = BOLT_OF[v];
       const unmarshal = UNMARSHAL_OF[v];
       const boltKey = `${line.pageAssert}${line.keyOrder}${line.sizeInMessage}${line.zeroChecksumOk}${line.probeSecondMeta}`;
-      const key = `${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`;
+      // 3.6 and later read revisions with BytesToBucketKey's checks (etcd-restore.ts)
+      const strictBucketKeys = v !== '3.4' && v !== '3.5';
+      const key = `${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}${strictBucketKeys ? 'strict' : ''}`;
       const known = byBehaviour.get(key);
       if (known) return known.boot;
       if (!line.pageAssert) {
@@ -216,14 +220,14 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
         // freepages' goroutine panics while the main one runs on: what it dies of next races it.
         let races: DbRace | undefined = r.racesWith ? { open: r.racesWith } : undefined;
         if (!races && r.view && r.meta) {
-          const next = restoreOf(boltKey, r.view, r.meta.root, unmarshal);
+          const next = restoreOf(boltKey, r.view, r.meta.root, unmarshal, strictBucketKeys);
           if (next) races = { restore: next };
         }
         boot = { kind: 'fails', failure: r.failure, ...(races ? { racesWith: races } : {}) };
       }
       else if (r.newDb) boot = { kind: 'new' };
       else {
-        const restore = restoreOf(boltKey, r.view, r.meta.root, unmarshal);
+        const restore = restoreOf(boltKey, r.view, r.meta.root, unmarshal, strictBucketKeys);
         boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));

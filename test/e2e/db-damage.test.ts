@@ -1,7 +1,8 @@
 // What real etcd does with a damaged member/snap/db, against what we predict and what `verify`
 // says. Each case damages a copy of a healthy real-etcd fixture's db (truncations at many sizes,
 // zeroed pages of every kind — meta, root, branch, leaf, free —, bit flips in page headers and
-// element arrays, in a key's name, in a value, and in a revision key that then sorts out of order),
+// element arrays, in a key's name, in a value, in a revision key that then sorts out of order, and
+// in the `_` of a revision key),
 // then boots the etcd release that wrote it on another copy. etcd that answers /health and then
 // dies at the first read (3.4 on out-of-order revisions) counts as failed, with what it logged.
 //  - `verify` exit 0 is a promise: real etcd must then boot, serve every key of the manifest
@@ -90,6 +91,8 @@ function cases(db: string): Case[] {
   out.push({ name: 'a key renamed by a bit flip (db-key-bitflip)', damage: inDir('db-key-bitflip') });
   out.push({ name: 'a value changed by a bit flip (db-value-bitflip)', damage: inDir('db-value-bitflip') });
   out.push({ name: 'a revision key set past the newest, out of order (db-revision-disorder)', damage: inDir('db-revision-disorder') });
+  // 3.6+ refuse it at restore (BytesToBucketKey); 3.4/3.5 index it, answer /health, and die at the first read
+  for (const seed of [1, 2, 3]) out.push({ name: `the separator of a newest revision's key flipped, seed ${seed} (db-revision-separator)`, damage: (p) => void applyDamage('db-revision-separator', resolve(p, '..', '..', '..'), { seed }) });
   return out;
 }
 

@@ -8,6 +8,10 @@
  *    unmarshal as mvccpb.KeyValue, else `failed to unmarshal mvccpb.KeyValue` (fatal);
  *  - the lessor: every `lease` bucket value must unmarshal as leasepb.Lease, else
  *    `failed to unmarshal lease proto item` (panic);
+ *  - 3.6 and later read every revision key (and the `meta` bucket's compaction revisions) with
+ *    BytesToBucketKey, which panics on a length other than 17 or 18 (`invalid revision length`), a
+ *    9th byte other than `_` (`invalid separator in bucket key`), or a negative main or sub
+ *    revision; 3.4 and 3.5 read the same bytes without a look at the separator or the sign;
  *  - then each read looks a revision up with bbolt's Seek (`UnsafeRange(key, revision)`), which
  *    must land on it, else `range failed to find revision pair` (fatal). Only keys out of order can
  *    hide one from Seek; bbolt ≥ 1.3.7 refuses such a file at Open, so only 3.4 (bbolt 1.3.6) gets
@@ -26,10 +30,43 @@ export type RestoreFailure =
   | { code: 'revision-key-short'; offset: number; length: number }
   | { code: 'kv-unmarshal'; offset: number; revision: string; error: string }
   | { code: 'lease-unmarshal'; offset: number; leaseId: bigint; error: string }
+  /** 3.6+: a revision BytesToBucketKey refuses: a `key` bucket key, or a compaction revision in `meta`. */
+  | { code: 'bucket-key-invalid'; offset: number; bucket: 'key' | 'meta'; problem: BucketKeyProblem }
   /** A `key` bucket revision bbolt's Seek does not find (its keys are out of order). */
   | { code: 'revision-unfindable'; offset: number; revision: string }
   /** Reading an item killed the process (a value past the end of the file, a garbage size). */
   | { code: 'read'; bucket: string; failure: OpenFailure };
+
+/** Why BytesToBucketKey (etcd 3.6+) refuses a revision's bytes. */
+export type BucketKeyProblem =
+  | { kind: 'length'; length: number }
+  | { kind: 'separator'; byte: number }
+  | { kind: 'negative'; main: bigint; sub: bigint };
+
+/** What BytesToBucketKey makes of `k`: undefined when it takes it. */
+export function bucketKeyProblem(k: Uint8Array): BucketKeyProblem | undefined {
+  if (k.length !== 17 && k.length !== 18) return { kind: 'length', length: k.length };
+  if (k[8] !== 0x5f) return { kind: 'separator', byte: k[8]! };
+  const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  const main = dv.getBigInt64(0, false);
+  const sub = dv.getBigInt64(9, false);
+  return main < 0n || sub < 0n ? { kind: 'negative', main, sub } : undefined;
+}
+
+/**
+ * Go's %q of a byte (a rune below 256): the character when strconv.IsPrint takes it (ASCII
+ * printables, Latin-1 letters and signs but U+00A0 and U+00AD), else its escape.
+ */
+export function goQuoteByte(b: number): string {
+  const named: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x27: "\\'", 0x5c: '\\\\' };
+  const inner = named[b] ?? ((b >= 0x20 && b < 0x7f) || (b >= 0xa1 && b !== 0xad) ? String.fromCharCode(b) : b < 0x80 ? `\\x${b.toString(16).padStart(2, '0')}` : `\\u00${b.toString(16)}`);
+  return `'${inner}'`;
+}
+
+export interface RestoreOptions {
+  /** etcd 3.6 and later: revisions are read with BytesToBucketKey's checks. */
+  strictBucketKeys?: boolean;
+}
 
 export interface RestoreCheck {
   failure: RestoreFailure | undefined;
@@ -63,7 +100,8 @@ interface Item {
  * Replay etcd's boot-time reads of a db that bbolt's Open accepted (`view` from simulateOpen),
  * reading keys and values exactly where bbolt would. Stops at the first item etcd would die on.
  */
-export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck, onKeyItem?: (revision: Uint8Array, kv: Uint8Array) => void): RestoreCheck {
+export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck, onKeyItem?: (revision: Uint8Array, kv: Uint8Array) => void, opts: RestoreOptions = {}): RestoreCheck {
+  const strict = opts.strictBucketKeys === true;
   const out: RestoreCheck = { failure: undefined, revisions: 0, leases: 0 };
   const readFailure = view.run((v) => {
     const buckets = new Map<string, { root: bigint; inline: Uint8Array | undefined; at: number }>();
@@ -88,10 +126,21 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
       }
     };
 
+    const compaction: Item[] = [];
     for (const item of items('meta')) {
       const name = text.decode(item.key);
       if ((name === 'consistent_index' || name === 'term') && item.value.length < 8) {
         out.failure = { code: 'meta-value-short', key: name, offset: item.valueAt, length: item.value.length };
+        return;
+      }
+      if (strict && (name === 'finishedCompactRev' || name === 'scheduledCompactRev')) compaction.push({ key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
+    }
+    // mvcc's restore reads the finished compaction, then the scheduled one
+    compaction.sort((a, b) => (text.decode(a.key) === 'finishedCompactRev' ? -1 : 0) - (text.decode(b.key) === 'finishedCompactRev' ? -1 : 0));
+    for (const item of compaction) {
+      const problem = bucketKeyProblem(item.value);
+      if (problem) {
+        out.failure = { code: 'bucket-key-invalid', offset: item.valueAt, bucket: 'meta', problem };
         return;
       }
     }
@@ -99,10 +148,17 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
     const prev = new Uint8Array(64);
     let prevLength = -1;
     let disordered = false;
+    /**
+     * The first put whose key is not the 17 bytes a read asks Seek for (main, `_`, sub: revToBytes of
+     * the revision the restore parsed): a separator other than `_` (3.4/3.5 do not look at it), an
+     * 18th byte other than the tombstone's `t`, more bytes (3.4/3.5). The restore indexes it; the
+     * first read of it finds another key or none (`range failed to find revision pair`).
+     */
+    let odd: { offset: number; revision: string } | undefined;
     for (const item of items('key')) {
       if (cmp(item.key, MIN_REV) < 0) continue;
       if (cmp(item.key, MAX_REV) >= 0) break;
-      if (item.key.length < 17) {
+      if (!strict && item.key.length < 17) {
         out.failure = { code: 'revision-key-short', offset: item.valueAt - item.key.length, length: item.key.length };
         return;
       }
@@ -114,9 +170,17 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
       out.revisions++;
       const err = unmarshal('mvccpb.KeyValue', item.value);
       if (err !== undefined) {
-        out.failure = { code: 'kv-unmarshal', offset: item.valueAt, revision: revisionText(item.key), error: err };
+        out.failure = { code: 'kv-unmarshal', offset: item.valueAt, revision: item.key.length >= 17 ? revisionText(item.key) : `${item.key.length} bytes`, error: err };
         return;
       }
+      // (3.6+: the value is unmarshalled before the key is read, by the goroutine that feeds the index's)
+      const problem = strict ? bucketKeyProblem(item.key) : undefined;
+      if (problem) {
+        out.failure = { code: 'bucket-key-invalid', offset: item.valueAt - item.key.length, bucket: 'key', problem };
+        return;
+      }
+      const k = item.key;
+      if (odd === undefined && !(k.length === 18 && k[17] === 0x74) && (k.length !== 17 || k[8] !== 0x5f)) odd = { offset: item.valueAt - k.length, revision: revisionText(k) };
       onKeyItem?.(item.key, item.value);
     }
     const keyBucket = buckets.get('key');
@@ -132,6 +196,10 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
           return;
         }
       }
+    }
+    if (odd) {
+      out.failure = { code: 'revision-unfindable', ...odd };
+      return;
     }
     for (const item of items('lease')) {
       out.leases++;
@@ -164,6 +232,13 @@ export function restoreFailureText(f: RestoreFailure, line: BoltLine, etcdMinor:
       return { log: 'failed to unmarshal mvccpb.KeyValue', error: f.error };
     case 'revision-unfindable':
       return { log: 'range failed to find revision pair', error: 'range failed to find revision pair' };
+    case 'bucket-key-invalid': {
+      const p = f.problem;
+      return {
+        log: 'panic',
+        error: p.kind === 'length' ? `invalid revision length: ${p.length}` : p.kind === 'separator' ? `invalid separator in bucket key: ${goQuoteByte(p.byte)}` : `negative revision: main=${p.main} sub=${p.sub}`,
+      };
+    }
     case 'lease-unmarshal':
       // 3.4/3.5 wrap it with the lease ID; 3.6 moved the read to schema/lease.go without it.
       return { log: 'panic', error: etcdMinor >= 6 ? 'failed to unmarshal lease proto item' : `failed to Unmarshal lease proto item; lease ID=${f.leaseId.toString(16).padStart(16, '0')}` };
