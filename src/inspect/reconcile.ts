@@ -148,8 +148,9 @@ export function ledgerFields(): FieldSelection {
     'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
     'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
     'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
-    'etcdserverpb.Compare': ['result', 'target', 'key', 'modRevision', 'rangeEnd'],
-    'etcdserverpb.RequestOp': ['requestPut', 'requestDeleteRange', 'requestTxn'], // (none of them: a range)
+    // every member of the target_union oneof: a later one clears an earlier (the decoder does that only among those it builds)
+    'etcdserverpb.Compare': ['result', 'target', 'key', 'version', 'createRevision', 'modRevision', 'value', 'lease', 'rangeEnd'],
+    'etcdserverpb.RequestOp': ['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'], // (a oneof: all of its members)
     'etcdserverpb.LeaseRevokeRequest': [],
     'etcdserverpb.RangeRequest': [],
     'etcdserverpb.RequestHeader': ['username'],
