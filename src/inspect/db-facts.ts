@@ -5,7 +5,7 @@
  */
 import { openBoltFile } from '../io/bolt-file.js';
 import { type DbAlarm, decodeRevision, readAlarms, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
-import { checkRestore, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
+import { checkRestore, type RestoreCheck, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
 import { simulateOpen, type BoltView, type OpenResult } from '../format/bbolt/open-sim.js';
 import { type EtcdRelease, checkEtcdUnmarshal, checkEtcdUnmarshalInEachRelease, unmarshalFailureText } from '../format/proto/unmarshal.js';
 import { hex16 } from '../format/wal/names.js';
@@ -173,32 +173,32 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     const byBehaviour = new Map<string, { boot: DbBoot; clean: boolean; unmarshal: UnmarshalCheck }>();
     let fed = false;
     const opens = new Map<string, OpenResult>();
-    const restores = new Map<string, { failure: RestoreFailure | undefined; same: { all: boolean } }>();
-    const restoreOf = (lineKey: string, view: BoltView, root: bigint, unmarshal: UnmarshalCheck, strictBucketKeys: boolean): RestoreFailure | undefined => {
-      const boltKey = `${lineKey}${strictBucketKeys ? 'strict' : ''}`;
-      const opts = { strictBucketKeys };
+    const restores = new Map<string, { check: RestoreCheck; same: { all: boolean } }>();
+    /** What a line dies of at restore: 3.4/3.5's reading of the revisions, or (`strict`) 3.6+'s; one walk gives both. */
+    const restoreOf = (boltKey: string, view: BoltView, root: bigint, unmarshal: UnmarshalCheck, strict: boolean): RestoreFailure | undefined => {
+      const pick = (c: RestoreCheck) => (strict ? c.strictFailure : c.failure);
       // The first restore walk also hands each key item to the reconciliation (once).
       const feed = ledger && !fed ? (k: Uint8Array, kv: Uint8Array) => ledger.onDbItem(k, kv) : undefined;
       if (feed) {
         fed = true;
         const same = { all: true };
-        const failure = checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, feed, opts).failure;
-        restores.set(`${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`, { failure, same });
-        return failure;
+        const check = checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, feed);
+        restores.set(`${boltKey}${unmarshal === PROTOBUF_GO ? 'protobuf-go' : 'gogo'}`, { check, same });
+        return pick(check);
       }
       const gogoKey = `${boltKey}gogo`;
       if (unmarshal === PROTOBUF_GO) {
         const gogo = restores.get(gogoKey);
-        if (gogo && gogo.failure === undefined && gogo.same.all) return undefined; // every value read alike, and accepted
+        if (gogo && pick(gogo.check) === undefined && gogo.same.all) return undefined; // every value read alike, and accepted
       }
       const key = unmarshal === PROTOBUF_GO ? `${boltKey}protobuf-go` : gogoKey;
       let known = restores.get(key);
       if (!known) {
         const same = { all: true };
-        known = { failure: checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal, undefined, opts).failure, same };
+        known = { check: checkRestore(view, root, unmarshal === GOGO ? gogoWatching(same) : unmarshal), same };
         restores.set(key, known);
       }
-      return known.failure;
+      return pick(known.check);
     };
     const bootOf = (v: EtcdVersion): DbBoot => {
       const line = BOLT_OF[v];

@@ -63,14 +63,12 @@ export function goQuoteByte(b: number): string {
   return `'${inner}'`;
 }
 
-export interface RestoreOptions {
-  /** etcd 3.6 and later: revisions are read with BytesToBucketKey's checks. */
-  strictBucketKeys?: boolean;
-}
-
 export interface RestoreCheck {
+  /** What 3.4 and 3.5 die of (revisions read without BytesToBucketKey's checks). */
   failure: RestoreFailure | undefined;
-  /** `key` bucket items read (revisions, tombstones included). */
+  /** What 3.6 and later die of (the same walk, with BytesToBucketKey's checks). */
+  strictFailure: RestoreFailure | undefined;
+  /** `key` bucket items read (revisions, tombstones included) until 3.4/3.5's failure. */
   revisions: number;
   leases: number;
 }
@@ -98,11 +96,18 @@ interface Item {
 
 /**
  * Replay etcd's boot-time reads of a db that bbolt's Open accepted (`view` from simulateOpen),
- * reading keys and values exactly where bbolt would. Stops at the first item etcd would die on.
+ * reading keys and values exactly where bbolt would, for both readings of a revision (3.4/3.5's
+ * and 3.6+'s) in one walk. Each stops at the first item its etcd would die on; the walk goes on
+ * while either has not. `onKeyItem` hears the items 3.4/3.5's reading takes.
  */
-export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck, onKeyItem?: (revision: Uint8Array, kv: Uint8Array) => void, opts: RestoreOptions = {}): RestoreCheck {
-  const strict = opts.strictBucketKeys === true;
-  const out: RestoreCheck = { failure: undefined, revisions: 0, leases: 0 };
+export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalCheck, onKeyItem?: (revision: Uint8Array, kv: Uint8Array) => void): RestoreCheck {
+  const out: RestoreCheck = { failure: undefined, strictFailure: undefined, revisions: 0, leases: 0 };
+  /** A failure both readings die of, where neither has died before. */
+  const both = (f: RestoreFailure): void => {
+    out.failure ??= f;
+    out.strictFailure ??= f;
+  };
+  const done = () => out.failure !== undefined && out.strictFailure !== undefined;
   const readFailure = view.run((v) => {
     const buckets = new Map<string, { root: bigint; inline: Uint8Array | undefined; at: number }>();
     for (const b of v.buckets(root)) buckets.set(text.decode(b.name), b);
@@ -130,19 +135,16 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
     for (const item of items('meta')) {
       const name = text.decode(item.key);
       if ((name === 'consistent_index' || name === 'term') && item.value.length < 8) {
-        out.failure = { code: 'meta-value-short', key: name, offset: item.valueAt, length: item.value.length };
+        both({ code: 'meta-value-short', key: name, offset: item.valueAt, length: item.value.length });
         return;
       }
-      if (strict && (name === 'finishedCompactRev' || name === 'scheduledCompactRev')) compaction.push({ key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
+      if (name === 'finishedCompactRev' || name === 'scheduledCompactRev') compaction.push({ key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
     }
-    // mvcc's restore reads the finished compaction, then the scheduled one
+    // 3.6+'s restore reads the finished compaction, then the scheduled one, with BytesToBucketKey
     compaction.sort((a, b) => (text.decode(a.key) === 'finishedCompactRev' ? -1 : 0) - (text.decode(b.key) === 'finishedCompactRev' ? -1 : 0));
     for (const item of compaction) {
       const problem = bucketKeyProblem(item.value);
-      if (problem) {
-        out.failure = { code: 'bucket-key-invalid', offset: item.valueAt, bucket: 'meta', problem };
-        return;
-      }
+      if (problem && out.strictFailure === undefined) out.strictFailure = { code: 'bucket-key-invalid', offset: item.valueAt, bucket: 'meta', problem };
     }
     // the previous revision key, copied (the cursor's order is what Seek relies on)
     const prev = new Uint8Array(64);
@@ -154,35 +156,37 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
      * 18th byte other than the tombstone's `t`, more bytes (3.4/3.5). The restore indexes it; the
      * first read of it finds another key or none (`range failed to find revision pair`).
      */
-    let odd: { offset: number; revision: string } | undefined;
+    let odd: RestoreFailure | undefined;
+    let oddStrict: RestoreFailure | undefined;
     for (const item of items('key')) {
+      if (done()) break;
       if (cmp(item.key, MIN_REV) < 0) continue;
       if (cmp(item.key, MAX_REV) >= 0) break;
-      if (!strict && item.key.length < 17) {
-        out.failure = { code: 'revision-key-short', offset: item.valueAt - item.key.length, length: item.key.length };
-        return;
-      }
-      if (prevLength >= 0 && cmp(item.key, prev.subarray(0, prevLength)) <= 0) disordered = true;
-      if (item.key.length <= prev.length) {
-        prev.set(item.key);
-        prevLength = item.key.length;
+      const k = item.key;
+      // 3.4/3.5 read the key before the value is unmarshalled; 3.6+ after (in the goroutine that feeds the index)
+      if (out.failure === undefined && k.length < 17) out.failure = { code: 'revision-key-short', offset: item.valueAt - k.length, length: k.length };
+      if (prevLength >= 0 && cmp(k, prev.subarray(0, prevLength)) <= 0) disordered = true;
+      if (k.length <= prev.length) {
+        prev.set(k);
+        prevLength = k.length;
       } else prevLength = -1; // a revision key is 17 or 18 bytes: a longer one is not compared
-      out.revisions++;
+      if (out.failure === undefined) out.revisions++;
       const err = unmarshal('mvccpb.KeyValue', item.value);
       if (err !== undefined) {
-        out.failure = { code: 'kv-unmarshal', offset: item.valueAt, revision: item.key.length >= 17 ? revisionText(item.key) : `${item.key.length} bytes`, error: err };
-        return;
+        both({ code: 'kv-unmarshal', offset: item.valueAt, revision: k.length >= 17 ? revisionText(k) : `${k.length} bytes`, error: err });
+        continue;
       }
-      // (3.6+: the value is unmarshalled before the key is read, by the goroutine that feeds the index's)
-      const problem = strict ? bucketKeyProblem(item.key) : undefined;
-      if (problem) {
-        out.failure = { code: 'bucket-key-invalid', offset: item.valueAt - item.key.length, bucket: 'key', problem };
-        return;
+      if (out.strictFailure === undefined) {
+        const problem = bucketKeyProblem(k);
+        if (problem) out.strictFailure = { code: 'bucket-key-invalid', offset: item.valueAt - k.length, bucket: 'key', problem };
+        else if (oddStrict === undefined && k.length === 18 && k[17] !== 0x74) oddStrict = { code: 'revision-unfindable', offset: item.valueAt - k.length, revision: revisionText(k) };
       }
-      const k = item.key;
-      if (odd === undefined && !(k.length === 18 && k[17] === 0x74) && (k.length !== 17 || k[8] !== 0x5f)) odd = { offset: item.valueAt - k.length, revision: revisionText(k) };
-      onKeyItem?.(item.key, item.value);
+      if (out.failure === undefined) {
+        if (odd === undefined && !(k.length === 18 && k[17] === 0x74) && (k.length !== 17 || k[8] !== 0x5f)) odd = { code: 'revision-unfindable', offset: item.valueAt - k.length, revision: revisionText(k) };
+        onKeyItem?.(k, item.value);
+      }
     }
+    if (done()) return;
     const keyBucket = buckets.get('key');
     if (disordered && keyBucket && !keyBucket.inline) {
       // Where the order breaks, Seek may miss revisions the restore indexed: the first it misses.
@@ -192,27 +196,26 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
         const rev = item.key.slice();
         const found = v.seek(keyBucket.root, rev);
         if (!found || cmp(found.key, rev) !== 0) {
-          out.failure = { code: 'revision-unfindable', offset: item.valueAt - rev.length, revision: revisionText(rev) };
-          return;
+          both({ code: 'revision-unfindable', offset: item.valueAt - rev.length, revision: revisionText(rev) });
+          break;
         }
       }
     }
-    if (odd) {
-      out.failure = { code: 'revision-unfindable', ...odd };
-      return;
-    }
+    if (odd && out.failure === undefined) out.failure = odd;
+    if (oddStrict && out.strictFailure === undefined) out.strictFailure = oddStrict;
+    if (done()) return;
     for (const item of items('lease')) {
       out.leases++;
       const err = unmarshal('leasepb.Lease', item.value);
       if (err !== undefined) {
         const k = item.key;
         const leaseId = k.length >= 8 ? new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false) : 0n;
-        out.failure = { code: 'lease-unmarshal', offset: item.valueAt, leaseId, error: err };
+        both({ code: 'lease-unmarshal', offset: item.valueAt, leaseId, error: err });
         return;
       }
     }
   });
-  if (readFailure) out.failure = { code: 'read', bucket: 'key', failure: readFailure };
+  if (readFailure) both({ code: 'read', bucket: 'key', failure: readFailure });
   return out;
 }
 
