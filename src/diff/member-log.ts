@@ -11,12 +11,10 @@
  *
  * Reading stops at the first damage, as etcd's reader does.
  */
-import { basename } from 'node:path';
-import { FileSource } from '../io/file-source.js';
 import { endsCleanly, walkWal } from '../format/wal/walk.js';
 import type { Entry, WalkEvent } from '../format/wal/walk.js';
 import { type WalAnalysis, type WalAnalyzer, analysisWalk } from '../inspect/wal-analysis.js';
-import type { SegmentFile } from '../inspect/wal-files.js';
+import { type SegmentFile, openSegments } from '../inspect/wal-files.js';
 
 export interface LogEntry {
   entry: Entry;
@@ -32,7 +30,8 @@ interface Truncation {
 }
 
 function* entryRecords(segmentPaths: string[]): Generator<{ entry: Entry; segmentNo: number; segment: string; offset: number }> {
-  const sources = segmentPaths.map((p) => ({ name: basename(p), source: new FileSource(p) }));
+  const files = openSegments(segmentPaths);
+  const sources = files.segments;
   try {
     for (const ev of walkWal(sources)) {
       if (ev.kind === 'segment-end') {
@@ -43,7 +42,7 @@ function* entryRecords(segmentPaths: string[]): Generator<{ entry: Entry; segmen
       yield { entry: ev.payload.entry, segmentNo: ev.segment, segment: sources[ev.segment]!.name, offset: ev.offset };
     }
   } finally {
-    for (const s of sources) s.source.close();
+    files.close();
   }
 }
 

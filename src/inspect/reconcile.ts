@@ -27,6 +27,7 @@
  * names absent keys the db could not name, and runs only when there are any.
  */
 import { crc32cUpdate } from '../format/crc.js';
+import { revisionMain } from '../format/bbolt/etcd-meta.js';
 import { type FieldSelection, type ProtoObject, fieldSelection } from '../format/proto/unmarshal.js';
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 import type { ReconcileSkip } from './report.js';
@@ -492,12 +493,7 @@ export class WriteLedger {
       const count = (flags & COUNT_MASK) >>> COUNT_SHIFT;
       let match = 0;
       for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) match = DB_MATCH;
-      // (revision keys are big-endian: main below 2^32 has its first four bytes 0)
-      const atGuard =
-        flags & F_GUARDED && t[s + 4] !== 0 && (revisionKey[0]! | revisionKey[1]! | revisionKey[2]! | revisionKey[3]!) === 0 &&
-        (((revisionKey[4]! << 24) | (revisionKey[5]! << 16) | (revisionKey[6]! << 8) | revisionKey[7]!) >>> 0) === t[s + 4]
-          ? DB_AT_GUARD
-          : 0;
+      const atGuard = flags & F_GUARDED && t[s + 4] !== 0 && revisionKey.length >= 8 && revisionMain(revisionKey) === t[s + 4] ? DB_AT_GUARD : 0;
       t[s + 2] = keep | DB_SEEN | match | atGuard;
     }
   }
@@ -522,6 +518,13 @@ export class WriteLedger {
       return out;
     }
     const t = this.table;
+    const decided = (s: number, ok: boolean) => {
+      out.checked++;
+      if (!ok) {
+        out.mismatches++;
+        if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
+      }
+    };
     for (let s = 0; s < t.length; s += STRIDE) {
       if (t[s] === 0 && t[s + 1] === 0) continue;
       const flags = t[s + 2]!;
@@ -532,13 +535,7 @@ export class WriteLedger {
       if (flags & F_GUARDED) {
         const ok = this.guardHeld(flags, t[s + 4]!, t[s + 5]!);
         if (ok === undefined) out.ambiguous++;
-        else {
-          out.checked++;
-          if (!ok) {
-            out.mismatches++;
-            if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
-          }
-        }
+        else decided(s, ok);
         continue;
       }
       let ok: boolean;
@@ -558,11 +555,7 @@ export class WriteLedger {
           }
         }
       } else ok = (flags & DB_MATCH) !== 0;
-      out.checked++;
-      if (!ok) {
-        out.mismatches++;
-        if (out.mismatchSlots.length < 20) out.mismatchSlots.push(s);
-      }
+      decided(s, ok);
     }
     return out;
   }

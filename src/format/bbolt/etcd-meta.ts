@@ -88,6 +88,13 @@ export function decodeRevision(k: Uint8Array): Revision | undefined {
   return { main: dv.getBigUint64(0, false), sub: dv.getBigUint64(9, false), tombstone: k.length === 18 && k[17] === 0x74 };
 }
 
+/** Main revision of a revision key (17/18 bytes, checked by the caller) as a number; Infinity at or past 2^53. */
+export function revisionMain(k: Uint8Array): number {
+  const hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
+  if (hi >= 0x200000) return Infinity;
+  return hi * 0x1_0000_0000 + (((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0);
+}
+
 /** Encode a revision key (17 bytes, 18 with the tombstone mark). */
 export function encodeRevision(r: Revision): Uint8Array {
   const out = new Uint8Array(r.tombstone ? 18 : 17);

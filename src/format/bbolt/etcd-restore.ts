@@ -131,18 +131,18 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
       }
     };
 
-    const compaction: Item[] = [];
+    const compaction = new Map<string, Item>();
     for (const item of items('meta')) {
       const name = text.decode(item.key);
       if ((name === 'consistent_index' || name === 'term') && item.value.length < 8) {
         both({ code: 'meta-value-short', key: name, offset: item.valueAt, length: item.value.length });
         return;
       }
-      if (name === 'finishedCompactRev' || name === 'scheduledCompactRev') compaction.push({ key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
+      if (name === 'finishedCompactRev' || name === 'scheduledCompactRev') compaction.set(name, { key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
     }
     // 3.6+'s restore reads the finished compaction, then the scheduled one, with BytesToBucketKey
-    compaction.sort((a, b) => (text.decode(a.key) === 'finishedCompactRev' ? -1 : 0) - (text.decode(b.key) === 'finishedCompactRev' ? -1 : 0));
-    for (const item of compaction) {
+    for (const item of [compaction.get('finishedCompactRev'), compaction.get('scheduledCompactRev')]) {
+      if (!item) continue;
       const problem = bucketKeyProblem(item.value);
       if (problem && out.strictFailure === undefined) out.strictFailure = { code: 'bucket-key-invalid', offset: item.valueAt, bucket: 'meta', problem };
     }

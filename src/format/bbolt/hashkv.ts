@@ -24,7 +24,7 @@ import type { BoltDb } from './db.js';
 import type { PageSource } from './page.js';
 import type { EtcdBackendFinding } from './etcd-meta.js';
 import type { ReportFinding } from './findings.js';
-import { decodeRevision, readEtcdMeta } from './etcd-meta.js';
+import { decodeRevision, readEtcdMeta, revisionMain } from './etcd-meta.js';
 import { checkEtcdUnmarshal, decodeEtcdFields } from '../proto/unmarshal.js';
 
 export interface HashKVOptions {
@@ -189,13 +189,6 @@ function invPow8(n: number): number {
   return invCache[n] || (invCache[n] = xPow8n(n, true));
 }
 
-/** Main revision of a revision key (17/18 bytes, checked by the caller) as a number; Infinity at or past 2^53. */
-function mainOf(k: Uint8Array): number {
-  const hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
-  if (hi >= 0x200000) return Infinity;
-  return hi * 0x1_0000_0000 + (((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0);
-}
-
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
@@ -246,7 +239,7 @@ function hashBackwards(db: BoltDb, R: bigint, C: bigint, legacy: boolean, keysPe
       note({ code: 'etcd-bad-revision-key', offset: item.offset, found: k.length });
       continue;
     }
-    const main = mainOf(k);
+    const main = revisionMain(k);
     if (main > Rn) {
       if (started) return undefined;
       found.length = 0; // going forward, the walk stops here: what came after it never counts
@@ -437,15 +430,13 @@ export class LaterConfirms {
   private n = 0;
   private used = 0;
   private reread: (offset: number, length: number) => Uint8Array;
-  private readonly scratch = new Uint8Array(SPAN);
 
-  constructor(private src: PageSource) {
+  constructor(src: PageSource) {
     this.reread = rereader(src);
   }
 
   /** The same arrays, emptied, for another db. */
   on(src: PageSource): this {
-    this.src = src;
     this.reread = rereader(src);
     this.n = 0;
     this.used = 0;
@@ -496,7 +487,7 @@ export class LaterConfirms {
         if (end - from > SPAN) break;
         if (end > to) to = end;
       }
-      const bytes = j - i === 1 ? this.reread(from, to - from) : this.readSpan(from, to - from);
+      const bytes = this.reread(from, to - from);
       for (; i < j && ok; i++) {
         const p = order[i]!;
         const off = at[p]! - from;
@@ -508,10 +499,6 @@ export class LaterConfirms {
     return ok;
   }
 
-  private readSpan(offset: number, length: number): Uint8Array {
-    const into = this.scratch.subarray(0, length);
-    return this.src.readInto ? into.subarray(0, this.src.readInto(into, offset)) : this.src.read(offset, length);
-  }
 }
 
 /**
