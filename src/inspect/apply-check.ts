@@ -65,6 +65,8 @@ export interface EntryListener {
   /** A normal entry's InternalRaftRequest, decoded with 3.6's rules: the fields `requestFields`
    *  selects (and those judged here), or every field when it is unset. */
   request?(request: ProtoObject): void;
+  /** A normal entry with data that 3.6's rules read as no request at all (undecodable). */
+  unread?(): void;
   requestFields?: FieldSelection;
 }
 
@@ -98,7 +100,7 @@ export function applyProblems(e: Entry, listen?: EntryListener): ApplyProblems {
     const alarm = req['alarm'] as ProtoObject | undefined;
     if (alarm) listen.alarm?.(alarm);
     if (r36.as === 'internal-raft-request') listen.request?.(req);
-  }
+  } else listen?.unread?.();
   if (r35.as === 'panic') {
     const p: ApplyProblem = { kind: 'undecodable', as: 'normal', error: r35.panic.slice('unmarshal should never fail ('.length, -1) };
     out['3.4'] = p;

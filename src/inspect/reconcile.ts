@@ -6,12 +6,20 @@
  * by the key's mod revision, as Kubernetes writes every object, is decided by the db itself where
  * it can be (`guarded`).
  *
+ * And where the log cannot say which of its writes the db holds, it can still say what the db may
+ * not hold. The db's items are met in revision order; once one is met that the log surely wrote
+ * (`logRevisionSeen`), every later item was written by the log too, when the log holds every
+ * entry up to the consistent index (`complete`). A key's latest put past that point must then hold
+ * a value the log put to it (a Bloom filter of them per key: a changed value goes unnoticed with
+ * odds of about 1 in 30 when the log put the key three times, never the other way), and where the
+ * log wrote the key only once or twice a guarded txn is decided (`guardHeld`).
+ *
  * A difference is two histories in one data dir (a second etcd wrote the shared WAL, a db put back
  * from another member or another time), or a value changed on disk after etcd wrote it: etcd would
  * start and serve it without a word.
  *
  * Memory is bounded: keys are kept as 64-bit hashes and values as 32-bit ones (CRC-32C: a changed
- * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 24-byte slots
+ * value goes unnoticed with odds of 1 in 2^32 per key) in one typed table of 28-byte slots
  * (MAX_KEYS keys; past that, the rest of the log is not checked and the report says so). The table
  * doubles while it is small; past JUMP_SLOTS it is replaced once by one of MAX_SLOTS, filled to
  * 3/4 at most, whose pages the OS commits only as keys land in them: growing by doubling to the
@@ -32,21 +40,22 @@ import { type FieldSelection, type ProtoObject, fieldSelection } from '../format
 import { WireFailure, WireReader } from '../format/proto/wire.js';
 import type { ReconcileSkip } from './report.js';
 
-/** Keys tracked at most (the table then holds MAX_SLOTS slots of 24 bytes: about 34 MB). */
+/** Keys tracked at most (the table then holds MAX_SLOTS slots of 28 bytes: about 39 MB). */
 export const MAX_KEYS = 1 << 20;
 /** The largest table: MAX_KEYS fill it to 3/4. */
 const MAX_SLOTS = Math.ceil((MAX_KEYS * 4) / 3);
-/** Tables double until this many slots (about 3 MB); the next one is the largest. */
+/** Tables double until this many slots (about 4 MB); the next one is the largest. */
 const JUMP_SLOTS = 1 << 17;
 /** Rewrites of applied indexes by a new leader handled; past that, the log is not checked. */
 const MAX_REWINDS = 64;
 /** Range deletes kept; past that, an absence one of them may explain is not decided. */
 export const MAX_RANGES = 4096;
 
-const STRIDE = 6;
-// slot words: 0,1 key hash; 2 flags (the log's, the db's, and the candidate count); 3 candidate 1;
-// 4 candidate 2 (F_GUARDED: the mod revision the guard required); 5 index (low 32 bits) of the
-// log's last certain write, or of its last write when none was certain
+const STRIDE = 7;
+// slot words: 0,1 key hash; 2 flags (the log's, the db's, the candidate count, the count of
+// writes); 3 candidate 1; 4 candidate 2 (F_GUARDED: the mod revision the guard required); 5 index
+// (low 32 bits) of the log's last certain write, or of its last write when none was certain; 6 the
+// Bloom filter of every value the log put to the key
 const F_AMBIGUOUS = 1;
 const F_ABSENT = 2;
 /** The log made the key's state certain at some point (a put or a one-key delete outside a txn). */
@@ -68,7 +77,24 @@ const DB_COVERED = 1 << 12;
 const F_GUARDED = 1 << 10;
 /** The db's latest revision of the key is a put at the revision the guard required. */
 const DB_AT_GUARD = 1 << 11;
-const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH | DB_COVERED | DB_AT_GUARD;
+/**
+ * When the db's latest item of the key was met, a revision written by the log had been met before
+ * it (`logRevisionSeen`): the latest item was written by the log, not before it began.
+ */
+const DB_AFTER_LOG_START = 1 << 15;
+/** The db's latest item of the key is a put of a value the log never put to it (word 6 says). */
+const DB_UNLOGGED_VALUE = 1 << 17;
+const DB_FLAGS = DB_SEEN | DB_ABSENT | DB_MATCH | DB_COVERED | DB_AT_GUARD | DB_AFTER_LOG_START | DB_UNLOGGED_VALUE;
+/**
+ * Kept across the db's items: a put of the key at the revision the guard required, written by the
+ * log (a log revision had been met by then).
+ */
+const DB_GUARD_LOGGED = 1 << 16;
+/** How many writes to the key the log holds (the last one included): bits 13 and 14, 3 for three or more. */
+const WRITES_SHIFT = 13;
+const WRITES_MASK = 3 << WRITES_SHIFT;
+/** What a write keeps of a slot's flags: the db's (none yet while the log is read) and the count of writes. */
+const KEEP_ON_WRITE = DB_FLAGS | DB_GUARD_LOGGED | WRITES_MASK;
 /** The candidate count: bits 8 and 9 (at most 2). */
 const COUNT_SHIFT = 8;
 const COUNT_MASK = 3 << COUNT_SHIFT;
@@ -90,6 +116,11 @@ function hashB(b: Uint8Array): number {
 
 function valueHash(b: Uint8Array): number {
   return crc32cUpdate(b, 0) >>> 0;
+}
+
+/** A value's two bits in a key's Bloom filter of the values the log put (from its hash). */
+function bloomBits(h: number): number {
+  return ((1 << (h & 31)) | (1 << ((h >>> 5) & 31))) >>> 0;
 }
 
 export interface Mismatch {
@@ -169,6 +200,20 @@ export class WriteLedger {
   /** The latest lease revoke's index (low 32 bits), when there is one: it deletes keys no entry names. */
   private lastRevoke: number | undefined;
   private overwritten = false;
+  /**
+   * The db's walk has met a revision the log wrote: an item of a key whose last write in the log is
+   * a guarded put, holding its value, at a revision above the one its compare required (a revision
+   * before the log began holding the same value is not above it, but for a create). Items are met
+   * in revision order, so every later item was written by the log too.
+   */
+  private logRevisionSeen = false;
+  /**
+   * The log holds every write etcd applied from its first entry to the consistent index: no index
+   * skipped, no snapshot from a leader past it, no entry whose request could not be read. Only then
+   * is a revision after the log's first one the log's write, and the key's writes all counted.
+   */
+  private complete = true;
+  private entriesRead = false;
   /** How many times a later record rewrote applied indexes (a new leader's entries). */
   private rewinds = 0;
   /** The highest commit of the HardStates read so far. */
@@ -200,6 +245,25 @@ export class WriteLedger {
 
   private slotOf(key: Uint8Array, create: boolean): number {
     return this.slot(hashA(key), hashB(key), create);
+  }
+
+  /**
+   * A put of `key` the log holds, certain or not: its value (undefined: the key's value before,
+   * ignore_value) joins the values the key may hold (word 6, a Bloom filter of two bits per value).
+   */
+  private putSeen(key: Uint8Array, value: Uint8Array | undefined): void {
+    const s = this.slotOf(key, true);
+    if (s < 0) return;
+    this.table[s + 6] = value === undefined ? 0xffff_ffff : (this.table[s + 6]! | bloomBits(valueHash(value))) >>> 0;
+  }
+
+  /** The slot of a key the log writes now, its count of writes one more. */
+  private written(key: Uint8Array): number {
+    const s = this.slotOf(key, true);
+    if (s < 0) return s;
+    const f = this.table[s + 2]!;
+    if ((f & WRITES_MASK) !== WRITES_MASK) this.table[s + 2] = f + (1 << WRITES_SHIFT);
+    return s;
   }
 
   private slot(h0: number, h1: number, create: boolean): number {
@@ -246,10 +310,10 @@ export class WriteLedger {
 
   /** A write the log makes certain: the key holds exactly this (or nothing) afterwards. */
   private set(key: Uint8Array, value: Uint8Array | undefined, mayVanish: boolean, index: bigint): void {
-    const s = this.slotOf(key, true);
+    const s = this.written(key);
     if (s < 0) return;
     const t = this.table;
-    const db = t[s + 2]! & DB_FLAGS;
+    const db = t[s + 2]! & KEEP_ON_WRITE;
     if (value === undefined) {
       t[s + 2] = db | F_ABSENT | F_BASE;
     } else {
@@ -261,7 +325,7 @@ export class WriteLedger {
 
   /** A write that may or may not have happened (a txn branch): one more thing the key may hold. */
   private maybe(key: Uint8Array, value: Uint8Array | undefined, index: bigint): void {
-    const s = this.slotOf(key, true);
+    const s = this.written(key);
     if (s < 0) return;
     const t = this.table;
     // Without a write the log made certain before, the key may hold what it held before the log
@@ -290,7 +354,14 @@ export class WriteLedger {
   onIndex(index: bigint): void {
     if (this.naming) return;
     if (index <= this.lastIndex && index <= this.consistentIndex) this.rewind(index);
+    else if (this.entriesRead && index > this.lastIndex + 1n && this.lastIndex < this.consistentIndex) this.complete = false;
     this.lastIndex = index;
+    this.entriesRead = true;
+  }
+
+  /** A normal entry at `index` whose request could not be read: what it wrote is not known. */
+  onUnread(index: bigint): void {
+    if (!this.naming && index <= this.consistentIndex) this.complete = false;
   }
 
   /** A HardState record: what the member knew was committed so far. */
@@ -306,6 +377,7 @@ export class WriteLedger {
    */
   onSnapshot(index: bigint): void {
     if (this.naming || index <= this.lastIndex) return;
+    if (this.entriesRead && this.lastIndex < this.consistentIndex) this.complete = false;
     if (this.commit < this.lastIndex && this.commit < this.consistentIndex) this.rewind(this.commit + 1n);
     this.lastIndex = index;
   }
@@ -325,6 +397,7 @@ export class WriteLedger {
     const certain = this.applies() && !(typeof header?.['username'] === 'string' && header['username'] !== '');
     const put = req['put'] as ProtoObject | undefined;
     if (put) {
+      this.putSeen(bytesOf(put['key']), put['ignoreValue'] === true ? undefined : bytesOf(put['value']));
       if (put['ignoreValue'] === true || put['ignoreLease'] === true) this.maybe(bytesOf(put['key']), undefined, index);
       else if (certain) this.set(bytesOf(put['key']), bytesOf(put['value']), hasLease(put), index);
       else {
@@ -378,6 +451,7 @@ export class WriteLedger {
     const del = op['requestDeleteRange'] as ProtoObject | undefined;
     if (put) {
       if (mayFail(put) || Buffer.compare(bytesOf(put['key']), key) !== 0) return false;
+      this.putSeen(key, bytesOf(put['value']));
       this.guard(key, bytesOf(put['value']), Number(x), index);
       return true;
     }
@@ -390,10 +464,10 @@ export class WriteLedger {
 
   /** The log's last write to `key` is a guarded txn (put `value`, or delete) requiring mod revision `mod`. */
   private guard(key: Uint8Array, value: Uint8Array | undefined, mod: number, index: bigint): void {
-    const s = this.slotOf(key, true);
+    const s = this.written(key);
     if (s < 0) return;
     const t = this.table;
-    const db = t[s + 2]! & DB_FLAGS;
+    const db = t[s + 2]! & KEEP_ON_WRITE;
     if (value === undefined) t[s + 2] = db | F_GUARDED | F_ABSENT;
     else {
       t[s + 2] = db | F_GUARDED | (1 << COUNT_SHIFT);
@@ -420,7 +494,7 @@ export class WriteLedger {
     this.lastRange = this.ranges.length > 0 ? this.ranges[this.ranges.length - 1]!.index : this.rangesDropped ? this.lastRange : undefined;
     const t = this.table;
     for (let s = 0; s < t.length; s += STRIDE) {
-      if ((t[s] !== 0 || t[s + 1] !== 0) && replaced(t[s + 5]!)) t[s + 2] = t[s + 2]! | F_AMBIGUOUS;
+      if ((t[s] !== 0 || t[s + 1] !== 0) && replaced(t[s + 5]!)) t[s + 2] = t[s + 2]! | F_AMBIGUOUS | WRITES_MASK;
     }
   }
 
@@ -450,6 +524,7 @@ export class WriteLedger {
         const nested = op['requestTxn'] as ProtoObject | undefined;
         if (put) {
           const key = bytesOf(put['key']);
+          this.putSeen(key, put['ignoreValue'] === true ? undefined : bytesOf(put['value']));
           if (sure && put['ignoreValue'] !== true && put['ignoreLease'] !== true) this.set(key, bytesOf(put['value']), hasLease(put), index);
           else {
             this.maybe(key, put['ignoreValue'] === true ? undefined : bytesOf(put['value']), index);
@@ -487,14 +562,25 @@ export class WriteLedger {
     const tombstone = revisionKey.length > 17 && revisionKey[17] === 0x74;
     const flags = t[s + 2]!;
     const keep = flags & ~DB_FLAGS;
-    if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT | (this.explains(kvField.key, s) ? DB_COVERED : 0);
+    const logged = this.logRevisionSeen && this.complete && this.lastIndex >= this.consistentIndex ? DB_AFTER_LOG_START : 0;
+    if (tombstone) t[s + 2] = keep | DB_SEEN | DB_ABSENT | logged | (this.explains(kvField.key, s) ? DB_COVERED : 0);
     else {
       const v = valueHash(kvField.value);
       const count = (flags & COUNT_MASK) >>> COUNT_SHIFT;
       let match = 0;
       for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) match = DB_MATCH;
-      const atGuard = flags & F_GUARDED && t[s + 4] !== 0 && revisionKey.length >= 8 && revisionMain(revisionKey) === t[s + 4] ? DB_AT_GUARD : 0;
-      t[s + 2] = keep | DB_SEEN | match | atGuard;
+      let atGuard = 0;
+      if (flags & F_GUARDED && revisionKey.length >= 8) {
+        const main = revisionMain(revisionKey);
+        if (main === t[s + 4] && main !== 0) {
+          atGuard = DB_AT_GUARD;
+          if (logged) t[s + 2] = t[s + 2]! | DB_GUARD_LOGGED;
+        }
+        if (match && !(flags & (F_ABSENT | F_AMBIGUOUS)) && main > t[s + 4]!) this.logRevisionSeen = true;
+      }
+      const bits = bloomBits(v);
+      const unlogged = (t[s + 6]! & bits) >>> 0 !== bits ? DB_UNLOGGED_VALUE : 0;
+      t[s + 2] = (t[s + 2]! & ~DB_FLAGS) | DB_SEEN | match | atGuard | logged | unlogged;
     }
   }
 
@@ -528,6 +614,11 @@ export class WriteLedger {
     for (let s = 0; s < t.length; s += STRIDE) {
       if (t[s] === 0 && t[s + 1] === 0) continue;
       const flags = t[s + 2]!;
+      // The db's latest put of the key was written by the log, with a value the log never put to it.
+      if ((flags & (DB_AFTER_LOG_START | DB_UNLOGGED_VALUE | DB_ABSENT)) === (DB_AFTER_LOG_START | DB_UNLOGGED_VALUE)) {
+        decided(s, false);
+        continue;
+      }
       if (flags & F_AMBIGUOUS) {
         out.ambiguous++;
         continue;
@@ -564,7 +655,16 @@ export class WriteLedger {
   private guardHeld(flags: number, mod: number, index: number): boolean | undefined {
     if (flags & DB_SEEN && !(flags & DB_ABSENT)) {
       if (flags & DB_MATCH) return true;
-      return flags & DB_AT_GUARD ? false : undefined;
+      if (flags & DB_AT_GUARD) return false;
+      // The db's latest put of the key was written by the log: the log's only write to it is this
+      // txn, so the txn ran and wrote another value. Or the put at the revision the compare required
+      // was written by the log, and the log's only other write to the key is the one before this
+      // txn: that was the put, nothing wrote the key between, so the compare held, the txn ran, and
+      // the db holds another value.
+      const writes = (flags & WRITES_MASK) >>> WRITES_SHIFT;
+      if (writes === 1 && flags & DB_AFTER_LOG_START) return false;
+      if (writes === 2 && flags & DB_GUARD_LOGGED) return false;
+      return undefined;
     }
     if (flags & F_ABSENT) return true; // a delete, and the key is gone
     const laterDelete = (at: number | undefined) => at !== undefined && after(at, index);

@@ -244,6 +244,7 @@ export function walAnalyzer(segments: readonly { path: string }[], opts: Analyze
   const ledger = opts.ledger;
   if (ledger) {
     listener.request = (req) => ledger.onEntry(judgedIndex, req);
+    listener.unread = () => ledger.onUnread(judgedIndex);
     listener.requestFields = ledgerFields();
   }
 
