@@ -202,11 +202,15 @@ export class WriteLedger {
   private overwritten = false;
   /**
    * The db's walk has met a revision the log wrote: an item of a key whose last write in the log is
-   * a guarded put, holding its value, at a revision above the one its compare required (a revision
-   * before the log began holding the same value is not above it, but for a create). Items are met
-   * in revision order, so every later item was written by the log too.
+   * a guarded put, holding its value, at a revision above the one its compare required. Items are
+   * met in revision order, so every later item was written by the log too. One such item could
+   * still predate the log: a txn whose compare failed because a write before the log had put the
+   * very same value (a stale read-modify-write that changed nothing). So it takes two, of two keys
+   * at two revisions.
    */
   private logRevisionSeen = false;
+  /** The first of the two: its slot and main revision. */
+  private witness: { slot: number; main: number } | undefined;
   /**
    * The log holds every write etcd applied from its first entry to the consistent index: no index
    * skipped, no snapshot from a leader past it, no entry whose request could not be read. Only then
@@ -576,7 +580,10 @@ export class WriteLedger {
           atGuard = DB_AT_GUARD;
           if (logged) t[s + 2] = t[s + 2]! | DB_GUARD_LOGGED;
         }
-        if (match && !(flags & (F_ABSENT | F_AMBIGUOUS)) && main > t[s + 4]!) this.logRevisionSeen = true;
+        if (match && !this.logRevisionSeen && !(flags & (F_ABSENT | F_AMBIGUOUS)) && main > t[s + 4]!) {
+          if (this.witness === undefined) this.witness = { slot: s, main };
+          else if (this.witness.slot !== s && this.witness.main !== main) this.logRevisionSeen = true;
+        }
       }
       const bits = bloomBits(v);
       const unlogged = (t[s + 6]! & bits) >>> 0 !== bits ? DB_UNLOGGED_VALUE : 0;

@@ -241,11 +241,14 @@ describe('the WAL/db reconciliation: txns guarded by a mod revision, as Kubernet
   // revision the log certainly wrote, met in the db's revision order, tells the two apart: the
   // boot fuzz flipped a bit inside a Kubernetes object's value, etcd served it, and this was undecided.
   it('the log\'s only write to the key is a create, and the db\'s latest put of it comes after a revision the log wrote: the create ran and its value changed', () => {
-    const r = reconcile([gput('a', 0n, 'va'), gput('k', 0n, 'vk')], [item(1, 'a', 'va'), item(2, 'k', 'vK')]);
-    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [2, 0, 1]);
-    assert.deepEqual(r.first, [{ key: 'k', index: 2, db: 'other-value' }]);
-    const del = reconcile([gput('a', 0n, 'va'), gdel('k', 7n)], [item(1, 'a', 'va'), item(2, 'k', 'v')]);
+    const r = reconcile([gput('a', 0n, 'va'), gput('b', 0n, 'vb'), gput('k', 0n, 'vk')], [item(1, 'a', 'va'), item(2, 'b', 'vb'), item(3, 'k', 'vK')]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [3, 0, 1]);
+    assert.deepEqual(r.first, [{ key: 'k', index: 3, db: 'other-value' }]);
+    const del = reconcile([gput('a', 0n, 'va'), gput('b', 0n, 'vb'), gdel('k', 7n)], [item(1, 'a', 'va'), item(2, 'b', 'vb'), item(3, 'k', 'v')]);
     assert.equal(del.mismatches, 1, 'a put the log did not write, where its only write to the key is a delete');
+    // one witness is not enough: a write before the log may have put the same value, and the txn failed
+    const one = reconcile([gput('a', 0n, 'va'), gput('k', 0n, 'vk')], [item(1, 'a', 'va'), item(2, 'k', 'vK')]);
+    assert.deepEqual([one.checked, one.ambiguous, one.mismatches], [1, 1, 0]);
   });
 
   it('without a revision the log wrote before it, the db\'s latest put may predate the log (the compare failed): undecided', () => {
@@ -258,14 +261,47 @@ describe('the WAL/db reconciliation: txns guarded by a mod revision, as Kubernet
   });
 
   it('an update whose compare names the put of the log\'s write before it: the compare held, so the db must hold the update', () => {
-    const r = reconcile([gput('a', 0n, 'va'), gput('k', 0n, 'v1'), gput('k', 2n, 'v2')], [item(1, 'a', 'va'), item(2, 'k', 'v1'), item(3, 'k', 'v2x')]);
-    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [2, 0, 1]);
+    const ab = [gput('a', 0n, 'va'), gput('b', 0n, 'vb')];
+    const abItems = [item(1, 'a', 'va'), item(2, 'b', 'vb')];
+    const r = reconcile([...ab, gput('k', 0n, 'v1'), gput('k', 3n, 'v2')], [...abItems, item(3, 'k', 'v1'), item(4, 'k', 'v2x')]);
+    assert.deepEqual([r.checked, r.ambiguous, r.mismatches], [3, 0, 1]);
     // the revision the compare names may predate the log: another client's update came first
-    const stale = reconcile([gput('a', 0n, 'va'), gput('k', 1n, 'vB'), gput('k', 1n, 'vA')], [item(1, 'k', 'v0'), item(2, 'a', 'va'), item(3, 'k', 'vB')]);
+    const stale = reconcile([...ab, gput('k', 1n, 'vB'), gput('k', 1n, 'vA')], [item(1, 'k', 'v0'), item(2, 'a', 'va'), item(3, 'b', 'vb'), item(4, 'k', 'vB')]);
     assert.deepEqual([stale.mismatches, stale.ambiguous], [0, 1]);
     // three writes: the one the compare names may not be the one just before
-    const three = reconcile([gput('a', 0n, 'va'), gput('k', 0n, 'v1'), gput('k', 2n, 'v2'), gput('k', 2n, 'v3')], [item(1, 'a', 'va'), item(2, 'k', 'v1'), item(3, 'k', 'v2')]);
+    const three = reconcile([...ab, gput('k', 0n, 'v1'), gput('k', 3n, 'v2'), gput('k', 3n, 'v3')], [...abItems, item(3, 'k', 'v1'), item(4, 'k', 'v2')]);
     assert.deepEqual([three.mismatches, three.ambiguous], [0, 1]);
+    // but a value none of the three put is a mismatch (the filter of the values the log put to it)
+    const other = reconcile([...ab, gput('k', 0n, 'v1'), gput('k', 3n, 'v2'), gput('k', 3n, 'v3')], [...abItems, item(3, 'k', 'v1'), item(4, 'k', 'v2x')]);
+    assert.deepEqual([other.mismatches, other.ambiguous], [1, 0]);
+  });
+
+  it('only a log whole up to the consistent index says every later revision is its own: not past a gap, a leader\'s snapshot, an unreadable entry, or a short log', () => {
+    const log = [gput('a', 0n, 'va'), gput('b', 0n, 'vb'), gput('k', 0n, 'vk')];
+    const db = [item(1, 'a', 'va'), item(2, 'b', 'vb'), item(3, 'k', 'vK')];
+    const run = (ci: bigint, feed: (l: WriteLedger) => void) => {
+      const ledger = new WriteLedger(ci);
+      feed(ledger);
+      for (const [k, v] of db) ledger.onDbItem(k, v);
+      return ledger.result();
+    };
+    const whole = run(3n, (l) => log.forEach((req, i) => (l.onIndex(BigInt(i + 1)), l.onEntry(BigInt(i + 1), req))));
+    assert.equal(whole.mismatches, 1);
+    const gap = run(4n, (l) => [1n, 2n, 4n].forEach((ix, i) => (l.onIndex(ix), l.onEntry(ix, log[i]!))));
+    const snapshot = run(4n, (l) => {
+      [1n, 2n].forEach((ix, i) => (l.onIndex(ix), l.onEntry(ix, log[i]!)));
+      l.onCommit(2n);
+      l.onSnapshot(3n);
+      l.onIndex(4n);
+      l.onEntry(4n, log[2]!);
+    });
+    const unread = run(4n, (l) => {
+      log.forEach((req, i) => (l.onIndex(BigInt(i + 1)), l.onEntry(BigInt(i + 1), req)));
+      l.onIndex(4n);
+      l.onUnread(4n);
+    });
+    const short = run(5n, (l) => log.forEach((req, i) => (l.onIndex(BigInt(i + 1)), l.onEntry(BigInt(i + 1), req))));
+    for (const [name, r] of Object.entries({ gap, snapshot, unread, short })) assert.deepEqual([r.mismatches, r.ambiguous], [0, 1], name);
   });
 
   it('a later write of any kind replaces the guard: a certain put is checked as such, a maybe makes it undecided', () => {
