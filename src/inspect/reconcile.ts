@@ -165,6 +165,13 @@ function after(a: number, b: number): boolean {
   return ((a - b) | 0) > 0;
 }
 
+/** The later of two indexes (low 32 bits), either possibly missing. */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return after(a, b) ? a : b;
+}
+
 function covers(r: RangeDelete, key: Uint8Array): boolean {
   if (Buffer.compare(key, r.start) < 0) return false;
   if (r.end.length === 1 && r.end[0] === 0) return true;
@@ -176,7 +183,7 @@ let ledgerSelection: FieldSelection | undefined;
 /** The fields of a request `WriteLedger.onEntry` reads (the decoder builds only these). */
 export function ledgerFields(): FieldSelection {
   return (ledgerSelection ??= fieldSelection({
-    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm', 'header', 'leaseRevoke'],
+    'etcdserverpb.InternalRaftRequest': ['put', 'deleteRange', 'txn', 'alarm', 'header', 'leaseRevoke', 'compaction'],
     'etcdserverpb.PutRequest': ['key', 'value', 'lease', 'ignoreValue', 'ignoreLease'],
     'etcdserverpb.DeleteRangeRequest': ['key', 'rangeEnd'],
     'etcdserverpb.TxnRequest': ['compare', 'success', 'failure'],
@@ -184,6 +191,7 @@ export function ledgerFields(): FieldSelection {
     'etcdserverpb.Compare': ['result', 'target', 'key', 'version', 'createRevision', 'modRevision', 'value', 'lease', 'rangeEnd'],
     'etcdserverpb.RequestOp': ['requestRange', 'requestPut', 'requestDeleteRange', 'requestTxn'], // (a oneof: all of its members)
     'etcdserverpb.LeaseRevokeRequest': [],
+    'etcdserverpb.CompactionRequest': [],
     'etcdserverpb.RangeRequest': [],
     'etcdserverpb.RequestHeader': ['username'],
   }));
@@ -199,6 +207,12 @@ export class WriteLedger {
   private lastRange: number | undefined;
   /** The latest lease revoke's index (low 32 bits), when there is one: it deletes keys no entry names. */
   private lastRevoke: number | undefined;
+  /**
+   * The latest compaction's index, and the latest range delete or lease revoke before it: a key's
+   * tombstone is gone from the db only if a compaction came after the delete that left it.
+   */
+  private lastCompaction: number | undefined;
+  private deleteBeforeCompaction: number | undefined;
   private overwritten = false;
   /**
    * The db's walk has met a revision the log wrote: an item of a key whose last write in the log is
@@ -423,6 +437,10 @@ export class WriteLedger {
       return;
     }
     if (req['leaseRevoke'] !== undefined) this.lastRevoke = Number(index & 0xffff_ffffn);
+    else if (req['compaction'] !== undefined) {
+      this.lastCompaction = Number(index & 0xffff_ffffn);
+      this.deleteBeforeCompaction = latest(this.lastRange, this.lastRevoke);
+    }
   }
 
   /**
@@ -673,9 +691,16 @@ export class WriteLedger {
       if (writes === 2 && flags & DB_GUARD_LOGGED) return false;
       return undefined;
     }
-    if (flags & F_ABSENT) return true; // a delete, and the key is gone
+    // Gone without a tombstone: a compaction after the delete that left one took it.
+    const tombstone = (flags & DB_SEEN) !== 0;
     const laterDelete = (at: number | undefined) => at !== undefined && after(at, index);
-    return mod === 0 && !laterDelete(this.lastRange) && !laterDelete(this.lastRevoke) ? false : undefined;
+    // a delete, and the key is gone (a compaction after it, when no tombstone is left)
+    if (flags & F_ABSENT) return tombstone || laterDelete(this.lastCompaction);
+    // a create (with no lease: a revoke cannot delete what it wrote, only what was there if it
+    // failed) the db does not hold: lost, unless a range delete or a lease revoke came after it,
+    // and, when no tombstone is left, a compaction after that
+    const explained = tombstone ? laterDelete(latest(this.lastRange, this.lastRevoke)) : laterDelete(this.deleteBeforeCompaction);
+    return mod === 0 && !explained ? false : undefined;
   }
 
   private mismatchOf(s: number, key: Uint8Array): Mismatch {
