@@ -694,8 +694,10 @@ export class WriteLedger {
     // Gone without a tombstone: a compaction after the delete that left one took it.
     const tombstone = (flags & DB_SEEN) !== 0;
     const laterDelete = (at: number | undefined) => at !== undefined && after(at, index);
-    // a delete, and the key is gone (a compaction after it, when no tombstone is left)
-    if (flags & F_ABSENT) return tombstone || laterDelete(this.lastCompaction);
+    // A delete, and the key is gone. Without a tombstone and a compaction after the delete, it did
+    // not run: its compare failed on a key that was not there (or a compare on 0 held, and it
+    // deleted nothing), or the db lost the key. Undecided.
+    if (flags & F_ABSENT) return tombstone || laterDelete(this.lastCompaction) ? true : undefined;
     // a create (with no lease: a revoke cannot delete what it wrote, only what was there if it
     // failed) the db does not hold: lost, unless a range delete or a lease revoke came after it,
     // and, when no tombstone is left, a compaction after that
