@@ -118,6 +118,18 @@ function valueHash(b: Uint8Array): number {
   return crc32cUpdate(b, 0) >>> 0;
 }
 
+/** The value last hashed by `logValueHash` (the same bytes object) and its hash: the log's puts are hashed twice in a row. */
+let lastValue: Uint8Array | undefined;
+let lastValueHash = 0;
+
+function logValueHash(b: Uint8Array): number {
+  if (b !== lastValue) {
+    lastValueHash = valueHash(b);
+    lastValue = b;
+  }
+  return lastValueHash;
+}
+
 /** A value's two bits in a key's Bloom filter of the values the log put (from its hash). */
 function bloomBits(h: number): number {
   return ((1 << (h & 31)) | (1 << ((h >>> 5) & 31))) >>> 0;
@@ -199,6 +211,9 @@ export function ledgerFields(): FieldSelection {
 
 export class WriteLedger {
   private table = new Uint32Array(4096 * STRIDE);
+  /** The key last looked up (the same bytes object) and its slot: a put is looked up twice in a row. Slots move only when the table grows. */
+  private lastKey: Uint8Array | undefined;
+  private lastSlot = -1;
   private size = 0;
   private full = false;
   private ranges: RangeDelete[] = [];
@@ -262,7 +277,13 @@ export class WriteLedger {
   }
 
   private slotOf(key: Uint8Array, create: boolean): number {
-    return this.slot(hashA(key), hashB(key), create);
+    if (key === this.lastKey) return this.lastSlot;
+    const s = this.slot(hashA(key), hashB(key), create);
+    if (s >= 0) {
+      this.lastKey = key;
+      this.lastSlot = s;
+    }
+    return s;
   }
 
   /**
@@ -272,7 +293,7 @@ export class WriteLedger {
   private putSeen(key: Uint8Array, value: Uint8Array | undefined): void {
     const s = this.slotOf(key, true);
     if (s < 0) return;
-    this.table[s + 6] = value === undefined ? 0xffff_ffff : (this.table[s + 6]! | bloomBits(valueHash(value))) >>> 0;
+    this.table[s + 6] = value === undefined ? 0xffff_ffff : (this.table[s + 6]! | bloomBits(logValueHash(value))) >>> 0;
   }
 
   /** The slot of a key the log writes now, its count of writes one more. */
@@ -313,6 +334,7 @@ export class WriteLedger {
   }
 
   private grow(): void {
+    this.lastKey = undefined;
     const old = this.table;
     const cap = old.length / STRIDE;
     this.table = new Uint32Array((cap * 2 > JUMP_SLOTS ? MAX_SLOTS : cap * 2) * STRIDE);
@@ -336,7 +358,7 @@ export class WriteLedger {
       t[s + 2] = db | F_ABSENT | F_BASE;
     } else {
       t[s + 2] = db | (1 << COUNT_SHIFT) | F_BASE | (mayVanish ? F_ABSENT : 0);
-      t[s + 3] = valueHash(value);
+      t[s + 3] = logValueHash(value);
     }
     t[s + 5] = Number(index & 0xffff_ffffn);
   }
@@ -357,7 +379,7 @@ export class WriteLedger {
       t[s + 2] = t[s + 2]! | F_ABSENT;
       return;
     }
-    const v = valueHash(value);
+    const v = logValueHash(value);
     const count = (t[s + 2]! & COUNT_MASK) >>> COUNT_SHIFT;
     for (let c = 0; c < count; c++) if (t[s + 3 + c] === v) return;
     if (count >= 2) {
@@ -493,7 +515,7 @@ export class WriteLedger {
     if (value === undefined) t[s + 2] = db | F_GUARDED | F_ABSENT;
     else {
       t[s + 2] = db | F_GUARDED | (1 << COUNT_SHIFT);
-      t[s + 3] = valueHash(value);
+      t[s + 3] = logValueHash(value);
     }
     t[s + 4] = mod;
     t[s + 5] = Number(index & 0xffff_ffffn);
