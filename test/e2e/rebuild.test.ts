@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
 import { loadFixture } from '../support/fixtures.js';
 import type { EtcdSeries, LoadedFixture } from '../support/fixtures.js';
-import { bootEtcd, compareKeys, etcdBin, getAll, put } from '../support/etcd.js';
+import { bootEtcd, cleanEnv, compareKeys, etcdBin, getAll, put } from '../support/etcd.js';
 import type { EtcdInstance } from '../support/etcd.js';
 import { openBoltFile } from '../../src/io/bolt-file.js';
 import { nameText } from '../../src/format/bbolt/db.js';
@@ -33,12 +33,7 @@ import type { RestoreOptions, RestoreTarget } from '../../src/rebuild/restore.js
 const run = promisify(execFile);
 const WAL = join('member', 'wal', '0000000000000000-0000000000000000.wal');
 
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^ETCD(CTL)?_/.test(k)) e[k] = v;
-  e['ETCDCTL_API'] = '3';
-  return e;
-}
+const env = cleanEnv;
 
 async function needEtcd(t: TestContext, v: EtcdSeries): Promise<string | undefined> {
   const bin = await etcdBin(v);

@@ -14,16 +14,11 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { bootCheck, bootEtcd, etcdctl, getAll, needEtcd } from '../support/etcd.js';
+import { bootCheck, bootEtcd, etcdctl, getAll, guardedTxn, needEtcd } from '../support/etcd.js';
 import { type EtcdSeries, type ManifestKey, applyDamage } from '../support/fixtures.js';
 
 const P = '/registry/pods/ns/';
 
-/** A txn as the apiserver sends it; whether its compare held. */
-async function guarded(endpoint: string, v: EtcdSeries, key: string, mod: number, op: string): Promise<boolean> {
-  const out = await etcdctl(endpoint, ['txn', '-w', 'json'], v, `mod("${key}") = "${mod}"\n\n${op}\n\nget ${key}\n\n`);
-  return (JSON.parse(out) as { succeeded?: boolean }).succeeded === true;
-}
 
 /**
  * The workload; the keys etcd serves at the end, as a manifest. The keys whose last write leaves
@@ -38,26 +33,26 @@ async function write(endpoint: string, v: EtcdSeries): Promise<ManifestKey[]> {
   // a key on a lease; a create of it fails (it exists); the lease is revoked: gone, and no entry names it
   const lease = /lease ([0-9a-f]+) granted/.exec(await etcdctl(endpoint, ['lease', 'grant', '600'], v))![1]!;
   await etcdctl(endpoint, ['put', `--lease=${lease}`, `${P}l0`, val('leased', 0)], v);
-  must(!(await guarded(endpoint, v, `${P}l0`, 0, `put ${P}l0 ${val('create', 0)}`)), 'create of the leased key fails');
+  must(!(await guardedTxn(endpoint, v, `${P}l0`, 0, `put ${P}l0 ${val('create', 0)}`)), 'create of the leased key fails');
   await etcdctl(endpoint, ['lease', 'revoke', lease], v);
   // a create, then a range delete over it
-  must(await guarded(endpoint, v, '/registry/events/ns/e0', 0, `put /registry/events/ns/e0 ${val('event', 0)}`), 'create e0');
+  must(await guardedTxn(endpoint, v, '/registry/events/ns/e0', 0, `put /registry/events/ns/e0 ${val('event', 0)}`), 'create e0');
   await etcdctl(endpoint, ['del', '--prefix', '/registry/events/'], v);
   // a stale update, a create of a key that exists, a stale delete: their compares fail, the db keeps what was there
-  for (const k of ['a-stale-update', 'a-failed-create', 'a-stale-delete']) must(await guarded(endpoint, v, P + k, 0, `put ${P}${k} ${val(k, 0)}`), `create ${k}`);
+  for (const k of ['a-stale-update', 'a-failed-create', 'a-stale-delete']) must(await guardedTxn(endpoint, v, P + k, 0, `put ${P}${k} ${val(k, 0)}`), `create ${k}`);
   const created = await rev(`${P}a-stale-update`);
-  must(await guarded(endpoint, v, `${P}a-stale-update`, created, `put ${P}a-stale-update ${val('update', 0)}`), 'update a-stale-update');
-  must(!(await guarded(endpoint, v, `${P}a-stale-update`, created, `put ${P}a-stale-update ${val('stale', 0)}`)), 'stale update fails');
-  must(!(await guarded(endpoint, v, `${P}a-failed-create`, 0, `put ${P}a-failed-create ${val('again', 0)}`)), 'create of an existing key fails');
+  must(await guardedTxn(endpoint, v, `${P}a-stale-update`, created, `put ${P}a-stale-update ${val('update', 0)}`), 'update a-stale-update');
+  must(!(await guardedTxn(endpoint, v, `${P}a-stale-update`, created, `put ${P}a-stale-update ${val('stale', 0)}`)), 'stale update fails');
+  must(!(await guardedTxn(endpoint, v, `${P}a-failed-create`, 0, `put ${P}a-failed-create ${val('again', 0)}`)), 'create of an existing key fails');
   const deleting = await rev(`${P}a-stale-delete`);
-  must(await guarded(endpoint, v, `${P}a-stale-delete`, deleting, `put ${P}a-stale-delete ${val('update', 1)}`), 'update a-stale-delete');
-  must(!(await guarded(endpoint, v, `${P}a-stale-delete`, deleting, `del ${P}a-stale-delete`)), 'stale delete fails');
+  must(await guardedTxn(endpoint, v, `${P}a-stale-delete`, deleting, `put ${P}a-stale-delete ${val('update', 1)}`), 'update a-stale-delete');
+  must(!(await guardedTxn(endpoint, v, `${P}a-stale-delete`, deleting, `del ${P}a-stale-delete`)), 'stale delete fails');
   // creates, a compaction, updates of half of them (both revisions stay), a guarded delete
-  for (let i = 0; i < 10; i++) must(await guarded(endpoint, v, `${P}k${i}`, 0, `put ${P}k${i} ${val('create', i)}`), `create k${i}`);
-  must(await guarded(endpoint, v, `${P}z-deleted`, 0, `put ${P}z-deleted ${val('create', 99)}`), 'create z-deleted');
+  for (let i = 0; i < 10; i++) must(await guardedTxn(endpoint, v, `${P}k${i}`, 0, `put ${P}k${i} ${val('create', i)}`), `create k${i}`);
+  must(await guardedTxn(endpoint, v, `${P}z-deleted`, 0, `put ${P}z-deleted ${val('create', 99)}`), 'create z-deleted');
   await etcdctl(endpoint, ['compact', String((await getAll(endpoint, v)).revision)], v);
-  for (let i = 0; i < 5; i++) must(await guarded(endpoint, v, `${P}k${i}`, await rev(`${P}k${i}`), `put ${P}k${i} ${val('update', i)}`), `update k${i}`);
-  must(await guarded(endpoint, v, `${P}z-deleted`, await rev(`${P}z-deleted`), `del ${P}z-deleted`), 'delete z-deleted');
+  for (let i = 0; i < 5; i++) must(await guardedTxn(endpoint, v, `${P}k${i}`, await rev(`${P}k${i}`), `put ${P}k${i} ${val('update', i)}`), `update k${i}`);
+  must(await guardedTxn(endpoint, v, `${P}z-deleted`, await rev(`${P}z-deleted`), `del ${P}z-deleted`), 'delete z-deleted');
   const all = await getAll(endpoint, v);
   return [...all.kvs.entries()].map(([key, k]) => ({ key, present: true, value: k.value.toString('utf8'), create_revision: k.create_revision, mod_revision: k.mod_revision, version: k.version }));
 }
@@ -100,33 +95,34 @@ for (const v of ['3.4', '3.5', '3.6', '3.7'] as const) {
         const served = await bootCheck(v, dir, { keys }, { probe: true });
         assert.deepEqual([served.boot, served.missing, served.wrong, served.extra, served.probeWrite], ['ok', [], [], [], 'visible']);
 
-        for (const seed of [1, 2, 3, 4, 5]) {
-          const bad = join(work, `flip-${seed}`);
+        /** A copy of the dir with `kind` at `seed`: verify must name the damaged key; what etcd serves of it. */
+        const damaged = async <D extends { key: string }>(kind: string, seed: number): Promise<{ d: D; real: Awaited<ReturnType<typeof bootCheck>> }> => {
+          const bad = join(work, `${kind}-${seed}`);
           cpSync(dir, bad, { recursive: true });
-          const d = applyDamage('db-key-bitflip', bad, { seed }) as { key: string; key_after: string };
-          const r = verify(bad);
-          assert.notEqual(r.code, 0, `seed ${seed}: ${d.key} renamed ${d.key_after}`);
-          assert.equal(r.mismatch?.first?.key, d.key, `seed ${seed}: the mismatch names ${d.key}`);
+          try {
+            const d = applyDamage(kind, bad, { seed }) as unknown as D;
+            const r = verify(bad);
+            assert.notEqual(r.code, 0, `${kind} seed ${seed}: ${d.key}`);
+            assert.equal(r.mismatch?.first?.key, d.key, `${kind} seed ${seed}: the mismatch names ${d.key}`);
+            return { d, real: await bootCheck(v, bad, { keys }) };
+          } finally {
+            rmSync(bad, { recursive: true, force: true });
+          }
+        };
+
+        for (const seed of [1, 2, 3, 4, 5]) {
+          const { d, real } = await damaged<{ key: string; key_after: string }>('db-key-bitflip', seed);
           // what etcd does with it: serves the renamed key, and the old one otherwise or not at all
-          const real = await bootCheck(v, bad, { keys });
           assert.equal(real.boot, 'ok');
           assert.deepEqual(real.extra, [d.key_after], `seed ${seed}: etcd serves ${d.key_after}`);
           assert.deepEqual([...real.missing, ...real.wrong], [d.key], `seed ${seed}: etcd no longer serves ${d.key} as written`);
-          rmSync(bad, { recursive: true, force: true });
         }
 
-        // a bit flipped inside the newest value of a key (k2-k4, updated after the compaction): the
-        // db holds a value the log never wrote, at a revision after one the log wrote; etcd serves it
+        // a bit flipped inside the newest value of a key the damage script picks from the middle of
+        // the sorted live keys: the db holds a value the log never wrote, past revisions it wrote; etcd serves it
         for (const seed of [1, 2, 3]) {
-          const bad = join(work, `value-${seed}`);
-          cpSync(dir, bad, { recursive: true });
-          const d = applyDamage('db-value-bitflip', bad, { seed }) as { key: string; value_after: string };
-          const r = verify(bad);
-          assert.notEqual(r.code, 0, `seed ${seed}: ${d.key} now ${d.value_after}`);
-          assert.equal(r.mismatch?.first?.key, d.key, `seed ${seed}: the mismatch names ${d.key}`);
-          const real = await bootCheck(v, bad, { keys });
+          const { d, real } = await damaged<{ key: string }>('db-value-bitflip', seed);
           assert.deepEqual([real.boot, real.missing, real.wrong, real.extra], ['ok', [], [d.key], []], `seed ${seed}: etcd serves ${d.key} changed`);
-          rmSync(bad, { recursive: true, force: true });
         }
       } finally {
         rmSync(work, { recursive: true, force: true });

@@ -15,24 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../support/cli.js';
-import { bootCheck, bootEtcd, etcdctl, getAll, needEtcd } from '../support/etcd.js';
-import { type EtcdSeries, type ManifestKey, applyDamage } from '../support/fixtures.js';
+import { bootCheck, bootEtcd, cleanEnv, getAll, guardedTxn, needEtcd } from '../support/etcd.js';
+import { type ManifestKey, applyDamage } from '../support/fixtures.js';
 
 const run = promisify(execFile);
 const P = '/registry/configmaps/ns/';
 const val = (what: string, i: number) => `${what}-${i}-${'v'.repeat(40)}`;
 
-async function guarded(endpoint: string, v: EtcdSeries, key: string, mod: number, op: string): Promise<boolean> {
-  const out = await etcdctl(endpoint, ['txn', '-w', 'json'], v, `mod("${key}") = "${mod}"\n\n${op}\n\nget ${key}\n\n`);
-  return (JSON.parse(out) as { succeeded?: boolean }).succeeded === true;
-}
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {};
-  for (const [k, x] of Object.entries(process.env)) if (!/^ETCD(CTL)?_/.test(k)) e[k] = x;
-  e['ETCDCTL_API'] = '3';
-  return e;
-}
 
 function inspect(dir: string): { code: number | null; mismatches: number; checked: number; first: string | undefined } {
   const r = runCli(['inspect', '--json', dir]);
@@ -57,20 +46,20 @@ for (const v of ['3.4', '3.5', '3.6', '3.7'] as const) {
         const file = join(work, 'snapshot.db');
         const before = new Map<string, number>();
         try {
-          for (let i = 0; i < 6; i++) assert.ok(await guarded(a.endpoint, v, `${P}p${i}`, 0, `put ${P}p${i} ${val('create', i)}`));
+          for (let i = 0; i < 6; i++) assert.ok(await guardedTxn(a.endpoint, v, `${P}p${i}`, 0, `put ${P}p${i} ${val('create', i)}`));
           for (const i of [0, 1]) {
             const all = await getAll(a.endpoint, v);
             before.set(`p${i}`, all.kvs.get(`${P}p${i}`)!.mod_revision);
-            assert.ok(await guarded(a.endpoint, v, `${P}p${i}`, before.get(`p${i}`)!, `put ${P}p${i} ${val('update', i)}`));
+            assert.ok(await guardedTxn(a.endpoint, v, `${P}p${i}`, before.get(`p${i}`)!, `put ${P}p${i} ${val('update', i)}`));
           }
-          await run(join(bin, 'etcdctl'), [`--endpoints=${a.endpoint}`, 'snapshot', 'save', file], { env: env() });
+          await run(join(bin, 'etcdctl'), [`--endpoints=${a.endpoint}`, 'snapshot', 'save', file], { env: cleanEnv() });
         } finally {
           await a.stop();
         }
         const dir = join(work, 'data');
         const tool = v === '3.4' ? join(bin, 'etcdctl') : join(bin, 'etcdutl');
         await run(tool, ['snapshot', 'restore', file, '--name', 'default', '--initial-cluster', 'default=http://127.0.0.1:2380',
-          '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--data-dir', dir], { env: env() });
+          '--initial-advertise-peer-urls', 'http://127.0.0.1:2380', '--data-dir', dir], { env: cleanEnv() });
 
         // the log: txns on the old keys that fail, then creates and updates that hold
         const e = await bootEtcd(v, dir);
@@ -79,13 +68,13 @@ for (const v of ['3.4', '3.5', '3.6', '3.7'] as const) {
         try {
           const stale = (k: string) => before.get(k)!;
           // stale, and putting the value p0 already holds: the db's p0 looks like the log's write
-          assert.ok(!(await guarded(e.endpoint, v, `${P}p0`, stale('p0'), `put ${P}p0 ${val('update', 0)}`)), 'stale update of p0 fails');
-          assert.ok(!(await guarded(e.endpoint, v, `${P}p1`, stale('p1'), `put ${P}p1 ${val('stale', 1)}`)), 'stale update of p1 fails');
-          assert.ok(!(await guarded(e.endpoint, v, `${P}p2`, 0, `put ${P}p2 ${val('again', 2)}`)), 'create of p2 fails');
-          assert.ok(!(await guarded(e.endpoint, v, `${P}p3`, 1, `put ${P}p3 ${val('stale', 3)}`)), 'stale update of p3 fails');
-          for (let i = 0; i < 6; i++) assert.ok(await guarded(e.endpoint, v, `${P}w${i}`, 0, `put ${P}w${i} ${val('create', i)}`), `create w${i}`);
+          assert.ok(!(await guardedTxn(e.endpoint, v, `${P}p0`, stale('p0'), `put ${P}p0 ${val('update', 0)}`)), 'stale update of p0 fails');
+          assert.ok(!(await guardedTxn(e.endpoint, v, `${P}p1`, stale('p1'), `put ${P}p1 ${val('stale', 1)}`)), 'stale update of p1 fails');
+          assert.ok(!(await guardedTxn(e.endpoint, v, `${P}p2`, 0, `put ${P}p2 ${val('again', 2)}`)), 'create of p2 fails');
+          assert.ok(!(await guardedTxn(e.endpoint, v, `${P}p3`, 1, `put ${P}p3 ${val('stale', 3)}`)), 'stale update of p3 fails');
+          for (let i = 0; i < 6; i++) assert.ok(await guardedTxn(e.endpoint, v, `${P}w${i}`, 0, `put ${P}w${i} ${val('create', i)}`), `create w${i}`);
           const p4 = (await getAll(e.endpoint, v)).kvs.get(`${P}p4`)!.mod_revision;
-          assert.ok(await guarded(e.endpoint, v, `${P}p4`, p4, `put ${P}p4 ${val('update', 4)}`), 'update p4');
+          assert.ok(await guardedTxn(e.endpoint, v, `${P}p4`, p4, `put ${P}p4 ${val('update', 4)}`), 'update p4');
           const all = await getAll(e.endpoint, v);
           keys = [...all.kvs.entries()].map(([key, k]) => ({ key, present: true, value: k.value.toString('utf8'), create_revision: k.create_revision, mod_revision: k.mod_revision, version: k.version }));
         } finally {

@@ -17,7 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PORT_LO = 25000;
 const PORT_HI = 25999;
 
-function cleanEnv(): NodeJS.ProcessEnv {
+/** The environment etcd's tools run in: no ETCD_/ETCDCTL_ settings of the caller's, API v3. */
+export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^ETCD(CTL)?_/.test(k)) env[k] = v;
   env['ETCDCTL_API'] = '3';
@@ -230,6 +231,12 @@ export async function bootEtcd(version: EtcdSeries, dataDir: string, opts: BootO
 }
 
 /** etcdctl against `endpoint` (e.g. `endpoint status -w json`, `move-leader ID`); resolves its stdout */
+/** `If(ModRevision(key) == mod) Then(op) Else(Get key)`, as the apiserver writes an object; whether the compare held. */
+export async function guardedTxn(endpoint: string, v: EtcdSeries, key: string, mod: number, op: string): Promise<boolean> {
+  const out = await etcdctl(endpoint, ['txn', '-w', 'json'], v, `mod("${key}") = "${mod}"\n\n${op}\n\nget ${key}\n\n`);
+  return (JSON.parse(out) as { succeeded?: boolean }).succeeded === true;
+}
+
 export async function etcdctl(endpoint: string, args: string[], version: EtcdSeries = '3.5', input?: string): Promise<string> {
   const bin = await mustBin(version);
   const p = run(join(bin, 'etcdctl'), [`--endpoints=${endpoint}`, '--command-timeout=60s', ...args],
