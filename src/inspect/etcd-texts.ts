@@ -8,7 +8,7 @@
 import { openFailureText, BOLT_1_3_6, BOLT_1_4, BOLT_1_5, type BoltLine, type OpenFailure } from '../format/bbolt/open-sim.js';
 import { restoreFailureText, type RestoreFailure } from '../format/bbolt/etcd-restore.js';
 import { recordFailureText } from '../format/wal/record.js';
-import type { BootFailure, DecodeError, EtcdVersion, Stall, UnexpectedEof } from './predict.js';
+import { type BootFailure, type DecodeError, type EtcdVersion, PUBLISH_TIMEOUT_S, type Stall, type UnexpectedEof } from './predict.js';
 import type { ApplyProblem } from './apply-check.js';
 
 export interface EtcdSays {
@@ -184,7 +184,7 @@ function readFailure(error: string, is34: boolean): EtcdSays {
   return { error, log: 'failed to read WAL, cannot be repaired', ...(is34 ? { capnslog: `C | etcdserver: read wal error (${error}) and cannot be repaired` } : {}) };
 }
 
-/** What a stalled member shows: it runs, never gets a leader, and /health never says true. */
+/** What a stalled member shows: it runs, and /health says false (for good, or for a while). */
 export function stallText(s: Stall): string {
   switch (s.code) {
     case 'no-voters':
@@ -192,6 +192,19 @@ export function stallText(s: Stall): string {
     case 'not-a-voter':
       return `member ${s.memberId.toString(16)} is not a voter of its own conf state: it never campaigns`;
     case 'db-ahead':
-      return `the db has applied up to ${s.consistentIndex} but the log ends at ${s.lastIndex}: publishing the member through raft never applies (failed to publish local member to cluster through raft: etcdserver: request timed out)`;
+      return `the db has applied up to ${s.consistentIndex} but the log ends at ${s.lastIndex}: each attempt to publish the member through raft takes an index the db has applied, is not applied, and times out after ${PUBLISH_TIMEOUT_S} s (failed to publish local member to cluster through raft: etcdserver: request timed out); the first above ${s.consistentIndex} succeeds`;
   }
+}
+
+/** How a stalled member's wait reads: "never serves", or how long until it does. */
+export function stallHead(s: Stall): string {
+  if (s.code !== 'db-ahead') return 'never serves';
+  return `serves nothing for about ${waitWords(s.timeouts * PUBLISH_TIMEOUT_S)} (${s.timeouts} publish attempt${s.timeouts === 1 ? '' : 's'} time${s.timeouts === 1 ? 's' : ''} out first)`;
+}
+
+function waitWords(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
 }

@@ -15,11 +15,11 @@ const Crc = z.number().int().nonnegative().describe('CRC-32C');
 const EtcdVersion = z.enum(['3.4', '3.5', '3.6', '3.7']);
 const Severity = z.enum(['error', 'warning', 'info']);
 
-/** Why etcd runs but never serves (predict.ts Stall), uint64s as decimal strings. */
+/** Why etcd runs but does not serve (predict.ts Stall), uint64s as decimal strings. */
 export const StallJson = z.discriminatedUnion('code', [
   z.object({ code: z.literal('no-voters') }),
   z.object({ code: z.literal('not-a-voter'), memberId: U64, voters: z.array(U64) }),
-  z.object({ code: z.literal('db-ahead'), consistentIndex: U64, lastIndex: U64 }),
+  z.object({ code: z.literal('db-ahead'), consistentIndex: U64, lastIndex: U64, timeouts: z.number().int().describe('publish attempts that time out (7 s each) before etcd serves') }),
 ]);
 export type StallJson = z.infer<typeof StallJson>;
 

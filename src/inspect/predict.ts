@@ -136,12 +136,24 @@ export type BootFailure =
   /** An entry applied at boot that this line's apply code panics on. */
   | { code: 'apply-fails'; entry: { index: bigint; segment: number; offset: number }; problem: ApplyProblem };
 
-/** Starts, but never serves: raft never gets a leader. */
+/** Starts, but does not serve: raft never gets a leader, or the member is not published yet. */
 export type Stall =
   | { code: 'no-voters' }
   | { code: 'not-a-voter'; memberId: bigint; voters: bigint[] }
-  /** 3.6+: the db is ahead of the log, so publishing the member's attributes through raft never applies. */
-  | { code: 'db-ahead'; consistentIndex: bigint; lastIndex: bigint };
+  /**
+   * 3.6+: the db is ahead of the log. The new leader's empty entry takes the log's next index, and
+   * each attempt to publish the member's attributes the one after; etcd does not apply an entry
+   * at or below the consistent index, so each attempt up to it times out (PUBLISH_TIMEOUT_S) and
+   * /health stays false until one lands above it: `timeouts` of them.
+   */
+  | { code: 'db-ahead'; consistentIndex: bigint; lastIndex: bigint; timeouts: number };
+
+/**
+ * How long one attempt to publish the member waits: etcd's request timeout, 5 s plus twice the
+ * election timeout (1 s by default). Checked on 3.6.16: a db two entries ahead of its log logged
+ * one `failed to publish local member to cluster through raft` 7 s after the election, and served.
+ */
+export const PUBLISH_TIMEOUT_S = 7;
 
 export interface RepairByEtcd {
   segment: string;
@@ -481,9 +493,12 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   const memberId = wal.metadata?.nodeId;
   if (voters.length === 0) stall = { code: 'no-voters' };
   else if (memberId !== undefined && !voterSet.has(memberId)) stall = { code: 'not-a-voter', memberId, voters };
-  // 3.6+ publish the member's attributes through raft at start and wait for it: with the db ahead
-  // of the log that entry is never applied, and /health never turns true.
-  else if (modern && db.kind === 'opens' && ci > lastIndex) stall = { code: 'db-ahead', consistentIndex: ci, lastIndex };
+  // 3.6+ publish the member's attributes through raft at start and serve once that applied: with
+  // the db ahead of the log, the attempts at indexes it has applied time out one after the other.
+  else if (modern && db.kind === 'opens' && ci > lastIndex + 1n) {
+    const gap = ci - lastIndex - 1n;
+    stall = { code: 'db-ahead', consistentIndex: ci, lastIndex, timeouts: gap > 1_000_000n ? 1_000_000 : Number(gap) };
+  }
   return {
     version: v,
     outcome: stall ? 'never-healthy' : repair ? 'self-repairs' : 'starts',

@@ -64,7 +64,7 @@ export const BootPrediction = z.object({
   version: z.enum(['3.4', '3.5', '3.6', '3.7']),
   outcome: z.enum(['starts', 'self-repairs', 'fails', 'never-healthy']),
   failure: Coded.nullable().describe('why etcd dies at boot (predict.ts BootFailure)'),
-  stall: Coded.nullable().describe('why etcd runs but never serves'),
+  stall: Coded.nullable().describe('why etcd runs but does not serve (for good, or for `timeouts` publish attempts of 7 s)'),
   error: z.string().nullable().describe('the error etcd ends with (or repairs), in its words'),
   log: z.string().nullable().describe('the message of its fatal log entry (zap msg; "repaired WAL" for a self-repair)'),
   capnslog: z.string().nullable().describe('3.4 with its default logger: the fatal line, without timestamp'),

@@ -3,7 +3,7 @@
  * what was expected and what was found. Shared by inspect, verify, the verdict's headline, `--json`
  * (each finding's `message`) and the terminal UI.
  */
-import { stallText } from '../../inspect/etcd-texts.js';
+import { stallHead, stallText } from '../../inspect/etcd-texts.js';
 import type { Finding, FindingJson, StallJson } from '../../inspect/finding.js';
 import type { Stall } from '../../inspect/predict.js';
 
@@ -28,8 +28,19 @@ function stallOf(s: StallJson): Stall {
     case 'not-a-voter':
       return { code: s.code, memberId: BigInt(s.memberId), voters: s.voters.map((v) => BigInt(v)) };
     case 'db-ahead':
-      return { code: s.code, consistentIndex: BigInt(s.consistentIndex), lastIndex: BigInt(s.lastIndex) };
+      return { code: s.code, consistentIndex: BigInt(s.consistentIndex), lastIndex: BigInt(s.lastIndex), timeouts: s.timeouts };
   }
+}
+
+/** What not applying the entries up to the db's index does to clients, by release line (checked on 3.5.30 and 3.6.16). */
+function aheadEffect(v: string, gap: bigint): string {
+  // The new leader's empty entry takes the first index after the log.
+  if (gap <= 1n) return ': only the new leader\'s empty entry, nothing a client wrote';
+  // 3.4/3.5 serve at once (their member is published through the v2 store, applied whatever the
+  // index): the writes that land there time out, and are not applied.
+  if (v === '3.4' || v === '3.5') return ': client writes landing there time out (etcdserver: request timed out) and are dropped';
+  // 3.6+ serve only once the member is published, and the first attempt that lands above the db's index does that.
+  return ': etcd serves only after that (see below), so no client write is dropped';
 }
 
 /** Records etcd's decoder reads as valid after a zeroed sector: not a write cut short. */
@@ -163,9 +174,9 @@ export function findingMessage(f: Finding): string {
     case 'db-ahead-of-wal':
       switch (f.kind) {
         case 'cut':
-          return `the db has applied up to raft index ${f.consistentIndex} but the WAL is good only up to index ${f.lastIndex}: cut there, etcd would start and then silently skip new writes until their index passes ${f.consistentIndex}`;
+          return `the db has applied up to raft index ${f.consistentIndex} but the WAL is good only up to index ${f.lastIndex}: cut there, the log would end behind the db, and etcd would not apply the entries it appends until their index passes ${f.consistentIndex}`;
         case 'boot':
-          return `the db has applied up to raft index ${f.consistentIndex} but the usable WAL ends at ${f.lastIndex}: etcd ${f.etcdVersion} would start, then silently skip new writes until their index passes ${f.consistentIndex} (clients get success, the data is gone)`;
+          return `the db has applied up to raft index ${f.consistentIndex} but the usable WAL ends at ${f.lastIndex}: etcd ${f.etcdVersion} would start and not apply the entries it appends until their index passes ${f.consistentIndex}${aheadEffect(f.etcdVersion, BigInt(f.consistentIndex) - BigInt(f.lastIndex))}`;
       }
     case 'db-index-above-commit':
       return `db consistent index ${f.consistentIndex} is above the last HardState commit ${f.commit} in the WAL (commit-only HardStates are not always synced; the WAL may also have lost its tail)`;
@@ -180,7 +191,7 @@ export function findingMessage(f: Finding): string {
     case 'etcd-will-fail':
       return `etcd ${f.etcdVersion} will not start: ${f.error}${f.log && f.log !== f.error ? ` (log: ${f.log})` : ''}${f.entryIndex !== null ? ` — entry ${f.entryIndex}` : ''}`;
     case 'etcd-will-stall':
-      return `etcd ${f.etcdVersion} starts but never serves: ${stallText(stallOf(f.stall))}`;
+      return `etcd ${f.etcdVersion} starts but ${stallHead(stallOf(f.stall))}: ${stallText(stallOf(f.stall))}`;
     case 'etcd-running':
       return `${f.file} is held by ${f.command ?? 'a process'}${f.pid !== null ? ` (pid ${f.pid})` : ''}: etcd is running on this dir now; its files change under this analysis`;
     case 'db-wal-mismatch': {

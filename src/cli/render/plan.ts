@@ -78,7 +78,7 @@ export function refusalWords(w: RefusalWhy): string {
       return 'the snapshot etcd would load is newer than the db and no older snapshot matches: rebuild from the db (wal-doctor rebuild)';
     case 'db-ahead':
       return (
-        `after the repair the log ends at index ${w.lastIndex} but the db has applied up to ${w.dbConsistentIndex}: etcd would start and silently skip new writes until their index passes ${w.dbConsistentIndex}. ` +
+        `after the repair the log ends at index ${w.lastIndex} but the db has applied up to ${w.dbConsistentIndex}: etcd would not apply the entries it appends until their index passes ${w.dbConsistentIndex} (3.4/3.5 drop the client writes that land there; 3.6+ serve only after that). ` +
         (w.members <= 1
           ? `Single member: wal-doctor repair --bridge bridges the gap with empty entries; or rebuild from the db with wal-doctor rebuild.`
           : `This member is one of ${w.members}: remove it from the cluster and add it back (etcdctl member remove/add), or rebuild with wal-doctor rebuild.`)

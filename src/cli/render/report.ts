@@ -4,6 +4,7 @@
  */
 import type { Analysis } from '../../inspect/analyze.js';
 import type { Report } from '../../inspect/report.js';
+import { PUBLISH_TIMEOUT_S } from '../../inspect/predict.js';
 import { findingMessage } from './findings.js';
 import { alignedTable, boxTable, humanizeBytes } from './table.js';
 import { VERSION_DETAIL, verdictWords } from './verdict.js';
@@ -132,7 +133,7 @@ export function renderReport(a: Analysis, o: RenderOptions): string {
         out += p.dim(`  etcd ${e.version}: cannot run this dir (its cluster version ${r.db?.clusterVersion ?? ''} is newer)`) + '\n';
         continue;
       }
-      const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : e.outcome === 'never-healthy' ? p.red('starts, never serves') : p.red('fails');
+      const head = e.outcome === 'starts' ? p.green('starts') : e.outcome === 'self-repairs' ? p.yellow('repairs the WAL itself, then starts') : e.outcome === 'never-healthy' ? p.red(`starts, ${e.stall?.['code'] === 'db-ahead' ? 'serves late' : 'never serves'}`) : p.red('fails');
       const why = e.outcome === 'fails' && e.log && e.log !== e.error ? `${e.log}: ${e.error}` : e.error;
       out += `  etcd ${e.version}: ${head}${why ? ` — ${why}` : ''}${e.stall ? ` — ${String(e.stall['code'])}` : ''}\n`;
       out += p.dim(`    ${VERSION_DETAIL[e.version] ?? e.version}`) + '\n';
@@ -185,8 +186,10 @@ export function renderVerify(a: Analysis, o: RenderOptions = { color: false }): 
   for (const f of errors.slice(0, 5)) out += `  ${findingMessage(f)}\n`;
   if (errors.length > 5) out += `  ... ${errors.length - 5} more (wal-doctor inspect shows all)\n`;
   const boots = r.etcd.filter((x) => !isDowngrade(x));
-  if (o.style === 'table') out += boxTable(['etcd', 'outcome', 'error'], boots.map((e) => [e.version, e.outcome, e.error ?? '']));
-  else for (const e of boots) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : ''}\n`;
+  // A stall that ends: how long /health stays false.
+  const late = (e: (typeof boots)[number]): string => (e.stall?.['code'] === 'db-ahead' ? `serves after about ${Number(e.stall['timeouts']) * PUBLISH_TIMEOUT_S} s` : '');
+  if (o.style === 'table') out += boxTable(['etcd', 'outcome', 'error'], boots.map((e) => [e.version, e.outcome, e.error ?? late(e)]));
+  else for (const e of boots) out += `  etcd ${e.version}: ${e.outcome}${e.error ? ` (${e.error})` : late(e) ? ` (${late(e)})` : ''}\n`;
   out += `next: ${w.nextStep}\n`;
   return out;
 }

@@ -3,7 +3,7 @@
  * line. Shared by inspect, verify, repair's after-check, `--json` and the terminal UI.
  */
 import type { Analysis } from '../../inspect/analyze.js';
-import { failureText, stallText } from '../../inspect/etcd-texts.js';
+import { failureText, stallHead, stallText } from '../../inspect/etcd-texts.js';
 import type { BootFailure } from '../../inspect/predict.js';
 import type { ReconcileSkip, Report } from '../../inspect/report.js';
 import type { NextStep, Verdict, VerdictReason } from '../../inspect/verdict.js';
@@ -63,7 +63,7 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
     case 'etcd-fails':
       return failureWords(r.failure, v, dir);
     case 'etcd-stalls':
-      return `etcd ${v} starts but never serves: ${stallText(r.stall)}`;
+      return `etcd ${v} starts but ${stallHead(r.stall)}: ${stallText(r.stall)}`;
     case 'records-hidden':
       return `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} valid record(s) (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''}): etcd ${v} starts without them`;
     case 'behind-cluster':
