@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // scripts/boot-fuzz.mjs - damage that nobody designed, judged by real etcd.
 //
-//   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--kinds a,b] [--out .bench/boot-fuzz.ndjson]
+//   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--kinds a,b] [--repair] [--keep DIR] [--out .bench/boot-fuzz.ndjson]
 //
 // Each case takes a fixture written by real etcd of that release line (3.6's Kubernetes-style
 // v36-k8s-txn for 3.7 too: 3.7 boots it unchanged), damages a copy at random
@@ -35,6 +35,7 @@ const SERIES = arg('--series', '3.5');
 const CASES = Number(arg('--cases', '100'));
 let seed = Number(arg('--seed', '1')) >>> 0;
 const KINDS = arg('--kinds', undefined)?.split(',');
+const REPAIR = process.argv.includes('--repair'); // also `repair --auto` each case verify does not call healthy, then boot that
 const KEEP = arg('--keep', undefined); // a directory: each case that breaks the promise or disagrees is copied there
 const OUT = arg('--out', join(REPO, '.bench', `boot-fuzz-${SERIES}.ndjson`));
 const rnd = () => {
@@ -245,7 +246,7 @@ async function boot(dir, manifest, written) {
 }
 
 mkdirSync(join(REPO, '.bench'), { recursive: true });
-const tally = { cases: 0, promiseBroken: 0, outcomeAgree: 0, died: 0, textAgree: 0, healthy: 0, mismatch: 0, mismatchServed: 0, byKind: {} };
+const tally = { cases: 0, repaired: 0, repairBroken: 0, repairRefused: 0, promiseBroken: 0, outcomeAgree: 0, died: 0, textAgree: 0, healthy: 0, mismatch: 0, mismatchServed: 0, byKind: {} };
 for (let n = 0; n < CASES; ) {
   const baseName = BASES[ri(BASES.length)];
   const base = bases.get(baseName);
@@ -294,12 +295,39 @@ for (let n = 0; n < CASES; ) {
   const k = (tally.byKind[kind] ??= { cases: 0, agree: 0 });
   k.cases++;
   if (agree) k.agree++;
-  const line = { n, series: SERIES, base: baseName, kind, what, verdict: a?.report.verdict.status, exit, ours, oursError: p?.error ?? null, real, agree, textAgree, promiseBroken: broken, mismatch, mismatchServed };
+  // `repair --auto` (what ExecStartPre runs): where it changes the dir, etcd must then start, serve
+  // every key written before the damage and take a write.
+  let repair;
+  if (REPAIR && a && exit !== 0) {
+    const backup = join(work, 'repair-backup');
+    rmSync(backup, { recursive: true, force: true });
+    let code = 0;
+    let said = '';
+    try {
+      said = execFileSync(process.execPath, [join(REPO, 'dist/src/cli/main.js'), 'repair', '--auto', '--yes', '--backup-dir', backup, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      code = e.status ?? -1;
+      said = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+    }
+    if (code === 0) {
+      tally.repaired++;
+      const after2 = await boot(dir, base.manifest, after?.written);
+      const good = after2.state === 'starts' && after2.everything;
+      if (!good) tally.repairBroken++;
+      repair = { code, boot: after2, good };
+      if (!good) console.error(`case ${n} ${kind} ${what}: REPAIR BROKEN: repair --auto exit 0, then etcd ${after2.state} ${after2.error ?? ''} missing ${after2.missing} wrong ${after2.wrong} write ${after2.write}\n${said.split('\n').slice(0, 8).join('\n')}`);
+    } else {
+      tally.repairRefused++;
+      repair = { code, said: said.split('\n').filter(Boolean).slice(-1)[0] ?? '' };
+    }
+  }
+  const line = { n, series: SERIES, base: baseName, kind, what, verdict: a?.report.verdict.status, exit, ours, oursError: p?.error ?? null, real, agree, textAgree, promiseBroken: broken, mismatch, mismatchServed, ...(repair ? { repair } : {}) };
   appendFileSync(OUT, JSON.stringify(line) + '\n');
-  if (kept && !(broken || mismatchServed || !agree || textAgree === false)) rmSync(kept, { recursive: true, force: true });
+  if (kept && !(broken || mismatchServed || !agree || textAgree === false || (repair && repair.code === 0 && !repair.good))) rmSync(kept, { recursive: true, force: true });
   if (broken || mismatchServed || !agree || textAgree === false) console.error(`case ${n} ${kind} ${what}: ${broken ? 'PROMISE BROKEN ' : ''}${mismatchServed ? 'MISMATCH FOUND WHERE ETCD SERVES EVERY KEY ' : ''}ours ${ours} ${p?.log ?? ''} / ${p?.error ?? ''}; etcd ${real.state} ${real.log ?? ''} / ${real.error ?? ''}`);
 }
 rmSync(work, { recursive: true, force: true });
 console.log(`etcd ${SERIES}: ${tally.cases} cases; verify exit 0 on ${tally.healthy}, of which etcd did not start, serve every key and take a write on ${tally.promiseBroken}; outcome agreed on ${tally.outcomeAgree}/${tally.cases}; the WAL/db check found two histories on ${tally.mismatch}, of which etcd served every key as written on ${tally.mismatchServed}; where etcd died, its error and log message equal ours on ${tally.textAgree}/${tally.died}`);
+if (REPAIR) console.log(`repair --auto: changed ${tally.repaired} dirs, of which etcd then did not start, serve every key and take a write on ${tally.repairBroken}; refused ${tally.repairRefused}`);
 for (const [k, v] of Object.entries(tally.byKind).sort()) console.log(`  ${k.padEnd(20)} ${v.agree}/${v.cases}`);
-if (tally.promiseBroken > 0) process.exitCode = 1;
+if (tally.promiseBroken > 0 || tally.repairBroken > 0) process.exitCode = 1;
