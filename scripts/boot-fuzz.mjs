@@ -113,21 +113,25 @@ async function afterSession(baseName, base) {
   const snapCount = 3 + ri(20);
   const e = await bootEtcd(SERIES, dir, { timeoutMs: 20000, args: ['--snapshot-count', String(snapCount)] });
   const written = new Map(); // key -> values it may hold (acknowledged or in flight at the kill)
+  // One session in three writes ~1 MB values past the 64 MB of the first segment: the power cut
+  // then falls around a segment cut (a .tmp made, preallocated, renamed; a new segment begun).
+  const big = rnd() < 0.35;
   if (e.ok) {
-    const rounds = 5 + ri(40);
-    const killAt = ri(rounds);
+    const rounds = big ? 62 + ri(14) : 5 + ri(40);
+    const killAt = big ? 55 + ri(rounds - 55) : ri(rounds);
     for (let r = 0; r < rounds; r++) {
       const ops = [];
-      const n = 1 + ri(12);
+      const n = big ? 1 : 1 + ri(12);
       for (let i = 0; i < n; i++) {
-        const key = `/power-cut/${list.length}/${ri(30)}`;
-        const value = `v${r}.${i}.` + 'x'.repeat(ri(r % 3 === 0 ? 3000 : 200));
+        const key = big ? `/power-cut/${list.length}/big${r}` : `/power-cut/${list.length}/${ri(30)}`;
+        const value = `v${r}.${i}.` + (big ? String.fromCharCode(97 + (r % 26)).repeat(1_000_000 + ri(100_000)) : 'x'.repeat(ri(r % 3 === 0 ? 3000 : 200)));
         ops.push(`put ${key} ${value}`);
         const vs = written.get(key) ?? new Set();
         vs.add(value);
         written.set(key, vs);
       }
-      const txn = etcdctl(e.endpoint, ['txn'], SERIES, `\n${ops.join('\n')}\n\n`).catch(() => undefined);
+      // a 1 MB value goes on stdin to `put` (txn reads its ops a line at a time)
+      const txn = (big ? etcdctl(e.endpoint, ['put', ops[0].split(' ')[1]], SERIES, ops[0].split(' ')[2]) : etcdctl(e.endpoint, ['txn'], SERIES, `\n${ops.join('\n')}\n\n`)).catch(() => undefined);
       if (r === killAt) {
         await new Promise((res) => setTimeout(res, ri(40)));
         break;
@@ -136,7 +140,7 @@ async function afterSession(baseName, base) {
     }
     await e.stop(true);
   }
-  const s = { dir, written, snapCount };
+  const s = { dir, written, snapCount, big };
   list.push(s);
   return s;
 }
