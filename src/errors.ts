@@ -39,6 +39,13 @@ export class NotEtcdError extends DoctorError {
   }
 }
 
+/** The input is etcd's, but nothing safe can be made of it: a human has to choose (exit 2). */
+export class RefusedError extends DoctorError {
+  constructor(message: string) {
+    super(message, ExitCode.needsRebuild);
+  }
+}
+
 /** The operating system refused a read or write. */
 export class IoError extends DoctorError {
   constructor(message: string) {

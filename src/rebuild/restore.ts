@@ -33,10 +33,11 @@
  *  - meta/confState keeps the source's voters, as etcdutl does, unless `updateConfState` is set.
  */
 import { join } from 'node:path';
-import { NotEtcdError, UsageError } from '../errors.js';
+import { NotEtcdError, RefusedError, UsageError } from '../errors.js';
 import { buildThenRename, checkOutDir } from '../io/build-dir.js';
 import type { BoltDb } from '../format/bbolt/db.js';
 import { check } from '../format/bbolt/check.js';
+import type { BboltFindingCode } from '../format/bbolt/findings.js';
 import { META_SIZE, decodeMeta } from '../format/bbolt/page.js';
 import { copyDb, editDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
@@ -194,11 +195,21 @@ export interface RestoreResult {
  * The WAL segment is written in full (zeros up to 64,000,000 bytes), not sparse, as etcd's
  * preallocation reserves the space.
  */
-export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string, opts: { sourcePath?: string } = {}): RestoreResult {
+export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string, opts: { sourcePath?: string; sourceName?: string; salvage?: boolean } = {}): RestoreResult {
   if (!source.meta) throw new NotEtcdError(`the source has no valid bbolt meta page: nothing to restore from`);
   // A sound source is copied and edited, as etcdutl does; a damaged one is rewritten from what its
   // tree still holds (the check reads every page either way, through the one reader).
-  const edit = opts.sourcePath !== undefined && check(source).findings.length === 0 ? opts.sourcePath : undefined;
+  const findings = check(source).findings;
+  // Damage outside the tree (the freelist, pages neither reachable nor free) loses nothing in the
+  // rewrite; damage inside it does: what an unreadable page holds is left out, silently. A root page
+  // zeroed made an empty db and a report of success: refused, unless the operator asks to salvage.
+  const lost = findings.find((f) => TREE_LOSS.has(f.code));
+  if (lost !== undefined && opts.salvage !== true) {
+    throw new RefusedError(
+      `${opts.sourceName ?? 'the source db'}: its tree cannot be read whole (${lost.code} at byte ${lost.offset}${'pgid' in lost ? `, page ${lost.pgid}` : ''}): a rebuild would leave out what the unreadable pages hold; rebuild from a backup or another member's db, or pass --salvage to keep what can be read`,
+    );
+  }
+  const edit = opts.sourcePath !== undefined && findings.length === 0 ? opts.sourcePath : undefined;
   const built = buildThenRename(outDir, (build) => {
     ensureDir(join(build, 'member', 'snap'));
     ensureDir(join(build, 'member', 'wal'));
@@ -262,7 +273,7 @@ export function checkTrailer(trailer: TrailerCheck | undefined, skipHashCheck: b
  */
 export function restoreFromFile(
   path: string,
-  opts: RestoreOptions & { skipHashCheck?: boolean; onProgress?: (bytesDone: number, bytesTotal: number) => void },
+  opts: RestoreOptions & { skipHashCheck?: boolean; salvage?: boolean; onProgress?: (bytesDone: number, bytesTotal: number) => void },
   outDir: string,
   sha1: Sha1 = nodeSha1,
 ): RestoreResult & { plan: RestorePlan; trailer: TrailerCheck | undefined } {
@@ -273,12 +284,26 @@ export function restoreFromFile(
   const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {
     checkTrailer(src.trailer, opts.skipHashCheck === true);
-    const result = writeRestoredDataDir(src.db, plan, outDir, { sourcePath: path });
+    const result = writeRestoredDataDir(src.db, plan, outDir, { sourcePath: path, salvage: opts.salvage === true, sourceName: path });
     return { ...result, plan, trailer: src.trailer };
   } finally {
     src.close();
   }
 }
+
+/** bbolt check findings inside the bucket tree: the rewrite cannot read what lies behind them. */
+const TREE_LOSS: ReadonlySet<BboltFindingCode> = new Set<BboltFindingCode>([
+  'bbolt-truncated',
+  'bbolt-page-out-of-bounds',
+  'bbolt-page-past-eof',
+  'bbolt-page-overflow-out-of-bounds',
+  'bbolt-page-bad-type',
+  'bbolt-tree-too-deep',
+  'bbolt-element-array-overflow',
+  'bbolt-element-out-of-bounds',
+  'bbolt-bad-bucket-value',
+  'bbolt-bad-inline-page',
+]);
 
 /** `<16-digit hex member ID>` and cluster ID, for messages. */
 export function describeIds(plan: RestorePlan): string {

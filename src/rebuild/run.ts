@@ -26,6 +26,8 @@ export interface RunRebuildOptions extends BootstrapFlags {
   etcdVersion?: RestoreTarget;
   /** A snapshot file whose SHA-256 trailer is missing or wrong. */
   skipHashCheck?: boolean;
+  /** A db whose tree has pages that cannot be read: rebuild from the rest. */
+  salvage?: boolean;
   /** Plan only: nothing is written. */
   dryRun?: boolean;
 }
@@ -86,7 +88,7 @@ export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgr
     const target = o.etcdVersion ?? src.writer;
     const common = { source: src.path, target, consistentIndex: src.consistentIndex, old: readOldIdentity(src.path, layout.segments[0]) };
     if (o.dryRun) return { outcome: 'dry-run', ...common, plan: planRestore({ ...flags, target }), outDir: out };
-    const result = step((onProgress) => restoreFromFile(src.path, { ...flags, target, skipHashCheck: true, ...progressOption(onProgress) }, out));
+    const result = step((onProgress) => restoreFromFile(src.path, { ...flags, target, skipHashCheck: true, salvage: o.salvage ?? false, ...progressOption(onProgress) }, out));
     const unapplied = layout.segments.length > 0 ? step((onProgress) => writeUnapplied(layout, src.consistentIndex, unappliedPath, onProgress)) : undefined;
     return { outcome: 'rebuilt', ...common, result, unapplied, alarms: raisedAlarms(result.dataDir) };
   }
@@ -97,7 +99,7 @@ export function runRebuild(o: RunRebuildOptions, hooks: { progress?(): StepProgr
   }
   const old = readOldIdentity(from, undefined);
   const target = o.etcdVersion ?? dbWriter(from);
-  const result = step((onProgress) => restoreFromFile(from, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, ...progressOption(onProgress) }, out));
+  const result = step((onProgress) => restoreFromFile(from, { ...flags, target, skipHashCheck: o.skipHashCheck ?? false, salvage: o.salvage ?? false, ...progressOption(onProgress) }, out));
   return { outcome: 'rebuilt', source: from, target, consistentIndex: undefined, old, result, unapplied: undefined, alarms: raisedAlarms(result.dataDir) };
 }
 

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture } from '../support/fixtures.js';
-import { IoError, NotEtcdError, UsageError } from '../../src/errors.js';
+import { IoError, NotEtcdError, RefusedError, UsageError } from '../../src/errors.js';
 import { openBolt, nameText } from '../../src/format/bbolt/db.js';
 import { check } from '../../src/format/bbolt/check.js';
 import { bytesSource, encodeMeta } from '../../src/format/bbolt/page.js';
@@ -156,6 +156,30 @@ describe('restoreFromFile / writeRestoredDataDir on real etcd dbs', () => {
       const db2 = openBolt(bytesSource(new Uint8Array(readFileSync(join(rewritten, DB)))));
       assert.deepEqual(check(db2).findings, []);
       assert.equal(db2.meta?.freelist, 2n, 'a fresh file from the writer');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('a db whose tree has a page it cannot read is refused (what the page holds would vanish); --salvage rebuilds from the rest', async () => {
+    // v35-db-page-zeroed: real etcd 3.5's db with a leaf of the `key` bucket zeroed (fixtures/damage.mjs).
+    // The same when the root page goes: the rewrite then held no bucket at all and said "rebuilt".
+    const fx = await loadFixture('v35-db-page-zeroed');
+    const work = mkdtempSync(join(tmpdir(), 'wal-doctor-restore-'));
+    try {
+      const src = join(fx.dir, DB);
+      const lost = (fx.manifest.damage as { items_lost?: number }).items_lost ?? 0;
+      assert.ok(lost > 0);
+      const out = join(work, 'out');
+      assert.throws(() => restoreFromFile(src, { ...r1, skipHashCheck: true }, out), (e: unknown) => e instanceof RefusedError && /its tree cannot be read whole \(bbolt-page-bad-type at byte \d+, page \d+\).*--salvage/.test(e.message));
+      assert.ok(!existsSync(out), 'nothing written');
+      const before = [...openBoltFile(src).db.items('key')].length;
+      const res = restoreFromFile(src, { ...r1, skipHashCheck: true, salvage: true }, out);
+      const db = openBolt(bytesSource(new Uint8Array(readFileSync(join(out, DB)))));
+      assert.deepEqual(check(db).findings, []);
+      assert.equal([...db.items('key')].length, before, 'every revision the tree still reaches, and only those');
+      assert.ok(res.files.length === 3);
     } finally {
       rmSync(work, { recursive: true, force: true });
       fx.cleanup();

@@ -24,6 +24,7 @@ export async function rebuildAction(o: RebuildFlags, cmdSelf: Command): Promise<
       ...(o.unapplied !== undefined ? { unapplied: o.unapplied } : {}),
       ...(etcdVersion !== undefined ? { etcdVersion } : {}),
       ...(o.skipHashCheck !== undefined ? { skipHashCheck: o.skipHashCheck } : {}),
+      ...(o.salvage !== undefined ? { salvage: o.salvage } : {}),
       ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
     },
     {

@@ -11,6 +11,7 @@ export interface RebuildFlags extends FormatFlags {
   initialClusterToken: string;
   initialAdvertisePeerUrls: string;
   skipHashCheck?: boolean;
+  salvage?: boolean;
   etcdVersion?: string;
   unapplied?: string;
   dryRun?: boolean;
@@ -28,6 +29,7 @@ export function registerRebuild(program: DoctorCommand): void {
     .option('--initial-cluster-token <token>', 'the cluster token', RESTORE_DEFAULTS.initialClusterToken)
     .option('--initial-advertise-peer-urls <urls>', 'this member\'s peer URLs', RESTORE_DEFAULTS.initialAdvertisePeerUrls)
     .option('--skip-hash-check', 'rebuild from a snapshot file whose SHA-256 trailer is missing or wrong')
+    .option('--salvage', 'rebuild from a db whose tree has pages that cannot be read, leaving out what they hold (refused without it)')
     .option('--etcd-version <v>', 'write what this etcd\'s restore writes: 3.4, 3.5, 3.6 or 3.7 (default: the db\'s writer)')
     .option('--unapplied <file>', 'with a data dir: where the WAL entries the db never applied go (default <out>.unapplied.ndjson; must not exist)')
     .option('-n, --dry-run', 'print the plan (source, members, the IDs it gives, what changes) and write nothing')
