@@ -10,6 +10,7 @@ import { findHolders } from '../io/locks.js';
 import { hex16, parseSnapDbName } from '../format/wal/names.js';
 import { WRITE_ALARMS } from '../format/bbolt/etcd-meta.js';
 import { dbStep, readDbHead, type DbStep } from './db-facts.js';
+import { TREE_LOSS_CODES } from '../format/bbolt/findings.js';
 import { type Reconciliation, WriteLedger } from './reconcile.js';
 import { readPeer } from './peers.js';
 import { UsageError } from '../errors.js';
@@ -20,7 +21,7 @@ import type { Finding, StallJson } from './finding.js';
 import type { Report } from './report.js';
 import { REPORT_SCHEMA_VERSION } from './schema-version.js';
 import { snapStep } from './snap-facts.js';
-import { decideVerdict, truncationPoint, type Verdict } from './verdict.js';
+import { type DbHolds, decideVerdict, truncationPoint, type Verdict } from './verdict.js';
 import type { AnalyzeOptions, WalAnalysis } from './wal-analysis.js';
 import { analyzeWalFiles } from './wal-files.js';
 import { walFindings, walSummary } from './wal-report.js';
@@ -77,7 +78,9 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
 
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
-  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file', ...(ledger ? { ledger } : {}) });
+  // With no WAL the db is all there is: bbolt's whole check says whether a rebuild can read it.
+  const noWal = isDir && layout.segments.length === 0;
+  const db = dbStep(layout.db, layout.db ? rel(layout.db) : 'member/snap/db', { withStatus: layout.kind === 'db-file' || noWal, ...(ledger ? { ledger } : {}) });
   const reconciliation = reconcileStep(db, wal, ci, layout, ledger, add);
 
   const alarms = isDir ? alarmStep(db, wal, ci, add) : [];
@@ -119,6 +122,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     walFromStart,
     dbDamaged: deciding?.kind === 'opens' && db.readerFindings.length > 0,
     behind,
+    ...(noWal ? { dbHolds: dbHolds(db) } : {}),
     mismatch: reconciliation && reconciliation.mismatches > 0 ? { mismatches: reconciliation.mismatches, keys: reconciliation.first.map((m) => m.key) } : undefined,
     alarms,
     rel,
@@ -431,6 +435,14 @@ function invariantFindings(wal: WalAnalysis | undefined, wr: Report['wal'], db: 
       add({ code: 'db-ahead-of-wal', kind: 'cut', severity: 'error', file: path, expected: `consistent index <= ${cut.lastIndex}`, found: `${ci}`, consistentIndex: `${ci}`, lastIndex: `${cut.lastIndex}` });
     }
   }
+}
+
+/** What the db holds for a rebuild when there is no WAL (its check ran: `withStatus`). */
+function dbHolds(db: DbStep): DbHolds {
+  const r = db.report;
+  if (r === null || r.size === 0) return 'nothing';
+  if (r.consistentIndex === null || db.statusFindings.some((f) => TREE_LOSS_CODES.has(f.code))) return 'unreadable';
+  return r.revision === null ? 'nothing' : 'keys';
 }
 
 function predictionFindings(p: BootPrediction, layout: Layout, wal: WalAnalysis | undefined, rel: (abs: string) => string, add: (f: Finding) => void): void {

@@ -44,7 +44,8 @@ export type NextStep =
   | { kind: 'none' }
   | { kind: 'wait'; pid: number | undefined }
   | { kind: 'inspect-dir' }
-  | { kind: 'wal-dir-or-rebuild' }
+  /** `db`: what the db beside the missing WAL holds (keys to rebuild from, nothing, or a tree that cannot be read whole). */
+  | { kind: 'wal-dir-or-rebuild'; db: DbHolds }
   /** `wal-doctor repair` with these flags; `what` says what it will do. */
   | { kind: 'repair'; flags: string[]; what: 'cut' | 'commit' | 'snaps-aside' | 'db-aside' | 'recover-hidden' | 'rewrite-entries' | 'leftovers' }
   | { kind: 'bridge-or-rebuild' }
@@ -56,6 +57,9 @@ export type NextStep =
   | { kind: 'choose-history'; walFromStart: boolean }
   /** Start etcd, free space (NOSPACE) or find the corruption (CORRUPT), then disarm the alarm. */
   | { kind: 'disarm'; alarms: ('NOSPACE' | 'CORRUPT' | 'unreadable')[] };
+
+/** What a db holds for a rebuild: keys, nothing (absent, empty, no revision: a first start cut short), or a tree it cannot read whole. */
+export type DbHolds = 'keys' | 'nothing' | 'unreadable';
 
 export interface Verdict {
   status: Status;
@@ -89,6 +93,8 @@ export interface VerdictInput {
   mismatch: { mismatches: number; keys: string[] } | undefined;
   /** The alarms etcd keeps raised once started (alarm-raised findings). */
   alarms: Finding[];
+  /** With no WAL: what the db holds for a rebuild. */
+  dbHolds?: DbHolds;
   /** Peers committed past this log's end (`--peer-dir`). */
   behind?: { lastIndex: bigint; commit: bigint; peer: string } | undefined;
   rel: (abs: string) => string;
@@ -108,7 +114,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
   const { layout, wal, main, findings } = i;
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
   if (i.holder) return v('in-use', { code: 'in-use', ...i.holder }, { kind: 'wait', pid: i.holder.pid });
-  if (!wal && isDir) return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild' });
+  if (!wal && isDir) return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild', db: i.dbHolds ?? 'keys' });
   if (!wal || layout.kind === 'snap-file' || layout.kind === 'db-file' || layout.kind === 'wal-file') {
     const problems = findings.filter((f) => f.severity !== 'info');
     if (problems.length === 0) return v('healthy', { code: 'file', problems: 0, first: undefined }, { kind: 'none' });
@@ -150,7 +156,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
       case 'downgrade':
         return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'newer-etcd', clusterVersion: f.clusterVersion });
       case 'no-wal':
-        return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild' });
+        return v('needs-rebuild', { code: 'no-wal' }, { kind: 'wal-dir-or-rebuild', db: i.dbHolds ?? 'keys' });
       case 'wal-not-found':
       case 'wal-seq-gap':
       case 'wal-slice-bounds':

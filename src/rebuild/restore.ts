@@ -37,7 +37,7 @@ import { NotEtcdError, RefusedError, UsageError } from '../errors.js';
 import { buildThenRename, checkOutDir } from '../io/build-dir.js';
 import type { BoltDb } from '../format/bbolt/db.js';
 import { check } from '../format/bbolt/check.js';
-import type { BboltFindingCode } from '../format/bbolt/findings.js';
+import { TREE_LOSS_CODES } from '../format/bbolt/findings.js';
 import { META_SIZE, decodeMeta } from '../format/bbolt/page.js';
 import { copyDb, editDb, withKeys } from '../format/bbolt/writer-copy.js';
 import type { BucketTransform, CopySummary } from '../format/bbolt/writer-copy.js';
@@ -203,7 +203,7 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
   // Damage outside the tree (the freelist, pages neither reachable nor free) loses nothing in the
   // rewrite; damage inside it does: what an unreadable page holds is left out, silently. A root page
   // zeroed made an empty db and a report of success: refused, unless the operator asks to salvage.
-  const lost = findings.find((f) => TREE_LOSS.has(f.code));
+  const lost = findings.find((f) => TREE_LOSS_CODES.has(f.code));
   if (lost !== undefined && opts.salvage !== true) {
     throw new RefusedError(
       `${opts.sourceName ?? 'the source db'}: its tree cannot be read whole (${lost.code} at byte ${lost.offset}${'pgid' in lost ? `, page ${lost.pgid}` : ''}): a rebuild would leave out what the unreadable pages hold; rebuild from a backup or another member's db, or pass --salvage to keep what can be read`,
@@ -290,20 +290,6 @@ export function restoreFromFile(
     src.close();
   }
 }
-
-/** bbolt check findings inside the bucket tree: the rewrite cannot read what lies behind them. */
-const TREE_LOSS: ReadonlySet<BboltFindingCode> = new Set<BboltFindingCode>([
-  'bbolt-truncated',
-  'bbolt-page-out-of-bounds',
-  'bbolt-page-past-eof',
-  'bbolt-page-overflow-out-of-bounds',
-  'bbolt-page-bad-type',
-  'bbolt-tree-too-deep',
-  'bbolt-element-array-overflow',
-  'bbolt-element-out-of-bounds',
-  'bbolt-bad-bucket-value',
-  'bbolt-bad-inline-page',
-]);
 
 /** `<16-digit hex member ID>` and cluster ID, for messages. */
 export function describeIds(plan: RestorePlan): string {

@@ -88,8 +88,13 @@ export function nextStepWords(n: NextStep, dir: string): string {
       return `stop etcd${n.pid !== undefined ? ` (pid ${n.pid})` : ''} first, then run wal-doctor verify ${dir} again`;
     case 'inspect-dir':
       return 'judge the whole data dir: wal-doctor inspect <data-dir>';
-    case 'wal-dir-or-rebuild':
-      return `if etcd runs with --wal-dir, pass the same: wal-doctor inspect --wal-dir <dir> ${dir}; otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+    case 'wal-dir-or-rebuild': {
+      const otherwise =
+        n.db === 'nothing' ? 'otherwise nothing here is worth keeping (no WAL, no key in the db: a first start cut short, as a power cut during bootstrap leaves): move the dir aside and start etcd again (a member of a cluster: etcdctl member remove it, member add it back, start it with --initial-cluster-state existing)'
+        : n.db === 'unreadable' ? 'otherwise restore from a backup (etcdutl snapshot restore) or re-add this member: the db cannot be read whole (wal-doctor inspect names the damage; wal-doctor rebuild --salvage keeps what it can read)'
+        : `otherwise rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+      return `if etcd runs with --wal-dir, pass the same: wal-doctor inspect --wal-dir <dir> ${dir}; ${otherwise}`;
+    }
     case 'repair': {
       const cmd = ['wal-doctor repair', ...n.flags, dir].join(' ');
       const what: Record<typeof n.what, string> = {

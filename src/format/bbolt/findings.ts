@@ -81,6 +81,25 @@ export type BboltFinding =
 
 export type BboltFindingCode = BboltFinding['code'];
 
+/**
+ * Findings inside the bucket tree: a reader of the tree cannot reach what lies behind them (a page
+ * zeroed, cut off, of the wrong type, an element running off its page), so an unknown number of
+ * keys is gone from any copy made by walking it. Damage outside the tree (the freelist, pages
+ * neither reachable nor free, keys out of order) loses nothing a walk would keep.
+ */
+export const TREE_LOSS_CODES: ReadonlySet<BboltFindingCode> = new Set<BboltFindingCode>([
+  'bbolt-truncated',
+  'bbolt-page-out-of-bounds',
+  'bbolt-page-past-eof',
+  'bbolt-page-overflow-out-of-bounds',
+  'bbolt-page-bad-type',
+  'bbolt-tree-too-deep',
+  'bbolt-element-array-overflow',
+  'bbolt-element-out-of-bounds',
+  'bbolt-bad-bucket-value',
+  'bbolt-bad-inline-page',
+]);
+
 /** A sink for findings; decoders call it instead of throwing. */
 export type ReportFinding = (finding: BboltFinding) => void;
 
