@@ -51,7 +51,8 @@ export type NextStep =
   | { kind: 'bridge-or-rebuild' }
   | { kind: 'rebuild' }
   | { kind: 'replace-member'; members: number }
-  | { kind: 'restore-backup' }
+  /** `why`: no keyspace left (no db, a WAL not from index 1), or a db whose consistent index cannot be read. */
+  | { kind: 'restore-backup'; why: 'no-keyspace' | 'db-unreadable' }
   | { kind: 'newer-etcd'; clusterVersion: string }
   /** Nothing chooses between two histories for the operator: compare them, keep one by hand. */
   | { kind: 'choose-history'; walFromStart: boolean }
@@ -140,10 +141,21 @@ export function decideVerdict(i: VerdictInput): Verdict {
         if (!cut.damaged) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'commit' });
         break;
       case 'snap-db-missing':
+        // 3.7 takes its snapshot from the WAL's last snapshot record, not from a .snap file: no
+        // file set aside changes that, and without the db it needs a `.snap.db` it does not have.
+        if (!cut.damaged && main.version === '3.7') {
+          return v('needs-rebuild', { code: 'etcd-fails', failure: f }, !f.dbAbsent && i.consistentIndex !== undefined ? { kind: 'rebuild' } : { kind: 'restore-backup', why: f.dbAbsent ? 'no-keyspace' : 'db-unreadable' });
+        }
+        // A db whose consistent index cannot be read (its meta bucket lost, a power cut's mix of
+        // pages) says nothing of which .snap files are newer: only replaying the whole log into a
+        // new db is sure (seen: repair found nothing to set aside and said etcd would start).
+        if (!cut.damaged && !f.dbAbsent && i.consistentIndex === undefined) {
+          return i.walFromStart ? v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'db-aside' }) : v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'db-unreadable' });
+        }
         // The loaded .snap is newer than the db: with the .snap files set aside etcd opens the WAL
         // from its start (no db: it rebuilds the keyspace from the log) or at an older .snap.
         if (!cut.damaged && (i.walFromStart || !f.dbAbsent)) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
-        if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup' });
+        if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'no-keyspace' });
         break;
       case 'db-open':
       case 'db-restore':

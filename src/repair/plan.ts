@@ -500,6 +500,10 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if (opts.auto && !plan.lossless) refuse({ code: 'auto-lossy' }, 1);
   if (opts.auto && plan.refusal === null && plan.bridged.entries > 0) refuse({ code: 'auto-bridge' }, 2);
 
+  // Nothing to do must mean etcd starts: never "nothing to repair" where it would still fail.
+  if (actions.length === 0 && plan.refusal === null && decider?.outcome === 'fails' && decider.failure) {
+    refuse({ code: 'still-fails', etcdVersion: decider.version, etcdError: failureText(decider.failure, decider.version, layout.root).error }, 2);
+  }
   plan.noop = actions.length === 0 && plan.refusal === null;
   plan.after = { lastIndex: s(lastIndex), commit: s(commit), term: `${term}` };
   return plan;

@@ -115,7 +115,9 @@ export function nextStepWords(n: NextStep, dir: string): string {
     case 'replace-member':
       return `this member is one of ${n.members}: remove it from the cluster and add it back (etcdctl member remove, then member add and start it on an empty data dir) so it syncs from the leader; or rebuild: wal-doctor rebuild --from ${dir} --out <new-dir>`;
     case 'restore-backup':
-      return `nothing here holds the keyspace any more (no db, and the WAL does not start at index 1): restore the latest backup with etcdutl snapshot restore`;
+      return n.why === 'db-unreadable'
+        ? `the db's consistent index cannot be read (wal-doctor inspect names the damage), so nothing here can be rebuilt or replayed safely: restore the latest backup with etcdutl snapshot restore, or re-add this member if it has peers`
+        : `nothing here holds the keyspace any more (no db, and the WAL does not start at index 1): restore the latest backup with etcdutl snapshot restore`;
     case 'choose-history':
       return `nothing here picks one history for you: see both with wal-doctor export ${dir} (the log's writes) and etcdctl get on a copy (the db's); to keep the db's, rebuild from it: wal-doctor rebuild --from ${dir} --out <new-dir>${n.walFromStart ? `; to keep the log's, move member/snap/db (and member/snap/*.snap) out of the way: etcd replays the WAL from index 1` : ''}`;
     case 'disarm': {
