@@ -48,7 +48,8 @@ export type NextStep =
   | { kind: 'wal-dir-or-rebuild'; db: DbHolds }
   /** `wal-doctor repair` with these flags; `what` says what it will do. */
   | { kind: 'repair'; flags: string[]; what: 'cut' | 'commit' | 'snaps-aside' | 'db-aside' | 'recover-hidden' | 'rewrite-entries' | 'leftovers' }
-  | { kind: 'bridge-or-rebuild' }
+  /** `allowEntryLoss`: cutting at the damage drops valid entries (or later segments), so the repair needs the flag. */
+  | { kind: 'bridge-or-rebuild'; allowEntryLoss: boolean }
   | { kind: 'rebuild' }
   | { kind: 'replace-member'; members: number }
   /** `why`: no keyspace left (no db, a WAL not from index 1), or a db whose consistent index cannot be read. */
@@ -183,7 +184,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
   }
   if (aheadHazard || dbAheadOfCut) {
     const ci = aheadHazard?.consistentIndex ?? i.consistentIndex!;
-    return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild' } : { kind: 'replace-member', members: i.members });
+    return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild', allowEntryLoss: cut.damaged !== undefined && ((wal.pastCut?.entries ?? 0) > 0 || cut.damaged !== lastSeg) } : { kind: 'replace-member', members: i.members });
   }
   if (cut.damaged && damage) {
     const lost = cut.damaged.salvage.chained > 0 || cut.damaged !== lastSeg;

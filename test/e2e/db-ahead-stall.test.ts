@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { inspectPath } from '../../src/inspect/analyze.js';
+import { runCli } from '../support/cli.js';
 import { bootEtcd, compareKeys, getAll, needEtcd, probeWrite } from '../support/etcd.js';
 import { applyDamage, type EtcdSeries, loadFixture } from '../support/fixtures.js';
 
@@ -30,6 +31,11 @@ describe('the db a few entries ahead of the log: 3.6+ serve after one publish ti
           const a = inspectPath(fx.dir, { etcdVersion: v, checkHolders: false });
           const p = a.report.etcd.find((e) => e.version === v)!;
           assert.equal(a.report.verdict.exitCode, 2, 'the log lost entries the db applied: not healthy');
+          // nothing valid is dropped: the next step does not hand out --allow-entry-loss, and the bridge needs none
+          assert.deepEqual(a.verdict.next, { kind: 'bridge-or-rebuild', allowEntryLoss: false });
+          const plan = runCli(['repair', '--dry-run', '--bridge', fx.dir]);
+          assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+          assert.match(plan.stdout, new RegExp(`entries bridged \\(empty; the db holds their writes\\): ${gap} `));
           const timeouts = gap - 1;
           if (timeouts === 0) assert.deepEqual([p.outcome, p.stall], ['starts', null]);
           else assert.deepEqual([p.outcome, p.stall?.['code'], p.stall?.['timeouts']], ['never-healthy', 'db-ahead', timeouts]);

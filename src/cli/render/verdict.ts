@@ -109,7 +109,7 @@ export function nextStepWords(n: NextStep, dir: string): string {
       return `${cmd}  (${what[n.what]})`;
     }
     case 'bridge-or-rebuild':
-      return `wal-doctor repair --allow-entry-loss --bridge ${dir} (single member: keeps everything the db holds); or rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
+      return `wal-doctor repair ${n.allowEntryLoss ? '--allow-entry-loss ' : ''}--bridge ${dir} (single member: keeps everything the db holds); or rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
     case 'rebuild':
       return `rebuild a data dir from the db: wal-doctor rebuild --from ${dir} --out <new-dir> (see wal-doctor rebuild --help)`;
     case 'replace-member':
