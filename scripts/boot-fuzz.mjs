@@ -327,7 +327,7 @@ for (let n = 0; n < CASES; ) {
       repair = { code, said: said.split('\n').filter(Boolean).slice(-1)[0] ?? '' };
     }
   }
-  const line = { n, series: SERIES, base: baseName, kind, what, verdict: a?.report.verdict.status, exit, ours, oursError: p?.error ?? null, real, agree, textAgree, promiseBroken: broken, mismatch, mismatchServed, ...(repair ? { repair } : {}) };
+  const line = { n, series: SERIES, base: baseName, kind, what, verdict: a?.report.verdict.status, reason: a?.report.verdict.reason?.code, exit, ours, oursError: p?.error ?? null, real, agree, textAgree, promiseBroken: broken, mismatch, mismatchServed, ...(repair ? { repair } : {}) };
   appendFileSync(OUT, JSON.stringify(line) + '\n');
   if (kept && !(broken || mismatchServed || !agree || textAgree === false || (repair && repair.code === 0 && !repair.good))) rmSync(kept, { recursive: true, force: true });
   if (broken || mismatchServed || !agree || textAgree === false) console.error(`case ${n} ${kind} ${what}: ${broken ? 'PROMISE BROKEN ' : ''}${mismatchServed ? 'MISMATCH FOUND WHERE ETCD SERVES EVERY KEY ' : ''}ours ${ours} ${p?.log ?? ''} / ${p?.error ?? ''}; etcd ${real.state} ${real.log ?? ''} / ${real.error ?? ''}`);
