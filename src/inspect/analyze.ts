@@ -456,7 +456,7 @@ function predictionFindings(p: BootPrediction, layout: Layout, wal: WalAnalysis 
     } else if (h.code === 'etcd-repair-drops-valid-records') {
       add({ code: 'etcd-repair-drops-valid-records', severity: 'error', ...(p.repair ? { file: segFile(p.repair.segment), offset: p.repair.truncateAt } : {}), etcdVersion: p.version, segment: p.repair?.segment ?? null, truncateAt: p.repair?.truncateAt ?? null, records: h.records, entries: h.entries, firstIndex: u64OrNull(h.first), lastIndex: u64OrNull(h.last) });
     } else {
-      add({ code: 'records-hidden-after-zero-length', kind: 'boot', severity: 'error', file: segFile(h.segment), offset: h.offset, details: { records: h.records, entries: h.entries, committed: h.committed }, etcdVersion: p.version, records: h.records, entries: h.entries, firstIndex: u64OrNull(h.first), lastIndex: u64OrNull(h.last), committed: h.committed });
+      add({ code: 'records-hidden-after-zero-length', kind: 'boot', severity: 'error', file: segFile(h.segment), offset: h.offset, details: { records: h.records, entries: h.entries, committed: h.committed }, etcdVersion: p.version, records: h.records, entries: h.entries, firstIndex: u64OrNull(h.first), lastIndex: u64OrNull(h.last), committed: h.committed, unchained: h.unchained });
     }
   }
   if (p.outcome === 'fails' && p.failure) {

@@ -67,7 +67,7 @@ function variants<C extends z.ZodRawShape>(extra: C) {
     o('garbage-after-end', { ...rec, endOffset: z.number().int().describe('the zero length word that ends the log'), lastSegment: z.boolean() }),
     z.discriminatedUnion('kind', [
       o('records-hidden-after-zero-length', { ...rec, kind: z.literal('segment'), records: z.number().int(), firstRecordOffset: z.number().int(), nonZeroAt: z.number().int() }).describe('seen in the segment'),
-      o('records-hidden-after-zero-length', { ...at, kind: z.literal('boot'), etcdVersion: EtcdVersion, records: z.number().int(), entries: z.number().int(), ...range, committed: z.number().int() }).describe('what etcd does at boot'),
+      o('records-hidden-after-zero-length', { ...at, kind: z.literal('boot'), etcdVersion: EtcdVersion, records: z.number().int(), entries: z.number().int(), ...range, committed: z.number().int(), unchained: z.boolean().describe('the record before them is destroyed: their CRC chain cannot be checked') }).describe('what etcd does at boot'),
     ]),
     o('valid-records-after-damage', { ...at, damageOffset: z.number().int(), records: z.number().int().describe('records on a valid CRC chain'), entries: z.number().int(), ...range }),
     o('empty-segment', { file: z.string() }),

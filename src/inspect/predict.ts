@@ -171,8 +171,12 @@ export interface RepairByEtcd {
 export type Hazard =
   | { code: 'db-ahead-of-wal'; consistentIndex: bigint; lastIndex: bigint }
   | { code: 'etcd-repair-drops-valid-records'; records: number; entries: number; first: bigint | undefined; last: bigint | undefined }
-  /** The log ends at a zero length word with valid records after it: etcd reads none of them. */
-  | { code: 'records-hidden'; segment: string; offset: number; records: number; entries: number; first: bigint | undefined; last: bigint | undefined; committed: number };
+  /**
+   * The log ends at a zero length word with records after it: etcd reads none of them. Valid ones
+   * (their CRC chain checks), or `unchained`: the record before them is destroyed, so their chain
+   * cannot be checked, but the first is the log's next entry, and the db never applied them.
+   */
+  | { code: 'records-hidden'; segment: string; offset: number; records: number; entries: number; first: bigint | undefined; last: bigint | undefined; committed: number; unchained: boolean; behindIntact: boolean };
 
 export interface BootPrediction {
   version: EtcdVersion;
@@ -440,8 +444,14 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   if (snapRecs.some((r) => r.term !== start.term)) return fail({ code: 'wal-snapshot-mismatch' }, withRepair);
 
   // Records a zero length word hides: etcd's decoder stops there, silently.
+  // After the last one, records whose chain cannot be checked (a power cut that lost the block
+  // before them) still hide writes when the first is the log's next entry and the db lacks them.
   for (const s of scope) {
-    if (s.end.kind === 'zero-length' && s.end.nonZeroAfter !== undefined && s.salvage.chained > 0) {
+    // the log's next entry, or the next after those the db applied (their records lost with the block)
+    const upTo = s.lastEntry === undefined ? undefined : s.lastEntry.index > ci ? s.lastEntry.index : ci;
+    const next = s.lastEntry !== undefined && upTo !== undefined && s.salvage.firstIndex !== undefined && s.salvage.firstIndex > s.lastEntry.index && s.salvage.firstIndex <= upTo + 1n && (s.salvage.firstTerm ?? 0n) >= s.lastEntry.term;
+    const unchained = s === scope[scope.length - 1] && s.salvage.chained === 0 && s.end.kind === 'zero-length' && s.end.nonZeroAfter !== undefined && next && s.salvage.lastIndex !== undefined && s.salvage.lastIndex > ci;
+    if ((s.end.kind === 'zero-length' && s.end.nonZeroAfter !== undefined && s.salvage.chained > 0) || unchained) {
       const committedAbove = wal.maxCommitSeen;
       const lastGood = s.lastEntry?.index ?? 0n;
       let committed = 0;
@@ -450,7 +460,7 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
         const from = s.salvage.firstIndex > lastGood ? s.salvage.firstIndex : lastGood + 1n;
         if (top >= from) committed = Number(top - from + 1n);
       }
-      hazards.push({ code: 'records-hidden', segment: s.name, offset: s.end.offset, records: s.salvage.records, entries: s.salvage.entries, first: s.salvage.firstIndex, last: s.salvage.lastIndex, committed });
+      hazards.push({ code: 'records-hidden', segment: s.name, offset: s.end.offset, records: s.salvage.records, entries: s.salvage.entries, first: s.salvage.firstIndex, last: s.salvage.lastIndex, committed, unchained: s.salvage.chained === 0, behindIntact: s.salvage.firstOffset === s.end.offset });
     }
   }
 

@@ -112,6 +112,12 @@ export function truncationPoint(wal: WalAnalysis): { damaged: SegmentInfo | unde
   return { damaged: undefined, lastIndex };
 }
 
+/** Entries the scan found past the end of a clean log that the db never applied: appending there erases them. */
+function entriesPastEnd(seg: SegmentInfo, consistentIndex: bigint | undefined): boolean {
+  const s = seg.salvage;
+  return s.entries > 0 && s.lastIndex !== undefined && (consistentIndex === undefined || s.lastIndex > consistentIndex);
+}
+
 export function decideVerdict(i: VerdictInput): Verdict {
   const { layout, wal, main, findings } = i;
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
@@ -184,7 +190,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
   }
   if (aheadHazard || dbAheadOfCut) {
     const ci = aheadHazard?.consistentIndex ?? i.consistentIndex!;
-    return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild', allowEntryLoss: cut.damaged !== undefined && ((wal.pastCut?.entries ?? 0) > 0 || cut.damaged !== lastSeg) } : { kind: 'replace-member', members: i.members });
+    return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild', allowEntryLoss: cut.damaged !== undefined ? (wal.pastCut?.entries ?? 0) > 0 || cut.damaged !== lastSeg : entriesPastEnd(lastSeg, i.consistentIndex) } : { kind: 'replace-member', members: i.members });
   }
   if (cut.damaged && damage) {
     const lost = cut.damaged.salvage.chained > 0 || cut.damaged !== lastSeg;
@@ -195,7 +201,10 @@ export function decideVerdict(i: VerdictInput): Verdict {
     return v('needs-rebuild', { code: 'etcd-stalls', stall: main.stall }, single ? { kind: 'rebuild' } : { kind: 'replace-member', members: i.members });
   }
   const hidden = main?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
-  if (hidden) return v('repairable', { code: 'records-hidden', hazard: hidden }, { kind: 'repair', flags: [], what: 'recover-hidden' });
+  // Unchained: nothing proves those records intact, so no repair writes them back; a rebuild keeps
+  // the db and writes every entry above it, these too, to its unapplied file for a human.
+  // The record behind the zero word destroyed too: no length word to write back (repair refuses).
+  if (hidden) return hidden.unchained || !hidden.behindIntact ? v('needs-rebuild', { code: 'records-hidden', hazard: hidden }, { kind: 'rebuild' }) : v('repairable', { code: 'records-hidden', hazard: hidden }, { kind: 'repair', flags: [], what: 'recover-hidden' });
   if (i.dbDamaged) {
     const first = findings.find((f) => f.code === 'db-damaged');
     if (first) return v(i.walFromStart ? 'repairable' : 'needs-rebuild', { code: 'finding', finding: first }, i.walFromStart ? { kind: 'repair', flags: [], what: 'db-aside' } : { kind: 'rebuild' });

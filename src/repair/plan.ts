@@ -18,6 +18,7 @@
  */
 import { relative } from 'node:path';
 import type { Analysis } from '../inspect/analyze.js';
+import type { Hazard } from '../inspect/predict.js';
 import { failureText } from '../inspect/etcd-texts.js';
 import { hex16 } from '../format/wal/names.js';
 import type { RepairFacts } from './facts.js';
@@ -102,6 +103,7 @@ export type RefusalWhy =
   /** `members`: IDs as 16-digit hex. */
   | { code: 'bridge-on-cluster'; members: string[]; memberSources: string[] }
   | { code: 'still-fails'; etcdVersion: string; etcdError: string }
+  | { code: 'hidden-unrecoverable'; entries: number; first: string | null; last: string | null }
   | { code: 'db-unusable-no-replay'; etcdVersion: string }
   | { code: 'never-serves'; etcdVersion: string; stall: string }
   | { code: 'auto-lossy' }
@@ -273,6 +275,16 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     } else {
       warnings.push({ code: 'hidden-record-damaged', segment: seg.name, offset: seg.end.offset });
     }
+  }
+
+  // Hidden records no length word brings back (the record behind the word destroyed, or a chain
+  // that cannot be checked): left where they are, and the dir refused; a rebuild keeps them in its
+  // unapplied file. Never a plan that looks done while etcd still starts without them.
+  const hiddenLeft = decider?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
+  if (hiddenLeft && !recovered) {
+    plan.lossless = false;
+    if (!opts.allowEntryLoss) refuse({ code: 'hidden-unrecoverable', entries: hiddenLeft.entries, first: s(hiddenLeft.first), last: s(hiddenLeft.last) }, 2);
+    else warnings.push({ code: 'dropping-entries', lost: { entries: hiddenLeft.entries, range: hiddenLeft.first !== undefined ? { first: `${hiddenLeft.first}`, last: `${hiddenLeft.last}` } : null, records: hiddenLeft.records } });
   }
 
   // 2b. The first damage.
@@ -478,6 +490,18 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
     append = { entries: null, hardState: { term: `${term}`, vote: `${hs?.vote ?? 0n}`, commit: `${lastIndex}` } };
     warnings.push({ code: 'lowered-commit', from: `${commit}`, to: `${lastIndex}` });
     commit = lastIndex;
+  }
+  // The append zero-fills what lies past the end of the log. Entries the scan found there above
+  // what the db applied are writes it would erase without a word (a power cut that lost the block
+  // before them leaves their CRC chain unverifiable): dropping them needs --allow-entry-loss.
+  if (append && end && !cut && !recovered && !rewriteEnd && !hiddenLeft) {
+    const past = segs[end.seg]!.salvage;
+    if (past.entries > 0 && past.lastIndex !== undefined && (dbCi === undefined || past.lastIndex > dbCi)) {
+      const lost: DroppedEntries = { entries: past.entries, range: past.firstIndex !== undefined ? { first: `${past.firstIndex}`, last: `${past.lastIndex}` } : null, records: past.records };
+      plan.lossless = false;
+      if (!opts.allowEntryLoss) refuse({ code: 'entry-loss', lost, committed: false }, 1);
+      else warnings.push({ code: 'dropping-entries', lost });
+    }
   }
   if (append) {
     if (rewriteEnd && (rewriteEnd.kind === 'rewrite-segment' || rewriteEnd.kind === 'rechain-segment')) rewriteEnd.append = append;

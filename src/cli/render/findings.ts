@@ -86,7 +86,9 @@ export function findingMessage(f: Finding): string {
         case 'segment':
           return `${f.file} at byte ${f.offset}: a zero length word ends the data, but ${f.records} record(s) follow (first at byte ${f.firstRecordOffset}); etcd silently skips them`;
         case 'boot':
-          return `${f.file} at byte ${f.offset}: etcd ${f.etcdVersion} stops reading at a zero length word and starts without the ${f.records} valid record(s) after it (${f.entries} entries${range(f)}${f.committed > 0 ? `, ${f.committed} of them acknowledged as committed` : ''}): they would be silently dropped`;
+          return f.unchained
+            ? `${f.file} at byte ${f.offset}: etcd ${f.etcdVersion} stops reading at a zero length word and starts without the ${f.records} record(s) after it (${f.entries} entries${range(f)}, the log's next, never applied to the db; the record before them is destroyed, so their CRC chain cannot be checked): if they are what they look like, their writes would be silently dropped`
+            : `${f.file} at byte ${f.offset}: etcd ${f.etcdVersion} stops reading at a zero length word and starts without the ${f.records} valid record(s) after it (${f.entries} entries${range(f)}${f.committed > 0 ? `, ${f.committed} of them acknowledged as committed` : ''}): they would be silently dropped`;
       }
     case 'valid-records-after-damage':
       return `${f.file}: ${f.records} record(s) after the damage at byte ${f.damageOffset} still carry a valid CRC chain (${f.entries} entries${range(f)}); truncating there loses them`;

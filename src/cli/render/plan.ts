@@ -87,6 +87,8 @@ export function refusalWords(w: RefusalWhy): string {
       return `the gap between the log (index ${w.lastIndex}) and the db (${w.dbConsistentIndex}) is over ${w.maxEntries} entries: rebuild from the db instead (wal-doctor rebuild)`;
     case 'bridge-on-cluster':
       return `--bridge is only safe on a single-member cluster; this one has ${w.members.length} members (${w.members.join(', ')}, from ${w.memberSources.join(', ')}): remove this member and add it back instead`;
+    case 'hidden-unrecoverable':
+      return `a zero length word hides ${w.entries} entr${w.entries === 1 ? 'y' : 'ies'}${w.first !== null ? ` (index ${w.first}..${w.last})` : ''} that no length word brings back (the record behind it is destroyed, or their CRC chain cannot be checked): etcd would start without them; rebuild from the db (wal-doctor rebuild writes them to its unapplied file), or replay them by hand (wal-doctor export --include-damaged) and pass --allow-entry-loss`;
     case 'still-fails':
       return `etcd ${w.etcdVersion} would still not start (${w.etcdError}) and repairing the WAL cannot fix that: rebuild a data dir from the db (wal-doctor rebuild)`;
     case 'db-unusable-no-replay':
@@ -119,7 +121,7 @@ export function warningWords(w: PlanWarning): string {
     case 'bridge-would-keep':
       return `repair --bridge keeps the ${w.records} valid record(s) after the damage: indexes ${w.first}..${w.last} it destroyed become empty entries (the db already holds their writes)`;
     case 'dropping-entries':
-      return `dropping ${dropped(w.lost)}; the writes they carried are saved as NDJSON in the backup (lost-writes.ndjson)`;
+      return `dropping ${dropped(w.lost)}; the segments that hold them are kept as they were in the backup (files/member/wal/): wal-doctor export --include-damaged on that copy lists the writes they carried`;
     case 'replacing-unapplied':
       return `replacing ${unapplied(w)}`;
     case 'replay-from-first-segment':
