@@ -195,7 +195,7 @@ export interface RestoreResult {
  * The WAL segment is written in full (zeros up to 64,000,000 bytes), not sparse, as etcd's
  * preallocation reserves the space.
  */
-export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string, opts: { sourcePath?: string; sourceName?: string; salvage?: boolean } = {}): RestoreResult {
+export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: string, opts: { sourcePath?: string; salvage?: boolean } = {}): RestoreResult {
   if (!source.meta) throw new NotEtcdError(`the source has no valid bbolt meta page: nothing to restore from`);
   // A sound source is copied and edited, as etcdutl does; a damaged one is rewritten from what its
   // tree still holds (the check reads every page either way, through the one reader).
@@ -206,7 +206,7 @@ export function writeRestoredDataDir(source: BoltDb, plan: RestorePlan, outDir: 
   const lost = findings.find((f) => TREE_LOSS_CODES.has(f.code));
   if (lost !== undefined && opts.salvage !== true) {
     throw new RefusedError(
-      `${opts.sourceName ?? 'the source db'}: its tree cannot be read whole (${lost.code} at byte ${lost.offset}${'pgid' in lost ? `, page ${lost.pgid}` : ''}): a rebuild would leave out what the unreadable pages hold; rebuild from a backup or another member's db, or pass --salvage to keep what can be read`,
+      `${opts.sourcePath ?? 'the source db'}: its tree cannot be read whole (${lost.code} at byte ${lost.offset}${'pgid' in lost ? `, page ${lost.pgid}` : ''}): a rebuild would leave out what the unreadable pages hold; rebuild from a backup or another member's db, or pass --salvage to keep what can be read`,
     );
   }
   const edit = opts.sourcePath !== undefined && findings.length === 0 ? opts.sourcePath : undefined;
@@ -284,7 +284,7 @@ export function restoreFromFile(
   const src = openBoltFile(path, { verifyTrailer: opts.skipHashCheck !== true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   try {
     checkTrailer(src.trailer, opts.skipHashCheck === true);
-    const result = writeRestoredDataDir(src.db, plan, outDir, { sourcePath: path, salvage: opts.salvage === true, sourceName: path });
+    const result = writeRestoredDataDir(src.db, plan, outDir, { sourcePath: path, salvage: opts.salvage === true });
     return { ...result, plan, trailer: src.trailer };
   } finally {
     src.close();

@@ -284,7 +284,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if (hiddenLeft && !recovered) {
     plan.lossless = false;
     if (!opts.allowEntryLoss) refuse({ code: 'hidden-unrecoverable', entries: hiddenLeft.entries, first: s(hiddenLeft.first), last: s(hiddenLeft.last) }, 2);
-    else warnings.push({ code: 'dropping-entries', lost: { entries: hiddenLeft.entries, range: hiddenLeft.first !== undefined ? { first: `${hiddenLeft.first}`, last: `${hiddenLeft.last}` } : null, records: hiddenLeft.records } });
+    else warnings.push({ code: 'dropping-entries', lost: droppedEntries(hiddenLeft.entries, hiddenLeft.first, hiddenLeft.last, hiddenLeft.records) });
   }
 
   // 2b. The first damage.
@@ -376,7 +376,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       const lostAny = d.entries > 0 || cut.segmentIndex !== segs.length - 1;
       if (lostAny) {
         plan.lossless = !lostCommitted;
-        const lost: DroppedEntries = { entries: d.entries, range: d.firstIndex !== undefined ? { first: `${d.firstIndex}`, last: `${d.lastIndex}` } : null, records: d.records };
+        const lost = droppedEntries(d.entries, d.firstIndex, d.lastIndex, d.records);
         if (!opts.allowEntryLoss) refuse({ code: 'entry-loss', lost, committed: lostCommitted }, 1);
         else warnings.push({ code: 'dropping-entries', lost });
       }
@@ -497,7 +497,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if (append && end && !cut && !recovered && !rewriteEnd && !hiddenLeft) {
     const past = segs[end.seg]!.salvage;
     if (past.entries > 0 && past.lastIndex !== undefined && (dbCi === undefined || past.lastIndex > dbCi)) {
-      const lost: DroppedEntries = { entries: past.entries, range: past.firstIndex !== undefined ? { first: `${past.firstIndex}`, last: `${past.lastIndex}` } : null, records: past.records };
+      const lost = droppedEntries(past.entries, past.firstIndex, past.lastIndex, past.records);
       plan.lossless = false;
       if (!opts.allowEntryLoss) refuse({ code: 'entry-loss', lost, committed: false }, 1);
       else warnings.push({ code: 'dropping-entries', lost });
@@ -531,6 +531,11 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   plan.noop = actions.length === 0 && plan.refusal === null;
   plan.after = { lastIndex: s(lastIndex), commit: s(commit), term: `${term}` };
   return plan;
+}
+
+/** Entries a plan drops, as its refusals and warnings name them. */
+function droppedEntries(entries: number, first: bigint | undefined, last: bigint | undefined, records: number): DroppedEntries {
+  return { entries, range: first !== undefined ? { first: `${first}`, last: `${last}` } : null, records };
 }
 
 /**
