@@ -44,11 +44,15 @@ describe('the block before the last entry lost: etcd drops the entry silently, v
         assert.deepEqual(fileList(fx.dir), files, 'nothing changed');
 
         const out = join(work, 'new');
-        const rb = runCli(['rebuild', '--json', '--from', fx.dir, '--out', out]);
+        const peer = ['--initial-cluster', 'default=http://127.0.0.1:2380'];
+        const rb = runCli(['rebuild', '--json', '--from', fx.dir, '--out', out, '--name', 'default', ...peer, '--initial-advertise-peer-urls', 'http://127.0.0.1:2380']);
         assert.equal(rb.code, 0, rb.stdout + rb.stderr);
         const res = JSON.parse(rb.stdout) as { unapplied: { path: string } };
         const kept = readFileSync(res.unapplied.path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { index?: string });
         assert.ok(kept.some((l) => l.index === `${d.hidden_entry}`), 'the hidden entry is in the unapplied file');
+        // etcd on the rebuilt dir: every key the db held (all but the hidden write), and a new write
+        const rebuilt = await bootCheck(v, out, fx.manifest, { probe: true, args: peer });
+        assert.deepEqual([rebuilt.boot, rebuilt.missing, rebuilt.wrong, rebuilt.probeWrite], ['ok', real.missing, [], 'visible'], rebuilt.logTail);
       } finally {
         rmSync(work, { recursive: true, force: true });
         fx.cleanup();
