@@ -19,8 +19,7 @@
  */
 import CRC32C from 'crc-32/crc32c.js';
 import {
-  ConfChangeType,
-  EntryType,
+  type OptionalForm,
   encodeConfChange,
   encodeEntry,
   encodeHardState,
@@ -28,8 +27,8 @@ import {
   encodeRaftSnapshot,
   encodeSnapFile,
   encodeWalSnapshot,
-} from '../format/proto/messages.js';
-import type { ConfState, OptionalForm } from '../format/proto/messages.js';
+} from '../format/proto/encode.js';
+import { type ConfState, ConfChangeType, EntryType } from '../format/proto/messages.js';
 import { RecordEncoder } from '../format/wal/encoder.js';
 import { RecordType } from '../format/wal/record.js';
 import { snapName, walName } from '../format/wal/names.js';

@@ -11,7 +11,7 @@ import { ReadWindow } from '../format/bytes.js';
 import { decodeSegment } from '../format/wal/decoder.js';
 import type { RecordEncoder } from '../format/wal/encoder.js';
 import { RecordType } from '../format/wal/record.js';
-import { encodeEntry, encodeHardState } from '../format/proto/messages.js';
+import { encodeEntry, encodeHardState } from '../format/proto/encode.js';
 import type { AppendSpec, RepairAction } from './plan.js';
 import { MAX_BRIDGE_ENTRIES } from './records.js';
 

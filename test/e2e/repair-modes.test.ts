@@ -12,7 +12,7 @@ import { gatherRepairFacts } from '../../src/repair/facts.js';
 import { planRepair } from '../../src/repair/plan.js';
 import { refusalReason } from '../../src/cli/render/plan.js';
 import { RecordEncoder } from '../../src/format/wal/encoder.js';
-import { encodeHardState } from '../../src/format/proto/messages.js';
+import { encodeHardState } from '../../src/format/proto/encode.js';
 
 describe('repair modes', () => {
   it('--dry-run names the bytes and the keys that would go, and changes nothing', async () => {

@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ProtoObject } from '../../src/format/proto/unmarshal.js';
-import { lookupType } from '../../src/format/proto/schema.js';
+import { lookupType } from '../../src/format/proto/root.js';
 import { type LedgerResult, MAX_KEYS, MAX_RANGES, WriteLedger } from '../../src/inspect/reconcile.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');

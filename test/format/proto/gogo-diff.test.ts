@@ -54,7 +54,8 @@ import {
 } from '../../../src/format/proto/unmarshal.js';
 import { isDeepStrictEqual } from 'node:util';
 import protobuf from 'protobufjs';
-import { Kind, type MessageSpec, fieldsOf, knownIn, releaseNumber, root, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
+import { Kind, type MessageSpec, fieldsOf, knownIn, releaseNumber, specOf, usesProtobufGo } from '../../../src/format/proto/schema.js';
+import { root } from '../../../src/format/proto/root.js';
 import { openBoltFile } from '../../../src/io/bolt-file.js';
 import { mulberry32 } from '../../support/random.js';
 

@@ -12,6 +12,8 @@ import {
   decodeRaftSnapshot,
   decodeSnapFile,
   decodeWalSnapshot,
+} from '../../../src/format/proto/messages.js';
+import {
   encodeConfChange,
   encodeEntry,
   encodeHardState,
@@ -19,7 +21,7 @@ import {
   encodeRaftSnapshot,
   encodeSnapFile,
   encodeWalSnapshot,
-} from '../../../src/format/proto/messages.js';
+} from '../../../src/format/proto/encode.js';
 import { type WalRecord, decodeRecord as decodeRecordResult, encodeRecord } from '../../../src/format/wal/record.js';
 import { decodeOk } from '../../support/proto.js';
 

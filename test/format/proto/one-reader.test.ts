@@ -19,9 +19,41 @@ function sources(dir: string, out: string[] = []): string[] {
 const files = sources(join(REPO_ROOT, 'src')).map((p) => ({ path: relative(REPO_ROOT, p), text: readFileSync(p, 'utf8') }));
 
 describe('one protobuf wire reader', () => {
-  it('protobufjs is imported only where the schema is loaded and messages are encoded', () => {
+  it('protobufjs is imported only where the schema is loaded, its tables derived and messages encoded', () => {
     const importers = files.filter((f) => /from 'protobufjs(\/[^']*)?'/.test(f.text)).map((f) => f.path);
-    assert.deepEqual(importers, ['src/format/proto/descriptor.generated.ts', 'src/format/proto/messages.ts', 'src/format/proto/schema.ts']);
+    assert.deepEqual(importers, ['src/format/proto/descriptor.generated.ts', 'src/format/proto/encode.ts', 'src/format/proto/root.ts', 'src/format/proto/spec-derive.ts']);
+  });
+
+  it('the read-only commands never load protobufjs (their start-up; the encoders are for repair and rebuild)', () => {
+    // Modules a file loads when it runs: static imports that are not `import type`, and dynamic ones.
+    const loads = (path: string): string[] => {
+      const text = files.find((f) => f.path === path)?.text;
+      assert.ok(text !== undefined, path);
+      const out: string[] = [];
+      for (const m of text.matchAll(/^import (?!type\b)[^;]*?from '([^']+)';|^export [^;]*?from '([^']+)';|\bimport\('([^']+)'\)/gms)) {
+        const spec = m[1] ?? m[2] ?? m[3]!;
+        if (/^export type\b/.test(m[0])) continue;
+        out.push(spec.startsWith('.') ? join(path, '..', spec).replace(/\.js$/, '.ts') : spec);
+      }
+      return out;
+    };
+    for (const action of ['verify-action', 'inspect-action', 'export-action', 'diff-action']) {
+      const start = `src/cli/commands/${action}.ts`;
+      const seen = new Set<string>([start]);
+      const queue = [start];
+      while (queue.length > 0) {
+        const p = queue.pop()!;
+        for (const dep of loads(p)) {
+          assert.doesNotMatch(dep, /^protobufjs/, `${start} loads protobufjs through ${p}`);
+          const file = dep.startsWith('src/') ? (files.some((f) => f.path === dep) ? dep : dep.replace(/\.ts$/, '.tsx')) : undefined;
+          if (file !== undefined && !seen.has(file)) {
+            seen.add(file);
+            queue.push(file);
+          }
+        }
+      }
+      assert.ok(seen.has('src/format/proto/schema.ts'), `${start} decodes through the schema's tables`);
+    }
   });
 
   it("nothing decodes with protobufjs' Reader or a type's generated decode", () => {
