@@ -93,7 +93,8 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   }
 
   const { members, memberSources } = membership(snaps.reports, wal, db);
-  const predictions = predictionStep(layout, wal, snaps.facts, db);
+  const bootInput = bootInputOf(layout, wal, snaps.facts, db);
+  const predictions = bootInput ? ETCD_VERSIONS.map((v) => predictBoot(bootInput, v)) : [];
   const { writer, evidence } = whoWrote(db, wal);
   const decidingVersion: EtcdVersion = opts.etcdVersion ?? (writer.startsWith('3.4') ? '3.4' : writer.startsWith('3.6') ? '3.6' : writer.startsWith('3.7') ? '3.7' : '3.5');
   const main = predictions.find((p) => p.version === decidingVersion);
@@ -121,6 +122,12 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
     holder,
     walFromStart,
     dbDamaged: deciding?.kind === 'opens' && db.readerFindings.length > 0,
+    // what a repair that sets files aside leaves etcd to do (verdict.ts: the records it would then start without)
+    withoutDb: () => (bootInput && isDir ? predictBoot({ ...bootInput, snapFiles: [], snapDbIndexes: [], db: { present: false, boot: () => ({ kind: 'new' }) } }, decidingVersion) : undefined),
+    withoutNewerSnaps: () => {
+      const ci = db.consistentIndex;
+      return bootInput && isDir && ci !== undefined ? predictBoot({ ...bootInput, snapFiles: bootInput.snapFiles.filter((f) => f.valid && f.index <= ci) }, decidingVersion) : undefined;
+    },
     behind,
     ...(noWal ? { dbHolds: dbHolds(db) } : {}),
     mismatch: reconciliation && reconciliation.mismatches > 0 ? { mismatches: reconciliation.mismatches, keys: reconciliation.first.map((m) => m.key) } : undefined,
@@ -285,18 +292,17 @@ function membership(snapReports: Report['snapFiles'], wal: WalAnalysis | undefin
   return { members, memberSources };
 }
 
-/** What each etcd line does at boot (data dirs and WAL dirs only). */
-function predictionStep(layout: Layout, wal: WalAnalysis | undefined, snapFacts: BootInput['snapFiles'], db: DbStep): BootPrediction[] {
+/** What etcd's boot reads (data dirs and WAL dirs only; none: nothing to predict). */
+function bootInputOf(layout: Layout, wal: WalAnalysis | undefined, snapFacts: BootInput['snapFiles'], db: DbStep): BootInput | undefined {
   const isDir = layout.kind === 'data-dir' || layout.kind === 'member-dir';
-  if (!wal || !(isDir || layout.kind === 'wal-dir')) return [];
-  const input: BootInput = {
+  if (!wal || !(isDir || layout.kind === 'wal-dir')) return undefined;
+  return {
     wal,
     snapFiles: snapFacts,
     snapDbIndexes: layout.files.map((f) => parseSnapDbName(basename(f.path))).filter((x): x is bigint => x !== undefined),
     // A WAL dir on its own: judge the log as if the db were fine.
     db: layout.kind === 'wal-dir' ? { present: true, boot: () => ({ kind: 'opens', consistentIndex: 0n, clusterVersion: undefined, storageVersion: undefined, voters: [], restore: undefined }) } : db.facts,
   };
-  return ETCD_VERSIONS.map((v) => predictBoot(input, v));
 }
 
 /** A process holding the dir now (etcd, or anything with its files open). */

@@ -29,8 +29,13 @@ export type VerdictReason =
   | { code: 'etcd-fails'; failure: BootFailure }
   /** etcd runs but never gets a leader. */
   | { code: 'etcd-stalls'; stall: Stall }
-  /** A zero length word hides valid records: etcd starts without them. */
-  | { code: 'records-hidden'; hazard: Extract<Hazard, { code: 'records-hidden' }> }
+  /**
+   * A zero length word hides valid records: etcd starts without them. `afterSetAside`: etcd fails
+   * now, and would start without them once the repair that fixes that is made: its db (and .snap
+   * files) set aside, the log replayed from index 1 into a new db (`db`), or the .snap files newer
+   * than the db set aside, the log replayed from an older point (`snaps`).
+   */
+  | { code: 'records-hidden'; hazard: Extract<Hazard, { code: 'records-hidden' }>; afterSetAside?: 'db' | 'snaps' }
   /** The cluster (its peers' dirs) committed past the end of this member's log. */
   | { code: 'behind-cluster'; lastIndex: bigint; commit: bigint; peer: string }
   /** The db holds other writes than the log it was applied from: two histories (or a changed value). */
@@ -91,6 +96,10 @@ export interface VerdictInput {
   walFromStart: boolean;
   /** Structural damage in the db that the deciding line's bbolt tolerates (3.4's older bbolt). */
   dbDamaged: boolean;
+  /** What the deciding line does with the db and the .snap files set aside: the log replayed from its start into a new db. */
+  withoutDb?: () => BootPrediction | undefined;
+  /** What it does with the .snap files newer than the db's consistent index set aside. */
+  withoutNewerSnaps?: () => BootPrediction | undefined;
   /** The log's applied writes that the db does not hold. */
   mismatch: { mismatches: number; keys: string[] } | undefined;
   /** The alarms etcd keeps raised once started (alarm-raised findings). */
@@ -140,6 +149,14 @@ export function decideVerdict(i: VerdictInput): Verdict {
   const lastSeg = wal.segments[wal.segments.length - 1]!;
   const dbAheadOfCut = i.consistentIndex !== undefined && cut.damaged !== undefined && cut.lastIndex !== undefined && i.consistentIndex > cut.lastIndex;
   const aheadHazard = main?.hazards.find((h): h is Extract<Hazard, { code: 'db-ahead-of-wal' }> => h.code === 'db-ahead-of-wal');
+  // Setting the db aside makes etcd replay the log from index 1 into a new db: records a zero
+  // length word hides are then gone, whatever the old db held (or could not be read to tell),
+  // unless a length word written back brings them (chained ones behind an intact record).
+  const lostAfter = (after: BootPrediction | undefined, what: 'db' | 'snaps'): Verdict | undefined => {
+    const hidden = after?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
+    return hidden && (hidden.unchained || !hidden.behindIntact) ? v('needs-rebuild', { code: 'records-hidden', hazard: hidden, afterSetAside: what }, { kind: 'rebuild' }) : undefined;
+  };
+  const dbAside = (reason: VerdictReason): Verdict => lostAfter(i.withoutDb?.(), 'db') ?? v('repairable', reason, { kind: 'repair', flags: [], what: 'db-aside' });
 
   if (main?.outcome === 'fails' && main.failure) {
     const f = main.failure;
@@ -157,16 +174,18 @@ export function decideVerdict(i: VerdictInput): Verdict {
         // pages) says nothing of which .snap files are newer: only replaying the whole log into a
         // new db is sure (seen: repair found nothing to set aside and said etcd would start).
         if (!cut.damaged && !f.dbAbsent && i.consistentIndex === undefined) {
-          return i.walFromStart ? v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'db-aside' }) : v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'db-unreadable' });
+          return i.walFromStart ? dbAside({ code: 'etcd-fails', failure: f }) : v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'db-unreadable' });
         }
         // The loaded .snap is newer than the db: with the .snap files set aside etcd opens the WAL
         // from its start (no db: it rebuilds the keyspace from the log) or at an older .snap.
-        if (!cut.damaged && (i.walFromStart || !f.dbAbsent)) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
+        if (!cut.damaged && (i.walFromStart || !f.dbAbsent)) {
+          return lostAfter(f.dbAbsent ? i.withoutDb?.() : i.withoutNewerSnaps?.(), f.dbAbsent ? 'db' : 'snaps') ?? v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
+        }
         if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'no-keyspace' });
         break;
       case 'db-open':
       case 'db-restore':
-        if (!cut.damaged && i.walFromStart) return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'db-aside' });
+        if (!cut.damaged && i.walFromStart) return dbAside({ code: 'etcd-fails', failure: f });
         return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
       case 'apply-fails': {
         const applied = i.consistentIndex !== undefined && f.entry.index <= i.consistentIndex;
@@ -207,7 +226,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
   if (hidden) return hidden.unchained || !hidden.behindIntact ? v('needs-rebuild', { code: 'records-hidden', hazard: hidden }, { kind: 'rebuild' }) : v('repairable', { code: 'records-hidden', hazard: hidden }, { kind: 'repair', flags: [], what: 'recover-hidden' });
   if (i.dbDamaged) {
     const first = findings.find((f) => f.code === 'db-damaged');
-    if (first) return v(i.walFromStart ? 'repairable' : 'needs-rebuild', { code: 'finding', finding: first }, i.walFromStart ? { kind: 'repair', flags: [], what: 'db-aside' } : { kind: 'rebuild' });
+    if (first) return i.walFromStart ? dbAside({ code: 'finding', finding: first }) : v('needs-rebuild', { code: 'finding', finding: first }, { kind: 'rebuild' });
   }
   const unreadable = i.alarms.find((f) => f.code === 'alarm-raised' && f.alarm === 'unreadable');
   if (unreadable) return v('needs-rebuild', { code: 'finding', finding: unreadable }, { kind: 'rebuild' });

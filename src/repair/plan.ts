@@ -69,6 +69,8 @@ export type ActionWhy =
   | { code: 'rechain-after-damage' }
   | { code: 'damaged-segment'; damage: Damage }
   | { code: 'cut-at-damage'; damage: Damage }
+  /** Records a zero length word hides that nothing brings back, cut from the log under --allow-entry-loss. */
+  | { code: 'hidden-given-up'; offset: number; records: number; firstIndex: string | null; lastIndex: string | null }
   | { code: 'after-damage'; damagedSegment: string }
   | { code: 'unappliable-entries'; etcdVersion: string; entries: { index: string; problem: string }[] }
   | { code: 'more-unappliable-entries'; etcdVersion: string; entries: number }
@@ -280,11 +282,22 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   // Hidden records no length word brings back (the record behind the word destroyed, or a chain
   // that cannot be checked): left where they are, and the dir refused; a rebuild keeps them in its
   // unapplied file. Never a plan that looks done while etcd still starts without them.
-  const hiddenLeft = decider?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
+  // (Or, where etcd fails on its db, records the log would stop before once the db is set aside.)
+  const asideHidden = a.verdict.reason.code === 'records-hidden' && a.verdict.reason.afterSetAside !== undefined ? a.verdict.reason.hazard : undefined;
+  const hiddenLeft = decider?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden') ?? asideHidden;
   if (hiddenLeft && !recovered) {
     plan.lossless = false;
     if (!opts.allowEntryLoss) refuse({ code: 'hidden-unrecoverable', entries: hiddenLeft.entries, first: s(hiddenLeft.first), last: s(hiddenLeft.last) }, 2);
-    else warnings.push({ code: 'dropping-entries', lost: droppedEntries(hiddenLeft.entries, hiddenLeft.first, hiddenLeft.last, hiddenLeft.records) });
+    else {
+      warnings.push({ code: 'dropping-entries', lost: droppedEntries(hiddenLeft.entries, hiddenLeft.first, hiddenLeft.last, hiddenLeft.records) });
+      // The loss accepted, the hidden bytes leave the log (the segment as it was goes to the
+      // backup): the word is then the log's true end, for etcd and for every later check.
+      const k = segs.findIndex((x) => x.name === hiddenLeft.segment);
+      const seg = segs[k];
+      if (seg && !cut) {
+        actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: hiddenLeft.offset, originalSize: seg.size, zeroFillTo: Math.max(seg.size, hiddenLeft.offset + 8), why: { code: 'hidden-given-up', offset: hiddenLeft.offset, records: hiddenLeft.records, firstIndex: s(hiddenLeft.first), lastIndex: s(hiddenLeft.last) } });
+      }
+    }
   }
 
   // 2b. The first damage.
@@ -437,7 +450,8 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   //    WAL from index 1 into a new db (the db missing or damaged beyond what etcd opens).
   const snaps = report.snapFiles;
   const next = a.verdict.next;
-  const dbAside = next.kind === 'repair' && next.what === 'db-aside';
+  // With --allow-entry-loss, the db is set aside all the same when that loses only the hidden records.
+  const dbAside = (next.kind === 'repair' && next.what === 'db-aside') || (a.verdict.reason.code === 'records-hidden' && a.verdict.reason.afterSetAside === 'db' && opts.allowEntryLoss);
   const allSnapsAside = dbAside || (next.kind === 'repair' && next.what === 'snaps-aside' && !report.db);
   for (const snapFile of snaps) {
     if (snapFile.status !== 'ok' && !allSnapsAside) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, why: { code: 'broken-snap', problem: snapFile.error ?? snapFile.status } });
@@ -513,7 +527,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if (!cut && decider?.outcome === 'fails' && decider.failure && !handled && !append) {
     refuse({ code: 'still-fails', etcdVersion: decider.version, etcdError: failureText(decider.failure, decider.version, layout.root).error }, 2);
   }
-  if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside) {
+  if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside && asideHidden === undefined) {
     refuse({ code: 'db-unusable-no-replay', etcdVersion: decider.version }, 2);
   }
   // A member that is no voter of its own conf state stays one whatever the log holds.

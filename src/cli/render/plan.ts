@@ -24,6 +24,8 @@ export function actionWords(w: ActionWhy): string {
       return damaged(w.damage);
     case 'cut-at-damage':
       return `${damaged(w.damage)}; everything before it is intact`;
+    case 'hidden-given-up':
+      return `a zero length word at byte ${w.offset} hides ${w.records} record(s)${w.firstIndex !== null ? ` (index ${w.firstIndex}..${w.lastIndex})` : ''} that no length word brings back; with --allow-entry-loss they are cut from the log (the segment as it was stays in the backup)`;
     case 'after-damage':
       return `segment after the damage in ${w.damagedSegment}: its records cannot follow a broken chain`;
     case 'unappliable-entries':

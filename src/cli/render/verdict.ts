@@ -64,8 +64,14 @@ export function reasonWords(r: VerdictReason, a: Analysis): string {
       return failureWords(r.failure, v, dir);
     case 'etcd-stalls':
       return `etcd ${v} starts but ${stallHead(r.stall)}: ${stallText(r.stall)}`;
-    case 'records-hidden':
-      return `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} ${r.hazard.unchained ? 'record(s) whose CRC chain cannot be checked (the record before them is destroyed), the log\'s next entries' : 'valid record(s)'} (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''}): etcd ${v} starts without them`;
+    case 'records-hidden': {
+      const hides = `a zero length word at ${r.hazard.segment} byte ${r.hazard.offset} hides ${r.hazard.records} ${r.hazard.unchained ? 'record(s) whose CRC chain cannot be checked (the record before them is destroyed), the log\'s next entries' : 'valid record(s)'} (${r.hazard.entries} entries${r.hazard.first !== undefined ? `, index ${r.hazard.first}..${r.hazard.last}` : ''}${r.hazard.committed > 0 ? `, ${r.hazard.committed} acknowledged as committed` : ''})`;
+      if (r.afterSetAside && main?.failure) {
+        const aside = r.afterSetAside === 'db' ? `with its db and .snap files set aside etcd ${v} would replay the log into a new db` : `with the .snap files newer than the db set aside etcd ${v} would replay the log from an older point`;
+        return `${failureWords(main.failure, v, dir)}; ${aside}, but ${hides}: it would start without them`;
+      }
+      return `${hides}: etcd ${v} starts without them`;
+    }
     case 'behind-cluster':
       return `this member's log ends at index ${r.lastIndex} but its peers committed ${r.commit}: a copy put back from a backup while the cluster ran on makes raft panic (tocommit(${r.commit}) is out of range [lastIndex(${r.lastIndex})]); only a member that was merely stopped catches up by itself`;
     case 'two-histories':
