@@ -5,6 +5,7 @@
  * returns what happened.
  */
 import { inspectPath, type Analysis } from '../inspect/analyze.js';
+import type { Hazard } from '../inspect/predict.js';
 import type { Report } from '../inspect/report.js';
 import { gatherRepairFacts } from './facts.js';
 import { withDataDirHeld } from './hold.js';
@@ -32,6 +33,8 @@ export interface RepairHooks {
   progress?(): AnalysisProgress;
 }
 
+type HiddenRecords = Extract<Hazard, { code: 'records-hidden' }>;
+
 export type RepairOutcome =
   /** The dir is healthy: etcd starts as is. */
   | { outcome: 'nothing-to-do'; plan: RepairPlan }
@@ -40,8 +43,12 @@ export type RepairOutcome =
   | { outcome: 'dry-run'; plan: RepairPlan }
   /** `confirm` said no. */
   | { outcome: 'declined'; plan: RepairPlan }
-  /** Applied, yet etcd `etcdVersion` would still fail (`reason`): every file was put back from `backupDir`. */
-  | { outcome: 'undone'; plan: RepairPlan; backupDir: string; etcdVersion: string; reason: string | null; verdictAfter: Report['verdict']; analysisAfter: Analysis }
+  /**
+   * Applied, yet etcd `etcdVersion` would still fail (`reason`), or the dir would still need a
+   * rebuild (`verdictAfter`; `startsWithout`: etcd would start without records a zero length word
+   * hides): every file was put back from `backupDir`.
+   */
+  | { outcome: 'undone'; plan: RepairPlan; backupDir: string; etcdVersion: string; reason: string | null; startsWithout?: HiddenRecords; verdictAfter: Report['verdict']; analysisAfter: Analysis }
   | { outcome: 'applied'; plan: RepairPlan; backupDir: string; applied: string[]; verdictAfter: Report['verdict']; analysisAfter: Analysis };
 
 /**
@@ -86,6 +93,15 @@ export async function runRepair(dataDir: string, options: RunRepairOptions = {},
       // everything back rather than leave a dir worse off than we found it.
       undo(result.backupDir, { beforeRename });
       return { outcome: 'undone', plan, backupDir: result.backupDir, etcdVersion: decider.version, reason: decider.error, verdictAfter: after.verdict, analysisAfter };
+    }
+    // Nor one a rebuild is left to fix: etcd starting and silently dropping writes the plan did
+    // not give up (records a zero length word hides, that the dir's first state kept from view:
+    // etcd failed before reading that far, or the db set aside held them), or a log the db is
+    // ahead of. A repair is applied only to make etcd start and serve.
+    if (after.verdict.status === 'needs-rebuild') {
+      undo(result.backupDir, { beforeRename });
+      const reason = analysisAfter.verdict.reason;
+      return { outcome: 'undone', plan, backupDir: result.backupDir, etcdVersion: after.verdict.etcdVersion, reason: null, ...(reason.code === 'records-hidden' ? { startsWithout: reason.hazard } : {}), verdictAfter: after.verdict, analysisAfter };
     }
     return { outcome: 'applied', plan, backupDir: result.backupDir, applied: result.applied, verdictAfter: after.verdict, analysisAfter };
   });

@@ -9,8 +9,9 @@ import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import type { RepairPlan } from '../../src/repair/plan.js';
 import { runRepair } from '../../src/repair/run.js';
+import { renderRepair } from '../../src/cli/render/repair.js';
 import { treeHashes } from '../support/cli.js';
-import { loadFixture } from '../support/fixtures.js';
+import { applyDamage, loadFixture } from '../support/fixtures.js';
 
 /** The backups of a repair of dataDir: beside it, named after it. */
 const backups = (dataDir: string): string[] =>
@@ -105,6 +106,43 @@ describe('runRepair', () => {
       assert.notEqual(r.verdictAfter.exitCode, 0);
       assert.ok(existsSync(r.backupDir), 'the backup is kept');
       assert.deepEqual(wal(treeHashes(fx.dir)), before, 'the WAL is as it was before the repair');
+    } finally {
+      for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('etcd would start without a write the plan did not give up: undone, and said so', async () => {
+    const fx = await loadFixture('v35-crash');
+    try {
+      let damaged: Record<string, string> = {};
+      // The plan moves a leftover 0.tmp; between the question and the first write the block before
+      // the log's last entry is lost: etcd would then start without that entry.
+      const r = await runRepair(fx.dir, {}, { confirm: async () => (applyDamage('zeroed-before-last-entry', fx.dir), (damaged = treeHashes(fx.dir)), true) });
+      assert.equal(r.outcome, 'undone');
+      if (r.outcome !== 'undone') return;
+      assert.deepEqual(r.plan.actions.map((x) => x.kind), ['set-aside']);
+      assert.deepEqual([r.verdictAfter.reason.code, r.startsWithout?.entries], ['records-hidden', 1]);
+      assert.match(renderRepair(r, false).stdout, /^etcd 3\.5 would start without \d+ record\(s\) a zero length word at \S+ byte \d+ hides \(1 entries, index (\d+)\.\.\1, 1 acknowledged as committed\); undone from .*, nothing changed$/m);
+      assert.deepEqual(treeHashes(fx.dir), damaged, 'every file as it was before the repair wrote');
+    } finally {
+      for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
+
+  it('the result would still need a rebuild: undone as well', async () => {
+    const fx = await loadFixture('v35-torn-tail');
+    try {
+      let damaged: Record<string, string> = {};
+      // Between the question and the first write a length word below the db's consistent index is
+      // zeroed: after the planned cut etcd would read the log only up to there, and the db is
+      // ahead of it (records the word hides, that etcd would start without, come after that).
+      const r = await runRepair(fx.dir, {}, { confirm: async () => (applyDamage('zero-length-mid', fx.dir), (damaged = treeHashes(fx.dir)), true) });
+      assert.equal(r.outcome, 'undone');
+      if (r.outcome !== 'undone') return;
+      assert.deepEqual([r.verdictAfter.status, r.verdictAfter.reason.code, r.reason], ['needs-rebuild', 'db-ahead', null]);
+      assert.deepEqual(treeHashes(fx.dir), damaged, 'every file as it was before the repair wrote');
     } finally {
       for (const b of backups(fx.dir)) rmSync(b, { recursive: true, force: true });
       fx.cleanup();

@@ -11,8 +11,15 @@ export function renderRepair(r: RepairOutcome, asJson: boolean): { stdout: strin
   if (r.outcome === 'declined') return { stdout: '', stderr: 'nothing changed\n' };
   if (asJson) return { stdout: json(repairJson(r)), stderr: '' };
   switch (r.outcome) {
-    case 'undone':
-      return { stdout: `the repaired dir would still not start (etcd ${r.etcdVersion}: ${r.reason}); undone from ${r.backupDir}, nothing changed\n`, stderr: '' };
+    case 'undone': {
+      const h = r.startsWithout;
+      const why = h
+        ? `etcd ${r.etcdVersion} would start without ${h.records} record(s) a zero length word at ${h.segment} byte ${h.offset} hides (${h.entries} entries${h.first !== undefined ? `, index ${h.first}..${h.last}` : ''}${h.committed > 0 ? `, ${h.committed} acknowledged as committed` : ''})`
+        : r.reason !== null
+          ? `the repaired dir would still not start (etcd ${r.etcdVersion}: ${r.reason})`
+          : `the repaired dir would still need a rebuild (${verdictWords(r.analysisAfter).headline})`;
+      return { stdout: `${why}; undone from ${r.backupDir}, nothing changed\n`, stderr: '' };
+    }
     case 'applied':
       return {
         stdout:
@@ -30,7 +37,7 @@ export function renderRepair(r: RepairOutcome, asJson: boolean): { stdout: strin
 function repairJson(r: Exclude<RepairOutcome, { outcome: 'declined' }>): Record<string, unknown> {
   switch (r.outcome) {
     case 'undone':
-      return { plan: planJson(r.plan), outcome: r.outcome, backupDir: r.backupDir, reason: r.reason, verdictAfter: verdictJson(r.analysisAfter) };
+      return { plan: planJson(r.plan), outcome: r.outcome, backupDir: r.backupDir, reason: r.reason, startsWithout: r.startsWithout ? { segment: r.startsWithout.segment, offset: r.startsWithout.offset, records: r.startsWithout.records, entries: r.startsWithout.entries, firstIndex: r.startsWithout.first === undefined ? null : `${r.startsWithout.first}`, lastIndex: r.startsWithout.last === undefined ? null : `${r.startsWithout.last}`, committed: r.startsWithout.committed } : null, verdictAfter: verdictJson(r.analysisAfter) };
     case 'applied':
       return { plan: planJson(r.plan), outcome: r.outcome, backupDir: r.backupDir, applied: r.applied, verdictAfter: verdictJson(r.analysisAfter) };
     default:
