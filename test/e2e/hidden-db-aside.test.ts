@@ -5,7 +5,8 @@
 // "repairable" and `repair --auto` set the db aside, leaving a dir where etcd starts and drops an
 // acknowledged write (fuzz, power cut 3.6, seed 156, cases 6 and 7). Now: exit 2 with the loss
 // named, `repair --auto` refuses and changes nothing; `--allow-entry-loss` sets the db aside and
-// cuts the hidden record from the log, and etcd then serves every other key and takes a write.
+// cuts the hidden record from the log, and etcd then serves every other key and takes a write. The
+// same for a .snap newer than the db: setting it aside makes etcd replay from an older point.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -66,4 +67,36 @@ describe('an unusable db and a record hidden behind a zero length word: setting 
       }
     });
   }
+});
+
+describe('a .snap newer than the db and a record hidden behind a zero length word: setting the .snap aside would drop the write', () => {
+  it('v35-db-behind-snap, etcd 3.5', async (t) => {
+    if (!(await needEtcd(t, '3.5'))) return;
+    const fx = await loadFixture('v35-db-behind-snap');
+    const work = mkdtempSync(join(tmpdir(), 'wal-doctor-hidden-aside-'));
+    try {
+      const d = (applyDamage as (k: string, dir: string) => { hidden_entry: number })('zeroed-before-last-entry', fx.dir);
+      const a = inspectPath(fx.dir, { etcdVersion: '3.5', checkHolders: false });
+      assert.deepEqual([a.report.verdict.exitCode, a.verdict.next], [2, { kind: 'rebuild' }]);
+      const r = a.verdict.reason;
+      assert.ok(r.code === 'records-hidden' && r.afterSetAside === 'snaps' && r.hazard.first === BigInt(d.hidden_entry), JSON.stringify(a.report.verdict));
+      assert.equal((await bootCheck('3.5', fx.dir, fx.manifest)).boot, 'failed', 'etcd dies: no db for the .snap it loads');
+
+      const before = contents(fx.dir);
+      const auto = runCli(['repair', '--auto', '--yes', '--backup-dir', join(work, 'auto'), fx.dir]);
+      assert.equal(auto.code, 2, auto.stdout + auto.stderr);
+      assert.deepEqual(contents(fx.dir), before, 'nothing changed');
+
+      const lossy = runCli(['repair', '--yes', '--allow-entry-loss', '--backup-dir', join(work, 'lossy'), fx.dir]);
+      assert.equal(lossy.code, 0, lossy.stdout + lossy.stderr);
+      assert.equal(runCli(['verify', fx.dir]).code, 0);
+      const repaired = await bootCheck('3.5', fx.dir, fx.manifest, { probe: true });
+      assert.equal(repaired.boot, 'ok', repaired.logTail);
+      assert.equal(repaired.missing.length, 1, `only the hidden write is lost: ${repaired.missing.join(', ')}`);
+      assert.deepEqual([repaired.wrong, repaired.probeWrite], [[], 'visible'], repaired.logTail);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+      fx.cleanup();
+    }
+  });
 });
