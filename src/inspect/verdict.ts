@@ -152,11 +152,16 @@ export function decideVerdict(i: VerdictInput): Verdict {
   // Setting the db aside makes etcd replay the log from index 1 into a new db: records a zero
   // length word hides are then gone, whatever the old db held (or could not be read to tell),
   // unless a length word written back brings them (chained ones behind an intact record).
-  const lostAfter = (after: BootPrediction | undefined, what: 'db' | 'snaps'): Verdict | undefined => {
+  // Which loses least then: with the db unusable (or absent), replaying the log and giving up the
+  // hidden records (a rebuild from that db would lose its damaged pages too); with an intact db
+  // older than the .snap files, a rebuild from it (the records kept in its unapplied file).
+  const lostAfter = (after: BootPrediction | undefined, what: 'db' | 'snaps', aside: 'db-aside' | 'snaps-aside'): Verdict | undefined => {
     const hidden = after?.hazards.find((h): h is Extract<Hazard, { code: 'records-hidden' }> => h.code === 'records-hidden');
-    return hidden && (hidden.unchained || !hidden.behindIntact) ? v('needs-rebuild', { code: 'records-hidden', hazard: hidden, afterSetAside: what }, { kind: 'rebuild' }) : undefined;
+    if (!hidden || !(hidden.unchained || !hidden.behindIntact)) return undefined;
+    const reason: VerdictReason = { code: 'records-hidden', hazard: hidden, afterSetAside: what };
+    return what === 'db' ? v('repairable', reason, { kind: 'repair', flags: ['--allow-entry-loss'], what: aside }) : v('needs-rebuild', reason, { kind: 'rebuild' });
   };
-  const dbAside = (reason: VerdictReason): Verdict => lostAfter(i.withoutDb?.(), 'db') ?? v('repairable', reason, { kind: 'repair', flags: [], what: 'db-aside' });
+  const dbAside = (reason: VerdictReason): Verdict => lostAfter(i.withoutDb?.(), 'db', 'db-aside') ?? v('repairable', reason, { kind: 'repair', flags: [], what: 'db-aside' });
 
   if (main?.outcome === 'fails' && main.failure) {
     const f = main.failure;
@@ -179,7 +184,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
         // The loaded .snap is newer than the db: with the .snap files set aside etcd opens the WAL
         // from its start (no db: it rebuilds the keyspace from the log) or at an older .snap.
         if (!cut.damaged && (i.walFromStart || !f.dbAbsent)) {
-          return lostAfter(f.dbAbsent ? i.withoutDb?.() : i.withoutNewerSnaps?.(), f.dbAbsent ? 'db' : 'snaps') ?? v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
+          return lostAfter(f.dbAbsent ? i.withoutDb?.() : i.withoutNewerSnaps?.(), f.dbAbsent ? 'db' : 'snaps', 'snaps-aside') ?? v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: [], what: 'snaps-aside' });
         }
         if (!cut.damaged) return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'restore-backup', why: 'no-keyspace' });
         break;

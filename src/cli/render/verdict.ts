@@ -112,7 +112,9 @@ export function nextStepWords(n: NextStep, dir: string): string {
         'rewrite-entries': 'replaces the entries etcd cannot apply with empty entries at the same index and term',
         leftovers: `wal-doctor repair --dry-run ${dir} shows what it would do`,
       };
-      return `${cmd}  (${what[n.what]})`;
+      // (db-aside and snaps-aside take the flag only when the log they replay stops at a zero length word)
+      const lost = n.flags.includes('--allow-entry-loss') && (n.what === 'db-aside' || n.what === 'snaps-aside') ? `; the records a zero length word hides are cut from the log and lost (wal-doctor repair --dry-run ${dir} lists them)` : '';
+      return `${cmd}  (${what[n.what]}${lost})`;
     }
     case 'bridge-or-rebuild':
       return `wal-doctor repair ${n.allowEntryLoss ? '--allow-entry-loss ' : ''}--bridge ${dir} (single member: keeps everything the db holds); or rebuild from the db: wal-doctor rebuild --from ${dir} --out <new-dir>`;
