@@ -109,7 +109,9 @@ if (ONLY.includes('export')) {
   mkdirSync(scratch, { recursive: true });
   const listing = join(scratch, 'dumplogs.txt');
   execFileSync('sh', ['-c', 'exec "$0" "$1" > "$2"', go.dumplogs, dir('k8s'), listing]);
-  const counted = Number(/WAL entries: (\d+)/.exec(execFileSync('tail', ['-n', '20', listing], { encoding: 'utf8' }))?.[1]);
+  // etcd-dump-logs prints `WAL entries: N` in its header, before the listing
+  const counted = Number(/WAL entries: (\d+)/.exec(execFileSync('head', ['-n', '20', listing], { encoding: 'utf8' }))?.[1]);
+  if (!Number.isFinite(counted)) throw new Error(`bench: no 'WAL entries: N' line at the head of etcd-dump-logs' listing`);
   rmSync(listing, { force: true });
   const m = measure([
     ...wd(['export', dir('k8s')]),
