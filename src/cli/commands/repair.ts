@@ -19,7 +19,7 @@ export function registerRepair(program: DoctorCommand): void {
     .option('-n, --dry-run', 'print the plan and change nothing')
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
     .option('--auto', 'for ExecStartPre / init containers: apply only repairs that lose nothing etcd acknowledged, else change nothing and fail')
-    .option('--allow-entry-loss', 'accept dropping valid entries that follow the damage (later segments are moved to the backup)')
+    .option('--allow-entry-loss', 'accept dropping valid entries: those after the damage (later segments are moved to the backup), and those a zero length word hides that nothing brings back (cut from the log)')
     .option('--bridge', 'single member: append empty entries up to the db consistent index so new writes are not skipped')
     .option('--backup-dir <dir>', 'where to put the backup (default: beside the data dir, named with a timestamp)');
   addFormatOptions(cmd, ['simple', 'json'])
@@ -33,7 +33,7 @@ Examples:
   wal-doctor undo /var/lib/etcd.wal-doctor-backup-<time>
 
 Exit codes: 0 repaired (or nothing to do in the files), 1 declined at the question, 2 refused (needs
-a human), 6 repaired but an alarm stays raised (writes refused until disarmed), 64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
+a human) or undone (the result would still not start, or still need a rebuild), 6 repaired but an alarm stays raised (writes refused until disarmed), 64 usage, 66 not found, 74 I/O, 75 etcd (or another repair) holds the dir.`,
     )
     .action(async (dataDir: string, o: RepairFlags) => (await import('./repair-action.js')).repairAction(dataDir, o));
 }
