@@ -292,8 +292,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
       warnings.push({ code: 'dropping-entries', lost: droppedEntries(hiddenLeft.entries, hiddenLeft.first, hiddenLeft.last, hiddenLeft.records) });
       // The loss accepted, the hidden bytes leave the log (the segment as it was goes to the
       // backup): the word is then the log's true end, for etcd and for every later check.
-      const k = segs.findIndex((x) => x.name === hiddenLeft.segment);
-      const seg = segs[k];
+      const seg = segs.find((x) => x.name === hiddenLeft.segment);
       if (seg && !cut) {
         actions.push({ kind: 'truncate-segment', file: rel(seg.path), keepBytes: hiddenLeft.offset, originalSize: seg.size, zeroFillTo: Math.max(seg.size, hiddenLeft.offset + 8), why: { code: 'hidden-given-up', offset: hiddenLeft.offset, records: hiddenLeft.records, firstIndex: s(hiddenLeft.first), lastIndex: s(hiddenLeft.last) } });
       }
