@@ -449,8 +449,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   //    WAL from index 1 into a new db (the db missing or damaged beyond what etcd opens).
   const snaps = report.snapFiles;
   const next = a.verdict.next;
-  // With --allow-entry-loss, the db is set aside all the same when that loses only the hidden records.
-  const dbAside = (next.kind === 'repair' && next.what === 'db-aside') || (a.verdict.reason.code === 'records-hidden' && a.verdict.reason.afterSetAside === 'db' && opts.allowEntryLoss);
+  const dbAside = next.kind === 'repair' && next.what === 'db-aside';
   const allSnapsAside = dbAside || (next.kind === 'repair' && next.what === 'snaps-aside' && !report.db);
   for (const snapFile of snaps) {
     if (snapFile.status !== 'ok' && !allSnapsAside) actions.push({ kind: 'set-aside', file: `member/snap/${snapFile.name}`, why: { code: 'broken-snap', problem: snapFile.error ?? snapFile.status } });
@@ -526,7 +525,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   if (!cut && decider?.outcome === 'fails' && decider.failure && !handled && !append) {
     refuse({ code: 'still-fails', etcdVersion: decider.version, etcdError: failureText(decider.failure, decider.version, layout.root).error }, 2);
   }
-  if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside && asideHidden === undefined) {
+  if ((decider?.failure?.code === 'db-open' || decider?.failure?.code === 'db-restore') && !dbAside) {
     refuse({ code: 'db-unusable-no-replay', etcdVersion: decider.version }, 2);
   }
   // A member that is no voter of its own conf state stays one whatever the log holds.

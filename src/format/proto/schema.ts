@@ -86,21 +86,12 @@ export function knownIn(f: FieldSpec, release: number): boolean {
  * `until` for a field every later release knows, and without what follows from the rest
  * (`packable`, `inEveryRelease`).
  */
-export interface FieldRow {
-  no: number;
-  key: string;
-  goName: string;
-  wire: number;
-  kind: Kind;
-  repeated: boolean;
+export type FieldRow = Omit<FieldSpec, 'sub' | 'oneofOthers' | 'until' | 'packable' | 'inEveryRelease'> & {
   /** The message type's full name (Kind.Message only). */
   sub?: string;
   oneofOthers?: string[];
-  oneofBit: number;
-  since: number;
   until?: number;
-  utf8: boolean;
-}
+};
 
 /** Every message of the schema by full proto name, its fields in declaration order. */
 export type SpecTable = Record<string, FieldRow[]>;
