@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // scripts/boot-fuzz.mjs - damage that nobody designed, judged by real etcd.
 //
-//   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--kinds a,b] [--repair] [--keep DIR] [--out .bench/boot-fuzz.ndjson]
+//   node scripts/boot-fuzz.mjs [--series 3.5] [--cases 100] [--seed 1] [--kinds a,b] [--block 4096] [--zeros] [--repair] [--keep DIR] [--out .bench/boot-fuzz.ndjson]
 //
 // Each case takes a fixture written by real etcd of that release line (3.6's Kubernetes-style
 // v36-k8s-txn for 3.7 too: 3.7 boots it unchanged), damages a copy at random
@@ -11,8 +11,8 @@
 // not know, a payload that does not unmarshal, the member ID changed, a .snap without voters, a db
 // value or a key name flipped, a revision key out of order; with --kinds power-cut, what a power cut
 // can leave: etcd is booted on a copy, writes new keys with a low --snapshot-count and is killed -9,
-// and each file of the case takes every 4 KiB block from the state before or after that session at
-// random, its size from either, and a file made or removed in between is there or not),
+// and each file of the case takes every 4 KiB block (--block) from the state before or after that
+// session at random, its size from either, and a file made or removed in between is there or not),
 // asks `wal-doctor verify` (in process,
 // the same analysis), then boots real etcd on another copy, dumps every key and writes one more
 // (etcd that answers /health and dies at the first read counts as failed). It counts:
@@ -36,6 +36,11 @@ const CASES = Number(arg('--cases', '100'));
 let seed = Number(arg('--seed', '1')) >>> 0;
 const KINDS = arg('--kinds', undefined)?.split(',');
 const REPAIR = process.argv.includes('--repair'); // also `repair --auto` each case verify does not call healthy, then boot that
+// power cuts: the unit a disk writes whole (4096: a page; 512: a sector, so a 4 KiB page can be half
+// written), and --zeros: a block past a file's old end may read as zeros (an extent allocated, its
+// data never written: what XFS and ext4 without data=ordered can show after a crash)
+const BLOCK = Number(arg('--block', '4096'));
+const ZEROS = process.argv.includes('--zeros');
 const KEEP = arg('--keep', undefined); // a directory: each case that breaks the promise or disagrees is copied there
 const OUT = arg('--out', join(REPO, '.bench', `boot-fuzz-${SERIES}.ndjson`));
 const rnd = () => {
@@ -166,25 +171,27 @@ function powerCut(dir, baseDir, after) {
     if (b === undefined && rnd() < 0.3) { took.push(`(${f} not made)`); continue; } // the create did not reach the disk
     const newer = readFileSync(join(after.dir, f));
     const older = b === undefined ? Buffer.alloc(0) : readFileSync(join(baseDir, f));
-    // the size is one of the two, or for a new file any 4 KiB multiple up to its size
-    const size = b === undefined ? Math.min(l, rnd() < 0.5 ? l : ri(Math.ceil(l / 4096) + 1) * 4096) : rnd() < 0.5 ? l : b;
+    // the size is one of the two, or for a new file any multiple of BLOCK up to its size
+    const size = b === undefined ? Math.min(l, rnd() < 0.5 ? l : ri(Math.ceil(l / BLOCK) + 1) * BLOCK) : rnd() < 0.5 ? l : b;
     const out = Buffer.alloc(size);
     const pNew = [0.1, 0.5, 0.9][ri(3)];
     let fromNew = 0;
     let blocks = 0;
-    for (let off = 0; off < size; off += 4096) {
-      const end = Math.min(size, off + 4096);
+    let zeroed = 0;
+    for (let off = 0; off < size; off += BLOCK) {
+      const end = Math.min(size, off + BLOCK);
       const a = older.subarray(off, end);
       const c = newer.subarray(off, end);
       if (a.equals(c)) { a.copy(out, off); continue; }
       blocks++;
+      if (ZEROS && off >= older.length && rnd() < 0.3) { zeroed++; continue; } // out is zeros already
       const src = rnd() < pNew ? c : a;
       if (src === c) fromNew++;
       src.copy(out, off); // past a file's end: zeros
     }
     mkdirSync(join(p, '..'), { recursive: true });
     writeFileSync(p, out);
-    took.push(`${f}:${size === l ? 'newSize' : size === b ? 'oldSize' : size}:${fromNew}/${blocks}`);
+    took.push(`${f}:${size === l ? 'newSize' : size === b ? 'oldSize' : size}:${fromNew}/${blocks}${zeroed ? `:${zeroed}z` : ''}`);
   }
   return took.join(' ').slice(0, 300);
 }
