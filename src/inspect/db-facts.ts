@@ -4,7 +4,7 @@
  * each release line (bbolt's Open, then the reads of its restore) for the prediction.
  */
 import { openBoltFile } from '../io/bolt-file.js';
-import { type DbAlarm, decodeRevision, readAlarms, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
+import { type DbAlarm, type EtcdBootMeta, decodeRevision, readAlarms, readEtcdBootMeta, readEtcdMeta, readMembers, snapshotStatus, writerLine } from '../format/bbolt/etcd-meta.js';
 import { checkRestore, type RestoreCheck, type RestoreFailure, type UnmarshalCheck } from '../format/bbolt/etcd-restore.js';
 import { simulateOpen, type BoltView, type OpenResult } from '../format/bbolt/open-sim.js';
 import { type EtcdRelease, checkEtcdUnmarshal, checkEtcdUnmarshalInEachRelease, unmarshalFailureText } from '../format/proto/unmarshal.js';
@@ -114,7 +114,10 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     step.pageSize = db.pageSize;
     if (opened.trailer) step.trailer = { ok: opened.trailer.ok, ...(opened.trailer.stored ? { stored: opened.trailer.stored } : {}), ...(opened.trailer.computed ? { computed: opened.trailer.computed } : {}) };
     let meta: ReturnType<typeof readEtcdMeta> | undefined;
+    /** What etcd reads of the same keys (differs where a seek misses one). */
+    let bootMeta: EtcdBootMeta | undefined;
     let dbVoters: bigint[] = [];
+    let dbMembers: { present: bigint[]; learners: bigint[]; removed: bigint[] } = { present: [], learners: [], removed: [] };
     if (db.meta !== undefined && file.size > 0) {
       meta = readEtcdMeta(db);
       step.consistentIndex = meta.consistentIndex;
@@ -126,14 +129,16 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
         for (const v of [...meta.confState.voters, ...meta.confState.learners]) step.members.add(v);
         step.memberSources.push('db meta/confState');
       }
+      bootMeta = readEtcdBootMeta(db, meta);
       const mb = readMembers(db);
       dbVoters = mb.members.filter((x) => !x.isLearner && !mb.removed.includes(x.id)).map((x) => x.id);
+      dbMembers = { present: mb.members.filter((x) => !mb.removed.includes(x.id)).map((x) => x.id), learners: mb.members.filter((x) => x.isLearner).map((x) => x.id), removed: mb.removed };
       if (mb.members.length > 0) {
         for (const x of mb.members) if (!mb.removed.includes(x.id)) step.members.add(x.id);
         step.memberSources.push('db members bucket');
       }
       step.alarms = readAlarms(db);
-      step.readerFindings.push(...db.findings, ...meta.findings);
+      step.readerFindings.push(...db.findings, ...meta.findings, ...bootMeta.findings);
     }
     // The current revision is the last key of `key`: found by descending one path.
     const lastKey = db.meta !== undefined ? db.lastItem('key') : undefined;
@@ -228,7 +233,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
       else if (r.newDb) boot = { kind: 'new' };
       else {
         const restore = restoreOf(boltKey, r.view, r.meta.root, unmarshal, strictBucketKeys);
-        boot = { kind: 'opens', consistentIndex: meta?.consistentIndex ?? 0n, clusterVersion: meta?.clusterVersion, storageVersion: meta?.storageVersion, voters: dbVoters, restore };
+        boot = { kind: 'opens', consistentIndex: bootMeta?.consistentIndex ?? 0n, clusterVersion: bootMeta?.clusterVersion, storageVersion: bootMeta?.storageVersion, voters: dbVoters, members: dbMembers, restore };
       }
       const clean = r.ok && (r.newDb || (r.metaFallback === undefined && boot.kind === 'opens' && boot.restore === undefined));
       byBehaviour.set(key, { boot, clean, unmarshal });

@@ -579,6 +579,118 @@ export class BoltDb {
     if (ref) yield* this.bucketItems(ref, options);
   }
 
+  /**
+   * Where bbolt's cursor lands looking for `key` in a bucket (`ref`; the root tree of buckets when
+   * undefined): down the branches by binary search (the last element whose key is <= `key`), then
+   * the first leaf element whose key is >= `key`. With `next` (Cursor.Seek, what etcd's reads use)
+   * a landing past a leaf's last element moves on to the next leaf's first; without it (the seek
+   * behind Bucket.Get and tx.Bucket) it finds nothing there. An inline bucket is one leaf.
+   * Binary search trusts the keys' order: on a page out of order it can miss a key that a walk
+   * meets, and etcd then reads nothing. A page that cannot be read ends the seek: undefined.
+   */
+  seek(ref: BucketRef | undefined, key: Uint8Array, opts: { next: boolean }): LeafItem | undefined {
+    const quiet: ReportFinding = () => {};
+    const ctx: WalkCtx = { report: quiet, visited: undefined, onPage: undefined, lastKey: undefined };
+    const leafAt = (bytes: Uint8Array, pgid: number, offset: number, count: number, i: number): LeafItem | undefined => {
+      ctx.lastKey = undefined;
+      return i < count ? leafItem(bytes, pgid, offset, i, ctx, undefined, undefined) : undefined;
+    };
+    const keyAt = (bytes: Uint8Array, pgid: number, offset: number, count: number, i: number): Uint8Array => leafAt(bytes, pgid, offset, count, i)?.key ?? EMPTY_KEY;
+    /** sort.Search over a leaf's elements: the first whose key is >= `key`. */
+    const searchLeaf = (bytes: Uint8Array, pgid: number, offset: number, count: number): number => {
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareBytes(keyAt(bytes, pgid, offset, count, mid), key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    if (ref?.inline) {
+      const img = ref.inline;
+      if (img.length < PAGE_HEADER_SIZE) return undefined;
+      const header = decodePageHeader(img);
+      if (!(header.flags & LEAF_PAGE)) return undefined;
+      const at = ref.offset + BUCKET_HEADER_SIZE;
+      const count = elementCount(header, img, 0, at, quiet);
+      return leafAt(img, 0, at, count, searchLeaf(img, 0, at, count));
+    }
+    if (ref === undefined && !this.meta) return undefined;
+    /** The branch pages on the way down, and the element taken in each. */
+    const stack: { bytes: Uint8Array; offset: number; pgid: number; count: number; i: number }[] = [];
+    let pgid = ref?.root ?? this.meta!.root;
+    for (;;) {
+      if (stack.length > this.maxDepth) return undefined;
+      const page = this.readPage(pgid, { at: 0 }, quiet);
+      if (!page) return undefined;
+      const { header, bytes, offset } = page;
+      const count = elementCount(header, bytes, page.pgid, offset, quiet);
+      if (header.flags & LEAF_PAGE) {
+        const i = searchLeaf(bytes, page.pgid, offset, count);
+        if (i < count || !opts.next) return leafAt(bytes, page.pgid, offset, count, i);
+        return this.nextLeafFirst(stack, quiet);
+      }
+      if (!(header.flags & BRANCH_PAGE) || count === 0) return undefined; // bbolt panics on such a page
+      let lo = 0;
+      let hi = count;
+      let exact = false;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = compareBytes(branchKey(bytes, mid), key);
+        if (c === 0) exact = true;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!exact && lo > 0) lo--;
+      stack.push({ bytes, offset, pgid: page.pgid, count, i: lo });
+      pgid = u64(bytes, PAGE_HEADER_SIZE + lo * ELEMENT_SIZE + 8);
+    }
+  }
+
+  /** Cursor.next from past the end of a leaf: up to the first branch with a child to the right, then down its first leaf's first element (empty leaves are passed over). */
+  private nextLeafFirst(stack: { bytes: Uint8Array; offset: number; pgid: number; count: number; i: number }[], quiet: ReportFinding): LeafItem | undefined {
+    for (let guard = 0; guard < 1 << 16; guard++) {
+      let top = stack.length - 1;
+      while (top >= 0 && stack[top]!.i >= stack[top]!.count - 1) top--;
+      if (top < 0) return undefined;
+      stack.length = top + 1;
+      const frame = stack[top]!;
+      frame.i++;
+      let pgid = u64(frame.bytes, PAGE_HEADER_SIZE + frame.i * ELEMENT_SIZE + 8);
+      for (;;) {
+        if (stack.length > this.maxDepth) return undefined;
+        const page = this.readPage(pgid, { at: 0 }, quiet);
+        if (!page) return undefined;
+        const count = elementCount(page.header, page.bytes, page.pgid, page.offset, quiet);
+        if (page.header.flags & LEAF_PAGE) {
+          if (count === 0) break; // an empty leaf: move on
+          return leafItem(page.bytes, page.pgid, page.offset, 0, { report: quiet, visited: undefined, onPage: undefined, lastKey: undefined }, undefined, undefined);
+        }
+        if (!(page.header.flags & BRANCH_PAGE) || count === 0) return undefined;
+        stack.push({ bytes: page.bytes, offset: page.offset, pgid: page.pgid, count, i: 0 });
+        pgid = u64(page.bytes, PAGE_HEADER_SIZE + 8);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The item etcd reads for `key` in top-level bucket `bucket`: tx.Bucket finds the bucket (a seek
+   * in the root tree, without moving on), then UnsafeRange seeks the key (Cursor.Seek) and takes
+   * the item only if its key is exactly `key`. Undefined where etcd reads nothing.
+   */
+  etcdGet(bucket: string | Uint8Array, key: string | Uint8Array): LeafItem | undefined {
+    const name = bucketName(bucket);
+    const b = this.seek(undefined, name, { next: false });
+    if (!b || !(b.flags & BUCKET_LEAF_FLAG) || compareBytes(b.key, name) !== 0) return undefined;
+    const ref = this.decodeBucket(b, () => {});
+    if (!ref) return undefined;
+    const k = bucketName(key);
+    const hit = this.seek(ref, k, { next: true });
+    return hit && compareBytes(hit.key, k) === 0 ? hit : undefined;
+  }
+
   /** The value of one key in a top-level bucket (a scan: fine for etcd's small meta buckets). */
   get(bucket: string | Uint8Array | BucketRef, key: string | Uint8Array): Uint8Array | undefined {
     const k = bucketName(key);
@@ -683,6 +795,15 @@ function leafItem(bytes: Uint8Array, pgid: number, offset: number, i: number, ct
   ctx.lastKey = key;
   if (ctx.bucketsOnly && !(flags & BUCKET_LEAF_FLAG)) return undefined;
   return { key, value: bytes.subarray(kstart + ksize, end), flags, pgid, index: i, offset: offset + e, valueOffset: offset + kstart + ksize };
+}
+
+const EMPTY_KEY = new Uint8Array(0);
+
+/** Branch element i's key (empty when it runs past the page: bbolt would read beyond it). */
+function branchKey(bytes: Uint8Array, i: number): Uint8Array {
+  const e = PAGE_HEADER_SIZE + i * ELEMENT_SIZE;
+  const end = e + u32(bytes, e) + u32(bytes, e + 4);
+  return end > bytes.length ? EMPTY_KEY : bytes.subarray(e + u32(bytes, e), end);
 }
 
 function* reversed<T>(items: T[]): Generator<T, void, undefined> {

@@ -24,7 +24,12 @@ export type EtcdBackendFinding =
   /** A `key` bucket key is not a 17- or 18-byte revision. */
   | { code: 'etcd-bad-revision-key'; offset: number; found: number }
   /** A bucket etcd always creates is missing. */
-  | { code: 'etcd-missing-bucket'; bucket: string; offset: number };
+  | { code: 'etcd-missing-bucket'; bucket: string; offset: number }
+  /**
+   * A key the bucket holds that etcd's read does not find: bbolt's binary search, on keys out of
+   * order, lands elsewhere, and etcd reads nothing (a consistent index of 0, no cluster version).
+   */
+  | { code: 'etcd-key-unfindable'; bucket: string; key: string; offset: number };
 
 /** The db's meta/confState is the JSON form of raftpb.ConfState: the same fields. */
 export type { ConfState } from '../proto/messages.js';
@@ -199,6 +204,43 @@ export function readEtcdMeta(db: BoltDb): EtcdMeta {
   const ar = u64('auth', 'authRevision', auth);
   if (ar !== undefined) result.authRevision = ar;
   return result;
+}
+
+/** What etcd reads at boot of the values `readEtcdMeta` reads from walking the buckets. */
+export interface EtcdBootMeta {
+  consistentIndex?: bigint;
+  clusterVersion?: string;
+  storageVersion?: string;
+  /** Keys the walk met that etcd's reads do not find. */
+  findings: EtcdBackendFinding[];
+}
+
+/**
+ * The consistent index, cluster version and storage version as etcd reads them at boot: each key
+ * looked up the way bbolt does (BoltDb.etcdGet: binary search down the tree), not met in a walk.
+ * They differ from `stored` (readEtcdMeta's) only where keys are out of order: a page that a power
+ * cut left half old and half new can hide `consistent_index` from the search, and etcd then starts
+ * from index 0 (3.6 on such a db replayed the log from index 1 and panicked: `removed all voters`).
+ */
+export function readEtcdBootMeta(db: BoltDb, stored: EtcdMeta): EtcdBootMeta {
+  const out: EtcdBootMeta = { findings: [] };
+  const read = (bucket: string, key: string, walked: unknown): Uint8Array | undefined => {
+    const hit = db.etcdGet(bucket, key);
+    if (hit) return hit.value;
+    if (walked !== undefined) {
+      const at = [...db.items(bucket)].find((x) => nameText(x.key) === key);
+      out.findings.push({ code: 'etcd-key-unfindable', bucket, key, offset: at?.valueOffset ?? 0 });
+    }
+    return undefined;
+  };
+  const ci = read('meta', 'consistent_index', stored.consistentIndex);
+  // etcd reads the first 8 bytes (a shorter value panics: the restore check says so)
+  if (ci && ci.length >= 8) out.consistentIndex = be64(ci.subarray(0, 8));
+  const cv = read('cluster', 'clusterVersion', stored.clusterVersion);
+  if (cv) out.clusterVersion = text.decode(cv);
+  const sv = read('meta', 'storageVersion', stored.storageVersion);
+  if (sv) out.storageVersion = text.decode(sv);
+  return out;
 }
 
 /** The `members` and `members_removed` buckets (ids exact, not rounded through a double). */
