@@ -127,6 +127,9 @@ export function failureText(f: BootFailure, v: EtcdVersion, dataDir: string): Et
       return restoreSays(f.failure, bolt, v);
     case 'apply-fails':
       return applySays(f.problem, v);
+    case 'conf-change-refused':
+      // raft's own panic() in its node goroutine: no zap entry before it
+      return { error: 'removed all voters', log: 'panic' };
   }
 }
 

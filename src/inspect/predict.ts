@@ -26,7 +26,7 @@ import type { RecordDecodeFailure } from '../format/wal/record.js';
 import type { InvalidWireFormat, UnmarshalFailure } from '../format/proto/wire.js';
 import type { OpenFailure } from '../format/bbolt/open-sim.js';
 import type { RestoreFailure } from '../format/bbolt/etcd-restore.js';
-import type { WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
+import type { ConfChangeRef, WalAnalysis, WalSnapshotRecord } from './wal-analysis.js';
 import type { ApplyProblem, ApplyProblems } from './apply-check.js';
 
 export const ETCD_VERSIONS = ['3.4', '3.5', '3.6', '3.7'] as const;
@@ -54,6 +54,8 @@ export type DbBoot =
       storageVersion: string | undefined;
       /** Voters in the db's members bucket (3.7 builds raft's conf state from them). */
       voters: bigint[];
+      /** The members bucket (learners among them) and members_removed: what 3.6+ check a conf change above the consistent index against. */
+      members?: { present: bigint[]; learners: bigint[]; removed: bigint[] };
       restore: RestoreFailure | undefined;
     }
   | { kind: 'fails'; failure: OpenFailure; racesWith?: DbRace };
@@ -134,7 +136,23 @@ export type BootFailure =
   | { code: 'commit-out-of-range'; memberId: bigint | undefined; commit: bigint; first: bigint; last: bigint }
   | { code: 'db-restore'; failure: RestoreFailure }
   /** An entry applied at boot that this line's apply code panics on. */
-  | { code: 'apply-fails'; entry: { index: bigint; segment: number; offset: number }; problem: ApplyProblem };
+  | { code: 'apply-fails'; entry: { index: bigint; segment: number; offset: number }; problem: ApplyProblem }
+  /**
+   * 3.6: a conf change above the consistent index that the db's members refuse (`refusal`), handed
+   * to raft with no node ID while raft has no voter: raft panics `removed all voters`.
+   */
+  | { code: 'conf-change-refused'; entry: { index: bigint; segment: number; offset: number }; nodeId: bigint; refusal: string };
+
+/** What 3.6's ValidateConfigurationChange says of conf change `c` against the db's members; undefined when it passes. */
+function refusalOf(c: ConfChangeRef, m: { present: Set<bigint>; learners: Set<bigint>; removed: Set<bigint> }): string | undefined {
+  if (m.removed.has(c.nodeId)) return 'membership: ID removed';
+  if (c.type === 0 || c.type === 3) {
+    // an AddNode of a learner the db has is (most likely) its promotion, which passes
+    if (m.present.has(c.nodeId) && !(c.type === 0 && m.learners.has(c.nodeId))) return 'membership: ID exists';
+    return undefined;
+  }
+  return m.present.has(c.nodeId) ? undefined : 'membership: ID not found';
+}
 
 /** Starts, but does not serve: raft never gets a leader, or the member is not published yet. */
 export type Stall =
@@ -482,8 +500,27 @@ export function predictBoot(input: BootInput, v: EtcdVersion): BootPrediction {
   // entries at restart without a leader): the snapshot's conf state, then each change in order.
   // 3.7 builds the conf state from the db's members instead.
   const voterSet = new Set<bigint>(v === '3.7' ? (db.kind === 'opens' ? db.voters : []) : (chosenFile?.voters ?? []));
+  // 3.6+ check a conf change above the consistent index against the db's members (below it, against
+  // the v2 store the .snap and the log rebuild). One they refuse goes to raft with no node ID, and
+  // raft, left without a voter, panics. That takes a db whose members are ahead of the index etcd
+  // reads: seen on 3.6.16 where a power cut hid `consistent_index` from bbolt's search (read as 0)
+  // and the bootstrap's AddNode of the member was replayed (`membership: ID exists`). 3.7 starts
+  // raft with the db's voters: it logs the refusal and goes on. (A clash of peer URLs is not modelled.)
+  const backend = modern && db.kind === 'opens' && db.members ? { present: new Set(db.members.present), learners: new Set(db.members.learners), removed: new Set(db.members.removed) } : undefined;
   for (const c of wal.confChanges) {
     if (c.index <= start.index || c.index > finalCommit || !inScope(c.segment, c.offset)) continue;
+    if (backend && c.index > ci && c.type >= 0) {
+      const refusal = refusalOf(c, backend);
+      if (refusal !== undefined) {
+        if (voterSet.size === 0) return fail({ code: 'conf-change-refused', entry: { index: c.index, segment: c.segment, offset: c.offset }, nodeId: c.nodeId, refusal }, raftState);
+        continue;
+      }
+      if (c.type === 0 || c.type === 3) backend.present.add(c.nodeId);
+      else if (c.type === 1) {
+        backend.present.delete(c.nodeId);
+        backend.removed.add(c.nodeId);
+      }
+    }
     if (c.type === 0) voterSet.add(c.nodeId);
     else if (c.type === 1 || c.type === 3) voterSet.delete(c.nodeId);
   }

@@ -192,6 +192,11 @@ export function decideVerdict(i: VerdictInput): Verdict {
       case 'db-restore':
         if (!cut.damaged && i.walFromStart) return dbAside({ code: 'etcd-fails', failure: f });
         return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
+      case 'conf-change-refused':
+        // The db's members are ahead of the index etcd reads from it. Replaying the log into a new
+        // db loses nothing when the index the db holds (read by a walk) is within the log.
+        if (!cut.damaged && i.walFromStart && !(i.consistentIndex !== undefined && main.lastIndex !== undefined && i.consistentIndex > main.lastIndex)) return dbAside({ code: 'etcd-fails', failure: f });
+        return v('needs-rebuild', { code: 'etcd-fails', failure: f }, { kind: 'rebuild' });
       case 'apply-fails': {
         const applied = i.consistentIndex !== undefined && f.entry.index <= i.consistentIndex;
         return v('repairable', { code: 'etcd-fails', failure: f }, { kind: 'repair', flags: applied ? [] : ['--allow-entry-loss'], what: 'rewrite-entries' });

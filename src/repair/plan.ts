@@ -521,7 +521,7 @@ export function planRepair(a: Analysis, facts: RepairFacts, opts: RepairOptions)
   }
 
   // What none of this can fix: etcd would still refuse the dir.
-  const handled = decider?.failure ? ['snap-db-missing', 'apply-fails', 'commit-out-of-range', 'db-open', 'db-restore'].includes(decider.failure.code) : false;
+  const handled = decider?.failure ? ['snap-db-missing', 'apply-fails', 'commit-out-of-range', 'db-open', 'db-restore', 'conf-change-refused'].includes(decider.failure.code) : false;
   if (!cut && decider?.outcome === 'fails' && decider.failure && !handled && !append) {
     refuse({ code: 'still-fails', etcdVersion: decider.version, etcdError: failureText(decider.failure, decider.version, layout.root).error }, 2);
   }
