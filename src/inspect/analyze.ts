@@ -362,6 +362,8 @@ function leftoverFindings(layout: Layout, add: (f: Finding) => void): void {
   }
 }
 
+const LINES: readonly string[] = ['3.4', '3.5', '3.6', '3.7'];
+
 function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; evidence: string[] } {
   const evidence: string[] = [];
   let writer = 'unknown';
@@ -370,6 +372,14 @@ function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; e
     evidence.push(db.writer === '3.6' || db.writer === '3.7' ? `db meta/storageVersion ${db.writer}` : db.writer === '3.5' ? 'db meta/term present (3.5+), no storageVersion' : 'db has no meta/term (3.4 or older)');
   }
   if (db.clusterVersion) evidence.push(`cluster version ${db.clusterVersion}`);
+  // etcd refuses a cluster version above its own: the line that last ran the dir is at least the
+  // db's. A meta bucket that lost its term and storageVersion keys (a power cut's page) must not
+  // make a dir 3.6 ran read as 3.4's.
+  const cvLine = db.clusterVersion?.split('.').slice(0, 2).join('.');
+  if (db.writer && cvLine && LINES.includes(cvLine) && LINES.indexOf(cvLine) > LINES.indexOf(db.writer)) {
+    writer = cvLine;
+    evidence.push(`etcd ${cvLine} or later ran it last (its cluster version), whatever the meta bucket's keys say`);
+  }
   if (wal && writer === 'unknown' && wal.clusterVersion) {
     // No db to read: the cluster version the log last set says which line ran it.
     writer = wal.clusterVersion.split('.').slice(0, 2).join('.');
