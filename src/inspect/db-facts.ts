@@ -138,7 +138,8 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
         step.memberSources.push('db members bucket');
       }
       step.alarms = readAlarms(db);
-      step.readerFindings.push(...db.findings, ...meta.findings, ...bootMeta.findings);
+      // what etcd misses first: it is what changes its boot
+      step.readerFindings.push(...bootMeta.findings, ...db.findings, ...meta.findings);
     }
     // The current revision is the last key of `key`: found by descending one path.
     const lastKey = db.meta !== undefined ? db.lastItem('key') : undefined;
