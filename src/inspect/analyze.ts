@@ -74,7 +74,7 @@ export function inspectPath(path: string, opts: InspectOptions = {}): Analysis {
   const head = isDir && layout.segments.length > 0 ? readDbHead(layout.db) : undefined;
   const ci = head?.consistentIndex;
   const ledger = ci !== undefined && ci > 0n ? new WriteLedger(ci, { alarmed: head!.alarmed }) : undefined;
-  const { wal, twoWriters, records } = walStep(layout, opts, ledger, rel);
+  const { wal, twoWriters, records } = walStep(layout, opts, ledger, ci, rel);
 
   const snaps = snapStep(layout.snapFiles, wal, rel);
   for (const f of snaps.findings) add(f);
@@ -195,12 +195,12 @@ function relativeTo(layout: Layout): (abs: string) => string {
 }
 
 /** The WAL, in one walk: its analysis, and what the two-writer rules and a record index hear of it. */
-function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | undefined, rel: (abs: string) => string): { wal: WalAnalysis | undefined; twoWriters: Finding[]; records: RecordIndex | undefined } {
+function walStep(layout: Layout, opts: InspectOptions, ledger: WriteLedger | undefined, ci: bigint | undefined, rel: (abs: string) => string): { wal: WalAnalysis | undefined; twoWriters: Finding[]; records: RecordIndex | undefined } {
   const records = opts.indexRecords ? new RecordIndex() : undefined;
   if (layout.segments.length === 0) return { wal: undefined, twoWriters: [], records };
   const scan = new SecondWriterScan();
   const observe = records ? (ev: WalkEvent) => (scan.onEvent(ev), records.onEvent(ev)) : (ev: WalkEvent) => scan.onEvent(ev);
-  const wal = analyzeWalFiles(layout.segments, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), observe });
+  const wal = analyzeWalFiles(layout.segments, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(ledger ? { ledger } : {}), ...(ci !== undefined ? { termAtIndex: ci } : {}), observe });
   return { wal, twoWriters: twoWriterFindings(wal, scan, rel), records };
 }
 
@@ -437,6 +437,13 @@ function invariantFindings(wal: WalAnalysis | undefined, wr: Report['wal'], db: 
     const commit = BigInt(wr.hardState.commit);
     if (ci > commit) {
       add({ code: 'db-index-above-commit', severity: 'warning', file: path, expected: `<= ${commit}`, found: `${ci}`, consistentIndex: `${ci}`, commit: `${commit}` });
+    }
+    // 3.5+ write the term of the entry they applied last beside its index: the log's entry at that
+    // index must carry it (seen otherwise where a power cut left the meta page's sectors from two
+    // moments: the index from before a write, the keys and term from after; etcd applied that
+    // write again over the db, a key served at a revision and version nobody wrote)
+    if (db.term !== undefined && wal.termAt !== undefined && wal.termAt.index === ci && wal.termAt.term !== db.term) {
+      add({ code: 'db-term-mismatch', severity: 'error', file: path, expected: `term ${wal.termAt.term}`, found: `term ${db.term}`, consistentIndex: `${ci}`, term: `${db.term}`, walTerm: `${wal.termAt.term}` });
     }
     if (db.term !== undefined && db.term > BigInt(wr.hardState.term)) {
       add({ code: 'db-term-ahead', severity: 'warning', file: path, expected: `<= ${wr.hardState.term}`, found: `${db.term}`, term: `${db.term}`, walTerm: wr.hardState.term });

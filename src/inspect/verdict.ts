@@ -217,6 +217,18 @@ export function decideVerdict(i: VerdictInput): Verdict {
         break;
     }
   }
+  // The db's index is not what it applied: etcd would apply again what the db holds, and which of
+  // the entries above that index the db holds is not known. When the log runs from index 1 to the
+  // db's term and etcd replays all of it into a new db without a problem, setting the db aside
+  // rebuilds exactly what etcd applied. A db whose term the log never reached holds writes the log
+  // lost: a rebuild keeps the db's keys (the log's entries above its index kept aside).
+  const termMismatch = findings.find((f) => f.code === 'db-term-mismatch');
+  if (termMismatch && !cut.damaged) {
+    const dbAhead = findings.some((f) => f.code === 'db-term-ahead');
+    const replay = !dbAhead && i.walFromStart ? i.withoutDb?.() : undefined;
+    if (replay?.outcome === 'starts' && replay.hazards.length === 0) return v('repairable', { code: 'finding', finding: termMismatch }, { kind: 'repair', flags: [], what: 'db-aside' });
+    return v('needs-rebuild', { code: 'finding', finding: termMismatch }, { kind: 'rebuild' });
+  }
   if (aheadHazard || dbAheadOfCut) {
     const ci = aheadHazard?.consistentIndex ?? i.consistentIndex!;
     return v('needs-rebuild', { code: 'db-ahead', damage, lastIndex: aheadHazard?.lastIndex ?? cut.lastIndex, consistentIndex: ci }, single ? { kind: 'bridge-or-rebuild', allowEntryLoss: cut.damaged !== undefined ? (wal.pastCut?.entries ?? 0) > 0 || cut.damaged !== lastSeg : entriesPastEnd(lastSeg, i.consistentIndex) } : { kind: 'replace-member', members: i.members });

@@ -133,6 +133,8 @@ export interface WalAnalysis {
   overwrites: OverwriteEvent[];
   termRegressions: TermRegression[];
   unknownTypes: (Located & { type: number })[];
+  /** The term of the last entry read before any damage at AnalyzeOptions.termAtIndex, if one was. */
+  termAt: { index: bigint; term: bigint } | undefined;
   undecodable: (Located & { type: number; error: string })[];
   /** Entries etcd cannot apply (unknown entry type, payload that does not unmarshal), in log order. */
   badEntries: BadEntry[];
@@ -165,6 +167,8 @@ export interface AnalyzeOptions extends Pick<WalkOptions, 'onProgress'> {
   ledger?: WriteLedger;
   /** Hears every event of the walk (salvaged records included): what else needs the log reads it here, in the same walk. */
   observe?: (ev: WalkEvent) => void;
+  /** An index whose entry's term the caller wants (`termAt`): the db's consistent index. */
+  termAtIndex?: bigint;
 }
 
 const MAX_EVENTS = 10_000;
@@ -212,6 +216,7 @@ export function walAnalyzer(segments: readonly { path: string }[], opts: Analyze
     overwrites: [],
     termRegressions: [],
     unknownTypes: [],
+    termAt: undefined,
     undecodable: [],
     badEntries: [],
     clusterVersion: undefined,
@@ -321,7 +326,10 @@ export function walAnalyzer(segments: readonly { path: string }[], opts: Analyze
         const ref = { index: e.index, term: e.term };
         if (cur.firstEntry === undefined) cur.firstEntry = ref;
         cur.lastEntry = ref;
-        if (out.pastCut === undefined) goodLastIndex = e.index;
+        if (out.pastCut === undefined) {
+          goodLastIndex = e.index;
+          if (e.index === opts.termAtIndex) out.termAt = ref;
+        }
         if (prev !== undefined) {
           if (e.index > prev.index + 1n) push(out.gaps, { ...at, prevIndex: prev.index, index: e.index, term: e.term });
           else if (e.index <= prev.index) {

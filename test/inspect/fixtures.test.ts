@@ -119,7 +119,7 @@ describe('inspect on every real-etcd fixture', () => {
         // the .snap files and the db, and the same walk but for the apply check's findings.
         const facts = memberFacts(fx.dir);
         assert.deepEqual([facts.walReport, facts.snapFiles, facts.db], [report.wal, report.snapFiles, report.db]);
-        assert.deepEqual({ ...facts.wal, badEntries: [], clusterVersion: undefined }, { ...analysis.wal, badEntries: [], clusterVersion: undefined });
+        assert.deepEqual({ ...facts.wal, badEntries: [], clusterVersion: undefined, termAt: undefined }, { ...analysis.wal, badEntries: [], clusterVersion: undefined, termAt: undefined });
 
         assert.deepEqual(treeHashes(fx.dir), before, 'inspect changed the data dir');
       } finally {
