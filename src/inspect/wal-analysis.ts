@@ -133,7 +133,7 @@ export interface WalAnalysis {
   overwrites: OverwriteEvent[];
   termRegressions: TermRegression[];
   unknownTypes: (Located & { type: number })[];
-  /** The term of the last entry read before any damage at AnalyzeOptions.termAtIndex, if one was. */
+  /** The term of the last entry read before any damage at AnalyzeOptions.termAtIndex, if one was (a later snapshot at or past it replaces it). */
   termAt: { index: bigint; term: bigint } | undefined;
   undecodable: (Located & { type: number; error: string })[];
   /** Entries etcd cannot apply (unknown entry type, payload that does not unmarshal), in log order. */
@@ -370,6 +370,11 @@ export function walAnalyzer(segments: readonly { path: string }[], opts: Analyze
       case 'snapshot':
         cur.counts.snapshot++;
         ledger?.onSnapshot(p.snapshot.index);
+        // A snapshot (a leader's, to a member that fell behind) replaces the log up to its index:
+        // an entry read before it at the watched index says nothing of what the db applied.
+        if (out.pastCut === undefined && opts.termAtIndex !== undefined && p.snapshot.index >= opts.termAtIndex && out.termAt !== undefined) {
+          out.termAt = p.snapshot.index === opts.termAtIndex ? { index: p.snapshot.index, term: p.snapshot.term } : undefined;
+        }
         if (out.snapshots.length < MAX_EVENTS) {
           out.snapshots.push({ ...at, index: p.snapshot.index, term: p.snapshot.term, hasConfState: p.snapshot.confState !== undefined });
         } else out.snapshotsDropped++;
