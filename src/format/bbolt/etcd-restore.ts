@@ -3,11 +3,11 @@
  *
  *  - `cindex.ReadConsistentIndex` / term: 8-byte big-endian values; a shorter one is an index out of
  *    range (Go runtime panic);
+ *  - the lessor, made before the mvcc store: every `lease` bucket value must unmarshal as
+ *    leasepb.Lease, else `failed to unmarshal lease proto item` (panic);
  *  - mvcc `restore()`: every `key` bucket item from revision {1, 0} up to {MaxInt64, MaxInt64}, in
  *    order; each key is read as a revision (17 bytes, an 18th `t` for a tombstone), each value must
  *    unmarshal as mvccpb.KeyValue, else `failed to unmarshal mvccpb.KeyValue` (fatal);
- *  - the lessor: every `lease` bucket value must unmarshal as leasepb.Lease, else
- *    `failed to unmarshal lease proto item` (panic);
  *  - 3.6 and later read every revision key (and the `meta` bucket's compaction revisions) with
  *    BytesToBucketKey, which panics on a length other than 17 or 18 (`invalid revision length`), a
  *    9th byte other than `_` (`invalid separator in bucket key`), or a negative main or sub
@@ -154,6 +154,18 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
       }
       if (name === 'finishedCompactRev' || name === 'scheduledCompactRev') compaction.set(name, { key: item.key.slice(), value: item.value.slice(), valueAt: item.valueAt });
     }
+    // The lessor reads its bucket first: NewServer makes it before the mvcc store, in every line
+    // (3.4.23 on a power cut's db panicked on a lease where a key's value ran past the file's end).
+    for (const item of items('lease')) {
+      out.leases++;
+      const err = unmarshal('leasepb.Lease', item.value);
+      if (err !== undefined) {
+        const k = item.key;
+        const leaseId = k.length >= 8 ? new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false) : 0n;
+        both({ code: 'lease-unmarshal', offset: item.valueAt, leaseId, error: err });
+        return;
+      }
+    }
     // 3.6+'s restore reads the finished compaction, then the scheduled one, with BytesToBucketKey
     for (const item of [compaction.get('finishedCompactRev'), compaction.get('scheduledCompactRev')]) {
       if (!item) continue;
@@ -222,16 +234,6 @@ export function checkRestore(view: BoltView, root: bigint, unmarshal: UnmarshalC
     if (odd && out.failure === undefined) out.failure = odd;
     if (oddStrict && out.strictFailure === undefined) out.strictFailure = oddStrict;
     if (done()) return;
-    for (const item of items('lease')) {
-      out.leases++;
-      const err = unmarshal('leasepb.Lease', item.value);
-      if (err !== undefined) {
-        const k = item.key;
-        const leaseId = k.length >= 8 ? new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0, false) : 0n;
-        both({ code: 'lease-unmarshal', offset: item.valueAt, leaseId, error: err });
-        return;
-      }
-    }
     // etcd's first write (the consistent index, in `meta`, inline in the root bucket's leaf) makes
     // bbolt write that leaf again, and its node.write asserts every key has a length: zeros read
     // past a cut inside the page leave keys without one (3.4 on a db cut at 77,942 bytes).
