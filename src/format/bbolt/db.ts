@@ -24,6 +24,7 @@ import {
   decodeMeta,
   decodePageHeader,
   plausiblePageSize,
+  searchPage,
 } from './page.js';
 import type { Meta, PageHeader, PageSource } from './page.js';
 
@@ -595,18 +596,7 @@ export class BoltDb {
       ctx.lastKey = undefined;
       return i < count ? leafItem(bytes, pgid, offset, i, ctx, undefined, undefined) : undefined;
     };
-    const keyAt = (bytes: Uint8Array, pgid: number, offset: number, count: number, i: number): Uint8Array => leafAt(bytes, pgid, offset, count, i)?.key ?? EMPTY_KEY;
-    /** sort.Search over a leaf's elements: the first whose key is >= `key`. */
-    const searchLeaf = (bytes: Uint8Array, pgid: number, offset: number, count: number): number => {
-      let lo = 0;
-      let hi = count;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareBytes(keyAt(bytes, pgid, offset, count, mid), key) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const searchLeaf = (bytes: Uint8Array, pgid: number, offset: number, count: number): number => searchPage(count, (i) => leafAt(bytes, pgid, offset, count, i)?.key ?? EMPTY_KEY, key, false);
     if (ref?.inline) {
       const img = ref.inline;
       if (img.length < PAGE_HEADER_SIZE) return undefined;
@@ -632,19 +622,9 @@ export class BoltDb {
         return this.nextLeafFirst(stack, quiet);
       }
       if (!(header.flags & BRANCH_PAGE) || count === 0) return undefined; // bbolt panics on such a page
-      let lo = 0;
-      let hi = count;
-      let exact = false;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const c = compareBytes(branchKey(bytes, mid), key);
-        if (c === 0) exact = true;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      if (!exact && lo > 0) lo--;
-      stack.push({ bytes, offset, pgid: page.pgid, count, i: lo });
-      pgid = u64(bytes, PAGE_HEADER_SIZE + lo * ELEMENT_SIZE + 8);
+      const i = searchPage(count, (j) => branchKey(bytes, j), key, true);
+      stack.push({ bytes, offset, pgid: page.pgid, count, i });
+      pgid = u64(bytes, PAGE_HEADER_SIZE + i * ELEMENT_SIZE + 8);
     }
   }
 

@@ -20,7 +20,7 @@
  * Everything is in the order bbolt does it, so the first failure is the one etcd dies on, and its
  * text is bbolt's (`openFailureText`).
  */
-import { compareBytes, decodeMeta, decodePageHeader, BRANCH_PAGE, ELEMENT_SIZE, FREELIST_PAGE, LEAF_PAGE, MAGIC, META_PAGE, META_SIZE, NO_FREELIST, PAGE_HEADER_SIZE, VERSION, BUCKET_LEAF_FLAG, BUCKET_HEADER_SIZE } from './page.js';
+import { compareBytes, searchPage, decodeMeta, decodePageHeader, BRANCH_PAGE, ELEMENT_SIZE, FREELIST_PAGE, LEAF_PAGE, MAGIC, META_PAGE, META_SIZE, NO_FREELIST, PAGE_HEADER_SIZE, VERSION, BUCKET_LEAF_FLAG, BUCKET_HEADER_SIZE } from './page.js';
 import type { Meta, PageSource } from './page.js';
 
 /** How a bbolt release line behaves at open. */
@@ -518,27 +518,10 @@ export class BoltView {
       if (depth > MAX_TREE_DEPTH) throw new Stop({ code: 'stack-overflow', pgid: id });
       const p = this.page(id);
       if (p.flags & LEAF_PAGE) {
-        let lo = 0;
-        let hi = p.count;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (compareBytes(this.leafElement(p, mid).key, key) < 0) lo = mid + 1;
-          else hi = mid;
-        }
-        return lo < p.count ? this.leafElement(p, lo) : undefined;
+        const i = searchPage(p.count, (j) => this.leafElement(p, j).key, key, false);
+        return i < p.count ? this.leafElement(p, i) : undefined;
       }
-      let lo = 0;
-      let hi = p.count;
-      let exact = false;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const c = compareBytes(this.branchChild(p, mid).key, key);
-        if (c === 0) exact = true;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      if (!exact && lo > 0) lo--;
-      id = this.branchChild(p, lo).pgid;
+      id = this.branchChild(p, searchPage(p.count, (j) => this.branchChild(p, j).key, key, true)).pgid;
     }
   }
 

@@ -188,3 +188,22 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   }
   return a.length - b.length;
 }
+
+/**
+ * bbolt's cursor search within one page (Go's sort.Search over its `count` elements, whatever
+ * their order): on a leaf, the first element whose key is >= `key`; on a branch, the last whose
+ * key is <= `key` (the first >= it when one probed was equal).
+ */
+export function searchPage(count: number, keyAt: (i: number) => Uint8Array, key: Uint8Array, branch: boolean): number {
+  let lo = 0;
+  let hi = count;
+  let exact = false;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareBytes(keyAt(mid), key);
+    if (c === 0) exact = true;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return branch && !exact && lo > 0 ? lo - 1 : lo;
+}
