@@ -442,6 +442,9 @@ function invariantFindings(wal: WalAnalysis | undefined, wr: Report['wal'], db: 
     // index must carry it (seen otherwise where a power cut left the meta page's sectors from two
     // moments: the index from before a write, the keys and term from after; etcd applied that
     // write again over the db, a key served at a revision and version nobody wrote)
+    if (db.holdsNextWrite) {
+      add({ code: 'db-holds-next-write', severity: 'error', file: path, expected: `entry ${ci + 1n} not applied`, found: 'its write is the newest revision', consistentIndex: `${ci}`, index: `${ci + 1n}` });
+    }
     if (db.term !== undefined && wal.termAt !== undefined && wal.termAt.index === ci && wal.termAt.term !== db.term) {
       add({ code: 'db-term-mismatch', severity: 'error', file: path, expected: `term ${wal.termAt.term}`, found: `term ${db.term}`, consistentIndex: `${ci}`, term: `${db.term}`, walTerm: `${wal.termAt.term}` });
     }

@@ -12,7 +12,7 @@ import { hex16 } from '../format/wal/names.js';
 import type { BboltFinding } from '../format/bbolt/findings.js';
 import type { EtcdBackendFinding } from '../format/bbolt/etcd-meta.js';
 import { BOLT_OF } from './etcd-texts.js';
-import type { LedgerResult, WriteLedger } from './reconcile.js';
+import { type LedgerResult, type WriteLedger, newestIsNext } from './reconcile.js';
 import type { DbBoot, DbFacts, DbRace, EtcdVersion } from './predict.js';
 import type { Report } from './report.js';
 
@@ -35,6 +35,8 @@ export interface DbStep {
   pageSize: number;
   /** The alarms the db keeps raised (its `alarm` bucket). */
   alarms: DbAlarm[];
+  /** The db's newest revision is a put of the entry right above its consistent index (reconcile.ts `newestIsNext`). */
+  holdsNextWrite: boolean;
   /** WAL and db compared (when a ledger was given and the db could be read); may wait for the names walk (`pending`). */
   reconciliation: LedgerResult | undefined;
 }
@@ -103,6 +105,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     trailer: undefined,
     pageSize: 4096,
     alarms: [],
+    holdsNextWrite: false,
     reconciliation: undefined,
   };
   if (path === undefined) return step;
@@ -144,6 +147,7 @@ export function dbStep(path: string | undefined, relPath: string, opts: DbStepOp
     // The current revision is the last key of `key`: found by descending one path.
     const lastKey = db.meta !== undefined ? db.lastItem('key') : undefined;
     const lastRev = lastKey ? decodeRevision(lastKey.key) : undefined;
+    step.holdsNextWrite = ledger !== undefined && lastRev !== undefined && !lastRev.tombstone && newestIsNext(ledger.nextPuts, lastKey!.value);
     const compact = meta ? [meta.finishedCompactRev, meta.scheduledCompactRev].filter((x): x is bigint => x !== undefined) : [];
     step.report = {
       path: relPath,

@@ -127,6 +127,7 @@ function variants<C extends z.ZodRawShape>(extra: C) {
     ]),
     o('db-index-above-commit', { file: z.string(), consistentIndex: U64, commit: U64 }),
     o('db-term-ahead', { file: z.string(), term: U64, walTerm: U64 }),
+    o('db-holds-next-write', { file: z.string(), consistentIndex: U64, index: U64 }).describe("the db's newest revision is what the entry above its consistent index writes: etcd would apply that write again"),
     o('db-term-mismatch', { file: z.string(), consistentIndex: U64, term: U64, walTerm: U64 }).describe("the db records its consistent index at another term than the log's entry at that index: its meta page and its keys are from different moments, or from another history"),
     o('db-behind-snapshot', { file: z.string(), consistentIndex: U64, snapshot: z.string(), snapshotIndex: U64 }),
     o('commit-beyond-last-index', { commit: U64, lastIndex: U64 }),

@@ -257,6 +257,12 @@ export class WriteLedger {
   /** The mismatching keys named so far, by slot. */
   private names = new Map<number, Mismatch>();
 
+  /**
+   * What the entry right above the consistent index puts (its last reading): etcd applies it at
+   * boot, so the db must not hold it already (see `newestIsNext`).
+   */
+  nextPuts: { key: Uint8Array; value: Uint8Array }[] | undefined;
+
   /** Alarms (member and type) the log raised and has not cleared, as it is read. */
   private raised = new Set<string>();
 
@@ -428,6 +434,7 @@ export class WriteLedger {
       if (index <= this.consistentIndex) this.nameKeys(req);
       return;
     }
+    if (index === this.consistentIndex + 1n) this.nextPuts = putsOf(req);
     if (index > this.consistentIndex) return;
     const alarm = req['alarm'] as ProtoObject | undefined;
     if (alarm) return this.onAlarm(alarm);
@@ -830,6 +837,30 @@ export class WriteLedger {
     }
   }
 
+}
+
+/** The key/value pairs a request puts: a Put, or the Puts of a txn's two branches (copied: the request's bytes are reused). */
+function putsOf(req: ProtoObject): { key: Uint8Array; value: Uint8Array }[] {
+  const out: { key: Uint8Array; value: Uint8Array }[] = [];
+  const add = (put: ProtoObject | undefined) => {
+    if (put && put['ignoreValue'] !== true) out.push({ key: bytesOf(put['key']).slice(), value: bytesOf(put['value']).slice() });
+  };
+  add(req['put'] as ProtoObject | undefined);
+  const txn = req['txn'] as ProtoObject | undefined;
+  for (const branch of BRANCHES) for (const op of (txn?.[branch] as ProtoObject[] | undefined) ?? []) add(op['requestPut'] as ProtoObject | undefined);
+  return out;
+}
+
+/**
+ * Whether the db's newest revision (`kv`, an mvccpb.KeyValue) is a put the entry right above the
+ * consistent index makes: the db then holds a write etcd will apply again at boot. A power cut
+ * left that: the root leaf of an older transaction (a freed page still holding it) under the
+ * newer keys, the index one entry behind them; 3.5 applied the write again and served the key at a
+ * revision and version nobody wrote.
+ */
+export function newestIsNext(nextPuts: readonly { key: Uint8Array; value: Uint8Array }[] | undefined, kv: Uint8Array): boolean {
+  if (!nextPuts?.length || !kvKey(kv)) return false;
+  return nextPuts.some((p) => Buffer.compare(p.key, kvField.key) === 0 && Buffer.compare(p.value, kvField.value) === 0);
 }
 
 function mayFail(put: ProtoObject | undefined): boolean {

@@ -222,7 +222,7 @@ export function decideVerdict(i: VerdictInput): Verdict {
   // db's term and etcd replays all of it into a new db without a problem, setting the db aside
   // rebuilds exactly what etcd applied. A db whose term the log never reached holds writes the log
   // lost: a rebuild keeps the db's keys (the log's entries above its index kept aside).
-  const termMismatch = findings.find((f) => f.code === 'db-term-mismatch');
+  const termMismatch = findings.find((f) => f.code === 'db-term-mismatch' || f.code === 'db-holds-next-write');
   if (termMismatch && !cut.damaged) {
     const dbAhead = findings.some((f) => f.code === 'db-term-ahead');
     const replay = !dbAhead && i.walFromStart ? i.withoutDb?.() : undefined;

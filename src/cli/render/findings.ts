@@ -184,6 +184,8 @@ export function findingMessage(f: Finding): string {
       return `db consistent index ${f.consistentIndex} is above the last HardState commit ${f.commit} in the WAL (commit-only HardStates are not always synced; the WAL may also have lost its tail)`;
     case 'db-term-ahead':
       return `db term ${f.term} is above the WAL's last term ${f.walTerm}`;
+    case 'db-holds-next-write':
+      return `the db says it applied up to index ${f.consistentIndex}, but its newest revision is the write of entry ${f.index}: its consistent index is older than its keys (a power cut's stale page); etcd would apply that write again and serve the key at a revision and version nobody wrote`;
     case 'db-term-mismatch':
       return `the db says it applied up to index ${f.consistentIndex} at term ${f.term}, but the WAL's entry ${f.consistentIndex} is at term ${f.walTerm}: the db's consistent index and its keys are from different moments (a power cut's torn page) or from another history; etcd would apply again, over the db, entries it already holds`;
     case 'db-behind-snapshot':
