@@ -362,8 +362,6 @@ function leftoverFindings(layout: Layout, add: (f: Finding) => void): void {
   }
 }
 
-const LINES: readonly string[] = ['3.4', '3.5', '3.6', '3.7'];
-
 function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; evidence: string[] } {
   const evidence: string[] = [];
   let writer = 'unknown';
@@ -376,7 +374,8 @@ function whoWrote(db: DbStep, wal: WalAnalysis | undefined): { writer: string; e
   // db's. A meta bucket that lost its term and storageVersion keys (a power cut's page) must not
   // make a dir 3.6 ran read as 3.4's.
   const cvLine = db.clusterVersion?.split('.').slice(0, 2).join('.');
-  if (db.writer && cvLine && LINES.includes(cvLine) && LINES.indexOf(cvLine) > LINES.indexOf(db.writer)) {
+  const lines: readonly string[] = ETCD_VERSIONS;
+  if (db.writer && cvLine && lines.includes(cvLine) && lines.indexOf(cvLine) > lines.indexOf(db.writer)) {
     writer = cvLine;
     evidence.push(`etcd ${cvLine} or later ran it last (its cluster version), whatever the meta bucket's keys say`);
   }

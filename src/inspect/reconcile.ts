@@ -272,10 +272,15 @@ export class WriteLedger {
    * NOSPACE or CORRUPT alarm is raised (NOSPACE refuses puts, CORRUPT every write). `alarmed`: the
    * db keeps such an alarm raised, which may predate the log: then no write of the log is certain.
    */
+  /** The entry right above the consistent index (computed once: onEntry meets a million entries). */
+  private readonly nextIndex: bigint;
+
   constructor(
     readonly consistentIndex: bigint,
     private readonly opts: { alarmed?: boolean } = {},
-  ) {}
+  ) {
+    this.nextIndex = consistentIndex + 1n;
+  }
 
   /** Whether etcd certainly applied a write proposed now (no alarm raised that refuses it). */
   private applies(): boolean {
@@ -434,7 +439,7 @@ export class WriteLedger {
       if (index <= this.consistentIndex) this.nameKeys(req);
       return;
     }
-    if (index === this.consistentIndex + 1n) this.nextPuts = putsOf(req);
+    if (index === this.nextIndex) this.nextPuts = putsOf(req);
     if (index > this.consistentIndex) return;
     const alarm = req['alarm'] as ProtoObject | undefined;
     if (alarm) return this.onAlarm(alarm);

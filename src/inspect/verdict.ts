@@ -222,12 +222,12 @@ export function decideVerdict(i: VerdictInput): Verdict {
   // db's term and etcd replays all of it into a new db without a problem, setting the db aside
   // rebuilds exactly what etcd applied. A db whose term the log never reached holds writes the log
   // lost: a rebuild keeps the db's keys (the log's entries above its index kept aside).
-  const termMismatch = findings.find((f) => f.code === 'db-term-mismatch' || f.code === 'db-holds-next-write');
-  if (termMismatch && !cut.damaged) {
+  const notWhatItApplied = findings.find((f) => f.code === 'db-term-mismatch' || f.code === 'db-holds-next-write');
+  if (notWhatItApplied && !cut.damaged) {
     const dbAhead = findings.some((f) => f.code === 'db-term-ahead');
     const replay = !dbAhead && i.walFromStart ? i.withoutDb?.() : undefined;
-    if (replay?.outcome === 'starts' && replay.hazards.length === 0) return v('repairable', { code: 'finding', finding: termMismatch }, { kind: 'repair', flags: [], what: 'db-aside' });
-    return v('needs-rebuild', { code: 'finding', finding: termMismatch }, { kind: 'rebuild' });
+    if (replay?.outcome === 'starts' && replay.hazards.length === 0) return v('repairable', { code: 'finding', finding: notWhatItApplied }, { kind: 'repair', flags: [], what: 'db-aside' });
+    return v('needs-rebuild', { code: 'finding', finding: notWhatItApplied }, { kind: 'rebuild' });
   }
   if (aheadHazard || dbAheadOfCut) {
     const ci = aheadHazard?.consistentIndex ?? i.consistentIndex!;

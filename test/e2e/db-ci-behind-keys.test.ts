@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { runCli } from '../support/cli.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
 import { applyDamage, type EtcdSeries, loadFixture } from '../support/fixtures.js';
+import { autoRepairServesEverything } from '../support/served.js';
 
 const CASES: { fixture: string; v: EtcdSeries }[] = [
   { fixture: 'v35-workload', v: '3.5' },
@@ -36,10 +36,7 @@ describe('a db whose consistent index is one entry behind its keys: never health
         const f = a.report.findings.find((x) => x.code === 'db-holds-next-write');
         assert.ok(f && 'index' in f && f.index === `${d.consistent_index_after + 1}`, JSON.stringify(a.report.findings));
         assert.deepEqual([a.report.verdict.exitCode, a.verdict.next], [1, { kind: 'repair', flags: [], what: 'db-aside' }]);
-        const r = runCli(['repair', '--auto', '--yes', '--backup-dir', join(work, 'backup'), fx.dir]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        const after = await bootCheck(v, fx.dir, fx.manifest, { probe: true });
-        assert.deepEqual([after.boot, after.missing, after.wrong, after.probeWrite], ['ok', [], [], 'visible'], after.logTail);
+        await autoRepairServesEverything(v, fx.dir, fx.manifest, join(work, 'backup'));
       } finally {
         rmSync(work, { recursive: true, force: true });
         fx.cleanup();

@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectPath } from '../../src/inspect/analyze.js';
-import { runCli } from '../support/cli.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
 import { applyDamage, type EtcdSeries, loadFixture } from '../support/fixtures.js';
+import { autoRepairServesEverything } from '../support/served.js';
 
 const CASES: { fixture: string; v: EtcdSeries; outcome: 'fails' | 'starts' }[] = [
   { fixture: 'v36-workload', v: '3.6', outcome: 'fails' },
@@ -44,10 +44,7 @@ describe('consistent_index that bbolt\'s search cannot find: etcd reads 0', () =
         // 3.7 on the Kubernetes-style log serves, but not what was written: the txns guarded by a
         // key's mod revision fail when replayed over revisions the db already holds.
         assert.deepEqual([a.report.verdict.exitCode, a.verdict.next], [1, { kind: 'repair', flags: [], what: 'db-aside' }]);
-        const r = runCli(['repair', '--auto', '--yes', '--backup-dir', join(work, 'backup'), fx.dir]);
-        assert.equal(r.code, 0, r.stdout + r.stderr);
-        const after = await bootCheck(v, fx.dir, fx.manifest, { probe: true });
-        assert.deepEqual([after.boot, after.missing, after.wrong, after.probeWrite], ['ok', [], [], 'visible'], after.logTail);
+        await autoRepairServesEverything(v, fx.dir, fx.manifest, join(work, 'backup'));
       } finally {
         rmSync(work, { recursive: true, force: true });
         fx.cleanup();

@@ -16,6 +16,7 @@ import { inspectPath } from '../../src/inspect/analyze.js';
 import { runCli } from '../support/cli.js';
 import { bootCheck, needEtcd } from '../support/etcd.js';
 import { applyDamage, type EtcdSeries, loadFixture } from '../support/fixtures.js';
+import { autoRepairServesEverything, servesEverything } from '../support/served.js';
 
 // `remedy`: db-aside where etcd replays the whole log (from index 1) into a new db without a problem;
 // else a rebuild from the db (3.7 does not replay this log without its db: a record it does not decode).
@@ -40,10 +41,7 @@ describe('a db whose consistent index is older than its term: never healthy, reb
         assert.ok(f && 'consistentIndex' in f && f.consistentIndex === `${d.consistent_index_after}` && f.term === `${d.term}`, JSON.stringify(a.report.findings));
         if (remedy === 'db-aside') {
           assert.deepEqual([a.report.verdict.exitCode, a.verdict.next], [1, { kind: 'repair', flags: [], what: 'db-aside' }]);
-          const r = runCli(['repair', '--auto', '--yes', '--backup-dir', join(work, 'backup'), fx.dir]);
-          assert.equal(r.code, 0, r.stdout + r.stderr);
-          const after = await bootCheck(v, fx.dir, fx.manifest, { probe: true });
-          assert.deepEqual([after.boot, after.missing, after.wrong, after.probeWrite], ['ok', [], [], 'visible'], after.logTail);
+          await autoRepairServesEverything(v, fx.dir, fx.manifest, join(work, 'backup'));
           return;
         }
         assert.deepEqual([a.report.verdict.exitCode, a.verdict.next], [2, { kind: 'rebuild' }]);
@@ -54,8 +52,7 @@ describe('a db whose consistent index is older than its term: never healthy, reb
         const r = runCli(['rebuild', '--from', fx.dir, '--out', out, ...keep]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.equal(runCli(['verify', out]).code, 0, 'the rebuilt dir is healthy');
-        const after = await bootCheck(v, out, fx.manifest, { probe: true, name: keep[keep.indexOf('--name') + 1]! });
-        assert.deepEqual([after.boot, after.missing, after.wrong, after.probeWrite], ['ok', [], [], 'visible'], after.logTail);
+        await servesEverything(v, out, fx.manifest, { name: keep[keep.indexOf('--name') + 1]! });
       } finally {
         rmSync(work, { recursive: true, force: true });
         fx.cleanup();
